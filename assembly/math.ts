@@ -1,0 +1,254 @@
+// Elementary functions for the kernels: exp, tanh, sigmoid, log in an f32x4 form (`exp4`) and a scalar
+// form (`exp1`) built from the same operations in the same order. Wasm f32 arithmetic is IEEE round-to-
+// nearest with no fused multiply-add, so each lane of `exp4(v)` is bit-identical to `exp1` of that lane:
+// the SIMD and scalar builds of every kernel that uses these agree exactly, not just within a tolerance.
+// Not here: f64 functions (use Math.*), special-function accuracy beyond f32 (a few ulp is the goal),
+// subnormal inputs to log.
+//
+// Polynomials are Cephes' single-precision ones (expf, tanhf, logf), with Cody-Waite reduction by ln 2.
+// Measured against f64 Math.* on the same f32 inputs (assembly/__tests__/math.spec.ts):
+//   exp  on [-87.3, 88.7]: relative error <= 1.5e-7 (about 1.3 ulp)
+//   tanh on [-12, 12]:     relative error <= 2.5e-7
+//   sigmoid on [-80, 80]:  relative error <= 3e-7
+//   log  on [1e-30, 1e30]: absolute error <= 1.2e-7 * max(1, |log x|)
+
+// exp: x = n ln2 + r, |r| <= ln2/2; e^r by a degree-7 polynomial; 2^n built in the exponent bits.
+// Inputs are clamped so that the result stays a normal finite f32: exp(-87.3) ~ 1.2e-38 > FLT_MIN,
+// exp(88.7) ~ 3.3e38 < FLT_MAX. Saturating, never inf or 0, keeps sigmoid and tanh free of inf/inf.
+const EXP_LO: f32 = -87.3;
+const EXP_HI: f32 = 88.7;
+const LOG2E: f32 = 1.44269504088896341;
+const LN2_HI: f32 = 0.693359375;       // 9 significant bits: n * LN2_HI is exact for |n| <= 128
+const LN2_LO: f32 = -2.12194440e-4;
+const EP0: f32 = 1.9875691500e-4;
+const EP1: f32 = 1.3981999507e-3;
+const EP2: f32 = 8.3334519073e-3;
+const EP3: f32 = 4.1665795894e-2;
+const EP4: f32 = 1.6666665459e-1;
+const EP5: f32 = 5.0000001201e-1;
+
+// tanh: odd polynomial for |x| < 0.625, where 1 - 2/(e^2x + 1) would cancel; exp form above.
+const TANH_SMALL: f32 = 0.625;
+const TP0: f32 = -5.70498872745e-3;
+const TP1: f32 = 2.06390887954e-2;
+const TP2: f32 = -5.37397155531e-2;
+const TP3: f32 = 1.33314422036e-1;
+const TP4: f32 = -3.33332819422e-1;
+
+// log: x = m 2^e with m in [sqrt(1/2), sqrt(2)); log(1 + f) by a degree-9 polynomial.
+const SQRTH: f32 = 0.707106781186547524;
+const LP0: f32 = 7.0376836292e-2;
+const LP1: f32 = -1.1514610310e-1;
+const LP2: f32 = 1.1676998740e-1;
+const LP3: f32 = -1.2420140846e-1;
+const LP4: f32 = 1.4249322787e-1;
+const LP5: f32 = -1.6668057665e-1;
+const LP6: f32 = 2.0000714765e-1;
+const LP7: f32 = -2.4999993993e-1;
+const LP8: f32 = 3.3333331174e-1;
+
+// ---------------------------------------------------------------------------------------------- exp
+
+@inline export function exp1(x: f32): f32 {
+  x = min<f32>(max<f32>(x, EXP_LO), EXP_HI);
+  const n = nearest<f32>(x * LOG2E);
+  const r = (x - n * LN2_HI) - n * LN2_LO;
+  const z = r * r;
+  let p = ((((EP0 * r + EP1) * r + EP2) * r + EP3) * r + EP4) * r + EP5;
+  p = (p * z + r) + <f32>1;
+  // 2^n as two factors 2^(n>>1) * 2^(n - (n>>1)): n reaches 128 at the upper clamp, one past the
+  // largest single normal power of two.
+  const ni = i32.trunc_sat_f32_s(n);
+  const n1 = ni >> 1;
+  const n2 = ni - n1;
+  return (p * reinterpret<f32>((n1 + 127) << 23)) * reinterpret<f32>((n2 + 127) << 23);
+}
+
+@inline export function exp4(x: v128): v128 {
+  x = f32x4.min(f32x4.max(x, f32x4.splat(EXP_LO)), f32x4.splat(EXP_HI));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI))), f32x4.mul(n, f32x4.splat(LN2_LO)));
+  const z = f32x4.mul(r, r);
+  let p = f32x4.add(f32x4.mul(f32x4.splat(EP0), r), f32x4.splat(EP1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EP2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EP3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EP4));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EP5));
+  p = f32x4.add(f32x4.add(f32x4.mul(p, z), r), f32x4.splat(1));
+  const ni = i32x4.trunc_sat_f32x4_s(n);
+  const n1 = i32x4.shr_s(ni, 1);
+  const n2 = i32x4.sub(ni, n1);
+  const bias = i32x4.splat(127);
+  const s1 = i32x4.shl(i32x4.add(n1, bias), 23);
+  const s2 = i32x4.shl(i32x4.add(n2, bias), 23);
+  return f32x4.mul(f32x4.mul(p, s1), s2);
+}
+
+// --------------------------------------------------------------------------------------------- tanh
+
+@inline export function tanh1(x: f32): f32 {
+  const a = abs<f32>(x);
+  if (a < TANH_SMALL) {
+    const s = x * x;
+    return ((((TP0 * s + TP1) * s + TP2) * s + TP3) * s + TP4) * s * x + x;
+  }
+  const big = <f32>1 - <f32>2 / (exp1(a + a) + <f32>1);
+  return copysign<f32>(big, x);
+}
+
+@inline export function tanh4(x: v128): v128 {
+  const a = f32x4.abs(x);
+  const s = f32x4.mul(x, x);
+  let q = f32x4.add(f32x4.mul(f32x4.splat(TP0), s), f32x4.splat(TP1));
+  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(TP2));
+  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(TP3));
+  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(TP4));
+  const small = f32x4.add(f32x4.mul(f32x4.mul(q, s), x), x);
+  const one = f32x4.splat(1);
+  const big = f32x4.sub(one, f32x4.div(f32x4.splat(2), f32x4.add(exp4(f32x4.add(a, a)), one)));
+  // big >= 0, so OR-ing in x's sign bit is copysign.
+  const signed = v128.or(big, v128.and(x, i32x4.splat(0x80000000)));
+  return v128.bitselect(small, signed, f32x4.lt(a, f32x4.splat(TANH_SMALL)));
+}
+
+// ------------------------------------------------------------------------------------------ sigmoid
+
+// 1 / (1 + e^-x): exact 0 and 1 are never produced for finite x because exp saturates (see exp1).
+@inline export function sigmoid1(x: f32): f32 {
+  return <f32>1 / (<f32>1 + exp1(-x));
+}
+
+@inline export function sigmoid4(x: v128): v128 {
+  const one = f32x4.splat(1);
+  return f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(x))));
+}
+
+// ---------------------------------------------------------------------------------------------- log
+
+// x > 0 and normal; x <= 0, subnormal, inf and NaN give unspecified results (the kernels only take
+// logs of probabilities and variances bounded away from 0).
+@inline export function log1(x: f32): f32 {
+  const bits = reinterpret<i32>(x);
+  let e = (bits >> 23) - 126;                                   // x = m 2^e, m in [0.5, 1)
+  const m = reinterpret<f32>((bits & 0x807FFFFF) | 0x3F000000);
+  const lo = m < SQRTH;
+  e -= <i32>lo;                                                 // m in [sqrt(1/2), sqrt(2))
+  const f = (m - <f32>1) + (lo ? m : <f32>0);
+  const z = f * f;
+  let y = (((((((LP0 * f + LP1) * f + LP2) * f + LP3) * f + LP4) * f + LP5) * f + LP6) * f + LP7) * f + LP8;
+  y = y * f * z;
+  const ef = <f32>e;
+  y = y + ef * LN2_LO;
+  y = y + <f32>-0.5 * z;
+  return (f + y) + ef * LN2_HI;
+}
+
+@inline export function log4(x: v128): v128 {
+  let e = i32x4.sub(i32x4.shr_s(x, 23), i32x4.splat(126));
+  const m = v128.or(v128.and(x, i32x4.splat(0x807FFFFF)), i32x4.splat(0x3F000000));
+  const lo = f32x4.lt(m, f32x4.splat(SQRTH));                  // all-ones lanes = -1
+  e = i32x4.add(e, lo);
+  const f = f32x4.add(f32x4.sub(m, f32x4.splat(1)), v128.and(m, lo));
+  const z = f32x4.mul(f, f);
+  let y = f32x4.add(f32x4.mul(f32x4.splat(LP0), f), f32x4.splat(LP1));
+  y = f32x4.add(f32x4.mul(y, f), f32x4.splat(LP2));
+  y = f32x4.add(f32x4.mul(y, f), f32x4.splat(LP3));
+  y = f32x4.add(f32x4.mul(y, f), f32x4.splat(LP4));
+  y = f32x4.add(f32x4.mul(y, f), f32x4.splat(LP5));
+  y = f32x4.add(f32x4.mul(y, f), f32x4.splat(LP6));
+  y = f32x4.add(f32x4.mul(y, f), f32x4.splat(LP7));
+  y = f32x4.add(f32x4.mul(y, f), f32x4.splat(LP8));
+  y = f32x4.mul(f32x4.mul(y, f), z);
+  const ef = f32x4.convert_i32x4_s(e);
+  y = f32x4.add(y, f32x4.mul(ef, f32x4.splat(LN2_LO)));
+  y = f32x4.add(y, f32x4.mul(f32x4.splat(-0.5), z));
+  return f32x4.add(f32x4.add(f, y), f32x4.mul(ef, f32x4.splat(LN2_HI)));
+}
+
+// ------------------------------------------------------------------------------ exported test wrappers
+// out[i] = f(x[i]) for i < n: exp4 & co. on whole vectors, the scalar form on the tail. The Scalar
+// twins use the scalar form throughout; specs compare the two bit for bit.
+
+export function expArray(out: usize, x: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, exp4(v128.load(x + o)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, exp1(load<f32>(x + o)));
+  }
+}
+
+export function expArrayScalar(out: usize, x: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, exp1(load<f32>(x + o)));
+  }
+}
+
+export function tanhArray(out: usize, x: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, tanh4(v128.load(x + o)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, tanh1(load<f32>(x + o)));
+  }
+}
+
+export function tanhArrayScalar(out: usize, x: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, tanh1(load<f32>(x + o)));
+  }
+}
+
+export function sigmoidArray(out: usize, x: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, sigmoid4(v128.load(x + o)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, sigmoid1(load<f32>(x + o)));
+  }
+}
+
+export function sigmoidArrayScalar(out: usize, x: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, sigmoid1(load<f32>(x + o)));
+  }
+}
+
+export function logArray(out: usize, x: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, log4(v128.load(x + o)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, log1(load<f32>(x + o)));
+  }
+}
+
+export function logArrayScalar(out: usize, x: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, log1(load<f32>(x + o)));
+  }
+}

@@ -1,0 +1,173 @@
+// Fast f32 sine and cosine for the kernels (the sinusoidal embeddings call them per element).
+// What it is: Cody-Waite reduction of x by the nearest multiple j of pi/2, Cephes-style minimax
+// polynomials for sin and cos on [-pi/4, pi/4], and a branch-free quadrant select. sin4/cos4 (f32x4)
+// and sin1/cos1 (f32) run the same operations in the same order, so the SIMD and the scalar build give
+// bit-identical results lane for lane.
+// What it is not: a libm. The reduction is exact only for |x| <= 12867 (|j| < 2^13, see PIO2_B); beyond
+// that the error grows with |x|. No Payne-Hanek reduction; NaN and +-Inf give NaN.
+// Measured (assembly/__tests__/trig.spec.ts, 400k points on |x| <= 1e4 plus a dense sweep of
+// [-8, 8]) against f64 Math.sin/cos of the same f32 argument: max |err| <= 1.2e-7 independent of |x|
+// (about 2 ulp at 1); the ABI bound is 2e-6 + 6e-8 |x|.
+
+// pi/2 = PIO2_A + PIO2_B + PIO2_C. PIO2_A has 8 significant bits and PIO2_B 11, so j * PIO2_A and
+// j * PIO2_B are exact in f32 for |j| < 2^13, and so are the two subtractions (Sterbenz: the
+// operands are within a factor 2 and the results fit in 24 bits). Only j * PIO2_C rounds, at
+// |j * PIO2_C| * 2^-24 < 4e-11. A 2-part split would lose ~1e-4 at |x| = 1e4.
+const PIO2_A: f32 = 1.5703125;
+const PIO2_B: f32 = 4.8375129699707031e-4;
+const PIO2_C: f32 = 7.5497901264043321e-8;
+const TWO_OVER_PI: f32 = 0.63661977236758134;
+
+// sin(r) = r + r z (S1 + z (S2 + z S3)), cos(r) = 1 - z/2 + z^2 (C1 + z (C2 + z C3)), z = r^2,
+// minimax on [-pi/4, pi/4] (Cephes sinf/cosf). Rounding of x * 2/pi can pick j one off near a
+// half-way point, so |r| may exceed pi/4 by ~1e-3; the polynomials stay accurate there.
+const S1: f32 = -1.6666654611e-1;
+const S2: f32 = 8.3321608736e-3;
+const S3: f32 = -1.9515295891e-4;
+const C1: f32 = 4.166664568298827e-2;
+const C2: f32 = -1.388731625493765e-3;
+const C3: f32 = 2.443315711809948e-5;
+
+// ---- f32x4 building blocks (embed.ts shares the reduction between sin and cos) ----
+
+/** j = nearest(x * 2/pi) per lane, as f32 (ties to even, like nearest<f32>). */
+@inline export function quadrant4(x: v128): v128 {
+  return f32x4.nearest(f32x4.mul(x, f32x4.splat(TWO_OVER_PI)));
+}
+
+/** r = x - j pi/2 by the 3-part Cody-Waite split. */
+@inline export function reduce4(x: v128, j: v128): v128 {
+  let r = f32x4.sub(x, f32x4.mul(j, f32x4.splat(PIO2_A)));
+  r = f32x4.sub(r, f32x4.mul(j, f32x4.splat(PIO2_B)));
+  return f32x4.sub(r, f32x4.mul(j, f32x4.splat(PIO2_C)));
+}
+
+@inline export function sinPoly4(r: v128): v128 {
+  const z = f32x4.mul(r, r);
+  let p = f32x4.add(f32x4.mul(f32x4.splat(S3), z), f32x4.splat(S2));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(S1));
+  return f32x4.add(r, f32x4.mul(f32x4.mul(p, z), r));
+}
+
+@inline export function cosPoly4(r: v128): v128 {
+  const z = f32x4.mul(r, r);
+  let p = f32x4.add(f32x4.mul(f32x4.splat(C3), z), f32x4.splat(C2));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(C1));
+  p = f32x4.mul(f32x4.mul(p, z), z);
+  p = f32x4.sub(p, f32x4.mul(f32x4.splat(0.5), z));
+  return f32x4.add(p, f32x4.splat(1.0));
+}
+
+/**
+ * sin(j pi/2 + r) from ps = sin r, pc = cos r and q = j as i32x4 (pass q + 1 for cos).
+ * Quadrant q mod 4: sin r, cos r, -sin r, -cos r. Bit 0 picks the polynomial, bit 1 flips the
+ * sign bit (q << 30 moves bit 1 to bit 31); two's complement makes this right for negative q.
+ */
+@inline export function selectSin4(ps: v128, pc: v128, q: v128): v128 {
+  const odd = i32x4.eq(v128.and(q, i32x4.splat(1)), i32x4.splat(1));
+  const v = v128.bitselect(pc, ps, odd);
+  return v128.xor(v, i32x4.shl(v128.and(q, i32x4.splat(2)), 30));
+}
+
+@inline export function sin4(x: v128): v128 {
+  const j = quadrant4(x);
+  const r = reduce4(x, j);
+  return selectSin4(sinPoly4(r), cosPoly4(r), i32x4.trunc_sat_f32x4_s(j));
+}
+
+@inline export function cos4(x: v128): v128 {
+  const j = quadrant4(x);
+  const r = reduce4(x, j);
+  const q = i32x4.add(i32x4.trunc_sat_f32x4_s(j), i32x4.splat(1));
+  return selectSin4(sinPoly4(r), cosPoly4(r), q);
+}
+
+// ---- f32 twins: the same operations in the same order ----
+
+@inline export function quadrant1(x: f32): f32 {
+  return nearest<f32>(x * TWO_OVER_PI);
+}
+
+@inline export function reduce1(x: f32, j: f32): f32 {
+  let r = x - j * PIO2_A;
+  r = r - j * PIO2_B;
+  return r - j * PIO2_C;
+}
+
+@inline export function sinPoly1(r: f32): f32 {
+  const z = r * r;
+  let p = S3 * z + S2;
+  p = p * z + S1;
+  return r + p * z * r;
+}
+
+@inline export function cosPoly1(r: f32): f32 {
+  const z = r * r;
+  let p = C3 * z + C2;
+  p = p * z + C1;
+  p = p * z * z;
+  p = p - <f32>0.5 * z;
+  return p + <f32>1.0;
+}
+
+@inline export function selectSin1(ps: f32, pc: f32, q: i32): f32 {
+  const v = (q & 1) ? pc : ps;
+  return reinterpret<f32>(reinterpret<i32>(v) ^ ((q & 2) << 30));
+}
+
+@inline export function sin1(x: f32): f32 {
+  const j = quadrant1(x);
+  const r = reduce1(x, j);
+  // <i32> is i32.trunc_sat_f32_s (nontrapping-f2i is on by default), so NaN/Inf do not trap.
+  return selectSin1(sinPoly1(r), cosPoly1(r), <i32>j);
+}
+
+@inline export function cos1(x: f32): f32 {
+  const j = quadrant1(x);
+  const r = reduce1(x, j);
+  return selectSin1(sinPoly1(r), cosPoly1(r), <i32>j + 1);
+}
+
+// ---- exported test wrappers: out[i] = sin(x[i]) / cos(x[i]), i < n ----
+
+export function sinArray(out: usize, x: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, sin4(v128.load(x + o)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, sin1(load<f32>(x + o)));
+  }
+}
+
+export function sinArrayScalar(out: usize, x: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, sin1(load<f32>(x + o)));
+  }
+}
+
+export function cosArray(out: usize, x: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, cos4(v128.load(x + o)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, cos1(load<f32>(x + o)));
+  }
+}
+
+export function cosArrayScalar(out: usize, x: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, cos1(load<f32>(x + o)));
+  }
+}

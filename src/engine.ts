@@ -1,0 +1,334 @@
+/**
+ * The engine: one wasm instance, one arena planned once, and the three things done with them:
+ * a training step (Ho et al. Algorithm 1), a reverse step (Algorithm 2) and the forward pass both use.
+ * Everything here is orchestration: each line below is one kernel call over pointers and counts.
+ *
+ * Random streams (xoshiro128** in wasm, seeded from the run's seed):
+ *   stream 1: weight initialisation, stream 2: training (data order, t, eps), stream 3: sampling.
+ * Keeping sampling on its own stream means drawing samples mid-run never changes the training run.
+ */
+import { Arena, planSlabs, type TensorSpec } from './arena';
+import { UsageError } from './errors';
+import {
+  type ModelConfig, checkModelConfig, embeddingFrequencies, inDim, outDim, paramSpecs,
+} from './model';
+import { type Schedule, type VarianceName, ddpmCoefficients } from './schedule';
+import { compileKernels, instantiateKernels, type Kernels, type WasmSource } from './wasm';
+
+export const STREAM_INIT = 1;
+export const STREAM_TRAIN = 2;
+export const STREAM_SAMPLE = 3;
+
+export interface AdamConfig {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** Global gradient-norm clipping threshold; 0 disables. */
+  clip: number;
+  emaDecay: number;
+}
+
+export const DEFAULT_ADAM: AdamConfig = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, clip: 1, emaDecay: 0.999 };
+
+export interface EngineOptions {
+  model: ModelConfig;
+  schedule: Schedule;
+  /** Standardised training points (n x dim); omit for a sampling-only engine. */
+  data?: Float32Array;
+  /** Rows processed at once: the training batch, and the chunk size of sampling. */
+  rows: number;
+  seed: number;
+  adam?: AdamConfig;
+  wasm?: WasmSource;
+  flavor?: 'simd' | 'scalar';
+}
+
+export interface StepStats {
+  loss: number;
+  gradNorm: number;
+}
+
+type ActFns = { fwd: (y: number, x: number, n: number) => void; bwd: (dx: number, dy: number, x: number, n: number) => void };
+
+export class Engine {
+  readonly k: Kernels;
+  readonly arena: Arena;
+  readonly model: ModelConfig;
+  readonly schedule: Schedule;
+  readonly rows: number;
+  readonly nData: number;
+  readonly adam: AdamConfig;
+  readonly seed: number;
+  readonly paramCount: number; // floats in the parameter slab, padding included
+  /** Optimiser steps taken (Adam's t). */
+  step = 0;
+  private readonly act: ActFns;
+  private readonly inDim: number;
+  private readonly outDim: number;
+
+  static async create(o: EngineOptions): Promise<Engine> {
+    const module = await compileKernels(o.wasm, o.flavor);
+    return new Engine(module, o);
+  }
+
+  constructor(module: WebAssembly.Module, o: EngineOptions) {
+    checkModelConfig(o.model);
+    if (!Number.isInteger(o.rows) || o.rows < 1 || o.rows > 1 << 20) throw new UsageError(`batch must be an integer in [1, 1048576], got ${o.rows}`);
+    this.model = o.model;
+    this.schedule = o.schedule;
+    this.rows = o.rows;
+    this.seed = o.seed;
+    this.adam = o.adam ?? DEFAULT_ADAM;
+    const c = o.model, d = c.dim, R = o.rows, H = c.width, T = o.schedule.T;
+    this.inDim = inDim(c);
+    this.outDim = outDim(c);
+    if (o.data && o.data.length % d) throw new Error('data length is not a multiple of dim');
+    this.nData = o.data ? o.data.length / d : 0;
+
+    const params = paramSpecs(c);
+    const acts: TensorSpec[] = [{ name: 'inp', shape: [R, this.inDim] }, { name: 'a0', shape: [R, H] }, { name: 'h0', shape: [R, H] }];
+    const actGrads: TensorSpec[] = [{ name: 'dout', shape: [R, this.outDim] }, { name: 'dh0', shape: [R, H] }, { name: 'da0', shape: [R, H] }];
+    for (let k = 1; k <= c.depth; k++) {
+      acts.push({ name: `a${k}`, shape: [R, H] }, { name: `g${k}`, shape: [R, H] }, { name: `h${k}`, shape: [R, H] });
+      actGrads.push({ name: `dh${k}`, shape: [R, H] }, { name: `da${k}`, shape: [R, H] });
+    }
+    acts.push({ name: 'out', shape: [R, this.outDim] });
+
+    // The stub runtime keeps its static data below __heap_base; the arena starts above it.
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    this.k = instantiateKernels(module, memory);
+    const plan = planSlabs(this.k.heapBase(), [
+      { name: 'params', tensors: params },
+      { name: 'grads', tensors: params },
+      { name: 'adamM', tensors: params },
+      { name: 'adamV', tensors: params },
+      { name: 'ema', tensors: params },
+      {
+        name: 'tables',
+        tensors: [
+          { name: 'sqrtAlphaBar', shape: [T] },
+          { name: 'sqrtOneMinusAlphaBar', shape: [T] },
+          { name: 'freqs', shape: [c.embedSize / 2] },
+          { name: 'tValues', shape: [T] },
+          { name: 'tEmb', shape: [T, c.embedSize] },
+          { name: 'identity', shape: [R], dtype: 'i32' },
+        ],
+      },
+      { name: 'data', tensors: [{ name: 'x', shape: [this.nData, d] }] },
+      { name: 'rng', tensors: [{ name: 'train', shape: [4], dtype: 'u32' }, { name: 'sample', shape: [4], dtype: 'u32' }, { name: 'init', shape: [4], dtype: 'u32' }] },
+      {
+        name: 'batch',
+        tensors: [
+          { name: 'idx', shape: [R], dtype: 'i32' },
+          { name: 't', shape: [R], dtype: 'i32' },
+          { name: 'x0', shape: [R, d] },
+          { name: 'eps', shape: [R, d] },
+          { name: 'xt', shape: [R, d] },
+          { name: 'xPrev', shape: [R, d] },
+          { name: 'z', shape: [R, d] },
+        ],
+      },
+      { name: 'acts', tensors: acts },
+      { name: 'actGrads', tensors: actGrads },
+    ]);
+    this.arena = new Arena(memory, plan);
+    this.paramCount = this.arena.slabLength('params');
+    this.act = this.activationFns();
+
+    const a = this.arena;
+    a.f32('tables', 'sqrtAlphaBar').set(o.schedule.sqrtAlphaBar);
+    a.f32('tables', 'sqrtOneMinusAlphaBar').set(o.schedule.sqrtOneMinusAlphaBar);
+    a.f32('tables', 'freqs').set(embeddingFrequencies(c.embedSize));
+    const tv = a.f32('tables', 'tValues');
+    for (let i = 0; i < T; i++) tv[i] = i;
+    // The time embedding depends only on t: one table of T rows, gathered per batch.
+    this.k.sinusoidalEmbed(a.ptr('tables', 'tEmb'), a.ptr('tables', 'tValues'), a.ptr('tables', 'freqs'), T, 1, c.embedSize / 2, 1, c.embedSize);
+    const id = a.t('tables', 'identity').view as Int32Array;
+    for (let i = 0; i < R; i++) id[i] = i;
+    if (o.data) a.f32('data', 'x').set(o.data);
+
+    this.k.rngSeed(a.ptr('rng', 'init'), BigInt(o.seed), STREAM_INIT);
+    this.k.rngSeed(a.ptr('rng', 'train'), BigInt(o.seed), STREAM_TRAIN);
+    this.k.rngSeed(a.ptr('rng', 'sample'), BigInt(o.seed), STREAM_SAMPLE);
+    this.initParams();
+  }
+
+  private activationFns(): ActFns {
+    const k = this.k;
+    switch (this.model.activation) {
+      case 'gelu': return { fwd: k.geluForward, bwd: k.geluBackward };
+      case 'silu': return { fwd: k.siluForward, bwd: k.siluBackward };
+      case 'relu': return { fwd: k.reluForward, bwd: k.reluBackward };
+    }
+  }
+
+  /** PyTorch nn.Linear's default: weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)). EMA starts equal. */
+  initParams(): void {
+    const a = this.arena, rng = a.ptr('rng', 'init');
+    for (const s of paramSpecs(this.model)) {
+      const t = a.t('params', s.name);
+      const fanIn = s.name.endsWith('.bias') ? a.t('params', s.name.replace('.bias', '.weight')).shape[1] : s.shape[1];
+      const bound = 1 / Math.sqrt(fanIn);
+      this.k.rngUniformRange(t.offset, t.size, -bound, bound, rng);
+    }
+    a.slabView('ema').set(a.slabView('params'));
+    a.zero('adamM');
+    a.zero('adamV');
+    this.step = 0;
+  }
+
+  /** Pointer of parameter `name` inside slab `slab` ('params', 'ema', 'grads', ...). */
+  p(slab: string, name: string): number {
+    return this.arena.ptr(slab, name);
+  }
+
+  /**
+   * eps_theta(x, t) for n rows: x at pointer `x` (n, dim), table indices in batch/t; result in acts/out.
+   * `weights` picks the parameter slab: 'params' while training, 'ema' for sampling.
+   */
+  forward(n: number, x: number, weights: 'params' | 'ema' = 'params'): void {
+    const k = this.k, a = this.arena, c = this.model, H = c.width, E = c.embedSize, d = c.dim;
+    const inp = a.ptr('acts', 'inp');
+    if (c.inputEmbedding) k.sinusoidalEmbed(inp, x, a.ptr('tables', 'freqs'), n, d, E / 2, c.inputScale, this.inDim);
+    else k.gatherRows(inp, x, a.ptr('tables', 'identity'), n, d, this.inDim);
+    const xCols = c.inputEmbedding ? d * E : d;
+    k.gatherRows(inp + 4 * xCols, a.ptr('tables', 'tEmb'), a.ptr('batch', 't'), n, E, this.inDim);
+
+    k.linearForward(a.ptr('acts', 'a0'), inp, this.p(weights, 'inp.weight'), this.p(weights, 'inp.bias'), n, this.inDim, H);
+    this.act.fwd(a.ptr('acts', 'h0'), a.ptr('acts', 'a0'), n * H);
+    for (let b = 1; b <= c.depth; b++) {
+      const ak = a.ptr('acts', `a${b}`), gk = a.ptr('acts', `g${b}`), prev = a.ptr('acts', `h${b - 1}`);
+      k.linearForward(ak, prev, this.p(weights, `blocks.${b - 1}.weight`), this.p(weights, `blocks.${b - 1}.bias`), n, H, H);
+      this.act.fwd(gk, ak, n * H);
+      k.residualForward(a.ptr('acts', `h${b}`), prev, gk, n * H);
+    }
+    k.linearForward(a.ptr('acts', 'out'), a.ptr('acts', `h${c.depth}`), this.p(weights, 'out.weight'), this.p(weights, 'out.bias'), n, H, this.outDim);
+  }
+
+  /** Gradients of mean((out - target)^2) into the grads slab (accumulated; the caller zeroes). */
+  backward(n: number, target: number): void {
+    const k = this.k, a = this.arena, c = this.model, H = c.width;
+    const g = (s: string) => a.ptr('actGrads', s), act = (s: string) => a.ptr('acts', s);
+    k.mseBackward(g('dout'), act('out'), target, n * this.outDim);
+    k.linearBackward(g(`dh${c.depth}`), this.p('grads', 'out.weight'), this.p('grads', 'out.bias'), g('dout'), act(`h${c.depth}`), this.p('params', 'out.weight'), n, H, this.outDim);
+    for (let b = c.depth; b >= 1; b--) {
+      // h_b = h_{b-1} + act(a_b): the residual passes dh_b through unchanged, the branch goes through act and the linear layer.
+      k.addInPlace(g(`dh${b - 1}`), g(`dh${b}`), n * H);
+      this.act.bwd(g(`da${b}`), g(`dh${b}`), act(`a${b}`), n * H);
+      k.linearBackward(g(`dh${b - 1}`), this.p('grads', `blocks.${b - 1}.weight`), this.p('grads', `blocks.${b - 1}.bias`), g(`da${b}`), act(`h${b - 1}`), this.p('params', `blocks.${b - 1}.weight`), n, H, H);
+    }
+    this.act.bwd(g('da0'), g('dh0'), act('a0'), n * H);
+    // The embeddings are fixed functions of x_t and t: no gradient is needed for the network's input.
+    k.linearBackward(0, this.p('grads', 'inp.weight'), this.p('grads', 'inp.bias'), g('da0'), act('inp'), this.p('params', 'inp.weight'), n, this.inDim, H);
+  }
+
+  /** Draw a training batch (Algorithm 1, lines 2-4): x_0 from the data, t uniform, eps ~ N(0, I), x_t = q_sample. */
+  drawBatch(n: number): void {
+    if (this.nData === 0) throw new UsageError('this engine has no training data');
+    const k = this.k, a = this.arena, rng = a.ptr('rng', 'train'), d = this.model.dim;
+    k.rngIntBelow(a.ptr('batch', 'idx'), n, this.nData, rng);
+    k.gatherRows(a.ptr('batch', 'x0'), a.ptr('data', 'x'), a.ptr('batch', 'idx'), n, d, d);
+    k.rngIntBelow(a.ptr('batch', 't'), n, this.schedule.T, rng);
+    k.rngNormal(a.ptr('batch', 'eps'), n * d, rng);
+    k.qSample(a.ptr('batch', 'xt'), a.ptr('batch', 'x0'), a.ptr('batch', 'eps'), a.ptr('batch', 't'),
+      a.ptr('tables', 'sqrtAlphaBar'), a.ptr('tables', 'sqrtOneMinusAlphaBar'), n, d);
+  }
+
+  /** Loss and gradients of the simplified objective on the current batch, without updating weights. */
+  lossAndGrad(n: number): number {
+    const a = this.arena;
+    this.forward(n, a.ptr('batch', 'xt'));
+    const loss = this.k.mseForward(a.ptr('acts', 'out'), a.ptr('batch', 'eps'), n * this.model.dim);
+    a.zero('grads');
+    a.zero('actGrads');
+    this.backward(n, a.ptr('batch', 'eps'));
+    return loss;
+  }
+
+  /** One step of Algorithm 1 with AdamW at learning rate `lr`, then the EMA update. */
+  trainStep(lr: number, n: number = this.rows): StepStats {
+    const k = this.k, a = this.arena, o = this.adam;
+    this.drawBatch(n);
+    const loss = this.lossAndGrad(n);
+    const P = this.paramCount, grads = a.slabPtr('grads');
+    const gradNorm = Math.sqrt(k.sumSquares(grads, P));
+    const gradScale = o.clip > 0 && gradNorm > o.clip ? o.clip / gradNorm : 1;
+    this.step++;
+    const bc1 = 1 - o.beta1 ** this.step, bc2 = 1 - o.beta2 ** this.step;
+    k.adamwStep(a.slabPtr('params'), grads, a.slabPtr('adamM'), a.slabPtr('adamV'), P, lr, o.beta1, o.beta2, o.eps, o.weightDecay, gradScale, bc1, bc2);
+    // EMA warm-up (decay grows from 0.1 towards emaDecay) so early weights do not linger in the average.
+    const decay = Math.min(o.emaDecay, (1 + this.step) / (10 + this.step));
+    k.emaUpdate(a.slabPtr('ema'), a.slabPtr('params'), P, decay);
+    return { loss, gradNorm };
+  }
+
+  /**
+   * Algorithm 2 for `count` points, in chunks of `rows`: x_T ~ N(0, I), then T reverse steps with sigma_t^2 = beta_t
+   * or beta-tilde_t. `onStep(i, x, offset)` sees a copy of each chunk's positions after each step when given
+   * (i = table index of the x just produced, T for x_T), for trajectory plots.
+   */
+  sample(count: number, variance: VarianceName, weights: 'params' | 'ema' = 'ema',
+    onStep?: (i: number, x: Float32Array, offset: number) => void, onChunk?: (done: number) => void): Float32Array {
+    const k = this.k, a = this.arena, d = this.model.dim, T = this.schedule.T, rng = a.ptr('rng', 'sample');
+    const out = new Float32Array(count * d);
+    const tView = a.t('batch', 't').view as Int32Array;
+    for (let off = 0; off < count; off += this.rows) {
+      const n = Math.min(this.rows, count - off);
+      let x = a.ptr('batch', 'xt'), xNext = a.ptr('batch', 'xPrev');
+      k.rngNormal(x, n * d, rng);
+      if (onStep) onStep(T, new Float32Array(a.memory.buffer, x, n * d).slice(), off);
+      for (let i = T - 1; i >= 0; i--) {
+        tView.fill(i, 0, n);
+        this.forward(n, x, weights);
+        const { cx, ceps, sigma } = ddpmCoefficients(this.schedule, i, variance);
+        const z = sigma > 0 ? a.ptr('batch', 'z') : 0;
+        if (z) k.rngNormal(z, n * d, rng);
+        k.reverseStep(xNext, x, a.ptr('acts', 'out'), z, n * d, cx, ceps, sigma);
+        [x, xNext] = [xNext, x];
+        if (onStep) onStep(i, new Float32Array(a.memory.buffer, x, n * d).slice(), off);
+      }
+      out.set(new Float32Array(a.memory.buffer, x, n * d), off * d);
+      onChunk?.(off + n);
+    }
+    return out;
+  }
+
+  /** Forward process for plots: x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps at table index i, noise from the sample stream. */
+  diffuse(x0: Float32Array, i: number): Float32Array {
+    const s = this.schedule, d = this.model.dim, n = x0.length / d;
+    const eps = new Float32Array(x0.length);
+    const a = this.arena, k = this.k, z = a.ptr('batch', 'z');
+    for (let off = 0; off < n; off += this.rows) {
+      const m = Math.min(this.rows, n - off);
+      k.rngNormal(z, m * d, a.ptr('rng', 'sample'));
+      eps.set(new Float32Array(a.memory.buffer, z, m * d), off * d);
+    }
+    const out = new Float32Array(x0.length);
+    for (let j = 0; j < x0.length; j++) out[j] = s.sqrtAlphaBar[i] * x0[j] + s.sqrtOneMinusAlphaBar[i] * eps[j];
+    return out;
+  }
+
+  /** Parameters by PyTorch name, copied out (never live views). */
+  namedTensors(slab: 'params' | 'ema'): Map<string, { shape: number[]; data: Float32Array }> {
+    const m = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const s of paramSpecs(this.model)) m.set(s.name, { shape: s.shape, data: this.arena.f32(slab, s.name).slice() });
+    return m;
+  }
+
+  /** Load parameters by name into a slab; shapes must match exactly. */
+  loadNamed(slab: string, tensors: Map<string, { shape: number[]; data: ArrayLike<number> }> | Record<string, { shape: number[]; data: ArrayLike<number> }>): void {
+    const get = (n: string) => (tensors instanceof Map ? tensors.get(n) : tensors[n]);
+    for (const s of paramSpecs(this.model)) {
+      const t = get(s.name);
+      if (!t) throw new UsageError(`checkpoint has no tensor "${s.name}"`);
+      if (t.shape.join(',') !== s.shape.join(',')) throw new UsageError(`tensor "${s.name}" has shape [${t.shape}], expected [${s.shape}]`);
+      this.arena.f32(slab, s.name).set(t.data);
+    }
+  }
+
+  /** Bytes of wasm memory in use (constant after construction: nothing grows it). */
+  memoryBytes(): number {
+    return this.arena.memory.buffer.byteLength;
+  }
+}
