@@ -1,0 +1,282 @@
+// Pointwise layers: GELU (tanh approximation), SiLU, ReLU, residual add, and two in-place helpers.
+// Forward and backward side by side; backward ACCUMULATES into dx (dx += dy * f'(x)), like llm.c, so
+// the host zeroes gradients once per step. Each kernel is one streaming pass: f32x4 over whole vectors,
+// scalar loop for the n % 4 tail (and for the whole array in the scalar build). The elementary functions
+// come from math.ts, whose f32x4 and scalar forms are bit-identical, so these kernels give identical
+// results in both builds. Not here: matmuls (linear.ts), losses (loss.ts).
+
+import { exp1, exp4, sigmoid1, sigmoid4 } from "./math";
+
+// GELU, tanh approximation (PyTorch nn.GELU(approximate='tanh')):
+//   gelu(x) = 0.5 x (1 + tanh(u)),  u = sqrt(2/pi) (x + 0.044715 x^3)
+// computed as x * sigmoid(2u), using 0.5 (1 + tanh u) = sigmoid(2u): one exp and one divide instead of
+// tanh's two branches, and no cancellation in 1 + tanh(u) for negative x.
+//   gelu'(x) = s + 2 x s (1 - s) u',  s = sigmoid(2u),  u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2)
+const GELU_A: f32 = 0.044715;
+const GELU_C2: f32 = 1.5957691216057308;     // 2 sqrt(2/pi): the argument of the sigmoid is C2 (x + A x^3)
+const GELU_A3: f32 = 0.134145;               // 3 * 0.044715
+
+// ------------------------------------------------------------------------------------------- GELU
+
+// y[i] = gelu(x[i])
+export function geluForward(y: usize, x: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const c2 = f32x4.splat(GELU_C2), a = f32x4.splat(GELU_A), one = f32x4.splat(1);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const v = v128.load(x + o);
+      const t = f32x4.mul(c2, f32x4.add(v, f32x4.mul(a, f32x4.mul(f32x4.mul(v, v), v))));
+      v128.store(y + o, f32x4.div(v, f32x4.add(one, exp4(f32x4.neg(t)))));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const v = load<f32>(x + o);
+    const t = GELU_C2 * (v + GELU_A * ((v * v) * v));
+    store<f32>(y + o, v / (<f32>1 + exp1(-t)));
+  }
+}
+
+export function geluForwardScalar(y: usize, x: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const v = load<f32>(x + o);
+    const t = GELU_C2 * (v + GELU_A * ((v * v) * v));
+    store<f32>(y + o, v / (<f32>1 + exp1(-t)));
+  }
+}
+
+// dx[i] += dy[i] * gelu'(x[i])
+export function geluBackward(dx: usize, dy: usize, x: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const c2 = f32x4.splat(GELU_C2), a = f32x4.splat(GELU_A), a3 = f32x4.splat(GELU_A3), one = f32x4.splat(1);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const v = v128.load(x + o);
+      const v2 = f32x4.mul(v, v);
+      const t = f32x4.mul(c2, f32x4.add(v, f32x4.mul(a, f32x4.mul(v2, v))));
+      const s = f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(t))));
+      // s + x s (1 - s) * 2u' ; 2u' = C2 (1 + 3A x^2)
+      const du = f32x4.mul(c2, f32x4.add(one, f32x4.mul(a3, v2)));
+      const g = f32x4.add(s, f32x4.mul(f32x4.mul(f32x4.mul(v, s), f32x4.sub(one, s)), du));
+      v128.store(dx + o, f32x4.add(v128.load(dx + o), f32x4.mul(v128.load(dy + o), g)));
+    }
+  }
+  for (; i < n; i++) geluBackwardAt(dx, dy, x, <usize>i << 2);
+}
+
+export function geluBackwardScalar(dx: usize, dy: usize, x: usize, n: i32): void {
+  for (let i = 0; i < n; i++) geluBackwardAt(dx, dy, x, <usize>i << 2);
+}
+
+@inline function geluBackwardAt(dx: usize, dy: usize, x: usize, o: usize): void {
+  const v = load<f32>(x + o);
+  const v2 = v * v;
+  const t = GELU_C2 * (v + GELU_A * (v2 * v));
+  const s = <f32>1 / (<f32>1 + exp1(-t));
+  const du = GELU_C2 * (<f32>1 + GELU_A3 * v2);
+  const g = s + ((v * s) * (<f32>1 - s)) * du;
+  store<f32>(dx + o, load<f32>(dx + o) + load<f32>(dy + o) * g);
+}
+
+// ------------------------------------------------------------------------------------------- SiLU
+
+// y = x sigmoid(x);  y' = s (1 + x (1 - s))
+export function siluForward(y: usize, x: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const v = v128.load(x + o);
+      v128.store(y + o, f32x4.mul(v, sigmoid4(v)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const v = load<f32>(x + o);
+    store<f32>(y + o, v * sigmoid1(v));
+  }
+}
+
+export function siluForwardScalar(y: usize, x: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const v = load<f32>(x + o);
+    store<f32>(y + o, v * sigmoid1(v));
+  }
+}
+
+export function siluBackward(dx: usize, dy: usize, x: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const one = f32x4.splat(1);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const v = v128.load(x + o);
+      const s = sigmoid4(v);
+      const g = f32x4.mul(s, f32x4.add(one, f32x4.mul(v, f32x4.sub(one, s))));
+      v128.store(dx + o, f32x4.add(v128.load(dx + o), f32x4.mul(v128.load(dy + o), g)));
+    }
+  }
+  for (; i < n; i++) siluBackwardAt(dx, dy, x, <usize>i << 2);
+}
+
+export function siluBackwardScalar(dx: usize, dy: usize, x: usize, n: i32): void {
+  for (let i = 0; i < n; i++) siluBackwardAt(dx, dy, x, <usize>i << 2);
+}
+
+@inline function siluBackwardAt(dx: usize, dy: usize, x: usize, o: usize): void {
+  const v = load<f32>(x + o);
+  const s = sigmoid1(v);
+  const g = s * (<f32>1 + v * (<f32>1 - s));
+  store<f32>(dx + o, load<f32>(dx + o) + load<f32>(dy + o) * g);
+}
+
+// ------------------------------------------------------------------------------------------- ReLU
+
+// y = max(x, 0); relu'(0) = 0, so dx += dy only where x > 0. NaN in x propagates to y (wasm max).
+export function reluForward(y: usize, x: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const z = f32x4.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(y + o, f32x4.max(v128.load(x + o), z));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, max<f32>(load<f32>(x + o), 0));
+  }
+}
+
+export function reluForwardScalar(y: usize, x: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, max<f32>(load<f32>(x + o), 0));
+  }
+}
+
+export function reluBackward(dx: usize, dy: usize, x: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const z = f32x4.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const g = v128.and(v128.load(dy + o), f32x4.gt(v128.load(x + o), z));
+      v128.store(dx + o, f32x4.add(v128.load(dx + o), g));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    if (load<f32>(x + o) > 0) store<f32>(dx + o, load<f32>(dx + o) + load<f32>(dy + o));
+  }
+}
+
+export function reluBackwardScalar(dx: usize, dy: usize, x: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    if (load<f32>(x + o) > 0) store<f32>(dx + o, load<f32>(dx + o) + load<f32>(dy + o));
+  }
+}
+
+// --------------------------------------------------------------------------------------- residual
+
+// y = a + b
+export function residualForward(y: usize, a: usize, b: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(y + o, f32x4.add(v128.load(a + o), v128.load(b + o)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, load<f32>(a + o) + load<f32>(b + o));
+  }
+}
+
+export function residualForwardScalar(y: usize, a: usize, b: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, load<f32>(a + o) + load<f32>(b + o));
+  }
+}
+
+// da += dy ; db += dy
+export function residualBackward(da: usize, db: usize, dy: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const g = v128.load(dy + o);
+      v128.store(da + o, f32x4.add(v128.load(da + o), g));
+      v128.store(db + o, f32x4.add(v128.load(db + o), g));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const g = load<f32>(dy + o);
+    store<f32>(da + o, load<f32>(da + o) + g);
+    store<f32>(db + o, load<f32>(db + o) + g);
+  }
+}
+
+export function residualBackwardScalar(da: usize, db: usize, dy: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const g = load<f32>(dy + o);
+    store<f32>(da + o, load<f32>(da + o) + g);
+    store<f32>(db + o, load<f32>(db + o) + g);
+  }
+}
+
+// ------------------------------------------------------------------------------------ in-place ops
+
+// y += x
+export function addInPlace(y: usize, x: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(y + o, f32x4.add(v128.load(y + o), v128.load(x + o)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, load<f32>(y + o) + load<f32>(x + o));
+  }
+}
+
+export function addInPlaceScalar(y: usize, x: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, load<f32>(y + o) + load<f32>(x + o));
+  }
+}
+
+// y *= s
+export function scaleInPlace(y: usize, n: i32, s: f32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const sv = f32x4.splat(s);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(y + o, f32x4.mul(v128.load(y + o), sv));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, load<f32>(y + o) * s);
+  }
+}
+
+export function scaleInPlaceScalar(y: usize, n: i32, s: f32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, load<f32>(y + o) * s);
+  }
+}

@@ -1,0 +1,429 @@
+// Fully connected layer y = x W^T + b, forward and backward (llm.c's matmul_forward/_backward, without
+// threads). Shapes: x (n, din), w (dout, din) as torch.nn.Linear stores it, b (dout), y (n, dout).
+// The SIMD paths are register-tiled f32x4 kernels; the Scalar twins are the plain loops and the
+// specification. Not here: activations (activation.ts), batching over layers, threads.
+//
+// Register budget: V8 on x64 has 16 xmm registers (arm64 has 32). Each tile below keeps 8 f32x4
+// accumulators plus at most 4 loaded operands live, so the inner loops do not spill on either.
+// Wasm has no fused multiply-add (only relaxed-simd's), so each step is mul then add.
+// Tails (n, din or dout not multiples of the tile) fall back to narrower tiles and finally to scalar
+// loops inside the same kernel, so every shape is handled, including dout = 1, 2 and din = 7.
+
+// [sum(a), sum(b), sum(c), sum(d)] of four accumulators: a 4x4 transpose-and-add in 6 shuffles.
+@inline function hsum4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = f32x4.add(f32x4.shuffle(a, b, 0, 4, 1, 5), f32x4.shuffle(a, b, 2, 6, 3, 7)); // a02 b02 a13 b13
+  const cd = f32x4.add(f32x4.shuffle(c, d, 0, 4, 1, 5), f32x4.shuffle(c, d, 2, 6, 3, 7));
+  return f32x4.add(f32x4.shuffle(ab, cd, 0, 1, 4, 5), f32x4.shuffle(ab, cd, 2, 3, 6, 7));
+}
+
+@inline function hsum1(a: v128): f32 {
+  return (f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 2)) + (f32x4.extract_lane(a, 1) + f32x4.extract_lane(a, 3));
+}
+
+// Scalar dot product of the din tail [k0, din) of row p with row q (byte pointers to the rows).
+@inline function dotTail(p: usize, q: usize, k0: usize, kEnd: usize): f32 {
+  let s: f32 = 0;
+  for (let k = k0; k < kEnd; k += 4) s += load<f32>(p + k) * load<f32>(q + k);
+  return s;
+}
+
+// ------------------------------------------------------------------------------------------ forward
+
+// y[n,dout] = x[n,din] . w[dout,din]^T + b[dout]  (b == 0: no bias). Overwrites y.
+// Tiling: 4 rows of x x 2 rows of w. Both operands run along din, so each f32x4 step loads 4 x
+// vectors + 2 w vectors and does 8 mul-adds into 8 accumulators (0.75 loads per mul-add, 14 live
+// registers). A 4x4 tile would halve the loads but needs 16 accumulators + operands > 16 registers
+// and spills on x64. The 8 lane-partial sums are reduced once per tile by two hsum4, the bias is added
+// while the results are in registers, and each row's pair is stored with one 64-bit lane store. dout = 2
+// (the output layer) is exactly one tile column. Leftovers: an odd last output uses a 4x1 tile, the
+// last n % 4 rows use 1x1 vector dot products; din % 4 is a scalar tail added before the bias.
+export function linearForward(y: usize, x: usize, w: usize, b: usize, n: i32, din: i32, dout: i32): void {
+  if (ASC_FEATURE_SIMD) {
+    const rowX = <usize>din << 2;
+    const rowY = <usize>dout << 2;
+    const kv = <usize>(din & ~3) << 2;     // bytes of each row covered by whole vectors
+    let i = 0;
+    for (; i + 4 <= n; i += 4) {
+      const x0 = x + <usize>i * rowX;
+      const x1 = x0 + rowX;
+      const x2 = x1 + rowX;
+      const x3 = x2 + rowX;
+      const y0 = y + <usize>i * rowY;
+      let o = 0;
+      for (; o + 2 <= dout; o += 2) {
+        const w0 = w + <usize>o * rowX;
+        const w1 = w0 + rowX;
+        let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
+        let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
+        for (let k: usize = 0; k < kv; k += 16) {
+          const v0 = v128.load(w0 + k);
+          const v1 = v128.load(w1 + k);
+          let u = v128.load(x0 + k);
+          a00 = f32x4.add(a00, f32x4.mul(u, v0));
+          a01 = f32x4.add(a01, f32x4.mul(u, v1));
+          u = v128.load(x1 + k);
+          a10 = f32x4.add(a10, f32x4.mul(u, v0));
+          a11 = f32x4.add(a11, f32x4.mul(u, v1));
+          u = v128.load(x2 + k);
+          a20 = f32x4.add(a20, f32x4.mul(u, v0));
+          a21 = f32x4.add(a21, f32x4.mul(u, v1));
+          u = v128.load(x3 + k);
+          a30 = f32x4.add(a30, f32x4.mul(u, v0));
+          a31 = f32x4.add(a31, f32x4.mul(u, v1));
+        }
+        let r01 = hsum4(a00, a01, a10, a11);   // y[i,o] y[i,o+1] y[i+1,o] y[i+1,o+1]
+        let r23 = hsum4(a20, a21, a30, a31);
+        if (kv < rowX) {
+          r01 = f32x4.add(r01, f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(
+            dotTail(x0, w0, kv, rowX)), 1, dotTail(x0, w1, kv, rowX)), 2, dotTail(x1, w0, kv, rowX)), 3, dotTail(x1, w1, kv, rowX)));
+          r23 = f32x4.add(r23, f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(
+            dotTail(x2, w0, kv, rowX)), 1, dotTail(x2, w1, kv, rowX)), 2, dotTail(x3, w0, kv, rowX)), 3, dotTail(x3, w1, kv, rowX)));
+        }
+        if (b) {
+          const bb = v128.load64_splat(b + (<usize>o << 2));   // b[o] b[o+1] b[o] b[o+1]
+          r01 = f32x4.add(r01, bb);
+          r23 = f32x4.add(r23, bb);
+        }
+        const yo = y0 + (<usize>o << 2);
+        v128.store64_lane(yo, r01, 0);
+        v128.store64_lane(yo + rowY, r01, 1);
+        v128.store64_lane(yo + 2 * rowY, r23, 0);
+        v128.store64_lane(yo + 3 * rowY, r23, 1);
+      }
+      if (o < dout) {
+        // odd last output: 4 rows x 1 output, 4 accumulators.
+        const w0 = w + <usize>o * rowX;
+        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+        for (let k: usize = 0; k < kv; k += 16) {
+          const v0 = v128.load(w0 + k);
+          a0 = f32x4.add(a0, f32x4.mul(v128.load(x0 + k), v0));
+          a1 = f32x4.add(a1, f32x4.mul(v128.load(x1 + k), v0));
+          a2 = f32x4.add(a2, f32x4.mul(v128.load(x2 + k), v0));
+          a3 = f32x4.add(a3, f32x4.mul(v128.load(x3 + k), v0));
+        }
+        let r = hsum4(a0, a1, a2, a3);
+        if (kv < rowX) {
+          r = f32x4.add(r, f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(
+            dotTail(x0, w0, kv, rowX)), 1, dotTail(x1, w0, kv, rowX)), 2, dotTail(x2, w0, kv, rowX)), 3, dotTail(x3, w0, kv, rowX)));
+        }
+        if (b) r = f32x4.add(r, v128.load32_splat(b + (<usize>o << 2)));
+        const yo = y0 + (<usize>o << 2);
+        v128.store32_lane(yo, r, 0);
+        v128.store32_lane(yo + rowY, r, 1);
+        v128.store32_lane(yo + 2 * rowY, r, 2);
+        v128.store32_lane(yo + 3 * rowY, r, 3);
+      }
+    }
+    for (; i < n; i++) {
+      const xi = x + <usize>i * rowX;
+      const yi = y + <usize>i * rowY;
+      for (let o = 0; o < dout; o++) {
+        const wo = w + <usize>o * rowX;
+        let a = f32x4.splat(0);
+        for (let k: usize = 0; k < kv; k += 16) a = f32x4.add(a, f32x4.mul(v128.load(xi + k), v128.load(wo + k)));
+        let s = hsum1(a) + dotTail(xi, wo, kv, rowX);
+        if (b) s += load<f32>(b + (<usize>o << 2));
+        store<f32>(yi + (<usize>o << 2), s);
+      }
+    }
+    return;
+  }
+  linearForwardScalar(y, x, w, b, n, din, dout);
+}
+
+export function linearForwardScalar(y: usize, x: usize, w: usize, b: usize, n: i32, din: i32, dout: i32): void {
+  for (let i = 0; i < n; i++) {
+    const xi = x + ((<usize>i * din) << 2);
+    const yi = y + ((<usize>i * dout) << 2);
+    for (let o = 0; o < dout; o++) {
+      const wo = w + ((<usize>o * din) << 2);
+      let s: f32 = b ? load<f32>(b + (<usize>o << 2)) : 0;
+      for (let k = 0; k < din; k++) s += load<f32>(xi + (<usize>k << 2)) * load<f32>(wo + (<usize>k << 2));
+      store<f32>(yi + (<usize>o << 2), s);
+    }
+  }
+}
+
+// ----------------------------------------------------------------------------------------- backward
+
+// dx[n,din] += dy[n,dout] . w[dout,din]     (skipped when dx == 0)
+// dw[dout,din] += dy^T . x                  db[dout] += sum_i dy[i,:]   (db skipped when db == 0)
+export function linearBackward(dx: usize, dw: usize, db: usize, dy: usize, x: usize, w: usize, n: i32, din: i32, dout: i32): void {
+  if (ASC_FEATURE_SIMD) {
+    if (dx) backwardInput(dx, dy, w, n, din, dout);
+    backwardWeight(dw, dy, x, n, din, dout);
+    if (db) backwardBias(db, dy, n, dout);
+    return;
+  }
+  linearBackwardScalar(dx, dw, db, dy, x, w, n, din, dout);
+}
+
+// dx += dy . w: the contraction runs over dout, and both dx and w rows run along din, so vectorise
+// along din and broadcast dy. Tiling: 4 rows x 8 din columns (2 vectors); per output o: 2 w loads,
+// 4 dy broadcasts (v128.load32_splat, one instruction), 8 mul-adds into 8 accumulators that start
+// from dx and are stored once. Leftovers: a 4-row x 1-vector tile for din % 8 >= 4, scalar for din % 4;
+// the last n % 4 rows go one at a time with the same column structure.
+@inline function backwardInput(dx: usize, dy: usize, w: usize, n: i32, din: i32, dout: i32): void {
+  const rowX = <usize>din << 2;
+  const rowY = <usize>dout << 2;
+  const k8 = <usize>(din & ~7) << 2;
+  const k4 = <usize>(din & ~3) << 2;
+  const wEnd = w + <usize>dout * rowX;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const d0 = dx + <usize>i * rowX;
+    const d1 = d0 + rowX;
+    const d2 = d1 + rowX;
+    const d3 = d2 + rowX;
+    const g0 = dy + <usize>i * rowY;
+    const g1 = g0 + rowY;
+    const g2 = g1 + rowY;
+    const g3 = g2 + rowY;
+    let k: usize = 0;
+    for (; k < k8; k += 32) {
+      let a00 = v128.load(d0 + k), a01 = v128.load(d0 + k + 16);
+      let a10 = v128.load(d1 + k), a11 = v128.load(d1 + k + 16);
+      let a20 = v128.load(d2 + k), a21 = v128.load(d2 + k + 16);
+      let a30 = v128.load(d3 + k), a31 = v128.load(d3 + k + 16);
+      let g: usize = 0;
+      for (let wp = w + k; wp < wEnd; wp += rowX) {
+        const v0 = v128.load(wp);
+        const v1 = v128.load(wp + 16);
+        let s = v128.load32_splat(g0 + g);
+        a00 = f32x4.add(a00, f32x4.mul(s, v0));
+        a01 = f32x4.add(a01, f32x4.mul(s, v1));
+        s = v128.load32_splat(g1 + g);
+        a10 = f32x4.add(a10, f32x4.mul(s, v0));
+        a11 = f32x4.add(a11, f32x4.mul(s, v1));
+        s = v128.load32_splat(g2 + g);
+        a20 = f32x4.add(a20, f32x4.mul(s, v0));
+        a21 = f32x4.add(a21, f32x4.mul(s, v1));
+        s = v128.load32_splat(g3 + g);
+        a30 = f32x4.add(a30, f32x4.mul(s, v0));
+        a31 = f32x4.add(a31, f32x4.mul(s, v1));
+        g += 4;
+      }
+      v128.store(d0 + k, a00); v128.store(d0 + k + 16, a01);
+      v128.store(d1 + k, a10); v128.store(d1 + k + 16, a11);
+      v128.store(d2 + k, a20); v128.store(d2 + k + 16, a21);
+      v128.store(d3 + k, a30); v128.store(d3 + k + 16, a31);
+    }
+    if (k < k4) {
+      let a0 = v128.load(d0 + k), a1 = v128.load(d1 + k), a2 = v128.load(d2 + k), a3 = v128.load(d3 + k);
+      let g: usize = 0;
+      for (let wp = w + k; wp < wEnd; wp += rowX) {
+        const v0 = v128.load(wp);
+        a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(g0 + g), v0));
+        a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(g1 + g), v0));
+        a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(g2 + g), v0));
+        a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(g3 + g), v0));
+        g += 4;
+      }
+      v128.store(d0 + k, a0); v128.store(d1 + k, a1); v128.store(d2 + k, a2); v128.store(d3 + k, a3);
+      k += 16;
+    }
+    for (; k < rowX; k += 4) {
+      let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+      let g: usize = 0;
+      for (let wp = w + k; wp < wEnd; wp += rowX) {
+        const v = load<f32>(wp);
+        s0 += load<f32>(g0 + g) * v;
+        s1 += load<f32>(g1 + g) * v;
+        s2 += load<f32>(g2 + g) * v;
+        s3 += load<f32>(g3 + g) * v;
+        g += 4;
+      }
+      store<f32>(d0 + k, load<f32>(d0 + k) + s0);
+      store<f32>(d1 + k, load<f32>(d1 + k) + s1);
+      store<f32>(d2 + k, load<f32>(d2 + k) + s2);
+      store<f32>(d3 + k, load<f32>(d3 + k) + s3);
+    }
+  }
+  for (; i < n; i++) {
+    const d0 = dx + <usize>i * rowX;
+    const g0 = dy + <usize>i * rowY;
+    let k: usize = 0;
+    for (; k < k8; k += 32) {
+      let a0 = v128.load(d0 + k), a1 = v128.load(d0 + k + 16);
+      let g: usize = 0;
+      for (let wp = w + k; wp < wEnd; wp += rowX) {
+        const s = v128.load32_splat(g0 + g);
+        a0 = f32x4.add(a0, f32x4.mul(s, v128.load(wp)));
+        a1 = f32x4.add(a1, f32x4.mul(s, v128.load(wp + 16)));
+        g += 4;
+      }
+      v128.store(d0 + k, a0); v128.store(d0 + k + 16, a1);
+    }
+    if (k < k4) {
+      let a0 = v128.load(d0 + k);
+      let g: usize = 0;
+      for (let wp = w + k; wp < wEnd; wp += rowX) {
+        a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(g0 + g), v128.load(wp)));
+        g += 4;
+      }
+      v128.store(d0 + k, a0);
+      k += 16;
+    }
+    for (; k < rowX; k += 4) {
+      let s0: f32 = 0;
+      let g: usize = 0;
+      for (let wp = w + k; wp < wEnd; wp += rowX) {
+        s0 += load<f32>(g0 + g) * load<f32>(wp);
+        g += 4;
+      }
+      store<f32>(d0 + k, load<f32>(d0 + k) + s0);
+    }
+  }
+}
+
+// dw += dy^T . x: the contraction runs over n; dw and x rows run along din, so vectorise along din
+// and broadcast dy. Tiling: 4 outputs x 8 din columns; per row i: 2 x loads, 4 dy broadcasts, 8
+// mul-adds; accumulators start from dw and are stored once per tile, so dw is read and written once
+// and x streams from cache dout/4 times. Leftovers as in backwardInput, with 1-output tiles for
+// dout % 4 (the dout = 2 output layer runs entirely on those: its dw is only 2 x din).
+@inline function backwardWeight(dw: usize, dy: usize, x: usize, n: i32, din: i32, dout: i32): void {
+  const rowX = <usize>din << 2;
+  const rowY = <usize>dout << 2;
+  const k8 = <usize>(din & ~7) << 2;
+  const k4 = <usize>(din & ~3) << 2;
+  const xEnd = x + <usize>n * rowX;
+  let o = 0;
+  for (; o + 4 <= dout; o += 4) {
+    const d0 = dw + <usize>o * rowX;
+    const d1 = d0 + rowX;
+    const d2 = d1 + rowX;
+    const d3 = d2 + rowX;
+    const g0 = dy + (<usize>o << 2);
+    let k: usize = 0;
+    for (; k < k8; k += 32) {
+      let a00 = v128.load(d0 + k), a01 = v128.load(d0 + k + 16);
+      let a10 = v128.load(d1 + k), a11 = v128.load(d1 + k + 16);
+      let a20 = v128.load(d2 + k), a21 = v128.load(d2 + k + 16);
+      let a30 = v128.load(d3 + k), a31 = v128.load(d3 + k + 16);
+      let g = g0;
+      for (let xp = x + k; xp < xEnd; xp += rowX) {
+        const v0 = v128.load(xp);
+        const v1 = v128.load(xp + 16);
+        let s = v128.load32_splat(g);
+        a00 = f32x4.add(a00, f32x4.mul(s, v0));
+        a01 = f32x4.add(a01, f32x4.mul(s, v1));
+        s = v128.load32_splat(g, 4);
+        a10 = f32x4.add(a10, f32x4.mul(s, v0));
+        a11 = f32x4.add(a11, f32x4.mul(s, v1));
+        s = v128.load32_splat(g, 8);
+        a20 = f32x4.add(a20, f32x4.mul(s, v0));
+        a21 = f32x4.add(a21, f32x4.mul(s, v1));
+        s = v128.load32_splat(g, 12);
+        a30 = f32x4.add(a30, f32x4.mul(s, v0));
+        a31 = f32x4.add(a31, f32x4.mul(s, v1));
+        g += rowY;
+      }
+      v128.store(d0 + k, a00); v128.store(d0 + k + 16, a01);
+      v128.store(d1 + k, a10); v128.store(d1 + k + 16, a11);
+      v128.store(d2 + k, a20); v128.store(d2 + k + 16, a21);
+      v128.store(d3 + k, a30); v128.store(d3 + k + 16, a31);
+    }
+    if (k < k4) {
+      let a0 = v128.load(d0 + k), a1 = v128.load(d1 + k), a2 = v128.load(d2 + k), a3 = v128.load(d3 + k);
+      let g = g0;
+      for (let xp = x + k; xp < xEnd; xp += rowX) {
+        const v0 = v128.load(xp);
+        a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(g), v0));
+        a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(g, 4), v0));
+        a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(g, 8), v0));
+        a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(g, 12), v0));
+        g += rowY;
+      }
+      v128.store(d0 + k, a0); v128.store(d1 + k, a1); v128.store(d2 + k, a2); v128.store(d3 + k, a3);
+      k += 16;
+    }
+    for (; k < rowX; k += 4) {
+      let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+      let g = g0;
+      for (let xp = x + k; xp < xEnd; xp += rowX) {
+        const v = load<f32>(xp);
+        s0 += load<f32>(g) * v;
+        s1 += load<f32>(g, 4) * v;
+        s2 += load<f32>(g, 8) * v;
+        s3 += load<f32>(g, 12) * v;
+        g += rowY;
+      }
+      store<f32>(d0 + k, load<f32>(d0 + k) + s0);
+      store<f32>(d1 + k, load<f32>(d1 + k) + s1);
+      store<f32>(d2 + k, load<f32>(d2 + k) + s2);
+      store<f32>(d3 + k, load<f32>(d3 + k) + s3);
+    }
+  }
+  for (; o < dout; o++) {
+    const d0 = dw + <usize>o * rowX;
+    const g0 = dy + (<usize>o << 2);
+    let k: usize = 0;
+    for (; k < k8; k += 32) {
+      let a0 = v128.load(d0 + k), a1 = v128.load(d0 + k + 16);
+      let g = g0;
+      for (let xp = x + k; xp < xEnd; xp += rowX) {
+        const s = v128.load32_splat(g);
+        a0 = f32x4.add(a0, f32x4.mul(s, v128.load(xp)));
+        a1 = f32x4.add(a1, f32x4.mul(s, v128.load(xp + 16)));
+        g += rowY;
+      }
+      v128.store(d0 + k, a0); v128.store(d0 + k + 16, a1);
+    }
+    if (k < k4) {
+      let a0 = v128.load(d0 + k);
+      let g = g0;
+      for (let xp = x + k; xp < xEnd; xp += rowX) {
+        a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(g), v128.load(xp)));
+        g += rowY;
+      }
+      v128.store(d0 + k, a0);
+      k += 16;
+    }
+    for (; k < rowX; k += 4) {
+      let s0: f32 = 0;
+      let g = g0;
+      for (let xp = x + k; xp < xEnd; xp += rowX) {
+        s0 += load<f32>(g) * load<f32>(xp);
+        g += rowY;
+      }
+      store<f32>(d0 + k, load<f32>(d0 + k) + s0);
+    }
+  }
+}
+
+// db += column sums of dy: vectorise along dout, 4 outputs per vector; streaming, no tiling needed.
+@inline function backwardBias(db: usize, dy: usize, n: i32, dout: i32): void {
+  const rowY = <usize>dout << 2;
+  const yEnd = dy + <usize>n * rowY;
+  const o4 = <usize>(dout & ~3) << 2;
+  let o: usize = 0;
+  for (; o < o4; o += 16) {
+    let a = v128.load(db + o);
+    for (let g = dy + o; g < yEnd; g += rowY) a = f32x4.add(a, v128.load(g));
+    v128.store(db + o, a);
+  }
+  for (; o < rowY; o += 4) {
+    let s: f32 = 0;
+    for (let g = dy + o; g < yEnd; g += rowY) s += load<f32>(g);
+    store<f32>(db + o, load<f32>(db + o) + s);
+  }
+}
+
+export function linearBackwardScalar(dx: usize, dw: usize, db: usize, dy: usize, x: usize, w: usize, n: i32, din: i32, dout: i32): void {
+  for (let i = 0; i < n; i++) {
+    const xi = x + ((<usize>i * din) << 2);
+    const dxi = dx + ((<usize>i * din) << 2);
+    const dyi = dy + ((<usize>i * dout) << 2);
+    for (let o = 0; o < dout; o++) {
+      const g = load<f32>(dyi + (<usize>o << 2));
+      const wo = w + ((<usize>o * din) << 2);
+      const dwo = dw + ((<usize>o * din) << 2);
+      for (let k = 0; k < din; k++) {
+        const kb = <usize>k << 2;
+        if (dx) store<f32>(dxi + kb, load<f32>(dxi + kb) + g * load<f32>(wo + kb));
+        store<f32>(dwo + kb, load<f32>(dwo + kb) + g * load<f32>(xi + kb));
+      }
+      if (db) store<f32>(db + (<usize>o << 2), load<f32>(db + (<usize>o << 2)) + g);
+    }
+  }
+}

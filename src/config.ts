@@ -1,0 +1,76 @@
+/**
+ * One run's whole configuration, its defaults and its validation. Everything a checkpoint needs to
+ * rebuild the engine lives here, so `__metadata__.config` is this object as JSON.
+ */
+import { DEFAULT_ADAM, type AdamConfig } from './engine';
+import { UsageError } from './errors';
+import { DEFAULT_MODEL, type ModelConfig, checkModelConfig } from './model';
+import { SCHEDULES, VARIANCES, type ScheduleName, type VarianceName } from './schedule';
+
+export interface RunConfig {
+  dataset: string; // a data set name or a CSV path
+  nData: number; // points generated for a named data set
+  model: ModelConfig;
+  schedule: ScheduleName;
+  T: number;
+  betaStart?: number;
+  betaEnd?: number;
+  variance: VarianceName;
+  steps: number;
+  batch: number;
+  lr: number;
+  warmup: number;
+  lrDecay: 'cosine' | 'constant';
+  adam: AdamConfig;
+  seed: number;
+}
+
+/** Defaults chosen so `train` with no flags finishes in about a minute on 2 cores and passes the quality bar (see README). */
+export const DEFAULT_RUN: RunConfig = {
+  dataset: 'swissroll',
+  nData: 10000,
+  model: DEFAULT_MODEL,
+  schedule: 'linear',
+  T: 100,
+  variance: 'posterior',
+  steps: 6000,
+  batch: 256,
+  lr: 2e-3,
+  warmup: 200,
+  lrDecay: 'cosine',
+  adam: { ...DEFAULT_ADAM, emaDecay: 0.995 },
+  seed: 0,
+};
+
+/** Integer in [lo, hi] or a one-line UsageError naming the flag and the value. */
+export function checkInt(name: string, v: number, lo: number, hi: number): number {
+  if (!Number.isInteger(v) || v < lo || v > hi) throw new UsageError(`${name} must be an integer in [${lo}, ${hi}], got ${v}`);
+  return v;
+}
+
+/** Finite number in (lo, hi] (or [lo, hi] when `closedLow`). */
+export function checkNumber(name: string, v: number, lo: number, hi: number, closedLow = false): number {
+  const okLow = closedLow ? v >= lo : v > lo;
+  if (!Number.isFinite(v) || !okLow || v > hi) throw new UsageError(`${name} must be a number in ${closedLow ? '[' : '('}${lo}, ${hi}], got ${v}`);
+  return v;
+}
+
+export function checkRunConfig(c: RunConfig): void {
+  checkModelConfig(c.model);
+  if (!(SCHEDULES as readonly string[]).includes(c.schedule)) throw new UsageError(`unknown schedule "${c.schedule}"; choose one of ${SCHEDULES.join(', ')}`);
+  if (!VARIANCES.includes(c.variance)) throw new UsageError(`unknown variance "${c.variance}"; choose one of ${VARIANCES.join(', ')}`);
+  checkInt('--T', c.T, 1, 100000);
+  checkInt('--steps', c.steps, 1, 1e9);
+  checkInt('--batch', c.batch, 1, 65536);
+  checkInt('--n-data', c.nData, 2, 1e7);
+  checkNumber('--lr', c.lr, 0, 10);
+  checkInt('--warmup', c.warmup, 0, 1e9);
+  if (c.lrDecay !== 'cosine' && c.lrDecay !== 'constant') throw new UsageError(`unknown lr decay "${c.lrDecay}"; choose cosine or constant`);
+  checkNumber('--weight-decay', c.adam.weightDecay, 0, 1, true);
+  checkNumber('--clip', c.adam.clip, 0, 1e6, true);
+  checkNumber('--ema', c.adam.emaDecay, 0, 1, true);
+  if (c.adam.emaDecay >= 1) throw new UsageError(`--ema must be below 1, got ${c.adam.emaDecay}`);
+  checkInt('--seed', c.seed, 0, Number.MAX_SAFE_INTEGER);
+  if (c.betaStart !== undefined && !(c.betaStart > 0 && c.betaStart < 1)) throw new UsageError(`--beta-start must be in (0, 1), got ${c.betaStart}`);
+  if (c.betaEnd !== undefined && !(c.betaEnd > 0 && c.betaEnd < 1)) throw new UsageError(`--beta-end must be in (0, 1), got ${c.betaEnd}`);
+}

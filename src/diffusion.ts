@@ -1,0 +1,173 @@
+/**
+ * The library's front door: a trained-or-training diffusion model on a point set, in data units.
+ * The CLI, the browser worker and embedders all go through this class; it owns the standardisation
+ * (data are trained on zero-mean, unit-variance coordinates and samples are mapped back) and the loss history.
+ *
+ *   const d = await createDiffusion({ dataset: 'moons', T: 100 });
+ *   await d.train({ steps: 3000, onProgress: (p) => console.log(p.step, p.loss) });
+ *   const pts = d.sample(1000);            // { data: Float32Array, n, d } in data units
+ */
+import { type LoadedCheckpoint, decodeCheckpoint, encodeCheckpoint, engineFromCheckpoint, lossHistory } from './checkpoint';
+import { DEFAULT_RUN, type RunConfig, checkRunConfig } from './config';
+import { type Points, type Standardization, fitStandardization, getDataset, standardize, unstandardize } from './data';
+import { Engine, STREAM_SAMPLE } from './engine';
+import { UsageError } from './errors';
+import { type Schedule, type VarianceName, makeSchedule } from './schedule';
+import { type Progress, train } from './train';
+import type { WasmSource } from './wasm';
+
+export interface DiffusionOptions extends Partial<Omit<RunConfig, 'model' | 'adam'>> {
+  model?: Partial<RunConfig['model']>;
+  adam?: Partial<RunConfig['adam']>;
+  /** Training points in data units (overrides `dataset`, which then only names them). */
+  data?: Points;
+  /** Kernels: URL, bytes or module; default the embedded build. */
+  wasm?: WasmSource;
+  flavor?: 'simd' | 'scalar';
+  /** Rows per sampling chunk (default 1024, at least the batch). */
+  sampleRows?: number;
+}
+
+export interface LoadOptions {
+  source?: string;
+  data?: Points;
+  dataFor?: (config: RunConfig) => Points;
+  wasm?: WasmSource;
+  flavor?: 'simd' | 'scalar';
+  sampleRows?: number;
+}
+
+export interface TrainCallOptions {
+  /** Train until this many total steps (default: the configured steps). */
+  steps?: number;
+  onProgress?: (p: Progress) => void;
+  progressEvery?: number;
+  onCheckpoint?: (step: number) => void | Promise<void>;
+  checkpointEvery?: number;
+  signal?: { stop: boolean };
+  yieldEvery?: number;
+}
+
+export interface SampleOptions {
+  variance?: VarianceName;
+  /** Record positions after every reverse step (T+1 frames of n x d, data units), for trajectory plots. */
+  record?: boolean;
+  onChunk?: (done: number) => void;
+}
+
+export interface SampleResult {
+  points: Points;
+  /** frames[j] is x at table index T - j (frames[0] = x_T, frames[T] = x_0), when recorded. */
+  frames?: Float32Array[];
+}
+
+function mergeConfig(o: DiffusionOptions): RunConfig {
+  const { data: _d, wasm: _w, flavor: _f, sampleRows: _s, model, adam, ...rest } = o;
+  const c: RunConfig = { ...DEFAULT_RUN, ...rest, model: { ...DEFAULT_RUN.model, ...model }, adam: { ...DEFAULT_RUN.adam, ...adam } };
+  return c;
+}
+
+export class Diffusion {
+  losses: Float32Array;
+  private constructor(
+    readonly config: RunConfig,
+    readonly engine: Engine,
+    readonly standardization: Standardization,
+    /** Training points in data units (empty for a model loaded for sampling only). */
+    readonly trainData: Points,
+    losses?: Float32Array,
+  ) {
+    this.losses = losses ?? new Float32Array(0);
+  }
+
+  get schedule(): Schedule {
+    return this.engine.schedule;
+  }
+  get step(): number {
+    return this.engine.step;
+  }
+
+  static async create(o: DiffusionOptions = {}): Promise<Diffusion> {
+    const config = mergeConfig(o);
+    let data = o.data;
+    if (data) {
+      config.model = { ...config.model, dim: data.d };
+      config.nData = data.n;
+    }
+    checkRunConfig(config);
+    if (!data) data = getDataset(config.dataset, config.nData, config.seed);
+    config.model = { ...config.model, dim: data.d };
+    const schedule = makeSchedule(config.schedule, config.T, { betaStart: config.betaStart, betaEnd: config.betaEnd });
+    const standardization = fitStandardization(data);
+    const rows = Math.max(config.batch, o.sampleRows ?? 1024);
+    const engine = await Engine.create({
+      model: config.model, schedule, rows, seed: config.seed, adam: config.adam,
+      data: standardize(data, standardization).data, wasm: o.wasm, flavor: o.flavor,
+    });
+    return new Diffusion(config, engine, standardization, data);
+  }
+
+  /**
+   * A model file or a training checkpoint. With training data (data units; `data`, or `dataFor` given the
+   * checkpoint's configuration), training can go on from where it stopped (`train --resume`).
+   */
+  static async load(bytes: Uint8Array, o: LoadOptions = {}): Promise<Diffusion> {
+    const c: LoadedCheckpoint = decodeCheckpoint(bytes, o.source ?? 'checkpoint');
+    const rows = Math.max(c.config.batch, o.sampleRows ?? 1024);
+    const data = o.data ?? o.dataFor?.(c.config);
+    if (data && data.d !== c.config.model.dim) throw new UsageError(`data have ${data.d} columns but the model was trained on ${c.config.model.dim}`);
+    const engine = await engineFromCheckpoint(c, { rows, data: data ? standardize(data, c.standardization).data : undefined, wasm: o.wasm, flavor: o.flavor });
+    return new Diffusion(c.config, engine, c.standardization, data ?? { data: new Float32Array(0), n: 0, d: c.config.model.dim }, lossHistory(c).slice());
+  }
+
+  /** Train (Algorithm 1) until `steps` total steps; appends to `losses`. */
+  async train(o: TrainCallOptions = {}): Promise<Float32Array> {
+    const c = this.config;
+    const steps = o.steps ?? c.steps;
+    const fresh = await train(this.engine, {
+      steps, batch: c.batch, lr: c.lr, warmup: c.warmup, lrDecay: c.lrDecay,
+      onProgress: o.onProgress, progressEvery: o.progressEvery, onCheckpoint: o.onCheckpoint,
+      checkpointEvery: o.checkpointEvery, signal: o.signal, yieldEvery: o.yieldEvery,
+    });
+    const all = new Float32Array(this.losses.length + fresh.length);
+    all.set(this.losses);
+    all.set(fresh, this.losses.length);
+    this.losses = all;
+    return fresh;
+  }
+
+  /** Algorithm 2: n new points in data units (EMA weights). */
+  sample(n: number, o: SampleOptions = {}): SampleResult {
+    if (!Number.isInteger(n) || n < 1 || n > 10_000_000) throw new UsageError(`number of samples must be an integer in [1, 10000000], got ${n}`);
+    const variance = o.variance ?? this.config.variance;
+    const d = this.config.model.dim, T = this.schedule.T;
+    let frames: Float32Array[] | undefined;
+    if (o.record) frames = Array.from({ length: T + 1 }, () => new Float32Array(n * d));
+    const raw = this.engine.sample(n, variance, 'ema', frames ? (i, x, off) => frames![T - i].set(x, off * d) : undefined, o.onChunk);
+    const toData = (x: Float32Array) => unstandardize({ data: x, n: x.length / d, d }, this.standardization);
+    return { points: toData(raw), frames: frames?.map((f) => toData(f).data) };
+  }
+
+  /** The forward process q(x_t | x_0) applied to `x0` (data units) at each t in `ts` (1..T). */
+  diffuse(x0: Points, ts: number[]): Points[] {
+    const z = standardize(x0, this.standardization);
+    return ts.map((t) => {
+      if (!Number.isInteger(t) || t < 1 || t > this.schedule.T) throw new UsageError(`t must be in [1, ${this.schedule.T}], got ${t}`);
+      return unstandardize({ data: this.engine.diffuse(z.data, t - 1), n: x0.n, d: x0.d }, this.standardization);
+    });
+  }
+
+  /** Restart the sampling stream from `seed` (sampling is then reproducible whatever ran before). */
+  reseedSampling(seed: number): void {
+    this.engine.k.rngSeed(this.engine.arena.ptr('rng', 'sample'), BigInt(seed), STREAM_SAMPLE);
+  }
+
+  /** A safetensors model file (EMA weights), or with `withTraining` a checkpoint `train --resume` continues from. */
+  save(withTraining = false): Uint8Array {
+    return encodeCheckpoint(this.engine, { config: this.config, standardization: this.standardization, step: this.engine.step }, withTraining, withTraining ? this.losses : undefined);
+  }
+}
+
+export function createDiffusion(o: DiffusionOptions = {}): Promise<Diffusion> {
+  return Diffusion.create(o);
+}

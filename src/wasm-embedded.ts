@@ -1,0 +1,9 @@
+/**
+ * Registers the two kernel builds embedded in the bundle (esbuild's binary loader inlines dist/*.wasm),
+ * so that `createDiffusion()` works with no file or URL to find, in Node and in any bundler.
+ */
+import simd from '../dist/ddpm.wasm';
+import scalar from '../dist/ddpm.scalar.wasm';
+import { setDefaultWasm } from './wasm';
+
+setDefaultWasm({ simd, scalar });

@@ -1,0 +1,61 @@
+/**
+ * A plain float64 TypeScript eps_theta, written from the model's definition (src/model.ts header) and not
+ * from the kernels: the oracle that the wasm forward pass and its gradients are checked against.
+ */
+import type { ModelConfig } from '../src/model';
+
+export type Named = Record<string, { shape: number[]; data: ArrayLike<number> }>;
+
+const gelu = (x: number) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
+const silu = (x: number) => x / (1 + Math.exp(-x));
+const relu = (x: number) => Math.max(0, x);
+const ACT = { gelu, silu, relu };
+
+function linear(x: number[][], w: { shape: number[]; data: ArrayLike<number> }, b: { data: ArrayLike<number> }): number[][] {
+  const [dout, din] = w.shape;
+  return x.map((row) => {
+    const y = new Array<number>(dout);
+    for (let o = 0; o < dout; o++) {
+      let s = b.data[o];
+      for (let i = 0; i < din; i++) s += row[i] * w.data[o * din + i];
+      y[o] = s;
+    }
+    return y;
+  });
+}
+
+export function embed(v: number, embedSize: number): number[] {
+  const half = embedSize / 2, step = half > 1 ? Math.log(10000) / (half - 1) : 0;
+  const out = new Array<number>(embedSize);
+  for (let k = 0; k < half; k++) {
+    const f = Math.fround(Math.exp(-step * k)); // the host rounds the frequencies to f32 once
+    out[k] = Math.sin(v * f);
+    out[half + k] = Math.cos(v * f);
+  }
+  return out;
+}
+
+/** eps_theta(x, t) for rows x (n x d) and table indices t (0..T-1). */
+export function referenceForward(c: ModelConfig, p: Named, x: number[][], t: number[]): number[][] {
+  const act = ACT[c.activation];
+  const inp = x.map((row, i) => {
+    const parts: number[] = [];
+    for (const v of row) parts.push(...(c.inputEmbedding ? embed(Math.fround(v * c.inputScale), c.embedSize) : [v]));
+    parts.push(...embed(t[i], c.embedSize));
+    return parts;
+  });
+  let h = linear(inp, p['inp.weight'], p['inp.bias']).map((r) => r.map(act));
+  for (let k = 0; k < c.depth; k++) {
+    const g = linear(h, p[`blocks.${k}.weight`], p[`blocks.${k}.bias`]).map((r) => r.map(act));
+    h = h.map((r, i) => r.map((v, j) => v + g[i][j]));
+  }
+  return linear(h, p['out.weight'], p['out.bias']);
+}
+
+/** mean over all elements of (eps_theta - eps)^2, as F.mse_loss. */
+export function referenceLoss(c: ModelConfig, p: Named, x: number[][], t: number[], eps: number[][]): number {
+  const y = referenceForward(c, p, x, t);
+  let s = 0, n = 0;
+  for (let i = 0; i < y.length; i++) for (let j = 0; j < y[i].length; j++, n++) s += (y[i][j] - eps[i][j]) ** 2;
+  return s / n;
+}
