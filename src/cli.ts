@@ -186,7 +186,11 @@ const commands: Record<string, Command> = {
       if (!checks.isotropicAtT) process.stderr.write(`warning: abar_T = ${checks.alphaBarT.toFixed(4)} > 0.01: x_T is not close to N(0, I); raise --T or --beta-end\n`);
 
       const signal = { stop: false };
-      const onSigint = () => { signal.stop = true; };
+      const onSigint = () => {
+        // First Ctrl-C: finish the step, write a checkpoint, exit 130. Second: leave now (files are written atomically).
+        if (signal.stop) process.exit(130);
+        signal.stop = true;
+      };
       process.on('SIGINT', onSigint);
       const saveCheckpoint = () => writeFileAtomic(join(out, 'checkpoint.safetensors'), model.save(true));
       if (model.step > 0) log(`resuming from step ${model.step} in ${out}`);
@@ -199,6 +203,7 @@ const commands: Record<string, Command> = {
           checkpointEvery: every,
           onCheckpoint: saveCheckpoint,
           signal,
+          yieldEvery: 20, // lets the SIGINT handler run
         });
       } finally {
         bar.stop();
@@ -222,7 +227,7 @@ const commands: Record<string, Command> = {
       if (v.eval) {
         const fresh = config.dataset.toLowerCase().endsWith('.csv') ? data : getDataset(config.dataset, 10000, config.seed + 1);
         report = await evaluate(model, fresh, { draws: 5, size: Math.min(1000, Math.floor(fresh.n / 10)), seed: config.seed, quiet });
-        log(formatReport(report));
+        process.stdout.write(formatReport(report) + "\n");
       }
       const html = renderReport(trainReport(model, { data, samples, frames: rec.frames!, report, trainSeconds, sampleSeconds }), loadReportAssets());
       writeFileAtomic(join(out, 'report.html'), html);
@@ -382,7 +387,14 @@ export async function main(argv: string[]): Promise<number> {
   for (const o of [...cmd.opts, ...COMMON]) options[o.name] = o.short ? { type: o.type, short: o.short } : { type: o.type };
   let values: Record<string, string | boolean | undefined>;
   try {
-    const parsed = parseArgs({ args: rest, options, strict: true, allowPositionals: false });
+    // `--lr -1` would be "ambiguous" to parseArgs: glue a negative number to its flag so range checks can name it.
+    const args: string[] = [];
+    for (let i = 0; i < rest.length; i++) {
+      const flag = rest[i].startsWith('--') ? rest[i].slice(2) : '';
+      if (options[flag]?.type === 'string' && /^-(\d|\.\d)/.test(rest[i + 1] ?? '')) args.push(`${rest[i]}=${rest[++i]}`);
+      else args.push(rest[i]);
+    }
+    const parsed = parseArgs({ args, options, strict: true, allowPositionals: false });
     values = parsed.values as Record<string, string | boolean | undefined>;
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0].replace(/\. To specify a positional argument.*$/, '');

@@ -41,6 +41,10 @@ export class DivergenceError extends UsageError {
   }
 }
 
+/** Let signal handlers and worker messages run (setImmediate where it exists: setTimeout(0) may wait >= 1 ms). */
+const yieldToEventLoop = (): Promise<void> =>
+  new Promise((r) => (typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)));
+
 /** Learning rate at (0-based) step s. */
 export function learningRate(s: number, o: Pick<TrainOptions, 'steps' | 'lr' | 'warmup' | 'lrDecay'>): number {
   if (o.warmup > 0 && s < o.warmup) return (o.lr * (s + 1)) / o.warmup;
@@ -81,7 +85,7 @@ export async function train(engine: Engine, o: TrainOptions): Promise<Float32Arr
     }
     if (o.onCheckpoint && o.checkpointEvery && done % o.checkpointEvery === 0 && done < o.steps) await o.onCheckpoint(done);
     if (o.signal?.stop) return losses.subarray(0, j + 1);
-    if (o.yieldEvery && (j + 1) % o.yieldEvery === 0) await new Promise((r) => setTimeout(r, 0));
+    if (o.yieldEvery && (j + 1) % o.yieldEvery === 0) await yieldToEventLoop();
   }
   return losses;
 }
