@@ -123,6 +123,55 @@ export function reverseStepScalar(xPrev: usize, xt: usize, eps: usize, z: usize,
 }
 
 /**
+ * The reverse step written through the predicted x_0 (Ho et al. eq. 15 in eq. 7), with x_0 clamped:
+ *   x0 = clamp(ax0 * xt + aeps * eps, -bound, bound)      (ax0 = 1/sqrt(abar_t), aeps = -sqrt(1/abar_t - 1))
+ *   xPrev = cx0 * x0 + cxt * xt + sigma * z                (posterior mean coefficients of eq. 7)
+ * Where the clamp does not bite this is Algorithm 2 exactly. Where it does, it stops the rare runaway
+ * trajectory: at large t, 1/sqrt(abar_t) amplifies any error of eps_theta far from the data, and one point
+ * 100x outside the data ruins a sample (the reference code clips for the same reason). z == 0: no noise.
+ */
+export function posteriorStep(xPrev: usize, xt: usize, eps: usize, z: usize, n: i32, ax0: f32, aeps: f32, bound: f32, cx0: f32, cxt: f32, sigma: f32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const a = f32x4.splat(ax0), e = f32x4.splat(aeps), hi = f32x4.splat(bound), lo = f32x4.splat(-bound);
+    const c0 = f32x4.splat(cx0), ct = f32x4.splat(cxt), sv = f32x4.splat(sigma);
+    for (; i + 4 <= n; i += 4) {
+      const o = (<usize>i) << 2;
+      const x = v128.load(xt + o);
+      // pmin/pmax are the plain compare-and-select, bit-identical to the scalar tail's comparisons.
+      const x0 = f32x4.pmax(lo, f32x4.pmin(hi, f32x4.add(f32x4.mul(a, x), f32x4.mul(e, v128.load(eps + o)))));
+      let v = f32x4.add(f32x4.mul(c0, x0), f32x4.mul(ct, x));
+      if (z != 0) v = f32x4.add(v, f32x4.mul(sv, v128.load(z + o)));
+      v128.store(xPrev + o, v);
+    }
+  }
+  for (; i < n; i++) {
+    const o = (<usize>i) << 2;
+    const x = load<f32>(xt + o);
+    let x0 = ax0 * x + aeps * load<f32>(eps + o);
+    x0 = x0 < bound ? x0 : bound; // f32x4.pmin(hi, x0), NaN included
+    x0 = -bound < x0 ? x0 : -bound; // f32x4.pmax(lo, x0)
+    let v = cx0 * x0 + cxt * x;
+    if (z != 0) v += sigma * load<f32>(z + o);
+    store<f32>(xPrev + o, v);
+  }
+}
+
+/** Scalar twin and specification of posteriorStep. */
+export function posteriorStepScalar(xPrev: usize, xt: usize, eps: usize, z: usize, n: i32, ax0: f32, aeps: f32, bound: f32, cx0: f32, cxt: f32, sigma: f32): void {
+  for (let i = 0; i < n; i++) {
+    const o = (<usize>i) << 2;
+    const x = load<f32>(xt + o);
+    let x0 = ax0 * x + aeps * load<f32>(eps + o);
+    x0 = x0 < bound ? x0 : bound; // f32x4.pmin(hi, x0), NaN included
+    x0 = -bound < x0 ? x0 : -bound; // f32x4.pmax(lo, x0)
+    let v = cx0 * x0 + cxt * x;
+    if (z != 0) v += sigma * load<f32>(z + o);
+    store<f32>(xPrev + o, v);
+  }
+}
+
+/**
  * out[i, 0:width] = table[idx[i], 0:width]; out: rows of outStride floats (outStride >= width, so a
  * gathered row can land inside a wider concat buffer), table: (rows, width), idx: i32 (n).
  * Used to look up precomputed per-timestep rows (e.g. the time embedding of t) per sample.

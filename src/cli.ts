@@ -57,6 +57,7 @@ const TRAIN_OPTS: Opt[] = [
   { name: 'beta-start', type: 'string', arg: 'X', help: 'beta_1 for linear/quadratic/sigmoid (default 1e-4 * 1000/T)' },
   { name: 'beta-end', type: 'string', arg: 'X', help: 'beta_T for linear/quadratic/sigmoid (default 0.02 * 1000/T)' },
   { name: 'variance', type: 'string', arg: VARIANCES.join('|'), help: `sigma_t^2 of the reverse step: beta_t or the posterior beta-tilde_t (default ${D.variance})` },
+  { name: 'clip-x0', type: 'string', arg: 'X', help: 'sampling clamps the predicted x_0 to [-X, X] standardised units; 0 = plain Algorithm 2 (default 1.5 x the data\'s largest)' },
   { name: 'width', type: 'string', arg: 'N', help: `hidden width (default ${D.model.width})` },
   { name: 'depth', type: 'string', arg: 'N', help: `residual blocks (default ${D.model.depth})` },
   { name: 'embed', type: 'string', arg: 'N', help: `sinusoidal embedding size (default ${D.model.embedSize})` },
@@ -106,6 +107,7 @@ function runConfigFrom(v: Record<string, unknown>): RunConfig {
   c.betaStart = num(v, 'beta-start');
   c.betaEnd = num(v, 'beta-end');
   c.variance = (str(v, 'variance') ?? c.variance) as RunConfig['variance'];
+  c.clipX0 = num(v, 'clip-x0');
   c.model.width = int(v, 'width', 1, 4096) ?? c.model.width;
   c.model.depth = int(v, 'depth', 0, 64) ?? c.model.depth;
   c.model.embedSize = int(v, 'embed', 2, 4096) ?? c.model.embedSize;
@@ -227,7 +229,7 @@ const commands: Record<string, Command> = {
       if (v.eval) {
         const fresh = config.dataset.toLowerCase().endsWith('.csv') ? data : getDataset(config.dataset, 10000, config.seed + 1);
         report = await evaluate(model, fresh, { draws: 5, size: Math.min(1000, Math.floor(fresh.n / 10)), seed: config.seed, quiet });
-        process.stdout.write(formatReport(report) + "\n");
+        process.stdout.write(formatReport(report));
       }
       const html = renderReport(trainReport(model, { data, samples, frames: rec.frames!, report, trainSeconds, sampleSeconds }), loadReportAssets());
       writeFileAtomic(join(out, 'report.html'), html);
@@ -249,6 +251,7 @@ const commands: Record<string, Command> = {
       { name: 'n', type: 'string', arg: 'N', help: 'number of points (default 1000)' },
       { name: 'seed', type: 'string', arg: 'S', help: 'sampling seed (default: the model\'s)' },
       { name: 'variance', type: 'string', arg: VARIANCES.join('|'), help: 'sigma_t^2 (default: the model\'s)' },
+      { name: 'clip-x0', type: 'string', arg: 'X', help: 'clamp of the predicted x_0 in standardised units, 0 = off (default: the model\'s)' },
       { name: 'out', type: 'string', arg: 'FILE.csv', help: 'write the points here (default: stdout)' },
     ],
     async run(v) {
@@ -261,7 +264,9 @@ const commands: Record<string, Command> = {
       const seed = int(v, 'seed', 0, Number.MAX_SAFE_INTEGER);
       if (seed !== undefined) model.reseedSampling(seed);
       const bar = progress('sample', n, { quiet: !!v.quiet || !str(v, 'out'), unit: 'points' });
-      const pts = model.sample(n, { variance: variance as RunConfig['variance'] | undefined, onChunk: (d) => bar.update(d) }).points;
+      const clipX0 = num(v, 'clip-x0');
+      if (clipX0 !== undefined) checkNumber('--clip-x0', clipX0, 0, 1e6, true);
+      const pts = model.sample(n, { variance: variance as RunConfig['variance'] | undefined, clipX0, onChunk: (d) => bar.update(d) }).points;
       bar.stop();
       const out = str(v, 'out');
       if (out) {
@@ -336,7 +341,7 @@ const commands: Record<string, Command> = {
         report = compareToData(samplesDraws, dataDrawsA, dataDrawsB, { seed });
       }
       if (v.json) process.stdout.write(JSON.stringify(report) + '\n');
-      else process.stdout.write(formatReport(report) + '\n');
+      else process.stdout.write(formatReport(report));
       return 0;
     },
   },

@@ -16,6 +16,8 @@ export interface RunConfig {
   betaStart?: number;
   betaEnd?: number;
   variance: VarianceName;
+  /** Sampling clamps the predicted x_0 to [-clipX0, clipX0] (standardised units); 0 = plain Algorithm 2; unset = from the data. */
+  clipX0?: number;
   steps: number;
   batch: number;
   lr: number;
@@ -71,6 +73,7 @@ export function checkRunConfig(c: RunConfig): void {
   checkNumber('--ema', c.adam.emaDecay, 0, 1, true);
   if (c.adam.emaDecay >= 1) throw new UsageError(`--ema must be below 1, got ${c.adam.emaDecay}`);
   checkInt('--seed', c.seed, 0, Number.MAX_SAFE_INTEGER);
+  if (c.clipX0 !== undefined) checkNumber('--clip-x0', c.clipX0, 0, 1e6, true);
   if (c.betaStart !== undefined && !(c.betaStart > 0 && c.betaStart < 1)) throw new UsageError(`--beta-start must be in (0, 1), got ${c.betaStart}`);
   if (c.betaEnd !== undefined && !(c.betaEnd > 0 && c.betaEnd < 1)) throw new UsageError(`--beta-end must be in (0, 1), got ${c.betaEnd}`);
 }

@@ -10,7 +10,9 @@
  * data set; eval draws rely on this. Shape sets span about [-1, 1] in each coordinate; `gaussian` is a
  * standard normal because its density is what the bound tests integrate against.
  */
-import { parse } from 'csv-parse/sync';
+// csv-parse's browser build: same parser, with its Buffer polyfill bundled. The Node build ('csv-parse/sync')
+// touches a global Buffer when imported, which would break this module in a browser.
+import { parse } from 'csv-parse/browser/esm/sync';
 import { FormatError, UsageError } from './errors';
 import { Rng } from './rng';
 
@@ -187,6 +189,8 @@ export const DATASETS: Record<string, DatasetInfo> = {
   line: { description: 'uniform strip [-0.5, 0.5] x [-1, 1] (tiny-diffusion line)', generate: line },
 };
 
+const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+
 /** Refuse point counts that are not a positive integer or that would not fit a Float32Array comfortably. */
 function checkCount(n: number, what: string): void {
   if (!Number.isInteger(n) || n < 1 || n > MAX_CELLS) {
@@ -196,7 +200,7 @@ function checkCount(n: number, what: string): void {
 
 /** n points of the named data set, deterministic for (name, n, seed). */
 export function getDataset(name: string, n: number, seed: number): Points {
-  const ds = Object.hasOwn(DATASETS, name) ? DATASETS[name] : undefined;
+  const ds = hasOwn(DATASETS, name) ? DATASETS[name] : undefined;
   if (!ds) {
     throw new UsageError(`unknown data set "${name}"; choose one of ${Object.keys(DATASETS).join(', ')}`);
   }
@@ -209,7 +213,7 @@ export function getDataset(name: string, n: number, seed: number): Points {
  * For a CSV the whole file is returned and `n`, `seed` are ignored: subsample the result if fewer rows are wanted.
  */
 export function loadDataset(spec: string, n: number, seed: number, readText: (path: string) => string): Points {
-  if (Object.hasOwn(DATASETS, spec)) return getDataset(spec, n, seed);
+  if (hasOwn(DATASETS, spec)) return getDataset(spec, n, seed);
   if (/\.csv$/i.test(spec)) {
     let text: string;
     try {
@@ -243,13 +247,14 @@ const quote = (s: string) => JSON.stringify(s.length > 40 ? s.slice(0, 40) + '..
 /**
  * Parse CSV text with a header row and only numeric columns into f32 points. `source` names the file in errors.
  * Accepts a BOM, CRLF, quoted fields, surrounding spaces and blank lines (skipped). Errors name file, line, column.
+ * Files with a quote character go through csv-parse; plain ones through a line splitter (same records, faster).
  */
 export function parseCsv(text: string, source: string): Points {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.trim() === '') throw new FormatError(`${source}: empty file; expected a header row such as x,y then rows of numbers`);
 
   // Upper bound on rows before parsing anything big (quoted newlines only make it an overestimate).
-  let lines = 1;
+  let lines = text.endsWith('\n') ? 0 : 1;
   for (let k = text.indexOf('\n'); k !== -1; k = text.indexOf('\n', k + 1)) lines++;
 
   let header: string[] | null = null;
@@ -293,11 +298,33 @@ export function parseCsv(text: string, source: string): Points {
     return null;
   };
 
-  try {
-    parse(text, { skip_empty_lines: true, trim: true, relax_column_count: true, on_record: onRecord as never });
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    throw new FormatError(`${source}: not valid CSV: ${oneLine((e as Error).message)}`);
+  if (!text.includes('"')) {
+    // Fast path for the usual unquoted file: in Node csv-parse reads ~0.5 M cells/s (its browser build ~0.2 M);
+    // splitting lines and commas, ~1.5 M cells/s including validation, reads the same records when there are no quotes.
+    let line = 0;
+    for (let start = 0; start < text.length; ) {
+      let end = text.indexOf('\n', start);
+      if (end === -1) end = text.length;
+      line++;
+      const raw = text.slice(start, end);
+      start = end + 1;
+      if (raw.trim() === '') continue;
+      onRecord(raw.split(',').map((c) => c.trim()), { lines: line });
+    }
+  } else {
+    try {
+      parse(text, {
+        skip_empty_lines: true,
+        trim: true,
+        relax_column_count: true,
+        // A line of only spaces trims to one empty field: skip it like a blank line, as the fast path does.
+        on_record: ((rec: string[], ctx: { lines: number }) =>
+          rec.length === 1 && rec[0] === '' ? null : onRecord(rec, ctx)) as never,
+      });
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      throw new FormatError(`${source}: not valid CSV: ${oneLine((e as Error).message)}`);
+    }
   }
   if (header === null) throw new FormatError(`${source}: empty file; expected a header row such as x,y then rows of numbers`);
   if (n === 0) throw new FormatError(`${source}: header ${quote((header as string[]).join(','))} but no data rows`);

@@ -50,6 +50,8 @@ export interface TrainCallOptions {
 
 export interface SampleOptions {
   variance?: VarianceName;
+  /** Bound on the predicted x_0 (standardised units; 0 = plain Algorithm 2). Default: the model's. */
+  clipX0?: number;
   /** Record positions after every reverse step (T+1 frames of n x d, data units), for trajectory plots. */
   record?: boolean;
   onChunk?: (done: number) => void;
@@ -97,6 +99,8 @@ export class Diffusion {
     checkRunConfig(config);
     if (!data) data = getDataset(config.dataset, config.nData, config.seed);
     config.model = { ...config.model, dim: data.d };
+    const z = standardize(data, fitStandardization(data));
+    if (config.clipX0 === undefined) config.clipX0 = autoClipX0(z);
     const schedule = makeSchedule(config.schedule, config.T, { betaStart: config.betaStart, betaEnd: config.betaEnd });
     const standardization = fitStandardization(data);
     const rows = Math.max(config.batch, o.sampleRows ?? 1024);
@@ -143,7 +147,10 @@ export class Diffusion {
     const d = this.config.model.dim, T = this.schedule.T;
     let frames: Float32Array[] | undefined;
     if (o.record) frames = Array.from({ length: T + 1 }, () => new Float32Array(n * d));
-    const raw = this.engine.sample(n, variance, 'ema', frames ? (i, x, off) => frames![T - i].set(x, off * d) : undefined, o.onChunk);
+    const raw = this.engine.sample(n, {
+      variance, clip: o.clipX0 ?? this.config.clipX0, onChunk: o.onChunk,
+      onStep: frames ? (i, x, off) => frames![T - i].set(x, off * d) : undefined,
+    });
     const toData = (x: Float32Array) => unstandardize({ data: x, n: x.length / d, d }, this.standardization);
     return { points: toData(raw), frames: frames?.map((f) => toData(f).data) };
   }
@@ -166,6 +173,16 @@ export class Diffusion {
   save(withTraining = false): Uint8Array {
     return encodeCheckpoint(this.engine, { config: this.config, standardization: this.standardization, step: this.engine.step }, withTraining, withTraining ? this.losses : undefined);
   }
+}
+
+/**
+ * Default bound on the predicted x_0: half again the largest standardised coordinate of the training data,
+ * so the clamp never touches a point inside the data's range and only stops trajectories that run away.
+ */
+export function autoClipX0(z: Points): number {
+  let m = 0;
+  for (let i = 0; i < z.data.length; i++) m = Math.max(m, Math.abs(z.data[i]));
+  return Math.max(1, Math.round(1.5 * m * 100) / 100);
 }
 
 export function createDiffusion(o: DiffusionOptions = {}): Promise<Diffusion> {

@@ -44,6 +44,16 @@ export interface EngineOptions {
   flavor?: 'simd' | 'scalar';
 }
 
+export interface SampleCall {
+  variance: VarianceName;
+  /** 'ema' (default) or the raw training weights. */
+  weights?: 'params' | 'ema';
+  /** Bound on the predicted x_0 in standardised units; 0: plain Algorithm 2. */
+  clip?: number;
+  onStep?: (i: number, x: Float32Array, offset: number) => void;
+  onChunk?: (done: number) => void;
+}
+
 export interface StepStats {
   loss: number;
   gradNorm: number;
@@ -265,31 +275,36 @@ export class Engine {
 
   /**
    * Algorithm 2 for `count` points, in chunks of `rows`: x_T ~ N(0, I), then T reverse steps with sigma_t^2 = beta_t
-   * or beta-tilde_t. `onStep(i, x, offset)` sees a copy of each chunk's positions after each step when given
-   * (i = table index of the x just produced, T for x_T), for trajectory plots.
+   * or beta-tilde_t. With `clip` > 0 each step goes through the predicted x_0 clamped to [-clip, clip]
+   * (posteriorStep; identical to Algorithm 2 wherever the clamp does not bite). `onStep(i, x, offset)` sees a copy
+   * of each chunk's positions after each step (i = table index of the x just produced, T for x_T).
    */
-  sample(count: number, variance: VarianceName, weights: 'params' | 'ema' = 'ema',
-    onStep?: (i: number, x: Float32Array, offset: number) => void, onChunk?: (done: number) => void): Float32Array {
-    const k = this.k, a = this.arena, d = this.model.dim, T = this.schedule.T, rng = a.ptr('rng', 'sample');
+  sample(count: number, o: SampleCall): Float32Array {
+    const k = this.k, a = this.arena, d = this.model.dim, T = this.schedule.T, rng = a.ptr('rng', 'sample'), s = this.schedule;
+    const weights = o.weights ?? 'ema', clip = o.clip ?? 0;
     const out = new Float32Array(count * d);
     const tView = a.t('batch', 't').view as Int32Array;
     for (let off = 0; off < count; off += this.rows) {
       const n = Math.min(this.rows, count - off);
       let x = a.ptr('batch', 'xt'), xNext = a.ptr('batch', 'xPrev');
       k.rngNormal(x, n * d, rng);
-      if (onStep) onStep(T, new Float32Array(a.memory.buffer, x, n * d).slice(), off);
+      if (o.onStep) o.onStep(T, new Float32Array(a.memory.buffer, x, n * d).slice(), off);
       for (let i = T - 1; i >= 0; i--) {
         tView.fill(i, 0, n);
         this.forward(n, x, weights);
-        const { cx, ceps, sigma } = ddpmCoefficients(this.schedule, i, variance);
+        const { cx, ceps, sigma } = ddpmCoefficients(s, i, o.variance);
         const z = sigma > 0 ? a.ptr('batch', 'z') : 0;
         if (z) k.rngNormal(z, n * d, rng);
-        k.reverseStep(xNext, x, a.ptr('acts', 'out'), z, n * d, cx, ceps, sigma);
+        const eps = a.ptr('acts', 'out');
+        if (clip > 0) {
+          const ab = s.alphaBar[i];
+          k.posteriorStep(xNext, x, eps, z, n * d, 1 / Math.sqrt(ab), -Math.sqrt(1 / ab - 1), clip, s.posteriorMeanCoefX0[i], s.posteriorMeanCoefXt[i], sigma);
+        } else k.reverseStep(xNext, x, eps, z, n * d, cx, ceps, sigma);
         [x, xNext] = [xNext, x];
-        if (onStep) onStep(i, new Float32Array(a.memory.buffer, x, n * d).slice(), off);
+        if (o.onStep) o.onStep(i, new Float32Array(a.memory.buffer, x, n * d).slice(), off);
       }
       out.set(new Float32Array(a.memory.buffer, x, n * d), off * d);
-      onChunk?.(off + n);
+      o.onChunk?.(off + n);
     }
     return out;
   }

@@ -47,6 +47,7 @@ export interface Kernels {
   // diffusion.ts
   qSample(xt: Ptr, x0: Ptr, eps: Ptr, t: Ptr, sqrtAlphaBar: Ptr, sqrtOneMinusAlphaBar: Ptr, n: number, d: number): void;
   reverseStep(xPrev: Ptr, xt: Ptr, eps: Ptr, z: Ptr, n: number, cx: number, ceps: number, sigma: number): void;
+  posteriorStep(xPrev: Ptr, xt: Ptr, eps: Ptr, z: Ptr, n: number, ax0: number, aeps: number, bound: number, cx0: number, cxt: number, sigma: number): void;
   gatherRows(out: Ptr, table: Ptr, idx: Ptr, n: number, width: number, outStride: number): void;
   rowsStrided(out: Ptr, inp: Ptr, n: number, width: number, inStride: number): void;
 }

@@ -171,7 +171,7 @@ describe('engine: training and sampling mechanics', () => {
       const e = await Engine.create({ model: tiny, schedule: makeSchedule('linear', 20), rows: 32, seed, data });
       const losses: number[] = [];
       for (let i = 0; i < 30; i++) losses.push(e.trainStep(1e-2).loss);
-      return { losses, w: e.arena.slabView('params').slice(), ema: e.arena.slabView('ema').slice(), samples: e.sample(50, 'beta') };
+      return { losses, w: e.arena.slabView('params').slice(), ema: e.arena.slabView('ema').slice(), samples: e.sample(50, { variance: 'beta', clip: 3 }) };
     };
     const a = await run(7), b = await run(7), c = await run(8);
     expect(b.losses).toEqual(a.losses);
@@ -188,7 +188,7 @@ describe('engine: training and sampling mechanics', () => {
     e.trainStep(1e-3);
     const bytes = e.memoryBytes();
     for (let i = 0; i < 200; i++) e.trainStep(1e-3);
-    e.sample(300, 'posterior');
+    e.sample(300, { variance: 'posterior' });
     expect(e.memoryBytes()).toBe(bytes);
   });
 

@@ -1,7 +1,7 @@
 // diffusion.ts: hand-computed cases, then SIMD kernel vs scalar twin (bit for bit: same operations in
 // the same order) on sizes with >= 2 vector iterations plus a tail, and the d = 1 / 2 / 3 / >= 4 paths.
 import {
-  qSample, qSampleScalar, reverseStep, reverseStepScalar,
+  qSample, qSampleScalar, reverseStep, reverseStepScalar, posteriorStep, posteriorStepScalar,
   gatherRows, gatherRowsScalar, rowsStrided, rowsStridedScalar,
 } from "../diffusion";
 
@@ -185,6 +185,42 @@ describe("gatherRows / rowsStrided", () => {
         expect<i32>(mismatches(y1, y2)).toBe(0);
         expect<f32>(y1[n * w - 1]).toBe(inp[(n - 1) * is + w - 1]);
       }
+    }
+  });
+});
+
+describe("posteriorStep", () => {
+  it("hand-computed: unclamped it equals reverseStep's Algorithm 2 form; clamped it bounds x0", () => {
+    // abar = 0.64, alpha = 0.8, abar_prev = 0.8: ax0 = 1.25, aeps = -0.75; posterior mean coefficients
+    // cx0 = beta sqrt(abar_prev)/(1-abar) = 0.2*sqrt(0.8)/0.36, cxt = (1-abar_prev) sqrt(alpha)/(1-abar) = 0.2*sqrt(0.8)/0.36.
+    const ax0: f32 = 1.25, aeps: f32 = -0.75;
+    const c: f64 = 0.2 * Math.sqrt(0.8) / 0.36;
+    const xt = f32s([1.0, -2.0, 0.5]);
+    const eps = f32s([0.4, 1.0, -8.0]);
+    const out = new StaticArray<f32>(3);
+    posteriorStep(ptr(out), ptr(xt), ptr(eps), 0, 3, ax0, aeps, 2.0, <f32>c, <f32>c, 0);
+    // x0 = 1.25 xt - 0.75 eps = [0.95, -3.25 -> -2 (clamped), 6.625 -> 2 (clamped)]
+    expectClose(out, [c * 0.95 + c * 1.0, c * -2.0 + c * -2.0, c * 2.0 + c * 0.5]);
+    // Unclamped, the same step through Algorithm 2: cx = 1/sqrt(alpha), ceps = -beta/(sqrt(alpha) sqrt(1-abar)).
+    const alg2 = new StaticArray<f32>(3);
+    const big = new StaticArray<f32>(3);
+    posteriorStep(ptr(big), ptr(xt), ptr(eps), 0, 3, ax0, aeps, 1e6, <f32>c, <f32>c, 0);
+    reverseStep(ptr(alg2), ptr(xt), ptr(eps), 0, 3, <f32>(1 / Math.sqrt(0.8)), <f32>(-0.2 / (Math.sqrt(0.8) * 0.6)), 0);
+    for (let i = 0; i < 3; i++) expect<f64>(Math.abs(<f64>big[i] - <f64>alg2[i])).toBeLessThan(1e-5);
+  });
+
+  it("SIMD vs scalar bit for bit, with and without noise, n = 1, 11, 19, 35", () => {
+    const ns: i32[] = [1, 11, 19, 35];
+    for (let k = 0; k < ns.length; k++) {
+      const n = ns[k];
+      const xt = randn(n), eps = randn(n), z = randn(n);
+      const a = new StaticArray<f32>(n), b = new StaticArray<f32>(n);
+      posteriorStep(ptr(a), ptr(xt), ptr(eps), ptr(z), n, 1.7, -1.3, 1.5, 0.4, 0.55, 0.3);
+      posteriorStepScalar(ptr(b), ptr(xt), ptr(eps), ptr(z), n, 1.7, -1.3, 1.5, 0.4, 0.55, 0.3);
+      expect<i32>(mismatches(a, b)).toBe(0);
+      posteriorStep(ptr(a), ptr(xt), ptr(eps), 0, n, 1.7, -1.3, 1.5, 0.4, 0.55, 0.3);
+      posteriorStepScalar(ptr(b), ptr(xt), ptr(eps), 0, n, 1.7, -1.3, 1.5, 0.4, 0.55, 0.3);
+      expect<i32>(mismatches(a, b)).toBe(0);
     }
   });
 });
