@@ -21,21 +21,7 @@ import { renderReport } from './report';
 import { loadReportAssets } from './node/report-assets';
 import { SCHEDULES, VARIANCES, scheduleChecks } from './schedule';
 import { VERSION } from './version';
-
-type OptType = 'string' | 'boolean';
-interface Opt {
-  name: string;
-  type: OptType;
-  arg?: string; // placeholder in help
-  help: string;
-  short?: string;
-}
-interface Command {
-  summary: string;
-  usage: string;
-  opts: Opt[];
-  run(v: Record<string, string | boolean | undefined>, cmd: string): Promise<number>;
-}
+import { type Command, type Opt, type OptType, int, num, str } from './node/args';
 
 const D = DEFAULT_RUN;
 const COMMON: Opt[] = [
@@ -76,22 +62,6 @@ const TRAIN_OPTS: Opt[] = [
 
 /** With --resume the configuration comes from the checkpoint; only these may still be given. */
 const RESUME_OK = new Set(['resume', 'steps', 'samples', 'checkpoint-every', 'eval', 'json', 'quiet', 'help']);
-
-function num(v: Record<string, unknown>, name: string): number | undefined {
-  const raw = v[name];
-  if (raw === undefined) return undefined;
-  const s = String(raw).trim();
-  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) throw new UsageError(`--${name} expects a number, got "${raw}"`);
-  return Number(s);
-}
-function int(v: Record<string, unknown>, name: string, lo: number, hi: number): number | undefined {
-  const x = num(v, name);
-  return x === undefined ? undefined : checkInt(`--${name}`, x, lo, hi);
-}
-function str(v: Record<string, unknown>, name: string): string | undefined {
-  const x = v[name];
-  return x === undefined ? undefined : String(x);
-}
 
 function runConfigFrom(v: Record<string, unknown>): RunConfig {
   const c: RunConfig = structuredClone(DEFAULT_RUN);
@@ -346,6 +316,8 @@ const commands: Record<string, Command> = {
     },
   },
 };
+
+// Commands that live in their own modules register here (one import above, one line below).
 
 function helpText(name: string, c: Command): string {
   const opts = [...c.opts, ...COMMON];
