@@ -24,7 +24,7 @@ export type { ModelConfig, Activation } from './model';
 export { encodeSafetensors, decodeSafetensors } from './safetensors';
 export { decodeCheckpoint } from './checkpoint';
 export { w2Exact, slicedWasserstein, energyDistance, mmdRbf, compareToData } from './eval';
-export { compileKernels, simdSupported } from './wasm';
+export { compileKernels, instantiateKernels, simdSupported } from './wasm';
 export type { WasmSource, Kernels } from './wasm';
 export { UsageError, FormatError } from './errors';
 export { Rng } from './rng';

@@ -11,6 +11,9 @@ export type Ptr = number;
 /** Every export of assembly/index.ts, typed. Pointers are byte offsets; counts are i32. */
 export interface Kernels {
   heapBase(): number;
+  // peak.ts (bench yardstick)
+  madPeak(iters: number): number;
+  madPeakScalar(iters: number): number;
   // linear.ts
   linearForward(y: Ptr, x: Ptr, w: Ptr, b: Ptr, n: number, din: number, dout: number): void;
   linearForwardScalar(y: Ptr, x: Ptr, w: Ptr, b: Ptr, n: number, din: number, dout: number): void;

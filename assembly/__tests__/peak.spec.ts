@@ -1,0 +1,14 @@
+import { madPeak, madPeakScalar } from "../peak";
+
+describe("madPeak", () => {
+  it("every lane runs the scalar chains: SIMD = 4 x scalar", () => {
+    for (let k = 0; k < 3; k++) {
+      const n = k * 1000 + 7;
+      expect<f32>(Mathf.abs(madPeak(n) - 4 * madPeakScalar(n))).toBeLessThan(1e-3);
+    }
+  });
+  it("zero rounds give the starting values (7.5 + 13.5); rounds only ever grow the products", () => {
+    expect<f32>(Mathf.abs(madPeakScalar(0) - 21.0)).toBeLessThan(1e-4);
+    expect<f32>(madPeakScalar(100000)).toBeGreaterThan(21.0);
+  });
+});
