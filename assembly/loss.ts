@@ -42,7 +42,19 @@ export function mseForwardScalar(y: usize, target: usize, n: i32): f64 {
 
 // dy[i] += (2/n) (y[i] - target[i])   (2/n rounded to f32 once; accumulates like every backward)
 export function mseBackward(dy: usize, y: usize, target: usize, n: i32): void {
-  const c = <f32>(2.0 / <f64>n);
+  mseBackwardScaled(dy, y, target, n, <f32>(2.0 / <f64>n));
+}
+
+export function mseBackwardScalar(dy: usize, y: usize, target: usize, n: i32): void {
+  mseBackwardScaledScalar(dy, y, target, n, <f32>(2.0 / <f64>n));
+}
+
+/**
+ * dy += scale * (y - target): the gradient of a mean over more elements than these n, with scale = 2 / total.
+ * A thread that holds a slice of the batch uses it so that the slices' gradients simply add up.
+ */
+export function mseBackwardScaled(dy: usize, y: usize, target: usize, n: i32, scale: f32): void {
+  const c = scale;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const cv = f32x4.splat(c);
@@ -58,10 +70,9 @@ export function mseBackward(dy: usize, y: usize, target: usize, n: i32): void {
   }
 }
 
-export function mseBackwardScalar(dy: usize, y: usize, target: usize, n: i32): void {
-  const c = <f32>(2.0 / <f64>n);
+export function mseBackwardScaledScalar(dy: usize, y: usize, target: usize, n: i32, scale: f32): void {
   for (let i = 0; i < n; i++) {
     const o = <usize>i << 2;
-    store<f32>(dy + o, load<f32>(dy + o) + c * (load<f32>(y + o) - load<f32>(target + o)));
+    store<f32>(dy + o, load<f32>(dy + o) + scale * (load<f32>(y + o) - load<f32>(target + o)));
   }
 }

@@ -13,6 +13,7 @@ import {
   type ModelConfig, checkModelConfig, embeddingFrequencies, inDim, outDim, paramSpecs,
 } from './model';
 import { type Schedule, type VarianceName, ddpmCoefficients } from './schedule';
+import { type Program, ThreadPool, recordCalls, threadsAvailable } from './threads';
 import { compileKernels, instantiateKernels, type Kernels, type WasmSource } from './wasm';
 
 export const STREAM_INIT = 1;
@@ -42,6 +43,12 @@ export interface EngineOptions {
   adam?: AdamConfig;
   wasm?: WasmSource;
   flavor?: 'simd' | 'scalar';
+  /**
+   * Threads sharing the work of a step (data-parallel over the batch's rows; over the points when sampling).
+   * Needs SharedArrayBuffer and a thread allowed to block (Node, a browser Worker of a cross-origin-isolated
+   * page); elsewhere the engine quietly uses one. Default 1.
+   */
+  threads?: number;
 }
 
 export interface SampleCall {
@@ -61,8 +68,16 @@ export interface StepStats {
 
 type ActFns = { fwd: (y: number, x: number, n: number) => void; bwd: (dx: number, dy: number, x: number, n: number) => void };
 
+/** Rows [r0, r0 + n) of a batch, handled by one lane (thread). */
+interface Part {
+  lane: number;
+  r0: number;
+  n: number;
+}
+
 export class Engine {
-  readonly k: Kernels;
+  /** The kernels (swapped for a recording proxy while worker programs are recorded). */
+  k: Kernels;
   readonly arena: Arena;
   readonly model: ModelConfig;
   readonly schedule: Schedule;
@@ -73,16 +88,36 @@ export class Engine {
   readonly paramCount: number; // floats in the parameter slab, padding included
   /** Optimiser steps taken (Adam's t). */
   step = 0;
+  /** Threads working on a step: this one (lane 0) and pool.size workers. */
+  readonly lanes: number;
+  private pool?: ThreadPool;
+  private programKey = '';
   private readonly act: ActFns;
   private readonly inDim: number;
   private readonly outDim: number;
 
   static async create(o: EngineOptions): Promise<Engine> {
-    const module = await compileKernels(o.wasm, o.flavor);
-    return new Engine(module, o);
+    const want = Math.max(1, Math.floor(o.threads ?? 1));
+    // A caller-supplied module is one build; threads need the shared-memory build, so they come with the embedded one.
+    const lanes = want > 1 && threadsAvailable() && o.wasm === undefined ? want : 1;
+    const module = await compileKernels(o.wasm, lanes > 1 ? 'threads' : o.flavor);
+    const memory = lanes > 1 ? new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true }) : undefined;
+    const e = new Engine(module, o, memory, lanes);
+    if (lanes > 1) {
+      const names = WebAssembly.Module.exports(module).filter((x) => x.kind === 'function').map((x) => x.name);
+      e.pool = await ThreadPool.create(module, e.arena.memory, lanes - 1, names);
+    }
+    return e;
   }
 
-  constructor(module: WebAssembly.Module, o: EngineOptions) {
+  /** Stop the worker threads (if any). The engine keeps working on one thread. */
+  close(): void {
+    this.pool?.close();
+    this.pool = undefined;
+    this.programKey = '';
+  }
+
+  constructor(module: WebAssembly.Module, o: EngineOptions, memory?: WebAssembly.Memory, lanes = 1) {
     checkModelConfig(o.model);
     if (!Number.isInteger(o.rows) || o.rows < 1 || o.rows > 1 << 20) throw new UsageError(`batch must be an integer in [1, 1048576], got ${o.rows}`);
     this.model = o.model;
@@ -95,6 +130,7 @@ export class Engine {
     this.outDim = outDim(c);
     if (o.data && o.data.length % d) throw new Error('data length is not a multiple of dim');
     this.nData = o.data ? o.data.length / d : 0;
+    this.lanes = lanes;
 
     const params = paramSpecs(c);
     const acts: TensorSpec[] = [{ name: 'inp', shape: [R, this.inDim] }, { name: 'a0', shape: [R, H] }, { name: 'h0', shape: [R, H] }];
@@ -104,9 +140,16 @@ export class Engine {
       actGrads.push({ name: `dh${k}`, shape: [R, H] }, { name: `da${k}`, shape: [R, H] });
     }
     acts.push({ name: 'out', shape: [R, this.outDim] });
+    // Lanes 1.. (worker threads) get their own activations and gradients for their share of the rows.
+    const laneRows = Math.ceil(R / lanes);
+    const laneSlabs: { name: string; tensors: TensorSpec[] }[] = [];
+    const resize = (ts: TensorSpec[]) => ts.map((t) => ({ ...t, shape: [laneRows, ...t.shape.slice(1)] }));
+    for (let l = 1; l < lanes; l++) {
+      laneSlabs.push({ name: `grads${l}`, tensors: params }, { name: `acts${l}`, tensors: resize(acts) }, { name: `actGrads${l}`, tensors: resize(actGrads) });
+    }
 
     // The stub runtime keeps its static data below __heap_base; the arena starts above it.
-    const memory = new WebAssembly.Memory({ initial: 1 });
+    memory ??= new WebAssembly.Memory({ initial: 1 });
     this.k = instantiateKernels(module, memory);
     const plan = planSlabs(this.k.heapBase(), [
       { name: 'params', tensors: params },
@@ -141,6 +184,7 @@ export class Engine {
       },
       { name: 'acts', tensors: acts },
       { name: 'actGrads', tensors: actGrads },
+      ...laneSlabs,
     ]);
     this.arena = new Arena(memory, plan);
     this.paramCount = this.arena.slabLength('params');
@@ -164,13 +208,11 @@ export class Engine {
     this.initParams();
   }
 
+  /** The activation's kernels, looked up on this.k at each call (so a recording proxy sees them too). */
   private activationFns(): ActFns {
-    const k = this.k;
-    switch (this.model.activation) {
-      case 'gelu': return { fwd: k.geluForward, bwd: k.geluBackward };
-      case 'silu': return { fwd: k.siluForward, bwd: k.siluBackward };
-      case 'relu': return { fwd: k.reluForward, bwd: k.reluBackward };
-    }
+    const name = this.model.activation;
+    const k = () => this.k as unknown as Record<string, (...a: number[]) => void>;
+    return { fwd: (y, x, n) => k()[`${name}Forward`](y, x, n), bwd: (dx, dy, x, n) => k()[`${name}Backward`](dx, dy, x, n) };
   }
 
   /** PyTorch nn.Linear's default: weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)). EMA starts equal. */
@@ -193,44 +235,86 @@ export class Engine {
     return this.arena.ptr(slab, name);
   }
 
+  /** Slab names of a lane: lane 0 (this thread) uses the plain names. */
+  private slab(name: 'acts' | 'actGrads' | 'grads', lane: number): string {
+    return lane === 0 ? name : `${name}${lane}`;
+  }
+
   /**
-   * eps_theta(x, t) for n rows: x at pointer `x` (n, dim), table indices in batch/t; result in acts/out.
-   * `weights` picks the parameter slab: 'params' while training, 'ema' for sampling.
+   * eps_theta(x, t) for n rows: x at pointer `x` (n, dim), table indices at batch/t + tRow; result in the lane's
+   * acts/out. `weights` picks the parameter slab: 'params' while training, 'ema' for sampling.
    */
-  forward(n: number, x: number, weights: 'params' | 'ema' = 'params'): void {
-    const k = this.k, a = this.arena, c = this.model, H = c.width, E = c.embedSize, d = c.dim;
-    const inp = a.ptr('acts', 'inp');
+  forward(n: number, x: number, weights: 'params' | 'ema' = 'params', lane = 0, tRow = 0): void {
+    const k = this.k, a = this.arena, c = this.model, H = c.width, E = c.embedSize, d = c.dim, A = this.slab('acts', lane);
+    const inp = a.ptr(A, 'inp');
     if (c.inputEmbedding) k.sinusoidalEmbed(inp, x, a.ptr('tables', 'freqs'), n, d, E / 2, c.inputScale, this.inDim);
     else k.gatherRows(inp, x, a.ptr('tables', 'identity'), n, d, this.inDim);
     const xCols = c.inputEmbedding ? d * E : d;
-    k.gatherRows(inp + 4 * xCols, a.ptr('tables', 'tEmb'), a.ptr('batch', 't'), n, E, this.inDim);
+    k.gatherRows(inp + 4 * xCols, a.ptr('tables', 'tEmb'), a.ptr('batch', 't') + 4 * tRow, n, E, this.inDim);
 
-    k.linearForward(a.ptr('acts', 'a0'), inp, this.p(weights, 'inp.weight'), this.p(weights, 'inp.bias'), n, this.inDim, H);
-    this.act.fwd(a.ptr('acts', 'h0'), a.ptr('acts', 'a0'), n * H);
+    k.linearForward(a.ptr(A, 'a0'), inp, this.p(weights, 'inp.weight'), this.p(weights, 'inp.bias'), n, this.inDim, H);
+    this.act.fwd(a.ptr(A, 'h0'), a.ptr(A, 'a0'), n * H);
     for (let b = 1; b <= c.depth; b++) {
-      const ak = a.ptr('acts', `a${b}`), gk = a.ptr('acts', `g${b}`), prev = a.ptr('acts', `h${b - 1}`);
+      const ak = a.ptr(A, `a${b}`), gk = a.ptr(A, `g${b}`), prev = a.ptr(A, `h${b - 1}`);
       k.linearForward(ak, prev, this.p(weights, `blocks.${b - 1}.weight`), this.p(weights, `blocks.${b - 1}.bias`), n, H, H);
       this.act.fwd(gk, ak, n * H);
-      k.residualForward(a.ptr('acts', `h${b}`), prev, gk, n * H);
+      k.residualForward(a.ptr(A, `h${b}`), prev, gk, n * H);
     }
-    k.linearForward(a.ptr('acts', 'out'), a.ptr('acts', `h${c.depth}`), this.p(weights, 'out.weight'), this.p(weights, 'out.bias'), n, H, this.outDim);
+    k.linearForward(a.ptr(A, 'out'), a.ptr(A, `h${c.depth}`), this.p(weights, 'out.weight'), this.p(weights, 'out.bias'), n, H, this.outDim);
   }
 
-  /** Gradients of mean((out - target)^2) into the grads slab (accumulated; the caller zeroes). */
-  backward(n: number, target: number): void {
-    const k = this.k, a = this.arena, c = this.model, H = c.width;
-    const g = (s: string) => a.ptr('actGrads', s), act = (s: string) => a.ptr('acts', s);
-    k.mseBackward(g('dout'), act('out'), target, n * this.outDim);
-    k.linearBackward(g(`dh${c.depth}`), this.p('grads', 'out.weight'), this.p('grads', 'out.bias'), g('dout'), act(`h${c.depth}`), this.p('params', 'out.weight'), n, H, this.outDim);
+  /**
+   * Gradients of the squared error against `target` into the lane's grads slab (accumulated; the caller zeroes).
+   * `scale` is 2 / (elements of the whole batch): lanes holding slices of one batch then sum to its mean's gradient.
+   */
+  backward(n: number, target: number, lane = 0, scale = 2 / (n * this.outDim)): void {
+    const k = this.k, a = this.arena, c = this.model, H = c.width, G = this.slab('grads', lane);
+    const AG = this.slab('actGrads', lane), A = this.slab('acts', lane);
+    const g = (s: string) => a.ptr(AG, s), act = (s: string) => a.ptr(A, s);
+    k.mseBackwardScaled(g('dout'), act('out'), target, n * this.outDim, scale);
+    k.linearBackward(g(`dh${c.depth}`), this.p(G, 'out.weight'), this.p(G, 'out.bias'), g('dout'), act(`h${c.depth}`), this.p('params', 'out.weight'), n, H, this.outDim);
     for (let b = c.depth; b >= 1; b--) {
       // h_b = h_{b-1} + act(a_b): the residual passes dh_b through unchanged, the branch goes through act and the linear layer.
       k.addInPlace(g(`dh${b - 1}`), g(`dh${b}`), n * H);
       this.act.bwd(g(`da${b}`), g(`dh${b}`), act(`a${b}`), n * H);
-      k.linearBackward(g(`dh${b - 1}`), this.p('grads', `blocks.${b - 1}.weight`), this.p('grads', `blocks.${b - 1}.bias`), g(`da${b}`), act(`h${b - 1}`), this.p('params', `blocks.${b - 1}.weight`), n, H, H);
+      k.linearBackward(g(`dh${b - 1}`), this.p(G, `blocks.${b - 1}.weight`), this.p(G, `blocks.${b - 1}.bias`), g(`da${b}`), act(`h${b - 1}`), this.p('params', `blocks.${b - 1}.weight`), n, H, H);
     }
     this.act.bwd(g('da0'), g('dh0'), act('a0'), n * H);
     // The embeddings are fixed functions of x_t and t: no gradient is needed for the network's input.
-    k.linearBackward(0, this.p('grads', 'inp.weight'), this.p('grads', 'inp.bias'), g('da0'), act('inp'), this.p('params', 'inp.weight'), n, this.inDim, H);
+    k.linearBackward(0, this.p(G, 'inp.weight'), this.p(G, 'inp.bias'), g('da0'), act('inp'), this.p('params', 'inp.weight'), n, this.inDim, H);
+  }
+
+  /** The rows of an n-row batch, split over the lanes in contiguous, fixed slices (so results do not depend on timing). */
+  private parts(n: number): Part[] {
+    const per = Math.ceil(n / this.lanes), out: Part[] = [];
+    for (let l = 0, r0 = 0; l < this.lanes && r0 < n; l++, r0 += per) out.push({ lane: l, r0, n: Math.min(per, n - r0) });
+    return out;
+  }
+
+  /** Record each worker lane's share of `work` (a function of a part) as a program: calls, not results. */
+  private recordPrograms(ids: number, work: (part: Part, id: number) => void, parts: Part[]): Program[][] {
+    const real = this.k, rec = recordCalls(real);
+    const programs: Program[][] = Array.from({ length: this.lanes - 1 }, () => []);
+    this.k = rec.k;
+    try {
+      for (let id = 0; id < ids; id++) {
+        for (const part of parts.slice(1)) {
+          work(part, id);
+          programs[part.lane - 1][id] = rec.take();
+        }
+        for (let l = parts.length; l < this.lanes; l++) programs[l - 1][id] = [];
+      }
+    } finally {
+      this.k = real;
+    }
+    return programs;
+  }
+
+  /** Make sure the workers hold the programs for `key`, recording and loading them when it changed. */
+  private ensurePrograms(key: string, ids: number, work: (part: Part, id: number) => void, parts: Part[]): void {
+    if (this.programKey === key) return;
+    this.pool!.load(this.recordPrograms(ids, work, parts));
+    this.programKey = key;
   }
 
   /** Draw a training batch (Algorithm 1, lines 2-4): x_0 from the data, t uniform, eps ~ N(0, I), x_t = q_sample. */
@@ -247,12 +331,28 @@ export class Engine {
 
   /** Loss and gradients of the simplified objective on the current batch, without updating weights. */
   lossAndGrad(n: number): number {
-    const a = this.arena;
-    this.forward(n, a.ptr('batch', 'xt'));
-    const loss = this.k.mseForward(a.ptr('acts', 'out'), a.ptr('batch', 'eps'), n * this.model.dim);
-    a.zero('grads');
-    a.zero('actGrads');
-    this.backward(n, a.ptr('batch', 'eps'));
+    const a = this.arena, d = this.model.dim, scale = 2 / (n * this.outDim);
+    const share = (p: Part) => {
+      this.forward(p.n, a.ptr('batch', 'xt') + 4 * p.r0 * d, 'params', p.lane, p.r0);
+      this.backward(p.n, a.ptr('batch', 'eps') + 4 * p.r0 * d, p.lane, scale);
+    };
+    const parts = this.parts(n);
+    for (const p of parts) {
+      a.zero(this.slab('grads', p.lane));
+      a.zero(this.slab('actGrads', p.lane));
+    }
+    if (this.pool && parts.length > 1) {
+      this.ensurePrograms(`train:${n}`, 1, share, parts);
+      this.pool.run(0, () => share(parts[0]));
+    } else share(parts[0]);
+    // Lanes' gradients add up in a fixed order: the same thread count gives the same bits every run.
+    const P = this.paramCount, grads = a.slabPtr('grads');
+    let loss = 0;
+    for (const p of parts) {
+      if (p.lane > 0) this.k.addInPlace(grads, a.slabPtr(this.slab('grads', p.lane)), P);
+      const l = this.k.mseForward(a.ptr(this.slab('acts', p.lane), 'out'), a.ptr('batch', 'eps') + 4 * p.r0 * d, p.n * d);
+      loss += parts.length === 1 ? l : (l * p.n) / n;
+    }
     return loss;
   }
 
@@ -280,33 +380,50 @@ export class Engine {
    * of each chunk's positions after each step (i = table index of the x just produced, T for x_T).
    */
   sample(count: number, o: SampleCall): Float32Array {
-    const k = this.k, a = this.arena, d = this.model.dim, T = this.schedule.T, rng = a.ptr('rng', 'sample'), s = this.schedule;
+    const k = this.k, a = this.arena, d = this.model.dim, T = this.schedule.T, rng = a.ptr('rng', 'sample');
     const weights = o.weights ?? 'ema', clip = o.clip ?? 0;
     const out = new Float32Array(count * d);
     const tView = a.t('batch', 't').view as Int32Array;
+    const bufs = [a.ptr('batch', 'xt'), a.ptr('batch', 'xPrev')];
+    // Step i reads x from bufs[(T-1-i) % 2] and writes the other: the pointers are known before the run.
+    const step = (p: Part, i: number) => {
+      const x = bufs[(T - 1 - i) % 2] + 4 * p.r0 * d, xNext = bufs[(T - i) % 2] + 4 * p.r0 * d;
+      this.forward(p.n, x, weights, p.lane, p.r0);
+      this.reverseStepRows(xNext, x, a.ptr(this.slab('acts', p.lane), 'out'), p.n, i, o.variance, clip, a.ptr('batch', 'z') + 4 * p.r0 * d);
+    };
     for (let off = 0; off < count; off += this.rows) {
       const n = Math.min(this.rows, count - off);
-      let x = a.ptr('batch', 'xt'), xNext = a.ptr('batch', 'xPrev');
-      k.rngNormal(x, n * d, rng);
-      if (o.onStep) o.onStep(T, new Float32Array(a.memory.buffer, x, n * d).slice(), off);
+      const parts = this.parts(n);
+      const threaded = !!this.pool && parts.length > 1;
+      if (threaded) this.ensurePrograms(`sample:${n}:${weights}:${clip}:${o.variance}`, T, step, parts);
+      k.rngNormal(bufs[0], n * d, rng);
+      if (o.onStep) o.onStep(T, new Float32Array(a.memory.buffer, bufs[0], n * d).slice(), off);
       for (let i = T - 1; i >= 0; i--) {
         tView.fill(i, 0, n);
-        this.forward(n, x, weights);
-        const { cx, ceps, sigma } = ddpmCoefficients(s, i, o.variance);
-        const z = sigma > 0 ? a.ptr('batch', 'z') : 0;
-        if (z) k.rngNormal(z, n * d, rng);
-        const eps = a.ptr('acts', 'out');
-        if (clip > 0) {
-          const ab = s.alphaBar[i];
-          k.posteriorStep(xNext, x, eps, z, n * d, 1 / Math.sqrt(ab), -Math.sqrt(1 / ab - 1), clip, s.posteriorMeanCoefX0[i], s.posteriorMeanCoefXt[i], sigma);
-        } else k.reverseStep(xNext, x, eps, z, n * d, cx, ceps, sigma);
-        [x, xNext] = [xNext, x];
-        if (o.onStep) o.onStep(i, new Float32Array(a.memory.buffer, x, n * d).slice(), off);
+        // The noise for all rows is drawn here, in one stream, so results do not depend on the thread count.
+        if (ddpmCoefficients(this.schedule, i, o.variance).sigma > 0) k.rngNormal(a.ptr('batch', 'z'), n * d, rng);
+        if (threaded) this.pool!.run(i, () => step(parts[0], i));
+        else step(parts[0], i);
+        if (o.onStep) o.onStep(i, new Float32Array(a.memory.buffer, bufs[(T - i) % 2], n * d).slice(), off);
       }
-      out.set(new Float32Array(a.memory.buffer, x, n * d), off * d);
+      out.set(new Float32Array(a.memory.buffer, bufs[T % 2], n * d), off * d);
       o.onChunk?.(off + n);
     }
     return out;
+  }
+
+  /**
+   * One reverse step (Algorithm 2) for n rows at table index i: x_{t-1} from x_t and eps_theta, noise from `z`
+   * (when sigma_t > 0). With clip > 0 it goes through the clamped predicted x_0 (posteriorStep).
+   */
+  reverseStepRows(xNext: number, x: number, eps: number, n: number, i: number, variance: VarianceName, clip: number, z: number): void {
+    const s = this.schedule, d = this.model.dim;
+    const { cx, ceps, sigma } = ddpmCoefficients(s, i, variance);
+    const zp = sigma > 0 ? z : 0;
+    if (clip > 0) {
+      const ab = s.alphaBar[i];
+      this.k.posteriorStep(xNext, x, eps, zp, n * d, 1 / Math.sqrt(ab), -Math.sqrt(1 / ab - 1), clip, s.posteriorMeanCoefX0[i], s.posteriorMeanCoefXt[i], sigma);
+    } else this.k.reverseStep(xNext, x, eps, zp, n * d, cx, ceps, sigma);
   }
 
   /** Forward process for plots: x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps at table index i, noise from the sample stream. */

@@ -33,6 +33,7 @@ export interface Kernels {
   // loss.ts
   mseForward(y: Ptr, target: Ptr, n: number): number;
   mseBackward(dy: Ptr, y: Ptr, target: Ptr, n: number): void;
+  mseBackwardScaled(dy: Ptr, y: Ptr, target: Ptr, n: number, scale: number): void;
   // adam.ts
   sumSquares(x: Ptr, n: number): number;
   adamwStep(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number,
@@ -71,10 +72,12 @@ export function simdSupported(): boolean {
   }
 }
 
-let defaultBytes: { simd: Uint8Array; scalar: Uint8Array } | undefined;
+export type Flavor = 'simd' | 'scalar' | 'threads';
+
+let defaultBytes: { simd: Uint8Array; scalar: Uint8Array; threads?: Uint8Array } | undefined;
 
 /** The bundles call this once with the embedded builds. */
-export function setDefaultWasm(bytes: { simd: Uint8Array; scalar: Uint8Array }): void {
+export function setDefaultWasm(bytes: { simd: Uint8Array; scalar: Uint8Array; threads?: Uint8Array }): void {
   defaultBytes = bytes;
 }
 
@@ -82,15 +85,17 @@ const compiled = new Map<string, Promise<WebAssembly.Module>>();
 
 /**
  * Compile the kernels once per source. With no source, the embedded build that this runtime supports.
- * `flavor` forces one build ('simd' or 'scalar') for tests and benchmarks.
+ * `flavor` forces one build: 'simd' or 'scalar' (tests, benchmarks), 'threads' (SIMD + shared memory, for Engine threads).
  */
-export async function compileKernels(source?: WasmSource, flavor?: 'simd' | 'scalar'): Promise<WebAssembly.Module> {
+export async function compileKernels(source?: WasmSource, flavor?: Flavor): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
   if (source === undefined) {
     if (!defaultBytes) throw new Error('no wasm build registered: import the package entry, or pass { wasm }');
     const which = flavor ?? (simdSupported() ? 'simd' : 'scalar');
+    const bytes = defaultBytes[which];
+    if (!bytes) throw new Error(`no ${which} build registered`);
     const key = `embedded:${which}`;
-    if (!compiled.has(key)) compiled.set(key, WebAssembly.compile(defaultBytes[which] as BufferSource));
+    if (!compiled.has(key)) compiled.set(key, WebAssembly.compile(bytes as BufferSource));
     return compiled.get(key)!;
   }
   if (typeof source === 'string' || source instanceof URL) {

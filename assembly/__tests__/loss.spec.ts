@@ -1,5 +1,5 @@
 // loss.ts: MSE forward (f64 accumulation) and backward (accumulating) vs scalar twins, f64 and hand values.
-import { mseForward, mseForwardScalar, mseBackward, mseBackwardScalar } from "../loss";
+import { mseForward, mseForwardScalar, mseBackward, mseBackwardScalar, mseBackwardScaled, mseBackwardScaledScalar } from "../loss";
 
 function buf(n: i32): usize {
   return (heap.alloc(<usize>(n + 4) * 4 + 16) + 15) & ~(<usize>15);
@@ -46,6 +46,19 @@ describe("mse", () => {
       }
       expect(m).toBeLessThan(3e-7);
     }
+  });
+  it("scaled: two slices with scale 2/total add up bit for bit to the whole batch's gradient", () => {
+    const n = 19, h = 8;
+    const y = buf(n), t = buf(n), a = buf(n), b = buf(n), c = buf(n);
+    fill(y, n); fill(t, n);
+    for (let i = 0; i < n; i++) { set(a, i, 0); set(b, i, 0); set(c, i, 0); }
+    mseBackward(a, y, t, n);
+    const s = <f32>(2.0 / <f64>n);
+    mseBackwardScaled(b, y, t, h, s);
+    mseBackwardScaled(b + (<usize>h << 2), y + (<usize>h << 2), t + (<usize>h << 2), n - h, s);
+    mseBackwardScaledScalar(c, y, t, n, s);
+    expect(memory.compare(a, b, <usize>n << 2)).toBe(0);
+    expect(memory.compare(a, c, <usize>n << 2)).toBe(0);
   });
   it("gradient is the derivative of the loss (central difference in f64)", () => {
     const n = 7;
