@@ -6,6 +6,7 @@
  * Tensors are grouped in slabs; tensors of one slab are contiguous, so a slab is also one flat tensor
  * (the optimiser, zeroing and EMA run over the parameter slab as a single array).
  */
+import { UsageError } from './errors';
 import { WASM_PAGE } from './wasm';
 
 export interface TensorSpec {
@@ -59,7 +60,14 @@ export class Arena {
     this.memory = memory;
     this.bytes = plan.end;
     const have = memory.buffer.byteLength;
-    if (plan.end > have) memory.grow(Math.ceil((plan.end - have) / WASM_PAGE));
+    if (plan.end > have) {
+      try {
+        memory.grow(Math.ceil((plan.end - have) / WASM_PAGE));
+      } catch {
+        // Past wasm32's 4 GiB, or more than this machine will give: a configuration problem, not a bug.
+        throw new UsageError(`this model and batch need ${(plan.end / 2 ** 20).toFixed(0)} MiB of wasm memory, more than can be allocated (wasm32 allows 4096 MiB); lower --batch, --width, --depth or --embed`);
+      }
+    }
     const buf = memory.buffer;
     for (const slab of plan.slabs) {
       this.slabs.set(slab.name, slab);

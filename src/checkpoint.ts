@@ -8,7 +8,7 @@
  *    states, loss history) that let `train --resume` continue bit for bit.
  * `__metadata__` values are strings (the format requires it): JSON where structured.
  */
-import type { RunConfig } from './config';
+import { type RunConfig, checkRunConfig } from './config';
 import type { Standardization } from './data';
 import { Engine } from './engine';
 import { FormatError } from './errors';
@@ -32,7 +32,7 @@ export interface LoadedCheckpoint extends CheckpointMeta {
   betas: Float64Array;
 }
 
-function checksum(tensors: Record<string, TensorEntry>): string {
+export function checksum(tensors: Record<string, TensorEntry>): string {
   // CRC-32 over the tensors' bytes in name order: the same bytes the data area holds.
   const names = Object.keys(tensors).sort();
   let total = 0;
@@ -46,6 +46,18 @@ function checksum(tensors: Record<string, TensorEntry>): string {
   }
   return crc32(all).toString(16).padStart(8, '0');
 }
+
+/**
+ * CRC-32 of the metadata strings (all but this one, in key order). The tensor checksum alone would let a
+ * flipped digit in "betas" or "standardization" load silently as a different model. Files written before
+ * this field existed have no "metadata_checksum" and are still read.
+ */
+export function metadataChecksum(metadata: Record<string, string>): string {
+  const entries = Object.keys(metadata).filter((k) => k !== 'metadata_checksum').sort().map((k) => [k, metadata[k]]);
+  return crc32(new TextEncoder().encode(JSON.stringify(entries))).toString(16).padStart(8, '0');
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
 
 /** Encode the engine's state. `withTraining` adds everything `--resume` needs. */
 export function encodeCheckpoint(engine: Engine, meta: CheckpointMeta, withTraining: boolean, losses?: Float32Array): Uint8Array {
@@ -77,6 +89,7 @@ export function encodeCheckpoint(engine: Engine, meta: CheckpointMeta, withTrain
     timestep_input: 'the time embedding takes t - 1 for t = 1..T',
     checksum: checksum(tensors),
   };
+  metadata.metadata_checksum = metadataChecksum(metadata);
   return encodeSafetensors(tensors, metadata);
 }
 
@@ -88,6 +101,9 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): LoadedCheck
     throw new FormatError(`${source} has checkpoint format version ${metadata.format_version}; this ddpm-wasm reads version ${FORMAT_VERSION}`);
   }
   if (metadata.checksum !== checksum(tensors)) throw new FormatError(`${source} is corrupt: its checksum does not match its tensors`);
+  if (metadata.metadata_checksum !== undefined && metadata.metadata_checksum !== metadataChecksum(metadata)) {
+    throw new FormatError(`${source} is corrupt: its metadata checksum does not match its metadata`);
+  }
   const parse = <T>(key: string): T => {
     try {
       return JSON.parse(metadata[key] ?? '') as T;
@@ -95,17 +111,35 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): LoadedCheck
       throw new FormatError(`${source}: metadata "${key}" is missing or not JSON`);
     }
   };
+  // The metadata is trusted no more than the tensors: every field is checked before anything uses it, so a
+  // hand-edited or foreign file is a FormatError here rather than a TypeError deep in the engine.
   const config = parse<RunConfig>('config');
+  if (!isObject(config) || !isObject(config.model) || !isObject(config.adam)) throw new FormatError(`${source}: metadata "config" is not a ddpm-wasm run configuration`);
+  try {
+    checkRunConfig({ ...config, threads: config.threads ?? 1 }); // files from before --threads have none: one thread
+  } catch (e) {
+    throw new FormatError(`${source}: metadata "config" is invalid: ${(e as Error).message}`);
+  }
   const standardization = parse<Standardization>('standardization');
-  const betas = Float64Array.from(parse<number[]>('betas'));
+  const finiteList = (x: unknown, n: number) => Array.isArray(x) && x.length === n && x.every((v) => typeof v === 'number' && Number.isFinite(v));
+  if (!isObject(standardization) || !finiteList(standardization.mean, config.model.dim) || !finiteList(standardization.std, config.model.dim) || !standardization.std.every((v) => v > 0)) {
+    throw new FormatError(`${source}: metadata "standardization" is not ${config.model.dim} finite means and positive standard deviations`);
+  }
+  const rawBetas = parse<unknown>('betas');
+  if (!Array.isArray(rawBetas) || !rawBetas.every((b) => typeof b === 'number' && b > 0 && b < 1)) throw new FormatError(`${source}: metadata "betas" is not a list of numbers in (0, 1)`);
+  const betas = Float64Array.from(rawBetas as number[]);
   const step = Number(metadata.step);
-  if (!Number.isInteger(step) || step < 0) throw new FormatError(`${source}: metadata "step" is not a step count`);
+  if (!/^\d+$/.test(metadata.step ?? '') || !Number.isSafeInteger(step)) throw new FormatError(`${source}: metadata "step" is not a step count`);
   if (betas.length !== config.T) throw new FormatError(`${source}: ${betas.length} betas for T = ${config.T}`);
   for (const s of paramSpecs(config.model)) {
     const t = tensors[s.name];
     if (!t) throw new FormatError(`${source} has no tensor "${s.name}"`);
     if (t.dtype !== 'F32' || t.shape.join(',') !== s.shape.join(',')) {
       throw new FormatError(`${source}: tensor "${s.name}" is ${t.dtype} [${t.shape}], expected F32 [${s.shape}]`);
+    }
+    const w = t.data as Float32Array;
+    for (let i = 0; i < w.length; i++) {
+      if (!Number.isFinite(w[i])) throw new FormatError(`${source}: tensor "${s.name}" holds ${w[i]} at index ${i}; the weights diverged before this file was written`);
     }
   }
   const kind = metadata.kind === 'checkpoint' ? 'checkpoint' : 'model';
@@ -121,8 +155,8 @@ export function scheduleOf(c: LoadedCheckpoint): Schedule {
 }
 
 /** An engine holding a checkpoint's EMA weights (for sampling) or, with `data`, its whole training state. */
-export async function engineFromCheckpoint(c: LoadedCheckpoint, o: { rows: number; data?: Float32Array; wasm?: WasmSource; flavor?: 'simd' | 'scalar' }): Promise<Engine> {
-  const engine = await Engine.create({ model: c.config.model, schedule: scheduleOf(c), rows: o.rows, seed: c.config.seed, adam: c.config.adam, data: o.data, wasm: o.wasm, flavor: o.flavor });
+export async function engineFromCheckpoint(c: LoadedCheckpoint, o: { rows: number; data?: Float32Array; wasm?: WasmSource; flavor?: 'simd' | 'scalar'; threads?: number }): Promise<Engine> {
+  const engine = await Engine.create({ model: c.config.model, schedule: scheduleOf(c), rows: o.rows, seed: c.config.seed, adam: c.config.adam, data: o.data, wasm: o.wasm, flavor: o.flavor, threads: o.threads });
   const named: Record<string, { shape: number[]; data: ArrayLike<number> }> = {};
   for (const s of paramSpecs(c.config.model)) named[s.name] = { shape: c.tensors[s.name].shape, data: c.tensors[s.name].data as Float32Array };
   engine.loadNamed('ema', named);
@@ -135,11 +169,11 @@ function restoreTraining(engine: Engine, c: LoadedCheckpoint): void {
   const a = engine.arena;
   for (const slab of ['params', 'adamM', 'adamV', 'ema'] as const) {
     const t = c.tensors[`train.${slab}`];
-    if (!t || t.data.length !== a.slabLength(slab)) throw new FormatError(`checkpoint tensor "train.${slab}" is missing or has the wrong size`);
+    if (!t || t.dtype !== 'F32' || t.data.length !== a.slabLength(slab)) throw new FormatError(`checkpoint tensor "train.${slab}" is missing or has the wrong size`);
     a.slabView(slab).set(t.data as Float32Array);
   }
   const rng = c.tensors['train.rng'];
-  if (!rng || rng.data.length !== 12) throw new FormatError('checkpoint tensor "train.rng" is missing or has the wrong size');
+  if (!rng || rng.dtype !== 'U32' || rng.data.length !== 12) throw new FormatError('checkpoint tensor "train.rng" is missing or has the wrong size');
   const r = rng.data as Uint32Array;
   (a.t('rng', 'train').view as Uint32Array).set(r.subarray(0, 4));
   (a.t('rng', 'sample').view as Uint32Array).set(r.subarray(4, 8));

@@ -15,8 +15,8 @@ export interface TrainOptions {
   /** Called every `progressEvery` steps and at the end. */
   onProgress?: (p: Progress) => void;
   progressEvery?: number;
-  /** Called every `checkpointEvery` steps (0: never) with the step just finished. */
-  onCheckpoint?: (step: number) => void | Promise<void>;
+  /** Called every `checkpointEvery` steps (0: never) with the step just finished and this call's losses so far. */
+  onCheckpoint?: (step: number, losses: Float32Array) => void | Promise<void>;
   checkpointEvery?: number;
   /** Set `stop` to end the run after the current step (SIGINT, a Stop button). */
   signal?: { stop: boolean };
@@ -35,10 +35,40 @@ export interface Progress {
 }
 
 export class DivergenceError extends UsageError {
-  constructor(readonly step: number, what: string) {
-    super(`training diverged at step ${step}: ${what}; try a lower --lr, a smaller --T, or clipping (--clip 1)`);
+  /** `lastCheckpoint`: the step of the last checkpoint this run wrote (it holds finite weights), if any. */
+  constructor(readonly step: number, what: string, readonly lastCheckpoint?: number) {
+    super(
+      `training diverged at step ${step}: ${what}; ` +
+        (lastCheckpoint !== undefined ? `the checkpoint of step ${lastCheckpoint} is kept; ` : 'nothing was saved from the diverged weights; ') +
+        'try a lower --lr, a smaller --T, or clipping (--clip 1)',
+    );
     this.name = 'DivergenceError';
   }
+}
+
+/**
+ * What is not finite after a step, or null. The loss and gradient norm are checked, and so is everything a
+ * checkpoint holds (weights, EMA, Adam's moments): one huge but finite update can overflow a weight to Inf
+ * while this step's loss was fine, and a checkpoint must never be written from such a state. sumSquares
+ * accumulates in f64, so it is finite exactly when every f32 in the slab is (four passes over the
+ * parameters: under 1/batch of a step's work).
+ */
+const STATE = [
+  ['params', 'the weights hold NaN or Inf'],
+  ['ema', 'the EMA weights hold NaN or Inf'],
+  ['adamM', "Adam's first moment holds NaN or Inf"],
+  // v += (1 - beta2) g^2 in f32: Inf once a gradient passes ~1.8e19, while the f64 gradient norm is still finite.
+  ['adamV', "Adam's second moment overflowed (gradients beyond float32 range when squared)"],
+] as const;
+
+function nonFinite(engine: Engine, s: StepStats): string | null {
+  if (!Number.isFinite(s.loss)) return `loss is ${s.loss}`;
+  if (!Number.isFinite(s.gradNorm)) return `gradient norm is ${s.gradNorm}`;
+  const a = engine.arena;
+  for (const [slab, what] of STATE) {
+    if (!Number.isFinite(engine.k.sumSquares(a.slabPtr(slab), engine.paramCount))) return what;
+  }
+  return null;
 }
 
 /** Let signal handlers and worker messages run (setImmediate where it exists: setTimeout(0) may wait >= 1 ms). */
@@ -57,7 +87,8 @@ export function learningRate(s: number, o: Pick<TrainOptions, 'steps' | 'lr' | '
 
 /**
  * Run steps engine.step+1 .. o.steps. Returns the per-step losses of this call.
- * Throws DivergenceError, after the last good checkpoint, when the loss or the gradient stops being finite.
+ * Throws DivergenceError when the loss, the gradient norm or the weights stop being finite: before any checkpoint
+ * of that step, so the last one written holds the last good weights.
  */
 export async function train(engine: Engine, o: TrainOptions): Promise<Float32Array> {
   const start = engine.step;
@@ -66,13 +97,13 @@ export async function train(engine: Engine, o: TrainOptions): Promise<Float32Arr
   const every = o.progressEvery ?? 100;
   const t0 = performance.now();
   let sum = 0, count = 0, last: StepStats = { loss: NaN, gradNorm: NaN }, lr = 0;
+  let lastCheckpoint: number | undefined;
   for (let j = 0; j < todo; j++) {
     const s = engine.step;
     lr = learningRate(s, o);
     last = engine.trainStep(lr, o.batch);
-    if (!Number.isFinite(last.loss) || !Number.isFinite(last.gradNorm)) {
-      throw new DivergenceError(engine.step, !Number.isFinite(last.loss) ? `loss is ${last.loss}` : `gradient norm is ${last.gradNorm}`);
-    }
+    const bad = nonFinite(engine, last);
+    if (bad) throw new DivergenceError(engine.step, bad, lastCheckpoint);
     losses[j] = last.loss;
     sum += last.loss;
     count++;
@@ -83,7 +114,10 @@ export async function train(engine: Engine, o: TrainOptions): Promise<Float32Arr
       sum = 0;
       count = 0;
     }
-    if (o.onCheckpoint && o.checkpointEvery && done % o.checkpointEvery === 0 && done < o.steps) await o.onCheckpoint(done);
+    if (o.onCheckpoint && o.checkpointEvery && done % o.checkpointEvery === 0 && done < o.steps) {
+      await o.onCheckpoint(done, losses.subarray(0, j + 1));
+      lastCheckpoint = done;
+    }
     if (o.signal?.stop) return losses.subarray(0, j + 1);
     if (o.yieldEvery && (j + 1) % o.yieldEvery === 0) await yieldToEventLoop();
   }

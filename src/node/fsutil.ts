@@ -3,7 +3,7 @@
  * the target (atomic on POSIX filesystems). A process killed at any instant leaves either the old file or
  * the new one, never a half-written one.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { UsageError } from '../errors';
 
@@ -30,6 +30,7 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
     }
     throw new UsageError(`cannot write ${path}: ${(e as Error).message}`);
   }
+  removeStaleTemps(dir, basename(path));
   try {
     // Make the rename itself durable.
     const dfd = openSync(dir, 'r');
@@ -37,6 +38,35 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
     closeSync(dfd);
   } catch {
     /* not supported on every filesystem */
+  }
+}
+
+/**
+ * A writer killed between open and rename leaves its temporary file behind (never the target): remove those
+ * of `name` whose process is gone, so periodic checkpoints of a run killed many times do not pile up.
+ */
+function removeStaleTemps(dir: string, name: string): void {
+  const prefix = `.${name}.tmp-`;
+  let entries: string[];
+  try {
+    entries = readdirSync(dir).filter((f) => f.startsWith(prefix));
+  } catch {
+    return;
+  }
+  for (const f of entries) {
+    const pid = Number(f.slice(prefix.length).split('-')[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0); // still alive (or another process has the pid now): leave it alone
+      continue;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') continue;
+    }
+    try {
+      unlinkSync(join(dir, f));
+    } catch {
+      /* removed by someone else */
+    }
   }
 }
 
