@@ -272,6 +272,17 @@ export class Engine {
     const AG = this.slab('actGrads', lane), A = this.slab('acts', lane);
     const g = (s: string) => a.ptr(AG, s), act = (s: string) => a.ptr(A, s);
     k.mseBackwardScaled(g('dout'), act('out'), target, n * this.outDim, scale);
+    this.backwardFromDout(n, lane);
+  }
+
+  /**
+   * The network's backward pass from a dout (n, outDim) already in the lane's actGrads/dout: for losses other than
+   * the squared error (the learned-variance objectives of src/lab/learned.ts write their own dout).
+   */
+  backwardFromDout(n: number, lane = 0): void {
+    const k = this.k, a = this.arena, c = this.model, H = c.width, G = this.slab('grads', lane);
+    const AG = this.slab('actGrads', lane), A = this.slab('acts', lane);
+    const g = (s: string) => a.ptr(AG, s), act = (s: string) => a.ptr(A, s);
     k.linearBackward(g(`dh${c.depth}`), this.p(G, 'out.weight'), this.p(G, 'out.bias'), g('dout'), act(`h${c.depth}`), this.p('params', 'out.weight'), n, H, this.outDim);
     for (let b = c.depth; b >= 1; b--) {
       // h_b = h_{b-1} + act(a_b): the residual passes dh_b through unchanged, the branch goes through act and the linear layer.
@@ -331,6 +342,7 @@ export class Engine {
 
   /** Loss and gradients of the simplified objective on the current batch, without updating weights. */
   lossAndGrad(n: number): number {
+    if (this.model.learnSigma) throw new UsageError('a learned-variance model trains with src/lab/learned.ts (learnedTrainStep), not the L_simple step');
     const a = this.arena, d = this.model.dim, scale = 2 / (n * this.outDim);
     const share = (p: Part) => {
       this.forward(p.n, a.ptr('batch', 'xt') + 4 * p.r0 * d, 'params', p.lane, p.r0);
@@ -380,6 +392,7 @@ export class Engine {
    * of each chunk's positions after each step (i = table index of the x just produced, T for x_T).
    */
   sample(count: number, o: SampleCall): Float32Array {
+    if (this.model.learnSigma) throw new UsageError('a learned-variance model samples with src/lab/ddim.ts (reverseSample / labSample)');
     const k = this.k, a = this.arena, d = this.model.dim, T = this.schedule.T, rng = a.ptr('rng', 'sample');
     const weights = o.weights ?? 'ema', clip = o.clip ?? 0;
     const out = new Float32Array(count * d);

@@ -24,6 +24,8 @@ export interface ModelConfig {
   activation: Activation;
   inputEmbedding: boolean;
   inputScale: number; // x is multiplied by this before its embedding (tiny-diffusion: 25)
+  /** Also output v per coordinate for a learned variance (Nichol & Dhariwal 2021; src/lab/learned.ts). Default false. */
+  learnSigma?: boolean;
 }
 
 export const DEFAULT_MODEL: ModelConfig = {
@@ -54,9 +56,9 @@ export function inDim(c: ModelConfig): number {
   return (c.inputEmbedding ? c.embedSize * c.dim : c.dim) + c.embedSize;
 }
 
-/** Output width: eps for every coordinate. */
+/** Output width: eps for every coordinate, then v for every coordinate when the variance is learned. */
 export function outDim(c: ModelConfig): number {
-  return c.dim;
+  return c.learnSigma ? 2 * c.dim : c.dim;
 }
 
 /** Parameters in slab order (the order of the flat optimiser slab and of nothing else: files are keyed by name). */

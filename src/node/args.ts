@@ -17,7 +17,9 @@ export interface Command {
   summary: string;
   usage: string;
   opts: Opt[];
-  run(v: Record<string, string | boolean | undefined>, cmd: string): Promise<number>;
+  /** The command takes positional arguments (e.g. `study schedules`); they reach run() as `positionals`. */
+  positionals?: boolean;
+  run(v: Record<string, string | boolean | undefined>, cmd: string, positionals?: string[]): Promise<number>;
 }
 
 export type Values = Record<string, string | boolean | undefined>;

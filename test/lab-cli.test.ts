@@ -1,0 +1,95 @@
+// The lab's CLI surface end to end (dist/cli.js): eval --vlb, sample --sampler ddim, study; one-line errors.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const root = new URL('..', import.meta.url).pathname;
+const cli = join(root, 'dist/cli.js');
+const run = (args: string[]) => {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+const dir = mkdtempSync(join(tmpdir(), 'ddpm-lab-cli-'));
+const model = join(dir, 'model.safetensors');
+
+function expectCleanError(r: { code: number | null; err: string }, pattern: RegExp) {
+  expect(r.code).toBe(2);
+  const lines = r.err.trim().split('\n');
+  expect(lines, r.err).toHaveLength(1);
+  expect(lines[0]).toMatch(/^error: /);
+  expect(lines[0]).toMatch(pattern);
+}
+
+beforeAll(() => {
+  const r = run(['train', '--dataset', 'moons', '--width', '32', '--embed', '16', '--depth', '2', '--T', '20', '--batch', '64', '--n-data', '2000',
+    '--steps', '200', '--samples', '100', '--out', dir, '-q']);
+  expect(r.code, r.err).toBe(0);
+});
+
+describe('eval --vlb', () => {
+  it('prints the bound in nats and bits/dim and writes the report', () => {
+    const report = join(dir, 'vlb.html');
+    const r = run(['eval', '--model', model, '--vlb', '--vlb-n', '300', '--json', '--report', report, '-q']);
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.T).toBe(20);
+    expect(j.terms).toHaveLength(20);
+    expect(Number.isFinite(j.bitsPerDim)).toBe(true);
+    expect(j.nats).toBeCloseTo(j.totalNats + j.logDet, 9);
+    expect(j.bitsPerDim).toBeCloseTo(j.nats / (2 * Math.LN2), 9);
+    expect(readFileSync(report, 'utf8')).toMatch(/Bound per t/);
+    const text = run(['eval', '--model', model, '--vlb', '--vlb-n', '300', '--vlb-variance', 'beta', '-q']);
+    expect(text.out).toMatch(/sigma_t\^2 = beta_t/);
+    expect(text.out).toMatch(/bits\/dim/);
+    expectCleanError(run(['eval', '--model', model, '--vlb', '--vlb-variance', 'huge']), /unknown variance/);
+  });
+});
+
+describe('sample --sampler', () => {
+  it('ddim with eta 0 repeats itself exactly for a seed; flags are checked', () => {
+    const a = run(['sample', '--model', model, '--sampler', 'ddim', '--steps', '5', '--eta', '0', '--n', '50', '--seed', '3']);
+    const b = run(['sample', '--model', model, '--sampler', 'ddim', '--steps', '5', '--n', '50', '--seed', '3']);
+    expect(a.code, a.err).toBe(0);
+    expect(a.out.trim().split('\n')).toHaveLength(51);
+    expect(b.out).toBe(a.out);
+    expectCleanError(run(['sample', '--model', model, '--eta', '0.5']), /ddim option/);
+    expectCleanError(run(['sample', '--model', model, '--sampler', 'ddim', '--steps', '21']), /steps must be an integer in \[1, 20\]/);
+    expectCleanError(run(['sample', '--model', model, '--sampler', 'ddim', '--eta', '2']), /eta must be in \[0, 1\]/);
+    expectCleanError(run(['sample', '--model', model, '--sampler', 'pndm']), /unknown sampler/);
+  });
+});
+
+describe('study', () => {
+  it('one-line errors for a missing or unknown experiment and for schedules not built', () => {
+    expectCleanError(run(['study']), /needs an experiment/);
+    expectCleanError(run(['study', 'bogus']), /unknown study "bogus"/);
+    expectCleanError(run(['study', 'schedules', '--schedules', 'linear,learned']), /learned schedule is not implemented/);
+    expectCleanError(run(['study', 'T', '--Ts', '20,x']), /--Ts takes integers/);
+    expect(run(['study', '--help']).out).toMatch(/study schedules\|T\|variance\|trajectories/);
+  });
+
+  it('study variance: beta_t, beta-tilde_t and a learned variance, with fewer steps (tiny budget)', () => {
+    const out = join(dir, 'studyVar');
+    const r = run(['study', 'variance', '--T', '20', '--fewer-steps', '5', '--steps', '30', '--width', '16', '--depth', '1', '--embed', '8', '--batch', '32',
+      '--n-data', '500', '--vlb-n', '60', '--draws', '1', '--size', '60', '--out', out, '--json', '-q']);
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.steps).toEqual([20, 5]);
+    expect(j.variants.map((v: { label: string }) => v.label)).toEqual(['beta_t', 'beta-tilde_t', 'learned (hybrid)']);
+    for (const v of j.variants) expect(v.w2AtSteps.every(Number.isFinite)).toBe(true);
+    expectCleanError(run(['study', 'variance', '--loss', 'kl']), /unknown loss/);
+  });
+
+  it('study T writes a report and a summary with one row per T (tiny budget)', () => {
+    const out = join(dir, 'studyT');
+    const r = run(['study', 'T', '--Ts', '5,10', '--steps', '20', '--width', '16', '--depth', '1', '--embed', '8', '--batch', '32', '--n-data', '500',
+      '--vlb-n', '60', '--draws', '1', '--size', '60', '--out', out, '--json', '-q']);
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.variants.map((v: { T: number }) => v.T)).toEqual([5, 10]);
+    expect(existsSync(join(out, 'report.html'))).toBe(true);
+    expect(existsSync(join(out, 'summary.json'))).toBe(true);
+  });
+});
