@@ -79,24 +79,31 @@ for (const flavor of ['simd', 'scalar']) {
 // Whole training steps of the default model (Algorithm 1 + AdamW + EMA), and sampling (Algorithm 2).
 const data = getDataset('moons', 10000, 0);
 const z = standardize(data, fitStandardization(data)).data;
-for (const flavor of ['simd', 'scalar']) {
-  for (const B of flavor === 'simd' ? [32, 256, 1024] : [256]) {
-    const e = await Engine.create({ model: DEFAULT_MODEL, schedule: makeSchedule('linear', 1000), rows: B, seed: 1, data: z, flavor });
-    const s = time(() => e.trainStep(1e-3, B), { warm: 5, reps: 7, inner: Math.max(1, Math.round(256 / B) * 4) });
-    result.train.push({ flavor, batch: B, threads: 1, ms: s * 1000, stepsPerSecond: 1 / s });
-    log(`train step ${flavor} B=${B}: ${(s * 1000).toFixed(2)} ms (${(1 / s).toFixed(0)} steps/s)`);
-  }
+const cases = [
+  ...[32, 256, 1024].flatMap((B) => [1, 2].map((threads) => ({ flavor: 'simd', B, threads }))),
+  { flavor: 'scalar', B: 256, threads: 1 },
+];
+for (const { flavor, B, threads } of cases) {
+  const e = await Engine.create({ model: DEFAULT_MODEL, schedule: makeSchedule('linear', 1000), rows: B, seed: 1, data: z, flavor, threads });
+  const s = time(() => e.trainStep(1e-3, B), { warm: 5, reps: 7, inner: Math.max(1, Math.round(256 / B) * 4) });
+  e.close();
+  result.train.push({ flavor, batch: B, threads: e.lanes, ms: s * 1000, stepsPerSecond: 1 / s });
+  log(`train step ${flavor} B=${B} threads=${e.lanes}: ${(s * 1000).toFixed(2)} ms (${(1 / s).toFixed(0)} steps/s)`);
 }
 for (const T of quick ? [50] : [50, 1000]) {
-  const e = await Engine.create({ model: DEFAULT_MODEL, schedule: makeSchedule('linear', T), rows: 1024, seed: 1 });
-  const t0 = performance.now();
-  e.sample(10000, { variance: 'posterior', clip: 3 });
-  const s = (performance.now() - t0) / 1000;
-  result.sample.push({ flavor: 'simd', points: 10000, T, threads: 1, seconds: s });
-  log(`sample 10,000 points T=${T}: ${s.toFixed(2)} s`);
+  for (const threads of [1, 2]) {
+    const e = await Engine.create({ model: DEFAULT_MODEL, schedule: makeSchedule('linear', T), rows: 1024, seed: 1, threads });
+    e.sample(1024, { variance: 'posterior', clip: 3 }); // warm-up (and the worker programs)
+    const t0 = performance.now();
+    e.sample(10000, { variance: 'posterior', clip: 3 });
+    const s = (performance.now() - t0) / 1000;
+    e.close();
+    result.sample.push({ flavor: 'simd', points: 10000, T, threads: e.lanes, seconds: s });
+    log(`sample 10,000 points T=${T} threads=${e.lanes}: ${s.toFixed(2)} s`);
+  }
 }
 
-const simd256 = result.train.find((r) => r.flavor === 'simd' && r.batch === 256).ms;
+const simd256 = result.train.find((r) => r.flavor === 'simd' && r.batch === 256 && r.threads === 1).ms;
 const scalar256 = result.train.find((r) => r.flavor === 'scalar' && r.batch === 256).ms;
 result.ratios = { simdOverScalarTrainB256: scalar256 / simd256, simdPeakOverScalarPeak: result.peak.simd / result.peak.scalar };
 log(`SIMD vs scalar build, train step B=256: ${result.ratios.simdOverScalarTrainB256.toFixed(2)}x faster`);

@@ -22,6 +22,11 @@ import { loadReportAssets } from './node/report-assets';
 import { SCHEDULES, VARIANCES, scheduleChecks } from './schedule';
 import { VERSION } from './version';
 import { type Command, type Opt, type OptType, int, num, str } from './node/args';
+import { VLB_OPTS, runEvalVlb } from './lab/cli-vlb';
+import { SAMPLER_OPTS, sampleWithFlags } from './lab/cli-sample';
+import { studyCommand } from './lab/cli-study';
+import { serveCommand } from './node/serve';
+import { exportCommand } from './node/export';
 
 const D = DEFAULT_RUN;
 const COMMON: Opt[] = [
@@ -53,6 +58,7 @@ const TRAIN_OPTS: Opt[] = [
   { name: 'clip', type: 'string', arg: 'X', help: `global gradient-norm clipping, 0 = off (default ${D.adam.clip})` },
   { name: 'ema', type: 'string', arg: 'X', help: `EMA decay of the weights used for sampling (default ${D.adam.emaDecay})` },
   { name: 'seed', type: 'string', arg: 'S', help: `random seed (default ${D.seed})` },
+  { name: 'threads', type: 'string', arg: 'N', help: `threads sharing each step; the same seed and thread count give the same bits (default ${D.threads})` },
   { name: 'out', type: 'string', arg: 'DIR', help: 'output directory (default runs/<dataset>-<date>-<time>)' },
   { name: 'samples', type: 'string', arg: 'N', help: 'points sampled at the end into samples.csv and the report (default 2000)' },
   { name: 'checkpoint-every', type: 'string', arg: 'N', help: 'steps between checkpoints (default 1000)' },
@@ -87,6 +93,7 @@ function runConfigFrom(v: Record<string, unknown>): RunConfig {
   c.adam.clip = num(v, 'clip') ?? c.adam.clip;
   c.adam.emaDecay = num(v, 'ema') ?? c.adam.emaDecay;
   c.seed = int(v, 'seed', 0, Number.MAX_SAFE_INTEGER) ?? c.seed;
+  c.threads = int(v, 'threads', 1, 64) ?? c.threads;
   return c;
 }
 
@@ -142,7 +149,10 @@ const commands: Record<string, Command> = {
         data = loaded!;
         const steps = int(v, 'steps', 1, 1e9);
         if (steps !== undefined) model.config.steps = steps;
-        if (model.step >= model.config.steps) throw new UsageError(`the checkpoint in ${out} is at step ${model.step}, already at --steps ${model.config.steps}; pass a larger --steps to go on`);
+        // A run killed after its last checkpoint but before its outputs: nothing to train, write the outputs.
+        if (model.step >= model.config.steps && !v.quiet) {
+          process.stderr.write(`the checkpoint in ${out} is at step ${model.step} of ${model.config.steps}: writing the outputs (a larger --steps trains on)\n`);
+        }
       } else {
         const c = runConfigFrom(v);
         data = loadPoints(c.dataset, c.nData, c.seed);
@@ -215,7 +225,7 @@ const commands: Record<string, Command> = {
   },
   sample: {
     summary: 'draw new points from a trained model (Algorithm 2)',
-    usage: 'sample --model FILE [--n N] [--seed S] [--variance beta|posterior] [--out FILE.csv]',
+    usage: 'sample --model FILE [--n N] [--seed S] [--variance beta|posterior] [--sampler ddpm|ddim --steps K --eta E] [--out FILE.csv]',
     opts: [
       { name: 'model', type: 'string', arg: 'FILE', help: 'model.safetensors or checkpoint.safetensors written by train' },
       { name: 'n', type: 'string', arg: 'N', help: 'number of points (default 1000)' },
@@ -223,6 +233,8 @@ const commands: Record<string, Command> = {
       { name: 'variance', type: 'string', arg: VARIANCES.join('|'), help: 'sigma_t^2 (default: the model\'s)' },
       { name: 'clip-x0', type: 'string', arg: 'X', help: 'clamp of the predicted x_0 in standardised units, 0 = off (default: the model\'s)' },
       { name: 'out', type: 'string', arg: 'FILE.csv', help: 'write the points here (default: stdout)' },
+      { name: 'threads', type: 'string', arg: 'N', help: 'threads sharing each reverse step (default: the model\'s)' },
+      ...SAMPLER_OPTS,
     ],
     async run(v) {
       const path = str(v, 'model');
@@ -230,13 +242,13 @@ const commands: Record<string, Command> = {
       const n = int(v, 'n', 1, 1e7) ?? 1000;
       const variance = str(v, 'variance');
       if (variance !== undefined && !(VARIANCES as readonly string[]).includes(variance)) throw new UsageError(`unknown variance "${variance}"; choose one of ${VARIANCES.join(', ')}`);
-      const model = await Diffusion.load(readFileChecked(path, 'model'), { source: path });
+      const model = await Diffusion.load(readFileChecked(path, 'model'), { source: path, threads: int(v, 'threads', 1, 64) });
       const seed = int(v, 'seed', 0, Number.MAX_SAFE_INTEGER);
       if (seed !== undefined) model.reseedSampling(seed);
       const bar = progress('sample', n, { quiet: !!v.quiet || !str(v, 'out'), unit: 'points' });
       const clipX0 = num(v, 'clip-x0');
       if (clipX0 !== undefined) checkNumber('--clip-x0', clipX0, 0, 1e6, true);
-      const pts = model.sample(n, { variance: variance as RunConfig['variance'] | undefined, clipX0, onChunk: (d) => bar.update(d) }).points;
+      const pts = sampleWithFlags(model, n, v, { variance: variance as RunConfig['variance'] | undefined, clipX0, onChunk: (d) => bar.update(d) });
       bar.stop();
       const out = str(v, 'out');
       if (out) {
@@ -283,8 +295,10 @@ const commands: Record<string, Command> = {
       { name: 'draws', type: 'string', arg: 'K', help: 'disjoint draws averaged (default 5)' },
       { name: 'size', type: 'string', arg: 'N', help: 'points per draw (default 1000; W2 exact is O(N^3))' },
       { name: 'seed', type: 'string', arg: 'S', help: 'seed of the draws and of fresh data (default 1)' },
+      ...VLB_OPTS,
     ],
     async run(v) {
+      if (v.vlb) return runEvalVlb(v);
       const draws = int(v, 'draws', 1, 100) ?? 5;
       const size = int(v, 'size', 50, 5000) ?? 1000;
       const seed = int(v, 'seed', 0, Number.MAX_SAFE_INTEGER) ?? 1;
@@ -318,6 +332,9 @@ const commands: Record<string, Command> = {
 };
 
 // Commands that live in their own modules register here (one import above, one line below).
+commands.study = studyCommand;
+commands.serve = serveCommand;
+commands.export = exportCommand;
 
 function helpText(name: string, c: Command): string {
   const opts = [...c.opts, ...COMMON];
@@ -363,6 +380,7 @@ export async function main(argv: string[]): Promise<number> {
   const options: Record<string, { type: OptType; short?: string }> = {};
   for (const o of [...cmd.opts, ...COMMON]) options[o.name] = o.short ? { type: o.type, short: o.short } : { type: o.type };
   let values: Record<string, string | boolean | undefined>;
+  let positionals: string[] = [];
   try {
     // `--lr -1` would be "ambiguous" to parseArgs: glue a negative number to its flag so range checks can name it.
     const args: string[] = [];
@@ -371,8 +389,9 @@ export async function main(argv: string[]): Promise<number> {
       if (options[flag]?.type === 'string' && /^-(\d|\.\d)/.test(rest[i + 1] ?? '')) args.push(`${rest[i]}=${rest[++i]}`);
       else args.push(rest[i]);
     }
-    const parsed = parseArgs({ args, options, strict: true, allowPositionals: false });
+    const parsed = parseArgs({ args, options, strict: true, allowPositionals: !!cmd.positionals });
     values = parsed.values as Record<string, string | boolean | undefined>;
+    positionals = parsed.positionals;
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0].replace(/\. To specify a positional argument.*$/, '');
     throw new UsageError(`${name}: ${msg} (see ${name} --help)`);
@@ -381,7 +400,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(helpText(name, cmd));
     return 0;
   }
-  return cmd.run(values, name);
+  return cmd.run(values, name, positionals);
 }
 
 function meanTail(l: Float32Array): number {

@@ -35,6 +35,8 @@ export interface LoadOptions {
   wasm?: WasmSource;
   flavor?: 'simd' | 'scalar';
   sampleRows?: number;
+  /** Threads for this session (default: the checkpoint's); training on with another count is not bit-identical. */
+  threads?: number;
 }
 
 export interface TrainCallOptions {
@@ -42,7 +44,7 @@ export interface TrainCallOptions {
   steps?: number;
   onProgress?: (p: Progress) => void;
   progressEvery?: number;
-  onCheckpoint?: (step: number) => void | Promise<void>;
+  onCheckpoint?: (step: number, losses: Float32Array) => void | Promise<void>;
   checkpointEvery?: number;
   signal?: { stop: boolean };
   yieldEvery?: number;
@@ -89,6 +91,11 @@ export class Diffusion {
     return this.engine.step;
   }
 
+  /** Release the worker threads, if any (the model stays usable on one thread). */
+  close(): void {
+    this.engine.close();
+  }
+
   static async create(o: DiffusionOptions = {}): Promise<Diffusion> {
     const config = mergeConfig(o);
     let data = o.data;
@@ -106,7 +113,7 @@ export class Diffusion {
     const rows = Math.max(config.batch, o.sampleRows ?? 1024);
     const engine = await Engine.create({
       model: config.model, schedule, rows, seed: config.seed, adam: config.adam,
-      data: standardize(data, standardization).data, wasm: o.wasm, flavor: o.flavor,
+      data: standardize(data, standardization).data, wasm: o.wasm, flavor: o.flavor, threads: config.threads,
     });
     return new Diffusion(config, engine, standardization, data);
   }
@@ -120,7 +127,8 @@ export class Diffusion {
     const rows = Math.max(c.config.batch, o.sampleRows ?? 1024);
     const data = o.data ?? o.dataFor?.(c.config);
     if (data && data.d !== c.config.model.dim) throw new UsageError(`data have ${data.d} columns but the model was trained on ${c.config.model.dim}`);
-    const engine = await engineFromCheckpoint(c, { rows, data: data ? standardize(data, c.standardization).data : undefined, wasm: o.wasm, flavor: o.flavor });
+    const threads = o.threads ?? c.config.threads ?? 1;
+    const engine = await engineFromCheckpoint(c, { rows, data: data ? standardize(data, c.standardization).data : undefined, wasm: o.wasm, flavor: o.flavor, threads });
     return new Diffusion(c.config, engine, c.standardization, data ?? { data: new Float32Array(0), n: 0, d: c.config.model.dim }, lossHistory(c).slice());
   }
 
@@ -128,15 +136,25 @@ export class Diffusion {
   async train(o: TrainCallOptions = {}): Promise<Float32Array> {
     const c = this.config;
     const steps = o.steps ?? c.steps;
+    const before = this.losses;
+    const withHistory = (fresh: Float32Array) => {
+      const all = new Float32Array(before.length + fresh.length);
+      all.set(before);
+      all.set(fresh, before.length);
+      return all;
+    };
+    // A periodic checkpoint must hold the loss history up to its step, or a run killed after it and resumed
+    // would lose the history before the kill.
+    const onCheckpoint = o.onCheckpoint && (async (step: number, sofar: Float32Array) => {
+      this.losses = withHistory(sofar);
+      await o.onCheckpoint!(step, sofar);
+    });
     const fresh = await train(this.engine, {
       steps, batch: c.batch, lr: c.lr, warmup: c.warmup, lrDecay: c.lrDecay,
-      onProgress: o.onProgress, progressEvery: o.progressEvery, onCheckpoint: o.onCheckpoint,
+      onProgress: o.onProgress, progressEvery: o.progressEvery, onCheckpoint,
       checkpointEvery: o.checkpointEvery, signal: o.signal, yieldEvery: o.yieldEvery,
     });
-    const all = new Float32Array(this.losses.length + fresh.length);
-    all.set(this.losses);
-    all.set(fresh, this.losses.length);
-    this.losses = all;
+    this.losses = withHistory(fresh);
     return fresh;
   }
 
