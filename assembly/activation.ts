@@ -5,7 +5,7 @@
 // come from math.ts, whose f32x4 and scalar forms are bit-identical, so these kernels give identical
 // results in both builds. Not here: matmuls (linear.ts), losses (loss.ts).
 
-import { exp1, exp4, sigmoid1, sigmoid4 } from "./math";
+import { exp1, exp4, k4, ONE, sigmoid1, sigmoid4 } from "./math";
 
 // GELU, tanh approximation (PyTorch nn.GELU(approximate='tanh')):
 //   gelu(x) = 0.5 x (1 + tanh(u)),  u = sqrt(2/pi) (x + 0.044715 x^3)
@@ -15,6 +15,8 @@ import { exp1, exp4, sigmoid1, sigmoid4 } from "./math";
 const GELU_A: f32 = 0.044715;
 const GELU_C2: f32 = 1.5957691216057308;     // 2 sqrt(2/pi): the argument of the sigmoid is C2 (x + A x^3)
 const GELU_A3: f32 = 0.134145;               // 3 * 0.044715
+// Broadcast from memory in the loops, not f32x4.splat: see math.ts (k4) for why.
+const GELUK = memory.data<f32>([GELU_C2, GELU_A, GELU_A3], 16);
 
 // ------------------------------------------------------------------------------------------- GELU
 
@@ -22,12 +24,11 @@ const GELU_A3: f32 = 0.134145;               // 3 * 0.044715
 export function geluForward(y: usize, x: usize, n: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    const c2 = f32x4.splat(GELU_C2), a = f32x4.splat(GELU_A), one = f32x4.splat(1);
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const v = v128.load(x + o);
-      const t = f32x4.mul(c2, f32x4.add(v, f32x4.mul(a, f32x4.mul(f32x4.mul(v, v), v))));
-      v128.store(y + o, f32x4.div(v, f32x4.add(one, exp4(f32x4.neg(t)))));
+      const t = f32x4.mul(k4(GELUK), f32x4.add(v, f32x4.mul(k4(GELUK + 4), f32x4.mul(f32x4.mul(v, v), v))));
+      v128.store(y + o, f32x4.div(v, f32x4.add(k4(ONE), exp4(f32x4.neg(t)))));
     }
   }
   for (; i < n; i++) {
@@ -51,8 +52,8 @@ export function geluForwardScalar(y: usize, x: usize, n: i32): void {
 export function geluBackward(dx: usize, dy: usize, x: usize, n: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    const c2 = f32x4.splat(GELU_C2), a = f32x4.splat(GELU_A), a3 = f32x4.splat(GELU_A3), one = f32x4.splat(1);
     for (; i + 4 <= n; i += 4) {
+      const c2 = k4(GELUK), a = k4(GELUK + 4), a3 = k4(GELUK + 8), one = k4(ONE);
       const o = <usize>i << 2;
       const v = v128.load(x + o);
       const v2 = f32x4.mul(v, v);
@@ -111,8 +112,8 @@ export function siluForwardScalar(y: usize, x: usize, n: i32): void {
 export function siluBackward(dx: usize, dy: usize, x: usize, n: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    const one = f32x4.splat(1);
     for (; i + 4 <= n; i += 4) {
+      const one = k4(ONE);
       const o = <usize>i << 2;
       const v = v128.load(x + o);
       const s = sigmoid4(v);
