@@ -13,7 +13,7 @@ import { type Points, type Standardization, fitStandardization, getDataset, stan
 import { Engine, STREAM_SAMPLE } from './engine';
 import { UsageError } from './errors';
 import { type Schedule, type VarianceName, makeSchedule } from './schedule';
-import { type Progress, train } from './train';
+import { type TrainOptions, train } from './train';
 import type { WasmSource } from './wasm';
 
 export interface DiffusionOptions extends Partial<Omit<RunConfig, 'model' | 'adam'>> {
@@ -39,16 +39,8 @@ export interface LoadOptions {
   threads?: number;
 }
 
-export interface TrainCallOptions {
-  /** Train until this many total steps (default: the configured steps). */
-  steps?: number;
-  onProgress?: (p: Progress) => void;
-  progressEvery?: number;
-  onCheckpoint?: (step: number, losses: Float32Array) => void | Promise<void>;
-  checkpointEvery?: number;
-  signal?: { stop: boolean };
-  yieldEvery?: number;
-}
+/** The run's hooks (see TrainOptions in train.ts); `steps` trains until that many total steps (default: the configured steps). */
+export type TrainCallOptions = Partial<Pick<TrainOptions, 'steps' | 'onProgress' | 'progressEvery' | 'onCheckpoint' | 'checkpointEvery' | 'signal' | 'yieldEvery'>>;
 
 export interface SampleOptions {
   variance?: VarianceName;

@@ -351,7 +351,7 @@ export class Engine {
     const parts = this.parts(n);
     for (const p of parts) {
       a.zero(this.slab('grads', p.lane));
-      a.zero(this.slab('actGrads', p.lane));
+      a.zeroRows(this.slab('actGrads', p.lane), p.n);
     }
     if (this.pool && parts.length > 1) {
       this.ensurePrograms(`train:${n}`, 1, share, parts);
@@ -370,9 +370,17 @@ export class Engine {
 
   /** One step of Algorithm 1 with AdamW at learning rate `lr`, then the EMA update. */
   trainStep(lr: number, n: number = this.rows): StepStats {
-    const k = this.k, a = this.arena, o = this.adam;
     this.drawBatch(n);
     const loss = this.lossAndGrad(n);
+    return { loss, gradNorm: this.optimizerStep(lr) };
+  }
+
+  /**
+   * AdamW on the gradients in the grads slab (clipped to the global norm `adam.clip`), then the EMA update.
+   * Returns the gradient norm before clipping. Any objective that fills the grads slab can use it.
+   */
+  optimizerStep(lr: number): number {
+    const k = this.k, a = this.arena, o = this.adam;
     const P = this.paramCount, grads = a.slabPtr('grads');
     const gradNorm = Math.sqrt(k.sumSquares(grads, P));
     const gradScale = o.clip > 0 && gradNorm > o.clip ? o.clip / gradNorm : 1;
@@ -382,7 +390,7 @@ export class Engine {
     // EMA warm-up (decay grows from 0.1 towards emaDecay) so early weights do not linger in the average.
     const decay = Math.min(o.emaDecay, (1 + this.step) / (10 + this.step));
     k.emaUpdate(a.slabPtr('ema'), a.slabPtr('params'), P, decay);
-    return { loss, gradNorm };
+    return gradNorm;
   }
 
   /**

@@ -110,18 +110,9 @@ export function learnedLossAndGrad(e: Engine, n: number, o: { loss: LearnedLoss;
 
 /** One AdamW + EMA step on a learned-variance objective (the tail of Engine.trainStep, single lane). */
 export function learnedTrainStep(e: Engine, lr: number, n: number, o: { loss: LearnedLoss; lambda: number }): StepStats {
-  const k = e.k, a = e.arena, c = e.adam;
   e.drawBatch(n);
   const loss = learnedLossAndGrad(e, n, o).total;
-  const P = e.paramCount, grads = a.slabPtr('grads');
-  const gradNorm = Math.sqrt(k.sumSquares(grads, P));
-  const gradScale = c.clip > 0 && gradNorm > c.clip ? c.clip / gradNorm : 1;
-  e.step++;
-  const bc1 = 1 - c.beta1 ** e.step, bc2 = 1 - c.beta2 ** e.step;
-  k.adamwStep(a.slabPtr('params'), grads, a.slabPtr('adamM'), a.slabPtr('adamV'), P, lr, c.beta1, c.beta2, c.eps, c.weightDecay, gradScale, bc1, bc2);
-  const decay = Math.min(c.emaDecay, (1 + e.step) / (10 + e.step));
-  k.emaUpdate(a.slabPtr('ema'), a.slabPtr('params'), P, decay);
-  return { loss, gradNorm };
+  return { loss, gradNorm: e.optimizerStep(lr) };
 }
 
 /** Train a learnSigma model to its configured steps with the run's learning-rate schedule; appends to model.losses. */
