@@ -38,7 +38,7 @@ export const DEFAULT_RUN: RunConfig = {
   nData: 10000,
   model: DEFAULT_MODEL,
   schedule: 'linear',
-  T: 100,
+  T: 200,
   variance: 'beta',
   steps: 10000,
   batch: 256,
