@@ -145,16 +145,9 @@ export function posteriorStep(xPrev: usize, xt: usize, eps: usize, z: usize, n: 
       v128.store(xPrev + o, v);
     }
   }
-  for (; i < n; i++) {
-    const o = (<usize>i) << 2;
-    const x = load<f32>(xt + o);
-    let x0 = ax0 * x + aeps * load<f32>(eps + o);
-    x0 = x0 < bound ? x0 : bound; // f32x4.pmin(hi, x0), NaN included
-    x0 = -bound < x0 ? x0 : -bound; // f32x4.pmax(lo, x0)
-    let v = cx0 * x0 + cxt * x;
-    if (z != 0) v += sigma * load<f32>(z + o);
-    store<f32>(xPrev + o, v);
-  }
+  // The tail (and the whole array in the scalar build) is the scalar twin on what is left.
+  const o = (<usize>i) << 2;
+  posteriorStepScalar(xPrev + o, xt + o, eps + o, z != 0 ? z + o : 0, n - i, ax0, aeps, bound, cx0, cxt, sigma);
 }
 
 /** Scalar twin and specification of posteriorStep. */
