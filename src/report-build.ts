@@ -34,11 +34,20 @@ export function downsample(values: Float32Array | number[], max = 2000): { step:
   return { step, value };
 }
 
-/** A few t values spread over 1..T, always including T. */
-export function spreadT(T: number, k: number): number[] {
-  const ts = new Set<number>();
-  for (let j = 1; j <= k; j++) ts.add(Math.max(1, Math.round((T * j) / k)));
-  return [...ts];
+/**
+ * The t in 1..T where the signal sqrt(abar_t) first falls to each level, plus T, ascending and distinct. Evenly
+ * spaced t would waste the panels: with a linear schedule x_t is already noise by t = T/4, and the structure
+ * dissolves (and, in reverse, appears) in the first few percent of the steps.
+ */
+export function signalT(alphaBar: ArrayLike<number>, levels = [0.995, 0.97, 0.85]): number[] {
+  const T = alphaBar.length, ts = new Set<number>();
+  for (const level of levels) {
+    let i = 0;
+    while (i < T - 1 && Math.sqrt(alphaBar[i]) > level) i++;
+    ts.add(i + 1);
+  }
+  ts.add(T);
+  return [...ts].sort((a, b) => a - b);
 }
 
 export function metricsTable(report: Report): ReportSection {
@@ -56,14 +65,14 @@ export function trainReport(
 ): ReportData {
   const c = model.config, d = c.model.dim, T = model.schedule.T;
   const sub: Points = { data: r.data.data.subarray(0, Math.min(r.data.n, 1000) * d), n: Math.min(r.data.n, 1000), d };
-  const fwdT = spreadT(T, 4);
+  const fwdT = signalT(model.schedule.alphaBar);
   const forward = model.diffuse(sub, fwdT);
-  const revT = [T, ...spreadT(T, 4).reverse().slice(1), 0];
+  const revT = [...fwdT].reverse().concat(0);
   const sections: ReportSection[] = [
     {
       kind: 'scatterRow',
       title: 'Forward process q(x_t | x_0)',
-      panels: [{ title: 'data x_0', ...plane(sub, d) }, ...forward.map((p, j) => ({ title: `x_${fwdT[j]}`, ...plane(p, d) }))],
+      panels: [{ title: 'data x_0', ...plane(sub, d) }, ...forward.map((p, j) => ({ title: `x_${fwdT[j]} (signal ${Math.sqrt(model.schedule.alphaBar[fwdT[j] - 1]).toFixed(2)})`, ...plane(p, d) }))],
     },
     {
       kind: 'scatterRow',
