@@ -201,8 +201,10 @@ const commands: Record<string, Command> = {
       }
       const t1 = performance.now();
       const T = model.schedule.T;
-      const rec = model.sample(Math.min(nSamples, 1000), { record: true });
-      const samples = nSamples > 1000 ? model.sample(nSamples).points : rec.points;
+      // The report's reverse-process panels come from the same run as samples.csv while recording it is cheap
+      // (T + 1 frames of n points); past 10,000 points they come from a separate run of 1000.
+      const rec = model.sample(nSamples <= 10000 ? nSamples : 1000, { record: true });
+      const samples = nSamples > 10000 ? model.sample(nSamples).points : rec.points;
       const sampleSeconds = (performance.now() - t1) / 1000;
       writeFileAtomic(join(out, 'samples.csv'), toCsv(samples));
       let report: Report | undefined;
