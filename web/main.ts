@@ -26,7 +26,9 @@ function onFrame(key: string, fn: () => void): void {
   pending.set(key, fn);
 }
 
-const gap = { measuring: false, last: 0, max: 0, shownAt: 0 };
+// Armed at Train, measuring from the first progress message: "while training" starts when steps run, not while the
+// worker is still compiling the kernels and building the model (that setup is timed separately by the worker).
+const gap = { armed: false, measuring: false, last: 0, max: 0, shownAt: 0 };
 function tick(now: number): void {
   if (gap.measuring) {
     if (gap.last > 0) gap.max = Math.max(gap.max, now - gap.last);
@@ -444,7 +446,8 @@ $('settings').addEventListener('submit', (e) => {
   mount('chart-samples', scatterChart('', [{ label: 'data', ...dset, color: roles.data }, { label: 'samples', x: empty, y: empty, color: roles.samples }], { ...dataRanges(), alpha: 0.6 }), true);
   gap.max = 0;
   gap.last = 0;
-  gap.measuring = true;
+  gap.armed = true;
+  gap.measuring = false;
   setState('training');
   status('Starting…');
   $('progress-bar').style.width = '0%';
@@ -518,6 +521,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       break;
     case 'trained':
       gap.measuring = false;
+      gap.armed = false;
       if (state.model) state.model.step = m.step;
       showGap(performance.now());
       $('stat-sps').textContent = m.stepsPerSecond.toFixed(0);
@@ -533,6 +537,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       break;
     case 'error':
       gap.measuring = false;
+      gap.armed = false;
       showError(m.during === 'load' ? `could not load the checkpoint: ${m.message}` : m.message);
       status(m.during === 'train' ? 'Training stopped with an error.' : 'Error.');
       setState(state.model && m.during !== 'load' ? 'ready' : 'idle');
@@ -594,6 +599,10 @@ function drawLoss(): void {
 }
 
 function onProgress(m: Extract<FromWorker, { type: 'progress' }>): void {
+  if (gap.armed) {
+    gap.armed = false;
+    gap.measuring = true;
+  }
   for (let i = 0; i < m.steps.length; i++) {
     state.lossSteps.push(m.steps[i]);
     state.loss.push(m.loss[i]);
