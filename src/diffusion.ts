@@ -98,14 +98,14 @@ export class Diffusion {
     checkRunConfig(config);
     if (!data) data = getDataset(config.dataset, config.nData, config.seed);
     config.model = { ...config.model, dim: data.d };
-    const z = standardize(data, fitStandardization(data));
+    const standardization = fitStandardization(data);
+    const z = standardize(data, standardization);
     if (config.clipX0 === undefined) config.clipX0 = autoClipX0(z);
     const schedule = makeSchedule(config.schedule, config.T, { betaStart: config.betaStart, betaEnd: config.betaEnd });
-    const standardization = fitStandardization(data);
     const rows = Math.max(config.batch, o.sampleRows ?? 1024);
     const engine = await Engine.create({
       model: config.model, schedule, rows, seed: config.seed, adam: config.adam,
-      data: standardize(data, standardization).data, wasm: o.wasm, flavor: o.flavor, threads: config.threads,
+      data: z.data, wasm: o.wasm, flavor: o.flavor, threads: config.threads,
     });
     return new Diffusion(config, engine, standardization, data);
   }

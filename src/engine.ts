@@ -449,18 +449,21 @@ export class Engine {
 
   /** Forward process for plots: x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps at table index i, noise from the sample stream. */
   diffuse(x0: Float32Array, i: number): Float32Array {
-    const s = this.schedule, d = this.model.dim, n = x0.length / d;
-    const eps = new Float32Array(x0.length);
-    const a = this.arena, k = this.k, z = a.ptr('batch', 'z');
+    const d = this.model.dim, n = x0.length / d, a = this.arena, k = this.k, out = new Float32Array(x0.length);
+    const view = (name: string, m: number) => new Float32Array(a.memory.buffer, a.ptr('batch', name), m * d);
+    // The training path's own kernel (qSample), chunk by chunk through the batch buffers, with every row at index i.
     for (let off = 0; off < n; off += this.rows) {
       const m = Math.min(this.rows, n - off);
-      k.rngNormal(z, m * d, a.ptr('rng', 'sample'));
-      eps.set(new Float32Array(a.memory.buffer, z, m * d), off * d);
+      view('x0', m).set(x0.subarray(off * d, (off + m) * d));
+      (a.t('batch', 't').view as Int32Array).fill(i, 0, m);
+      k.rngNormal(a.ptr('batch', 'eps'), m * d, a.ptr('rng', 'sample'));
+      k.qSample(a.ptr('batch', 'xt'), a.ptr('batch', 'x0'), a.ptr('batch', 'eps'), a.ptr('batch', 't'),
+        a.ptr('tables', 'sqrtAlphaBar'), a.ptr('tables', 'sqrtOneMinusAlphaBar'), m, d);
+      out.set(view('xt', m), off * d);
     }
-    const out = new Float32Array(x0.length);
-    for (let j = 0; j < x0.length; j++) out[j] = s.sqrtAlphaBar[i] * x0[j] + s.sqrtOneMinusAlphaBar[i] * eps[j];
     return out;
   }
+
 
   /** Parameters by PyTorch name, copied out (never live views). */
   namedTensors(slab: 'params' | 'ema'): Map<string, { shape: number[]; data: Float32Array }> {

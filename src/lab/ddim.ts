@@ -117,12 +117,9 @@ export function reverseSample(engine: Engine, count: number, o: ReverseCall): Fl
           }
         }
       } else if (o.sampler === 'ddpm') {
-        const { cx, ceps, sigma } = ddpmCoefficients(sch, i, variance);
-        if (sigma > 0) k.rngNormal(z, n * d, rng);
-        if (clip > 0) {
-          const ab = sch.alphaBar[i];
-          k.posteriorStep(xNext, x, eps, sigma > 0 ? z : 0, n * d, 1 / Math.sqrt(ab), -Math.sqrt(1 / ab - 1), clip, sch.posteriorMeanCoefX0[i], sch.posteriorMeanCoefXt[i], sigma);
-        } else k.reverseStep(xNext, x, eps, sigma > 0 ? z : 0, n * d, cx, ceps, sigma);
+        // Algorithm 2 as Engine.sample takes it (same noise draw, same kernel call).
+        if (ddpmCoefficients(sch, i, variance).sigma > 0) k.rngNormal(z, n * d, rng);
+        engine.reverseStepRows(xNext, x, eps, n, i, variance, clip, z);
       } else {
         const c = ddimCoefficients(sch, t, s, eta);
         if (c.sigma > 0) k.rngNormal(z, n * d, rng);
