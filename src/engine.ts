@@ -57,6 +57,7 @@ export interface SampleCall {
   weights?: 'params' | 'ema';
   /** Bound on the predicted x_0 in standardised units; 0: plain Algorithm 2. */
   clip?: number;
+  /** Positions after each step: a view into wasm memory, valid during the call (copy what you keep). */
   onStep?: (i: number, x: Float32Array, offset: number) => void;
   onChunk?: (done: number) => void;
 }
@@ -396,7 +397,7 @@ export class Engine {
   /**
    * Algorithm 2 for `count` points, in chunks of `rows`: x_T ~ N(0, I), then T reverse steps with sigma_t^2 = beta_t
    * or beta-tilde_t. With `clip` > 0 each step goes through the predicted x_0 clamped to [-clip, clip]
-   * (posteriorStep; identical to Algorithm 2 wherever the clamp does not bite). `onStep(i, x, offset)` sees a copy
+   * (posteriorStep; identical to Algorithm 2 wherever the clamp does not bite). `onStep(i, x, offset)` sees a view (valid during the call: copy what you keep)
    * of each chunk's positions after each step (i = table index of the x just produced, T for x_T).
    */
   sample(count: number, o: SampleCall): Float32Array {
@@ -418,14 +419,14 @@ export class Engine {
       const threaded = !!this.pool && parts.length > 1;
       if (threaded) this.ensurePrograms(`sample:${n}:${weights}:${clip}:${o.variance}`, T, step, parts);
       k.rngNormal(bufs[0], n * d, rng);
-      if (o.onStep) o.onStep(T, new Float32Array(a.memory.buffer, bufs[0], n * d).slice(), off);
+      if (o.onStep) o.onStep(T, new Float32Array(a.memory.buffer, bufs[0], n * d), off);
       for (let i = T - 1; i >= 0; i--) {
         tView.fill(i, 0, n);
         // The noise for all rows is drawn here, in one stream, so results do not depend on the thread count.
         if (ddpmCoefficients(this.schedule, i, o.variance).sigma > 0) k.rngNormal(a.ptr('batch', 'z'), n * d, rng);
         if (threaded) this.pool!.run(i, () => step(parts[0], i));
         else step(parts[0], i);
-        if (o.onStep) o.onStep(i, new Float32Array(a.memory.buffer, bufs[(T - i) % 2], n * d).slice(), off);
+        if (o.onStep) o.onStep(i, new Float32Array(a.memory.buffer, bufs[(T - i) % 2], n * d), off);
       }
       out.set(new Float32Array(a.memory.buffer, bufs[T % 2], n * d), off * d);
       o.onChunk?.(off + n);
