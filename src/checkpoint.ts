@@ -16,6 +16,7 @@ import { paramSpecs } from './model';
 import { type Schedule, makeSchedule, scheduleFromBetas } from './schedule';
 import { crc32, decodeSafetensors, encodeSafetensors, type TensorEntry } from './safetensors';
 import type { WasmSource } from './wasm';
+import { type ScheduleLearnerState, checkLearnerState } from './lab/learned-schedule';
 
 export const FORMAT = 'ddpm-wasm';
 export const FORMAT_VERSION = 1;
@@ -24,6 +25,8 @@ export interface CheckpointMeta {
   config: RunConfig;
   standardization: Standardization;
   step: number;
+  /** `--schedule learned`: the schedule's parameters and optimiser state (the betas alone fix the sampler). */
+  learnedSchedule?: ScheduleLearnerState;
 }
 
 export interface LoadedCheckpoint extends CheckpointMeta {
@@ -87,6 +90,7 @@ export function encodeCheckpoint(engine: Engine, meta: CheckpointMeta, withTrain
     standardization: JSON.stringify(meta.standardization),
     betas: JSON.stringify(Array.from(engine.schedule.beta)),
     timestep_input: 'the time embedding takes t - 1 for t = 1..T',
+    ...(meta.learnedSchedule ? { learned_schedule: JSON.stringify(meta.learnedSchedule) } : {}),
     checksum: checksum(tensors),
   };
   metadata.metadata_checksum = metadataChecksum(metadata);
@@ -143,7 +147,15 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): LoadedCheck
     }
   }
   const kind = metadata.kind === 'checkpoint' ? 'checkpoint' : 'model';
-  return { kind, tensors, config, standardization, step, betas };
+  let learnedSchedule: ScheduleLearnerState | undefined;
+  if (metadata.learned_schedule !== undefined) {
+    try {
+      learnedSchedule = checkLearnerState(parse<unknown>('learned_schedule'), config.T);
+    } catch (e) {
+      throw new FormatError(`${source}: metadata "learned_schedule" is invalid: ${(e as Error).message}`);
+    }
+  }
+  return { kind, tensors, config, standardization, step, betas, learnedSchedule };
 }
 
 export function scheduleOf(c: LoadedCheckpoint): Schedule {

@@ -19,7 +19,8 @@ import { progress } from './node/progress';
 import { trainReport } from './report-build';
 import { renderReport } from './report';
 import { loadReportAssets } from './node/report-assets';
-import { SCHEDULES, VARIANCES, scheduleChecks } from './schedule';
+import { initialLearnedSchedule } from './lab/learned-schedule';
+import { ALL_SCHEDULES, VARIANCES, type VarianceName, scheduleChecks } from './schedule';
 import { VERSION } from './version';
 import { type Command, type Opt, type OptType, int, num, str } from './node/args';
 import { VLB_OPTS, runEvalVlb } from './lab/cli-vlb';
@@ -44,10 +45,12 @@ const TRAIN_OPTS: Opt[] = [
   { name: 'warmup', type: 'string', arg: 'N', help: `linear warm-up steps (default ${D.warmup})` },
   { name: 'lr-decay', type: 'string', arg: 'cosine|constant', help: `learning-rate decay after warm-up (default ${D.lrDecay})` },
   { name: 'T', type: 'string', arg: 'N', help: `diffusion steps (default ${D.T})` },
-  { name: 'schedule', type: 'string', arg: SCHEDULES.join('|'), help: `beta_t schedule (default ${D.schedule})` },
+  { name: 'schedule', type: 'string', arg: ALL_SCHEDULES.join('|'), help: `beta_t schedule; learned: a monotone log-SNR curve trained with the network through the bound (default ${D.schedule})` },
   { name: 'beta-start', type: 'string', arg: 'X', help: 'beta_1 for linear/quadratic/sigmoid (default 1e-4 * 1000/T)' },
   { name: 'beta-end', type: 'string', arg: 'X', help: 'beta_T for linear/quadratic/sigmoid (default 0.02 * 1000/T)' },
-  { name: 'variance', type: 'string', arg: VARIANCES.join('|'), help: `sigma_t^2 of the reverse step: beta_t or the posterior beta-tilde_t (default ${D.variance})` },
+  { name: 'variance', type: 'string', arg: [...VARIANCES, 'learned'].join('|'), help: `sigma_t^2 of the reverse step: beta_t, the posterior beta-tilde_t, or learned by the network (one thread) (default ${D.variance})` },
+  { name: 'loss', type: 'string', arg: 'hybrid|vlb', help: 'objective of --variance learned: L_simple + lambda L_vlb, or L_vlb alone (default hybrid)' },
+  { name: 'lambda', type: 'string', arg: 'X', help: 'weight of L_vlb in the hybrid objective (default 0.001)' },
   { name: 'clip-x0', type: 'string', arg: 'X', help: 'sampling clamps the predicted x_0 to [-X, X] standardised units; 0 = plain Algorithm 2 (default 1.5 x the data\'s largest)' },
   { name: 'width', type: 'string', arg: 'N', help: `hidden width (default ${D.model.width})` },
   { name: 'depth', type: 'string', arg: 'N', help: `residual blocks (default ${D.model.depth})` },
@@ -83,6 +86,8 @@ function runConfigFrom(v: Record<string, unknown>): RunConfig {
   c.betaStart = num(v, 'beta-start');
   c.betaEnd = num(v, 'beta-end');
   c.variance = (str(v, 'variance') ?? c.variance) as RunConfig['variance'];
+  c.loss = str(v, 'loss') as RunConfig['loss'];
+  c.lambda = num(v, 'lambda');
   c.clipX0 = num(v, 'clip-x0');
   c.model.width = int(v, 'width', 1, 4096) ?? c.model.width;
   c.model.depth = int(v, 'depth', 0, 64) ?? c.model.depth;
@@ -165,7 +170,10 @@ const commands: Record<string, Command> = {
       const log = (s: string) => { if (!quiet) process.stderr.write(s + '\n'); };
       log(`ddpm-wasm ${VERSION}: ${config.dataset} (${data.n} points, d = ${data.d}), ${parameterCount(config.model)} parameters, ` +
         `T = ${config.T} ${config.schedule}, abar_T = ${checks.alphaBarT.toExponential(2)}, ${config.steps} steps of batch ${config.batch}`);
-      if (!checks.isotropicAtT) process.stderr.write(`warning: abar_T = ${checks.alphaBarT.toFixed(4)} > 0.01: x_T is not close to N(0, I); raise --T or --beta-end\n`);
+      if (!checks.isotropicAtT) {
+        const fix = config.schedule === 'learned' ? 'the learned schedule put it there to lower the bound' : 'raise --T or --beta-end';
+        process.stderr.write(`warning: abar_T = ${checks.alphaBarT.toFixed(4)} > 0.01: x_T is not close to N(0, I); ${fix}\n`);
+      }
 
       const signal = { stop: false };
       const onSigint = () => {
@@ -217,9 +225,13 @@ const commands: Record<string, Command> = {
       writeFileAtomic(join(out, 'report.html'), html);
       const files = { model: join(out, 'model.safetensors'), checkpoint: join(out, 'checkpoint.safetensors'), loss: join(out, 'loss.csv'), samples: join(out, 'samples.csv'), report: join(out, 'report.html') };
       if (v.json) {
-        process.stdout.write(JSON.stringify({ out, files, steps: model.step, finalLoss: meanTail(model.losses), trainSeconds, sampleSeconds, T, alphaBarT: checks.alphaBarT, eval: report?.metrics.map((m) => ({ name: m.name, value: m.value, floor: m.floor, ratio: m.ratio })) }) + '\n');
+        process.stdout.write(JSON.stringify({ out, files, steps: model.step, finalLoss: meanTail(model.losses), trainSeconds, sampleSeconds, T, alphaBarT: model.schedule.alphaBar[T - 1], config: model.config, eval: report?.metrics.map((m) => ({ name: m.name, value: m.value, floor: m.floor, ratio: m.ratio })) }) + '\n');
       } else {
         process.stdout.write(`trained ${model.step} steps in ${trainSeconds.toFixed(1)} s (final loss ${meanTail(model.losses).toFixed(4)}); sampled ${nSamples} points in ${sampleSeconds.toFixed(1)} s\n`);
+        if (config.schedule === 'learned') {
+          const sch = model.schedule;
+          process.stdout.write(`learned schedule: beta_1 = ${sch.beta[0].toExponential(2)}, abar_T = ${sch.alphaBar[T - 1].toExponential(2)} (linear started at ${initialLearnedSchedule(T).alphaBar[T - 1].toExponential(2)})\n`);
+        }
         for (const [k, f] of Object.entries(files)) process.stdout.write(`  ${k.padEnd(10)} ${f}\n`);
       }
       return 0;
@@ -250,7 +262,7 @@ const commands: Record<string, Command> = {
       const bar = progress('sample', n, { quiet: !!v.quiet || !str(v, 'out'), unit: 'points' });
       const clipX0 = num(v, 'clip-x0');
       if (clipX0 !== undefined) checkNumber('--clip-x0', clipX0, 0, 1e6, true);
-      const pts = sampleWithFlags(model, n, v, { variance: variance as RunConfig['variance'] | undefined, clipX0, onChunk: (d) => bar.update(d) });
+      const pts = sampleWithFlags(model, n, v, { variance: variance as VarianceName | undefined, clipX0, onChunk: (d) => bar.update(d) });
       bar.stop();
       const out = str(v, 'out');
       if (out) {

@@ -5,7 +5,7 @@
 import { DEFAULT_ADAM, type AdamConfig } from './engine';
 import { UsageError } from './errors';
 import { DEFAULT_MODEL, type ModelConfig, checkModelConfig } from './model';
-import { SCHEDULES, VARIANCES, type ScheduleName, type VarianceName } from './schedule';
+import { ALL_SCHEDULES, VARIANCES, type ScheduleName, type VarianceName } from './schedule';
 
 export interface RunConfig {
   dataset: string; // a data set name or a CSV path
@@ -15,7 +15,15 @@ export interface RunConfig {
   T: number;
   betaStart?: number;
   betaEnd?: number;
-  variance: VarianceName;
+  /**
+   * sigma_t^2 of the reverse process: beta_t, beta-tilde_t, or 'learned' (the network also outputs v and
+   * Sigma = exp(v log beta_t + (1 - v) log beta-tilde_t); Nichol & Dhariwal 2021), trained on `loss`.
+   */
+  variance: VarianceName | 'learned';
+  /** Objective of a learned variance: L_simple + lambda L_vlb ('hybrid', the default) or L_vlb alone. */
+  loss?: 'hybrid' | 'vlb';
+  /** Weight of L_vlb in the hybrid objective (default 0.001, Nichol & Dhariwal). */
+  lambda?: number;
   /** Sampling clamps the predicted x_0 to [-clipX0, clipX0] (standardised units); 0 = plain Algorithm 2; unset = from the data. */
   clipX0?: number;
   steps: number;
@@ -65,9 +73,16 @@ export function checkNumber(name: string, v: number, lo: number, hi: number, clo
 
 export function checkRunConfig(c: RunConfig): void {
   checkModelConfig(c.model);
-  if (!(SCHEDULES as readonly string[]).includes(c.schedule)) throw new UsageError(`unknown schedule "${c.schedule}"; choose one of ${SCHEDULES.join(', ')}`);
-  if (!VARIANCES.includes(c.variance)) throw new UsageError(`unknown variance "${c.variance}"; choose one of ${VARIANCES.join(', ')}`);
+  if (!ALL_SCHEDULES.includes(c.schedule)) throw new UsageError(`unknown schedule "${c.schedule}"; choose one of ${ALL_SCHEDULES.join(', ')}`);
+  const variances = [...VARIANCES, 'learned'];
+  if (!variances.includes(c.variance)) throw new UsageError(`unknown variance "${c.variance}"; choose one of ${variances.join(', ')}`);
+  if (c.loss !== undefined && c.loss !== 'hybrid' && c.loss !== 'vlb') throw new UsageError(`unknown loss "${c.loss}"; choose hybrid or vlb`);
+  if (c.loss !== undefined && c.variance !== 'learned') throw new UsageError(`--loss ${c.loss} trains a learned variance: add --variance learned`);
+  if (c.lambda !== undefined) checkNumber('--lambda', c.lambda, 0, 1e6, true);
+  if (c.variance === 'learned' && c.schedule === 'learned') throw new UsageError('--variance learned and --schedule learned cannot be combined: pick one to learn');
+  if (c.variance === 'learned' !== !!c.model.learnSigma) throw new UsageError(`--variance learned and the model's learnSigma go together (variance ${c.variance}, learnSigma ${!!c.model.learnSigma})`);
   checkInt('--T', c.T, 1, 100000);
+  if (c.schedule === 'learned' && c.T < 2) throw new UsageError(`--schedule learned needs --T of at least 2, got ${c.T}`);
   checkInt('--steps', c.steps, 1, 1e9);
   checkInt('--batch', c.batch, 1, 65536);
   checkInt('--n-data', c.nData, 2, 1e7);

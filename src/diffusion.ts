@@ -12,6 +12,9 @@ import { DEFAULT_RUN, type RunConfig, checkRunConfig } from './config';
 import { type Points, type Standardization, fitStandardization, getDataset, standardize, unstandardize } from './data';
 import { Engine, STREAM_SAMPLE } from './engine';
 import { UsageError } from './errors';
+import { reverseSample } from './lab/ddim';
+import { learnedTrainStep } from './lab/learned';
+import { ScheduleLearner } from './lab/learned-schedule';
 import { type Schedule, type VarianceName, makeSchedule } from './schedule';
 import { type TrainOptions, train } from './train';
 import type { WasmSource } from './wasm';
@@ -60,6 +63,15 @@ export interface SampleResult {
 function mergeConfig(o: DiffusionOptions): RunConfig {
   const { data: _d, wasm: _w, flavor: _f, sampleRows: _s, model, adam, ...rest } = o;
   const c: RunConfig = { ...DEFAULT_RUN, ...rest, model: { ...DEFAULT_RUN.model, ...model }, adam: { ...DEFAULT_RUN.adam, ...adam } };
+  // A learned variance is a wider output layer (v per coordinate) and its own objective, single-threaded
+  // (its loss is computed on the host from the whole batch's outputs).
+  if (c.model.learnSigma && c.variance !== 'learned') c.variance = 'learned';
+  if (c.variance === 'learned') {
+    c.model = { ...c.model, learnSigma: true };
+    c.loss ??= 'hybrid';
+    c.lambda ??= 0.001;
+    c.threads = 1;
+  }
   return c;
 }
 
@@ -72,6 +84,8 @@ export class Diffusion {
     /** Training points in data units (empty for a model loaded for sampling only). */
     readonly trainData: Points,
     losses?: Float32Array,
+    /** With `--schedule learned`: the schedule's parameters, trained alongside the network. */
+    readonly scheduleLearner?: ScheduleLearner,
   ) {
     this.losses = losses ?? new Float32Array(0);
   }
@@ -101,13 +115,14 @@ export class Diffusion {
     const standardization = fitStandardization(data);
     const z = standardize(data, standardization);
     if (config.clipX0 === undefined) config.clipX0 = autoClipX0(z);
-    const schedule = makeSchedule(config.schedule, config.T, { betaStart: config.betaStart, betaEnd: config.betaEnd });
+    const learner = config.schedule === 'learned' ? new ScheduleLearner(config.T, fixedVariance(config), config.steps) : undefined;
+    const schedule = learner?.schedule ?? makeSchedule(config.schedule, config.T, { betaStart: config.betaStart, betaEnd: config.betaEnd });
     const rows = Math.max(config.batch, o.sampleRows ?? 1024);
     const engine = await Engine.create({
       model: config.model, schedule, rows, seed: config.seed, adam: config.adam,
       data: z.data, wasm: o.wasm, flavor: o.flavor, threads: config.threads,
     });
-    return new Diffusion(config, engine, standardization, data);
+    return new Diffusion(config, engine, standardization, data, undefined, learner);
   }
 
   /**
@@ -121,7 +136,9 @@ export class Diffusion {
     if (data && data.d !== c.config.model.dim) throw new UsageError(`data have ${data.d} columns but the model was trained on ${c.config.model.dim}`);
     const threads = o.threads ?? c.config.threads ?? 1;
     const engine = await engineFromCheckpoint(c, { rows, data: data ? standardize(data, c.standardization).data : undefined, wasm: o.wasm, flavor: o.flavor, threads });
-    return new Diffusion(c.config, engine, c.standardization, data ?? { data: new Float32Array(0), n: 0, d: c.config.model.dim }, lossHistory(c).slice());
+    // The checkpoint's betas are the schedule as it was; its learner state lets training move it on.
+    const learner = c.config.schedule === 'learned' && c.learnedSchedule ? new ScheduleLearner(c.config.T, fixedVariance(c.config), c.config.steps, c.learnedSchedule) : undefined;
+    return new Diffusion(c.config, engine, c.standardization, data ?? { data: new Float32Array(0), n: 0, d: c.config.model.dim }, lossHistory(c).slice(), learner);
   }
 
   /** Train (Algorithm 1) until `steps` total steps; appends to `losses`. */
@@ -141,8 +158,12 @@ export class Diffusion {
       this.losses = withHistory(sofar);
       await o.onCheckpoint!(step, sofar);
     });
-    const fresh = await train(this.engine, {
+    if (c.schedule === 'learned' && !this.scheduleLearner) throw new UsageError('this file holds a learned schedule without its training state (a model file): resume from a training checkpoint');
+    const e = this.engine, learner = this.scheduleLearner, objective = { loss: c.loss ?? 'hybrid', lambda: c.lambda ?? 0.001 };
+    const fresh = await train(e, {
       steps, batch: c.batch, lr: c.lr, warmup: c.warmup, lrDecay: c.lrDecay,
+      step: c.variance === 'learned' ? (lr, n) => learnedTrainStep(e, lr, n, objective) : undefined,
+      afterStep: learner ? () => learner.afterStep(e, c.batch) : undefined,
       onProgress: o.onProgress, progressEvery: o.progressEvery, onCheckpoint,
       checkpointEvery: o.checkpointEvery, signal: o.signal, yieldEvery: o.yieldEvery,
     });
@@ -153,14 +174,15 @@ export class Diffusion {
   /** Algorithm 2: n new points in data units (EMA weights). */
   sample(n: number, o: SampleOptions = {}): SampleResult {
     if (!Number.isInteger(n) || n < 1 || n > 10_000_000) throw new UsageError(`number of samples must be an integer in [1, 10000000], got ${n}`);
-    const variance = o.variance ?? this.config.variance;
-    const d = this.config.model.dim, T = this.schedule.T;
+    const d = this.config.model.dim, T = this.schedule.T, clip = o.clipX0 ?? this.config.clipX0;
     let frames: Float32Array[] | undefined;
     if (o.record) frames = Array.from({ length: T + 1 }, () => new Float32Array(n * d));
-    const raw = this.engine.sample(n, {
-      variance, clip: o.clipX0 ?? this.config.clipX0, onChunk: o.onChunk,
-      onStep: frames ? (i, x, off) => frames![T - i].set(x, off * d) : undefined,
-    });
+    if (this.config.variance === 'learned' && o.variance) throw new UsageError(`this model learned its variance; --variance ${o.variance} does not apply`);
+    const onStep = frames ? (i: number, x: Float32Array, off: number) => frames![T - i].set(x, off * d) : undefined;
+    // A learned variance adds its own per-element noise: the lab's sampler (Algorithm 2 with Sigma_theta).
+    const raw = this.config.variance === 'learned'
+      ? reverseSample(this.engine, n, { sampler: 'ddpm', clip, onChunk: o.onChunk, onStep: onStep && ((t, x, off) => onStep(t, x, off)) })
+      : this.engine.sample(n, { variance: o.variance ?? this.config.variance, clip, onChunk: o.onChunk, onStep });
     const toData = (x: Float32Array) => unstandardize({ data: x, n: x.length / d, d }, this.standardization);
     return { points: toData(raw), frames: frames?.map((f) => toData(f).data) };
   }
@@ -181,7 +203,8 @@ export class Diffusion {
 
   /** A safetensors model file (EMA weights), or with `withTraining` a checkpoint `train --resume` continues from. */
   save(withTraining = false): Uint8Array {
-    return encodeCheckpoint(this.engine, { config: this.config, standardization: this.standardization, step: this.engine.step }, withTraining, withTraining ? this.losses : undefined);
+    const meta = { config: this.config, standardization: this.standardization, step: this.engine.step, learnedSchedule: this.scheduleLearner?.state() };
+    return encodeCheckpoint(this.engine, meta, withTraining, withTraining ? this.losses : undefined);
   }
 }
 
@@ -193,6 +216,11 @@ export function autoClipX0(z: Points): number {
   let m = 0;
   for (let i = 0; i < z.data.length; i++) m = Math.max(m, Math.abs(z.data[i]));
   return Math.max(1, Math.round(1.5 * m * 100) / 100);
+}
+
+/** The fixed variance a run's bound is computed with (a learned variance has none; the learned schedule refuses it). */
+function fixedVariance(c: RunConfig): VarianceName {
+  return c.variance === 'learned' ? 'posterior' : c.variance;
 }
 
 export function createDiffusion(o: DiffusionOptions = {}): Promise<Diffusion> {

@@ -81,7 +81,8 @@ export class Engine {
   k: Kernels;
   readonly arena: Arena;
   readonly model: ModelConfig;
-  readonly schedule: Schedule;
+  /** The noise schedule; setSchedule swaps it (a learned schedule moves while the network trains). */
+  schedule: Schedule;
   readonly rows: number;
   readonly nData: number;
   readonly adam: AdamConfig;
@@ -192,8 +193,7 @@ export class Engine {
     this.act = this.activationFns();
 
     const a = this.arena;
-    a.f32('tables', 'sqrtAlphaBar').set(o.schedule.sqrtAlphaBar);
-    a.f32('tables', 'sqrtOneMinusAlphaBar').set(o.schedule.sqrtOneMinusAlphaBar);
+    this.setSchedule(o.schedule);
     a.f32('tables', 'freqs').set(embeddingFrequencies(c.embedSize));
     const tv = a.f32('tables', 'tValues');
     for (let i = 0; i < T; i++) tv[i] = i;
@@ -207,6 +207,15 @@ export class Engine {
     this.k.rngSeed(a.ptr('rng', 'train'), BigInt(o.seed), STREAM_TRAIN);
     this.k.rngSeed(a.ptr('rng', 'sample'), BigInt(o.seed), STREAM_SAMPLE);
     this.initParams();
+  }
+
+  /** Use schedule `s` (same T) from now on: the qSample tables in wasm memory are rewritten; everything else reads this.schedule. */
+  setSchedule(s: Schedule): void {
+    if (s.T !== this.arena.t('tables', 'sqrtAlphaBar').size) throw new Error(`setSchedule: T ${s.T} does not match the engine's tables`);
+    this.schedule = s;
+    this.programKey = ''; // recorded sampling programs hold the old schedule's coefficients
+    this.arena.f32('tables', 'sqrtAlphaBar').set(s.sqrtAlphaBar);
+    this.arena.f32('tables', 'sqrtOneMinusAlphaBar').set(s.sqrtOneMinusAlphaBar);
   }
 
   /** The activation's kernels, looked up on this.k at each call (so a recording proxy sees them too). */

@@ -6,7 +6,11 @@
 import { UsageError } from './errors';
 
 export const SCHEDULES = ['linear', 'quadratic', 'cosine', 'sigmoid'] as const;
-export type ScheduleName = (typeof SCHEDULES)[number];
+export type FixedScheduleName = (typeof SCHEDULES)[number];
+/** 'learned': trained with the network (src/lab/learned-schedule.ts); its tables come from its parameters or a checkpoint's betas. */
+export type ScheduleName = FixedScheduleName | 'learned';
+/** Every name `--schedule` takes. */
+export const ALL_SCHEDULES: readonly ScheduleName[] = [...SCHEDULES, 'learned'];
 
 /** beta is capped below 1 so that 1/sqrt(alpha_t) and log(beta_t) stay finite (Nichol & Dhariwal use 0.999). */
 export const MAX_BETA = 0.999;

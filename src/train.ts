@@ -22,6 +22,10 @@ export interface TrainOptions {
   signal?: { stop: boolean };
   /** Yield to the event loop every this many steps (a Worker must receive messages); 0: never. */
   yieldEvery?: number;
+  /** One optimiser step on a fresh batch (default engine.trainStep, Algorithm 1; a learned variance brings its own). */
+  step?: (lr: number, batch: number) => StepStats;
+  /** Called after every good step (a learned schedule measures and moves here). */
+  afterStep?: () => void;
 }
 
 export interface Progress {
@@ -101,9 +105,10 @@ export async function train(engine: Engine, o: TrainOptions): Promise<Float32Arr
   for (let j = 0; j < todo; j++) {
     const s = engine.step;
     lr = learningRate(s, o);
-    last = engine.trainStep(lr, o.batch);
+    last = o.step ? o.step(lr, o.batch) : engine.trainStep(lr, o.batch);
     const bad = nonFinite(engine, last);
     if (bad) throw new DivergenceError(engine.step, bad, lastCheckpoint);
+    o.afterStep?.();
     losses[j] = last.loss;
     sum += last.loss;
     count++;

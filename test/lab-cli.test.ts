@@ -62,10 +62,10 @@ describe('sample --sampler', () => {
 });
 
 describe('study', () => {
-  it('one-line errors for a missing or unknown experiment and for schedules not built', () => {
+  it('one-line errors for a missing or unknown experiment and for unknown schedules', () => {
     expectCleanError(run(['study']), /needs an experiment/);
     expectCleanError(run(['study', 'bogus']), /unknown study "bogus"/);
-    expectCleanError(run(['study', 'schedules', '--schedules', 'linear,learned']), /learned schedule is not implemented/);
+    expectCleanError(run(['study', 'schedules', '--schedules', 'linear,lerned']), /unknown schedule "lerned"/);
     expectCleanError(run(['study', 'T', '--Ts', '20,x']), /--Ts takes integers/);
     expect(run(['study', '--help']).out).toMatch(/study schedules\|T\|variance\|trajectories/);
   });
@@ -91,5 +91,47 @@ describe('study', () => {
     expect(j.variants.map((v: { T: number }) => v.T)).toEqual([5, 10]);
     expect(existsSync(join(out, 'report.html'))).toBe(true);
     expect(existsSync(join(out, 'summary.json'))).toBe(true);
+  });
+});
+
+describe('train --variance learned and --schedule learned', () => {
+  const tiny = ['--dataset', 'moons', '--width', '16', '--embed', '8', '--depth', '1', '--T', '20', '--batch', '32', '--n-data', '500', '--steps', '80', '--samples', '60', '-q'];
+
+  it('--variance learned --loss vlb trains, samples with its own Sigma_theta, and its bound reports a learned variance', () => {
+    const out = join(dir, 'learnedVar');
+    const r = run(['train', ...tiny, '--variance', 'learned', '--loss', 'vlb', '--out', out, '--json']);
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.config.variance).toBe('learned');
+    expect(j.config.loss).toBe('vlb');
+    expect(j.config.model.learnSigma).toBe(true);
+    expect(existsSync(join(out, 'report.html'))).toBe(true);
+    const m = join(out, 'model.safetensors');
+    const s = run(['sample', '--model', m, '--n', '40', '--seed', '3']);
+    expect(s.code, s.err).toBe(0);
+    const rows = s.out.trim().split('\n');
+    expect(rows[0]).toBe('x,y');
+    expect(rows.slice(1).every((l) => l.split(',').every((c) => Number.isFinite(Number(c))))).toBe(true);
+    expect(rows).toHaveLength(41);
+    const v = run(['eval', '--model', m, '--vlb', '--vlb-n', '100', '--json', '-q']);
+    expect(v.code, v.err).toBe(0);
+    expect(JSON.parse(v.out).variance).toBe('learned');
+    expectCleanError(run(['sample', '--model', m, '--n', '5', '--variance', 'beta']), /learned its variance/);
+  });
+
+  it('--schedule learned trains and writes a checkpoint that resumes', () => {
+    const out = join(dir, 'learnedSched');
+    const r = run(['train', ...tiny, '--schedule', 'learned', '--out', out, '--json']);
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out).config.schedule).toBe('learned');
+    const more = run(['train', '--resume', out, '--steps', '100', '--samples', '20', '-q']);
+    expect(more.code, more.err).toBe(0);
+  });
+
+  it('refuses combinations that mean nothing, in one line', () => {
+    expectCleanError(run(['train', ...tiny, '--loss', 'vlb']), /--loss vlb trains a learned variance: add --variance learned/);
+    expectCleanError(run(['train', ...tiny, '--variance', 'learned', '--loss', 'simple']), /unknown loss "simple"/);
+    expectCleanError(run(['train', ...tiny, '--variance', 'learned', '--schedule', 'learned']), /cannot be combined/);
+    expectCleanError(run(['train', ...tiny, '--schedule', 'learned', '--T', '1']), /needs --T of at least 2/);
   });
 });

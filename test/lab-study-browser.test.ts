@@ -78,7 +78,7 @@ describe('study reports in headless Chromium', () => {
   it('study schedules: every chart canvas drawn, no console errors; terminal summary has one row per schedule', async () => {
     const data = getDataset('moons', 600, 0);
     const heldOut = getDataset('moons', 60 + 2 * 60, 7919);
-    const variants = ['linear', 'quadratic', 'cosine', 'sigmoid'].map((s) => ({ label: s, config: { schedule: s as 'linear' } }));
+    const variants = ['linear', 'quadratic', 'cosine', 'sigmoid', 'learned'].map((s) => ({ label: s, config: { schedule: s as 'linear' } }));
     const results = await runStudy(variants, {
       base: { dataset: 'moons', data, T: 10, steps: 20, batch: 32, seed: 0, model: tiny }, heldOut, vlbN: 60, draws: 1, size: 60, seed: 1,
     });
@@ -94,9 +94,9 @@ describe('study reports in headless Chromium', () => {
       if (c.title !== 'data') expect(c.coloured, `chart "${c.title}" has no series drawn`).toBeGreaterThan(20);
     }
     const table = formatSummary(results).trim().split('\n');
-    expect(table).toHaveLength(2 + 4);
+    expect(table).toHaveLength(2 + 5);
     expect(table[0]).toMatch(/bound bits\/dim/);
-    expect(table.slice(2).map((l) => l.split(/\s+/)[0])).toEqual(['linear', 'quadratic', 'cosine', 'sigmoid']);
+    expect(table.slice(2).map((l) => l.split(/\s+/)[0])).toEqual(['linear', 'quadratic', 'cosine', 'sigmoid', 'learned']);
   });
 
   it('study variance: every chart drawn, no console errors', async () => {

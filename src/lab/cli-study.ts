@@ -16,7 +16,7 @@ import { progress } from '../node/progress';
 import { loadReportAssets } from '../node/report-assets';
 import { type ReportSection, renderReport } from '../report';
 import { plane } from '../report-build';
-import { SCHEDULES, VARIANCES } from '../schedule';
+import { ALL_SCHEDULES, VARIANCES } from '../schedule';
 import { VERSION } from '../version';
 import { type Variant, type VariantResult, formatSummary, runStudy, studyReport, SUMMARY_COLUMNS, summaryRows } from './study';
 import { type TrajectoryStudy, trajectoryStudy } from './trajectories';
@@ -77,10 +77,9 @@ async function runVariants(kind: 'schedules' | 'T', v: Record<string, string | b
   const base = baseOptions(v, STUDY_STEPS);
   let variants: Variant[];
   if (kind === 'schedules') {
-    const names = list(v, 'schedules') ?? [...SCHEDULES];
+    const names = list(v, 'schedules') ?? [...ALL_SCHEDULES];
     for (const n of names) {
-      if (n === 'learned') throw new UsageError('the learned schedule is not implemented yet (issue 3, step 6); choose from ' + SCHEDULES.join(', '));
-      if (!(SCHEDULES as readonly string[]).includes(n)) throw new UsageError(`unknown schedule "${n}"; choose from ${SCHEDULES.join(', ')}`);
+      if (!(ALL_SCHEDULES as readonly string[]).includes(n)) throw new UsageError(`unknown schedule "${n}"; choose from ${ALL_SCHEDULES.join(', ')}`);
     }
     if (names.length === 0) throw new UsageError('--schedules needs at least one schedule');
     variants = names.map((n) => ({ label: n, config: { schedule: n as DiffusionOptions['schedule'] } }));
@@ -265,10 +264,10 @@ export const studyCommand: Command = {
   positionals: true,
   opts: [
     { name: 'dataset', type: 'string', arg: 'NAME|FILE.csv', help: `data set (default moons): ${Object.keys(DATASETS).join(', ')}` },
-    { name: 'schedules', type: 'string', arg: 'A,B,..', help: `study schedules: which (default ${SCHEDULES.join(',')})` },
+    { name: 'schedules', type: 'string', arg: 'A,B,..', help: `study schedules: which (default ${ALL_SCHEDULES.join(',')})` },
     { name: 'Ts', type: 'string', arg: 'A,B,..', help: `study T: which T (default ${DEFAULT_TS.join(',')})` },
     { name: 'T', type: 'string', arg: 'N', help: `diffusion steps (study schedules, trajectories; default ${DEFAULT_RUN.T})` },
-    { name: 'schedule', type: 'string', arg: SCHEDULES.join('|'), help: `schedule (study T, trajectories; default ${DEFAULT_RUN.schedule})` },
+    { name: 'schedule', type: 'string', arg: ALL_SCHEDULES.join('|'), help: `schedule (study T, trajectories; default ${DEFAULT_RUN.schedule})` },
     { name: 'steps', type: 'string', arg: 'N', help: `training steps per model (default ${STUDY_STEPS}; trajectories 3000)` },
     { name: 'batch', type: 'string', arg: 'B', help: `batch size (default ${DEFAULT_RUN.batch})` },
     { name: 'lr', type: 'string', arg: 'X', help: `peak learning rate (default ${DEFAULT_RUN.lr})` },

@@ -154,7 +154,7 @@ export function labSample(model: Diffusion, n: number, o: LabSampleOptions): { p
   if (o.record) (frames = []), (times = []);
   let step = 0;
   const raw = reverseSample(model.engine, n, {
-    ...o, xT: zT, clip: o.clipX0 ?? model.config.clipX0 ?? 0, variance: o.variance ?? model.config.variance,
+    ...o, xT: zT, clip: o.clipX0 ?? model.config.clipX0 ?? 0, variance: o.variance ?? (model.config.variance === 'learned' ? undefined : model.config.variance),
     onStep: frames ? (t, x, off) => {
       if (t === T) step = 0; // each chunk starts again at x_T
       if (!frames![step]) (frames![step] = new Float32Array(n * d)), times!.push(t);

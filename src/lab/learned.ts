@@ -10,10 +10,8 @@
  * The loss and its gradient with respect to the network's outputs are computed on the host (n x 2d numbers per
  * step); Engine.backwardFromDout takes it from there. Single-lane training (the thread pool replays the MSE step only).
  */
-import type { Diffusion } from '../diffusion';
 import type { Engine, StepStats } from '../engine';
 import type { Schedule } from '../schedule';
-import { learningRate } from '../train';
 
 export type LearnedLoss = 'hybrid' | 'vlb';
 export const LEARNED_LOSSES: readonly LearnedLoss[] = ['hybrid', 'vlb'];
@@ -113,20 +111,4 @@ export function learnedTrainStep(e: Engine, lr: number, n: number, o: { loss: Le
   e.drawBatch(n);
   const loss = learnedLossAndGrad(e, n, o).total;
   return { loss, gradNorm: e.optimizerStep(lr) };
-}
-
-/** Train a learnSigma model to its configured steps with the run's learning-rate schedule; appends to model.losses. */
-export function trainLearned(model: Diffusion, o: { loss: LearnedLoss; lambda: number; onProgress?: (step: number, loss: number) => void }): void {
-  const c = model.config, e = model.engine, todo = Math.max(0, c.steps - e.step);
-  const losses = new Float32Array(todo);
-  for (let j = 0; j < todo; j++) {
-    const st = learnedTrainStep(e, learningRate(e.step, c), c.batch, o);
-    if (!Number.isFinite(st.loss)) throw new Error(`learned-variance training diverged at step ${e.step}`);
-    losses[j] = st.loss;
-    if (o.onProgress && (e.step % 50 === 0 || j === todo - 1)) o.onProgress(e.step, st.loss);
-  }
-  const all = new Float32Array(model.losses.length + todo);
-  all.set(model.losses);
-  all.set(losses, model.losses.length);
-  model.losses = all;
 }

@@ -13,7 +13,7 @@ import { downsample, metricsTable, plane } from '../report-build';
 import type { VarianceName } from '../schedule';
 import { VERSION } from '../version';
 import { labSample } from './ddim';
-import { type LearnedLoss, trainLearned } from './learned';
+import type { LearnedLoss } from './learned';
 import { type VlbResult, modelBound } from './vlb';
 
 export interface VarianceResult {
@@ -49,8 +49,8 @@ export async function runVarianceStudy(o: {
   const fixed = await createDiffusion(o.base);
   await fixed.train({ progressEvery: 50, onProgress: (p) => o.onTrain?.(p.step, p.steps, p.loss) });
   o.onPhase?.(`train: learned variance (${o.loss})`);
-  const learned = await createDiffusion({ ...o.base, model: { ...o.base.model, learnSigma: true }, threads: 1 });
-  trainLearned(learned, { loss: o.loss, lambda: o.lambda, onProgress: (s, l) => o.onTrain?.(s, learned.config.steps, l) });
+  const learned = await createDiffusion({ ...o.base, variance: 'learned', loss: o.loss, lambda: o.lambda });
+  await learned.train({ progressEvery: 50, onProgress: (p) => o.onTrain?.(p.step, p.steps, p.loss) });
   const T = fixed.schedule.T, steps = [T, ...o.fewerSteps.filter((k) => k < T).sort((a, b) => b - a)];
   const variants: { label: string; model: typeof fixed; variance?: VarianceName; lossLabel: string }[] = [
     { label: 'beta_t', model: fixed, variance: 'beta', lossLabel: 'L_simple' },

@@ -175,6 +175,6 @@ export function engineEps(engine: Engine, weights: 'params' | 'ema' = 'ema'): Ep
 export function modelBound(model: Diffusion, data: Points, o: { variance?: VarianceName; seed?: number; onT?: (done: number) => void } = {}): VlbResult {
   const z = standardize(data, model.standardization);
   return variationalBound(engineEps(model.engine), z.data, data.d, model.schedule, {
-    variance: o.variance ?? model.config.variance, seed: o.seed, logDet: logDetJacobian(model.standardization), onT: o.onT,
+    variance: o.variance ?? (model.config.variance === 'learned' ? 'posterior' : model.config.variance), seed: o.seed, logDet: logDetJacobian(model.standardization), onT: o.onT,
   });
 }
