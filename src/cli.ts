@@ -12,7 +12,7 @@ import { DEFAULT_RUN, type RunConfig, checkInt, checkNumber } from './config';
 import { type Points, DATASETS, getDataset, loadDataset, parseCsv, toCsv } from './data';
 import { Diffusion } from './diffusion';
 import { UsageError } from './errors';
-import { compareToData, formatReport, makeDraws, planDraws, type Report } from './eval';
+import { compareToData, formatRepeats, formatReport, makeDraws, planDraws, type Report, summarizeRepeats } from './eval';
 import { ACTIVATIONS, parameterCount } from './model';
 import { readFileChecked, readTextChecked, writeFileAtomic } from './node/fsutil';
 import { progress } from './node/progress';
@@ -309,6 +309,7 @@ const commands: Record<string, Command> = {
       { name: 'draws', type: 'string', arg: 'K', help: 'disjoint draws averaged (default 5)' },
       { name: 'size', type: 'string', arg: 'N', help: 'points per draw (default 1000; W2 exact is O(N^3))' },
       { name: 'seed', type: 'string', arg: 'S', help: 'seed of the draws and of fresh data (default 1)' },
+      { name: 'repeats', type: 'string', arg: 'K', help: 'with --model: run the whole protocol K times (seeds S..S+K-1) beside a perfect model (fresh data as samples): how much of the ratio is luck' },
       ...VLB_OPTS,
     ],
     async run(v) {
@@ -318,6 +319,30 @@ const commands: Record<string, Command> = {
       const seed = int(v, 'seed', 0, Number.MAX_SAFE_INTEGER) ?? 1;
       const modelPath = str(v, 'model'), samplesPath = str(v, 'samples'), dataSpec = str(v, 'data');
       if (!!modelPath === !!samplesPath) throw new UsageError('eval needs exactly one of --model FILE or --samples A.csv');
+      const repeats = int(v, 'repeats', 1, 1000);
+      if (repeats !== undefined && !modelPath) throw new UsageError('--repeats needs --model FILE');
+      if (repeats !== undefined) {
+        const model = await Diffusion.load(readFileChecked(modelPath!, 'model'), { source: modelPath });
+        const spec = dataSpec ?? model.config.dataset;
+        if (spec.toLowerCase().endsWith('.csv')) throw new UsageError('--repeats draws fresh data for every repeat: it needs a named data set, not a CSV');
+        const ofModel: Report[] = [], ofPerfect: Report[] = [];
+        const bar = progress('repeats', repeats, { quiet: !!v.quiet, unit: 'repeats' });
+        for (let r = 0; r < repeats; r++) {
+          const s = seed + r, data = loadPoints(spec, 2 * draws * size, s + 7919);
+          if (data.d !== model.config.model.dim) throw new UsageError(`data have ${data.d} columns, the model ${model.config.model.dim}`);
+          const plan = planDraws(draws * size, data.n, draws, size);
+          model.reseedSampling(s);
+          ofModel.push(await evaluate(model, data, { ...plan, seed: s, quiet: true }));
+          const perfect = loadPoints(spec, draws * size, s + 15838);
+          const dr = makeDraws(perfect, data, plan, s);
+          ofPerfect.push(compareToData(dr.samplesDraws, dr.dataDrawsA, dr.dataDrawsB, { seed: s }));
+          bar.update(r + 1);
+        }
+        bar.stop();
+        const summary = summarizeRepeats(ofModel, ofPerfect);
+        process.stdout.write(v.json ? JSON.stringify(summary) + '\n' : formatRepeats(summary, { draws, size, seed }));
+        return 0;
+      }
       let report: Report;
       if (modelPath) {
         const model = await Diffusion.load(readFileChecked(modelPath, 'model'), { source: modelPath });

@@ -593,3 +593,42 @@ export function formatReport(report: Report): string {
   ];
   return out.join('\n') + '\n';
 }
+
+export interface RepeatSummary {
+  repeats: number;
+  /** Per metric: the ratio's mean, standard deviation and range over the repeats, for the model and for a perfect model. */
+  metrics: { name: string; label: string; model: { mean: number; sd: number; min: number; max: number }; perfect: { mean: number; sd: number; min: number; max: number } }[];
+}
+
+/**
+ * The whole protocol repeated with fresh seeds, next to the same protocol applied to a perfect model (its "samples"
+ * are fresh data): how much of a ratio is the model and how much is the luck of the draws. On thin or clustered data
+ * (the cross: W2 between two 1000-point draws is dominated by how the points split between the bars) one run's
+ * ratio moves by +-0.1 or more with the seed alone.
+ */
+export function summarizeRepeats(model: Report[], perfect: Report[]): RepeatSummary {
+  const stat = (xs: number[]) => {
+    const m = xs.reduce((s, x) => s + x, 0) / xs.length;
+    const sd = xs.length > 1 ? Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1)) : 0;
+    return { mean: m, sd, min: Math.min(...xs), max: Math.max(...xs) };
+  };
+  return {
+    repeats: model.length,
+    metrics: model[0].metrics.map((m, j) => ({
+      name: m.name, label: m.label, model: stat(model.map((r) => r.metrics[j].ratio)), perfect: stat(perfect.map((r) => r.metrics[j].ratio)),
+    })),
+  };
+}
+
+export function formatRepeats(s: RepeatSummary, o: { draws: number; size: number; seed: number }): string {
+  const f = (x: { mean: number; sd: number; min: number; max: number }) => `${x.mean.toFixed(2)} ± ${x.sd.toFixed(2)}  [${x.min.toFixed(2)}, ${x.max.toFixed(2)}]`;
+  const rows = [['metric', 'model ratio: mean ± sd [min, max]', 'perfect model (fresh data)'], ...s.metrics.map((m) => [m.label, f(m.model), f(m.perfect)])];
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd();
+  return [
+    `${s.repeats} repeats (seeds ${o.seed}..${o.seed + s.repeats - 1}) of ${o.draws} draws x ${o.size} points; the perfect model's samples are fresh data`,
+    line(rows[0]),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.slice(1).map(line),
+  ].join('\n') + '\n';
+}

@@ -135,3 +135,25 @@ describe('train --variance learned and --schedule learned', () => {
     expectCleanError(run(['train', ...tiny, '--schedule', 'learned', '--T', '1']), /needs --T of at least 2/);
   });
 });
+
+describe('eval --repeats', () => {
+  it('repeats the protocol over seeds beside a perfect model, and refuses it without --model', () => {
+    const r = run(['eval', '--model', model, '--repeats', '3', '--draws', '2', '--size', '100', '--json', '-q']);
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.repeats).toBe(3);
+    expect(j.metrics.map((m: { name: string }) => m.name)).toContain('w2');
+    for (const m of j.metrics) {
+      for (const s of [m.model, m.perfect]) {
+        expect(s.min).toBeLessThanOrEqual(s.mean);
+        expect(s.mean).toBeLessThanOrEqual(s.max);
+        expect(s.sd).toBeGreaterThanOrEqual(0);
+      }
+    }
+    // Fresh data judged as samples: its ratio is about 1 (two independent data draws), whatever the model does.
+    const w2 = j.metrics.find((m: { name: string }) => m.name === 'w2');
+    expect(w2.perfect.mean).toBeGreaterThan(0.6);
+    expect(w2.perfect.mean).toBeLessThan(1.6);
+    expectCleanError(run(['eval', '--samples', model, '--data', 'moons', '--repeats', '2']), /--repeats needs --model/);
+  });
+});
