@@ -11,7 +11,8 @@
 import uPlot from 'uplot';
 import { type ChartSpec, lossChart, pointRanges, roles, scatterChart, scheduleChart, smooth, trajectoryChart } from '../src/charts';
 import { DATASETS, type Points, getDataset, parseCsv, toCsv } from '../src/data';
-import { SCHEDULES, makeSchedule } from '../src/schedule';
+import { initialLearnedSchedule } from '../src/lab/learned-schedule';
+import { ALL_SCHEDULES, makeSchedule } from '../src/schedule';
 import type { FromWorker, ModelInfo, ToWorker, TrainRequest } from './worker';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -210,7 +211,9 @@ function showDataChart(p: Points | undefined, title: string): void {
 function refreshSchedule(): void {
   const T = Number(input('T').value);
   if (!Number.isInteger(T) || T < 2 || T > 4000) return;
-  const s = makeSchedule($<HTMLSelectElement>('schedule').value, T);
+  const name = $<HTMLSelectElement>('schedule').value;
+  // The learned schedule starts as the linear one; the chart shows where it went once the model comes back.
+  const s = name === 'learned' ? initialLearnedSchedule(T) : makeSchedule(name, T);
   drawSchedule(s.beta, s.alphaBar);
 }
 function drawSchedule(beta: Float64Array, alphaBar: Float64Array): void {
@@ -378,7 +381,7 @@ function trainRequest(): TrainRequest {
   const options: TrainRequest['options'] = {
     schedule: $<HTMLSelectElement>('schedule').value as TrainRequest['options']['schedule'],
     T: num('T', 2, 4000, true),
-    variance: $<HTMLSelectElement>('variance').value as 'beta' | 'posterior',
+    variance: $<HTMLSelectElement>('variance').value as 'beta' | 'posterior' | 'learned',
     model: { width: num('width', 1, 1024, true), depth: num('depth', 0, 16, true), embedSize: 64 },
     steps,
     batch: num('batch', 1, 4096, true),
@@ -773,7 +776,7 @@ function init(): void {
   sel.add(new Option('draw your own…', 'draw'));
   sel.add(new Option('upload a CSV…', 'csv'));
   const sch = $<HTMLSelectElement>('schedule');
-  for (const s of SCHEDULES) sch.add(new Option(s, s));
+  for (const s of ALL_SCHEDULES) sch.add(new Option(s, s));
   sel.addEventListener('change', refreshData);
   sch.addEventListener('change', refreshSchedule);
   input('T').addEventListener('input', refreshSchedule);
