@@ -1,12 +1,19 @@
-// npm run bench [-- --json] [-- --quick]: kernel GFLOP/s against the machine's own SIMD multiply-add peak,
-// train-step time at B = 32, 256, 1024, and sampling time, for the SIMD and scalar builds, in one run.
+// npm run bench [-- --json] [-- --quick] [-- --no-peer | --peer-only]: kernel GFLOP/s against the machine's own SIMD
+// multiply-add peak, train-step time at B = 32, 256, 1024, and sampling time, for the SIMD and scalar builds, then the
+// same model in TensorFlow.js 4.22 (wasm and cpu backends, bench/tfjs-peer.mjs) and the ratios, in one run.
 // Method: warm-up, then the median of repeated timings. Figures go to BENCH.md; tests never time anything.
 import os from 'node:os';
 import { Engine, compileKernels, instantiateKernels, makeSchedule, DEFAULT_MODEL, Rng, getDataset, fitStandardization, standardize } from '../dist/index.js';
+import { runPeer } from './tfjs-peer.mjs';
 
 const args = new Set(process.argv.slice(2));
+const known = ['--json', '--quick', '--no-peer', '--peer-only'];
+for (const a of args) if (!known.includes(a)) { process.stderr.write(`error: unknown option ${a} (options: ${known.join(' ')})\n`); process.exit(2); }
 const json = args.has('--json');
 const quick = args.has('--quick');
+const peerOnly = args.has('--peer-only');
+const peer = !args.has('--no-peer');
+if (peerOnly && !peer) { process.stderr.write('error: --peer-only and --no-peer exclude each other\n'); process.exit(2); }
 const log = (s) => process.stderr.write(s + '\n');
 
 function median(xs) {
@@ -30,6 +37,7 @@ const result = {
   date: new Date().toISOString(),
   peak: {}, kernels: [], train: [], sample: [],
 };
+const lr = 1e-3; // the training steps' learning rate, ours and the peer's
 
 async function kernelsFor(flavor) {
   const module = await compileKernels(undefined, flavor);
@@ -38,7 +46,7 @@ async function kernelsFor(flavor) {
   return { k, memory };
 }
 
-for (const flavor of ['simd', 'scalar']) {
+for (const flavor of peerOnly ? [] : ['simd', 'scalar']) {
   const { k, memory } = await kernelsFor(flavor);
   const iters = 2_000_000;
   const fn = flavor === 'simd' ? () => k.madPeak(iters) : () => k.madPeakScalar(iters);
@@ -79,18 +87,18 @@ for (const flavor of ['simd', 'scalar']) {
 // Whole training steps of the default model (Algorithm 1 + AdamW + EMA), and sampling (Algorithm 2).
 const data = getDataset('moons', 10000, 0);
 const z = standardize(data, fitStandardization(data)).data;
-const cases = [
+const cases = peerOnly ? [] : [
   ...[32, 256, 1024].flatMap((B) => [1, 2].map((threads) => ({ flavor: 'simd', B, threads }))),
   { flavor: 'scalar', B: 256, threads: 1 },
 ];
 for (const { flavor, B, threads } of cases) {
   const e = await Engine.create({ model: DEFAULT_MODEL, schedule: makeSchedule('linear', 1000), rows: B, seed: 1, data: z, flavor, threads });
-  const s = time(() => e.trainStep(1e-3, B), { warm: 5, reps: 7, inner: Math.max(1, Math.round(256 / B) * 4) });
+  const s = time(() => e.trainStep(lr, B), { warm: 5, reps: 7, inner: Math.max(1, Math.round(256 / B) * 4) });
   e.close();
   result.train.push({ flavor, batch: B, threads: e.lanes, ms: s * 1000, stepsPerSecond: 1 / s });
   log(`train step ${flavor} B=${B} threads=${e.lanes}: ${(s * 1000).toFixed(2)} ms (${(1 / s).toFixed(0)} steps/s)`);
 }
-for (const T of quick ? [50] : [50, 1000]) {
+for (const T of peerOnly ? [] : quick ? [50] : [50, 1000]) {
   for (const threads of [1, 2]) {
     const e = await Engine.create({ model: DEFAULT_MODEL, schedule: makeSchedule('linear', T), rows: 1024, seed: 1, threads });
     e.sample(1024, { variance: 'posterior', clip: 3 }); // warm-up (and the worker programs)
@@ -103,8 +111,53 @@ for (const T of quick ? [50] : [50, 1000]) {
   }
 }
 
-const simd256 = result.train.find((r) => r.flavor === 'simd' && r.batch === 256 && r.threads === 1).ms;
-const scalar256 = result.train.find((r) => r.flavor === 'scalar' && r.batch === 256).ms;
-result.ratios = { simdOverScalarTrainB256: scalar256 / simd256, simdPeakOverScalarPeak: result.peak.simd / result.peak.scalar };
-log(`SIMD vs scalar build, train step B=256: ${result.ratios.simdOverScalarTrainB256.toFixed(2)}x faster`);
+if (!peerOnly) {
+  const simd256 = result.train.find((r) => r.flavor === 'simd' && r.batch === 256 && r.threads === 1).ms;
+  const scalar256 = result.train.find((r) => r.flavor === 'scalar' && r.batch === 256).ms;
+  result.ratios = { simdOverScalarTrainB256: scalar256 / simd256, simdPeakOverScalarPeak: result.peak.simd / result.peak.scalar };
+  log(`SIMD vs scalar build, train step B=256: ${result.ratios.simdOverScalarTrainB256.toFixed(2)}x faster`);
+}
+
+// The peer (issue 5): the same model, objective and optimiser in TensorFlow.js, in this process, after ours.
+if (peer) {
+  // tfjs-core's log() writes to stdout; keep stdout for --json alone.
+  const consoleLog = console.log;
+  console.log = (...a) => log(a.join(' '));
+  try {
+    result.peer = await runPeer({ time, log, model: DEFAULT_MODEL, makeSchedule, data: z, lr, quick });
+  } finally {
+    console.log = consoleLog;
+  }
+  // Ratios: TF.js time / our time for the same case (above 1: ours is faster), against our 1- and 2-thread rows.
+  result.peerRatios = { train: [], sample: [] };
+  for (const p of result.peer.train) {
+    for (const ours of result.train.filter((r) => r.flavor === 'simd' && r.batch === p.batch)) {
+      result.peerRatios.train.push({ peer: `tfjs-${p.peer}`, batch: p.batch, threads: ours.threads, ratio: p.ms / ours.ms });
+    }
+  }
+  for (const p of result.peer.sample) {
+    for (const ours of result.sample.filter((r) => r.T === p.T && r.points === p.points)) {
+      result.peerRatios.sample.push({ peer: `tfjs-${p.peer}`, T: p.T, threads: ours.threads, ratio: p.seconds / ours.seconds, peerScaled: p.scaled });
+    }
+  }
+  if (!peerOnly) {
+    log('TF.js / ours (time ratio; > 1: ours is faster):');
+    for (const name of ['wasm', 'wasm-explicit', 'cpu']) {
+      for (const B of [32, 256, 1024]) {
+        const r = result.peerRatios.train.filter((x) => x.peer === `tfjs-${name}` && x.batch === B);
+        if (r.length) log(`  train step B=${B}: TF.js ${name} / ours ${r.map((x) => `${x.ratio.toFixed(1)}x (${x.threads} thread${x.threads > 1 ? 's' : ''})`).join(', ')}`);
+      }
+    }
+    for (const r of result.peerRatios.sample) {
+      log(`  sample 10,000 points T=${r.T}: TF.js ${r.peer.slice(5)}${r.peerScaled ? ' (scaled)' : ''} / ours ${r.ratio.toFixed(1)}x (${r.threads} thread${r.threads > 1 ? 's' : ''})`);
+    }
+    // The target compares our faster thread count at each batch size; the smallest ratio over the batch sizes decides.
+    result.peerRatios.target = {};
+    for (const name of ['wasm', 'wasm-explicit']) {
+      const best = [32, 256, 1024].map((B) => Math.max(...result.peerRatios.train.filter((x) => x.peer === `tfjs-${name}` && x.batch === B).map((x) => x.ratio)));
+      result.peerRatios.target[`tfjs-${name}`] = Math.min(...best);
+      log(`issue 5 target, ours (faster thread count) >= 20x faster per training step than TF.js ${name}: ${best.map((r, i) => `B=${[32, 256, 1024][i]} ${r.toFixed(1)}x`).join(', ')}: ${Math.min(...best) >= 20 ? 'met' : 'not met'}`);
+    }
+  }
+}
 if (json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
