@@ -184,6 +184,16 @@ export class Engine {
           { name: 'z', shape: [R, d] },
         ],
       },
+      {
+        // Sampling's first layer, split (see sample): contiguous copies of the x- and t-columns of inp.weight
+        // of the weights being sampled, and the per-step bias W_t tEmb_t + b shared by every row of a step.
+        name: 'split',
+        tensors: [
+          { name: 'inpX.weight', shape: [H, this.inDim - c.embedSize] },
+          { name: 'inpT.weight', shape: [H, c.embedSize] },
+          { name: 'stepBias', shape: [H] },
+        ],
+      },
       { name: 'acts', tensors: acts },
       { name: 'actGrads', tensors: actGrads },
       ...laneSlabs,
@@ -263,6 +273,12 @@ export class Engine {
     k.gatherRows(inp + 4 * xCols, a.ptr('tables', 'tEmb'), a.ptr('batch', 't') + 4 * tRow, n, E, this.inDim);
 
     k.linearForward(a.ptr(A, 'a0'), inp, this.p(weights, 'inp.weight'), this.p(weights, 'inp.bias'), n, this.inDim, H);
+    this.trunk(n, weights, lane);
+  }
+
+  /** The network after its first layer: from the lane's acts/a0 (n, H) to acts/out (n, outDim). */
+  private trunk(n: number, weights: 'params' | 'ema', lane: number): void {
+    const k = this.k, a = this.arena, c = this.model, H = c.width, A = this.slab('acts', lane);
     this.act.fwd(a.ptr(A, 'h0'), a.ptr(A, 'a0'), n * H);
     for (let b = 1; b <= c.depth; b++) {
       const ak = a.ptr(A, `a${b}`), gk = a.ptr(A, `g${b}`), prev = a.ptr(A, `h${b - 1}`);
@@ -408,18 +424,21 @@ export class Engine {
    * or beta-tilde_t. With `clip` > 0 each step goes through the predicted x_0 clamped to [-clip, clip]
    * (posteriorStep; identical to Algorithm 2 wherever the clamp does not bite). `onStep(i, x, offset)` sees a view (valid during the call: copy what you keep)
    * of each chunk's positions after each step (i = table index of the x just produced, T for x_T).
+   * eps_theta is forward's network with the first layer split (splitFirstLayer): equal to forward() up to float32
+   * summation order, not bit for bit.
    */
   sample(count: number, o: SampleCall): Float32Array {
     if (this.model.learnSigma) throw new UsageError('a learned-variance model samples with src/lab/ddim.ts (reverseSample / labSample)');
-    const k = this.k, a = this.arena, d = this.model.dim, T = this.schedule.T, rng = a.ptr('rng', 'sample');
+    const k = this.k, a = this.arena, c = this.model, d = c.dim, E = c.embedSize, T = this.schedule.T, rng = a.ptr('rng', 'sample');
     const weights = o.weights ?? 'ema', clip = o.clip ?? 0;
     const out = new Float32Array(count * d);
-    const tView = a.t('batch', 't').view as Int32Array;
     const bufs = [a.ptr('batch', 'xt'), a.ptr('batch', 'xPrev')];
+    this.splitFirstLayer(weights);
+    const stepBias = a.ptr('split', 'stepBias'), wT = a.ptr('split', 'inpT.weight'), bias = this.p(weights, 'inp.bias'), tEmb = a.ptr('tables', 'tEmb');
     // Step i reads x from bufs[(T-1-i) % 2] and writes the other: the pointers are known before the run.
     const step = (p: Part, i: number) => {
       const x = bufs[(T - 1 - i) % 2] + 4 * p.r0 * d, xNext = bufs[(T - i) % 2] + 4 * p.r0 * d;
-      this.forward(p.n, x, weights, p.lane, p.r0);
+      this.forwardSplit(p.n, x, weights, p.lane);
       this.reverseStepRows(xNext, x, a.ptr(this.slab('acts', p.lane), 'out'), p.n, i, o.variance, clip, a.ptr('batch', 'z') + 4 * p.r0 * d);
     };
     for (let off = 0; off < count; off += this.rows) {
@@ -430,7 +449,9 @@ export class Engine {
       k.rngNormal(bufs[0], n * d, rng);
       if (o.onStep) o.onStep(T, new Float32Array(a.memory.buffer, bufs[0], n * d), off);
       for (let i = T - 1; i >= 0; i--) {
-        tView.fill(i, 0, n);
+        // W_t tEmb_t + b, once per step, on this thread before the lanes start: they only read it, and the next
+        // step's overwrites it only after pool.run has seen every lane finish.
+        k.linearForward(stepBias, tEmb + 4 * i * E, wT, bias, 1, E, c.width);
         // The noise for all rows is drawn here, in one stream, so results do not depend on the thread count.
         if (ddpmCoefficients(this.schedule, i, o.variance).sigma > 0) k.rngNormal(a.ptr('batch', 'z'), n * d, rng);
         if (threaded) this.pool!.run(i, () => step(parts[0], i));
@@ -441,6 +462,43 @@ export class Engine {
       o.onChunk?.(off + n);
     }
     return out;
+  }
+
+  /**
+   * Every row of a reverse step has the same t, so the first layer splits along inp's columns:
+   *   a0 = [emb(x) | tEmb_t] W^T + b = emb(x) W_x^T + (W_t tEmb_t + b)
+   * and the bracket is one matrix-vector product per step (split/stepBias) instead of E of the inDim columns of
+   * every row's product (a third of the first layer's work at the defaults). The kernels take dense (out, in) weights,
+   * so this copies W_x (H, inDim - E) and W_t (H, E) of slab `weights` out of inp.weight (H, inDim), whose rows hold
+   * both. Called at the start of each sample(): the weights may have moved since the last.
+   */
+  splitFirstLayer(weights: 'params' | 'ema'): void {
+    const a = this.arena, E = this.model.embedSize, H = this.model.width, xCols = this.inDim - E, w = this.p(weights, 'inp.weight');
+    this.k.rowsStrided(a.ptr('split', 'inpX.weight'), w, H, xCols, this.inDim);
+    this.k.rowsStrided(a.ptr('split', 'inpT.weight'), w + 4 * xCols, H, E, this.inDim);
+  }
+
+  /**
+   * eps_theta (acts/out, lane 0) for n rows that all sit at table index i, through the split first layer: what a
+   * reverse step outside sample() calls (src/lab/ddim.ts), after splitFirstLayer(weights) once per run.
+   */
+  forwardAtStep(n: number, x: number, i: number, weights: 'params' | 'ema' = 'ema'): void {
+    const a = this.arena, E = this.model.embedSize;
+    this.k.linearForward(a.ptr('split', 'stepBias'), a.ptr('tables', 'tEmb') + 4 * i * E, a.ptr('split', 'inpT.weight'), this.p(weights, 'inp.bias'), 1, E, this.model.width);
+    this.forwardSplit(n, x, weights, 0);
+  }
+
+  /** forward() for n rows of one reverse step, through the split first layer (split/stepBias holds the step's bias). */
+  private forwardSplit(n: number, x: number, weights: 'params' | 'ema', lane: number): void {
+    const k = this.k, a = this.arena, c = this.model, E = c.embedSize, A = this.slab('acts', lane), xCols = this.inDim - E;
+    // The x-columns of inp, rows of xCols (without an input embedding they are x itself).
+    let inp = x;
+    if (c.inputEmbedding) {
+      inp = a.ptr(A, 'inp');
+      k.sinusoidalEmbed(inp, x, a.ptr('tables', 'freqs'), n, c.dim, E / 2, c.inputScale, xCols);
+    }
+    k.linearForward(a.ptr(A, 'a0'), inp, a.ptr('split', 'inpX.weight'), a.ptr('split', 'stepBias'), n, xCols, c.width);
+    this.trunk(n, weights, lane);
   }
 
   /**

@@ -78,7 +78,7 @@ export function reverseSample(engine: Engine, count: number, o: ReverseCall): Fl
   const learned = !!engine.model.learnSigma, full = ts.length === T;
   const variance = o.variance ?? 'posterior';
   const out = new Float32Array(count * d);
-  const tView = a.t('batch', 't').view as Int32Array;
+  engine.splitFirstLayer(weights);
   for (let off = 0; off < count; off += engine.rows) {
     const n = Math.min(engine.rows, count - off);
     let x = a.ptr('batch', 'xt'), xNext = a.ptr('batch', 'xPrev');
@@ -87,8 +87,7 @@ export function reverseSample(engine: Engine, count: number, o: ReverseCall): Fl
     o.onStep?.(T, new Float32Array(a.memory.buffer, x, n * d).slice(), off);
     for (let j = ts.length - 1; j >= 0; j--) {
       const t = ts[j], s = j > 0 ? ts[j - 1] : 0, i = t - 1;
-      tView.fill(i, 0, n);
-      engine.forward(n, x, weights);
+      engine.forwardAtStep(n, x, i, weights);
       let eps = a.ptr('acts', 'out');
       const z = a.ptr('batch', 'z');
       if (learned) {
