@@ -260,7 +260,7 @@ async function runTrajectories(v: Record<string, string | boolean | undefined>):
 
 export const studyCommand: Command = {
   summary: 'experiments: study schedules | T | variance (models side by side, one report), study trajectories',
-  usage: 'study schedules|T|variance|trajectories [--dataset D] [--schedules linear,quadratic,cosine,sigmoid] [--Ts 20,50,100,200] [--T N] [--steps N] [--out DIR]',
+  usage: 'study schedules|T|variance|trajectories [--dataset D] [--schedules linear,quadratic,cosine,sigmoid,learned] [--Ts 20,50,100,200] [--T N] [--steps N] [--out DIR]',
   positionals: true,
   opts: [
     { name: 'dataset', type: 'string', arg: 'NAME|FILE.csv', help: `data set (default moons): ${Object.keys(DATASETS).join(', ')}` },
