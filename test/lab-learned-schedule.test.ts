@@ -25,7 +25,7 @@ const monotoneAndFinite = (theta: number[], T: number) => {
 };
 
 describe('parametrisation', () => {
-  it('gives a strictly monotone log-SNR and betas in (0, 1) for any parameters within bounds (property)', () => {
+  it('gives a strictly monotone log-SNR, betas in (0, 1) and abar_T <= 0.01 for any parameters within bounds (property)', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 2, max: 400 }),
@@ -35,7 +35,8 @@ describe('parametrisation', () => {
           projectTheta(theta);
           const g = gammaTable(theta, T);
           for (let i = 1; i < T; i++) expect(g[i]).toBeGreaterThan(g[i - 1]);
-          monotoneAndFinite(theta, T);
+          const s = monotoneAndFinite(theta, T);
+          expect(s.alphaBar[T - 1]).toBeLessThanOrEqual(0.01 + 1e-12); // x_T is noise: a constraint, not a preference
         },
       ),
       { numRuns: 200 },
@@ -128,6 +129,7 @@ describe('--schedule learned in a run', () => {
     const moved = Math.max(...Array.from(full.schedule.alphaBar, (v, i) => Math.abs(v - before[i])));
     expect(moved).toBeGreaterThan(1e-4);
     monotoneAndFinite(full.scheduleLearner!.theta, base.T);
+    expect(full.schedule.alphaBar[base.T - 1]).toBeLessThanOrEqual(0.01);
 
     // The run's own periodic checkpoint at step 250, as `train --resume` would find it after a crash.
     const again = await createDiffusion({ ...base, schedule: 'learned' });
