@@ -181,6 +181,23 @@ describe('browser lab', () => {
     expect(await page.$eval('#train', (b) => (b as HTMLButtonElement).disabled)).toBe(false);
   }, 90_000);
 
+  it('trains with the learned schedule, then with a learned variance (one thread), and samples from each', async () => {
+    await page.selectOption('#dataset', 'moons');
+    await settings(page, { 'n-data': 1000, T: 30, width: 32, depth: 1, steps: 300, seed: 2 });
+    for (const [schedule, variance] of [['learned', 'beta'], ['linear', 'learned']]) {
+      await page.selectOption('#schedule', schedule);
+      await page.selectOption('#variance', variance);
+      const schedDraws = await updates(page, 'chart-schedule');
+      await page.click('#train');
+      await page.waitForSelector('body[data-state=training]');
+      await page.waitForSelector('body[data-state=ready]', { timeout: 90_000 });
+      expect(await page.textContent('#status'), `${schedule} / ${variance}`).toMatch(/at step 300: sampled \d+ points/);
+      expect(await updates(page, 'chart-schedule')).toBeGreaterThan(schedDraws); // the model's own (learned) curve came back
+    }
+    await page.selectOption('#schedule', 'linear');
+    await page.selectOption('#variance', 'posterior');
+  }, 120_000);
+
   it('shows a readable error for a malformed CSV', async () => {
     await page.selectOption('#dataset', 'csv');
     await page.setInputFiles('#csv-file', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('x,y\n0.1,0.2\n0.3,abc\n') });
