@@ -19,6 +19,8 @@
  * schedule is charged the error the network makes at the noise levels it would visit. The network's weights are
  * held fixed inside this gradient (they keep learning from L_simple); theta takes one Adam step every
  * `every` training steps, with the gradient by central differences (K + 2 parameters, each evaluation O(T)).
+ * Two guards: theta is projected so that abar_T <= 1/101 (x_T must be noise: sampling starts from N(0, I)), and
+ * steps with beta_t > 0.95 are penalised (there the bound is ill-conditioned in the measured error).
  */
 import type { Engine } from '../engine';
 import { UsageError } from '../errors';
@@ -47,7 +49,6 @@ export interface LearnerSettings {
 }
 export const DEFAULT_LEARNER: LearnerSettings = { every: 5, startFraction: 0.1, lr: 0.01, rate: 0.1, bins: 40 };
 
-const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 /** log(1 - sigmoid(-g)) = log sigmoid(g), stable for large |g|. */
 const logSigmoid = (g: number) => (g >= 0 ? -Math.log1p(Math.exp(-g)) : g - Math.log1p(Math.exp(g)));
 
