@@ -57,14 +57,10 @@ export function qSample(xt: usize, x0: usize, eps: usize, t: usize, sqrtAlphaBar
       }
     }
   }
-  // Rows left over (all of them without SIMD or for d == 3).
-  for (; i < n; i++) {
-    const ti = (<usize>load<i32>(t + ((<usize>i) << 2))) << 2;
-    const a = load<f32>(sqrtAlphaBar + ti), b = load<f32>(sqrtOneMinusAlphaBar + ti);
-    for (let j = 0; j < d; j++) {
-      const o = (<usize>(i * d + j)) << 2;
-      store<f32>(xt + o, a * load<f32>(x0 + o) + b * load<f32>(eps + o));
-    }
+  // Rows left over (all of them without SIMD or for d == 3): the scalar twin on the remaining rows.
+  if (i < n) {
+    const row = (<usize>(i * d)) << 2;
+    qSampleScalar(xt + row, x0 + row, eps + row, t + ((<usize>i) << 2), sqrtAlphaBar, sqrtOneMinusAlphaBar, n - i, d);
   }
 }
 
