@@ -429,12 +429,11 @@ export class Engine {
    */
   sample(count: number, o: SampleCall): Float32Array {
     if (this.model.learnSigma) throw new UsageError('a learned-variance model samples with src/lab/ddim.ts (reverseSample / labSample)');
-    const k = this.k, a = this.arena, c = this.model, d = c.dim, E = c.embedSize, T = this.schedule.T, rng = a.ptr('rng', 'sample');
+    const k = this.k, a = this.arena, d = this.model.dim, T = this.schedule.T, rng = a.ptr('rng', 'sample');
     const weights = o.weights ?? 'ema', clip = o.clip ?? 0;
     const out = new Float32Array(count * d);
     const bufs = [a.ptr('batch', 'xt'), a.ptr('batch', 'xPrev')];
     this.splitFirstLayer(weights);
-    const stepBias = a.ptr('split', 'stepBias'), wT = a.ptr('split', 'inpT.weight'), bias = this.p(weights, 'inp.bias'), tEmb = a.ptr('tables', 'tEmb');
     // Step i reads x from bufs[(T-1-i) % 2] and writes the other: the pointers are known before the run.
     const step = (p: Part, i: number) => {
       const x = bufs[(T - 1 - i) % 2] + 4 * p.r0 * d, xNext = bufs[(T - i) % 2] + 4 * p.r0 * d;
@@ -449,9 +448,9 @@ export class Engine {
       k.rngNormal(bufs[0], n * d, rng);
       if (o.onStep) o.onStep(T, new Float32Array(a.memory.buffer, bufs[0], n * d), off);
       for (let i = T - 1; i >= 0; i--) {
-        // W_t tEmb_t + b, once per step, on this thread before the lanes start: they only read it, and the next
-        // step's overwrites it only after pool.run has seen every lane finish.
-        k.linearForward(stepBias, tEmb + 4 * i * E, wT, bias, 1, E, c.width);
+        // On this thread before the lanes start: they only read it, and the next step overwrites it only after
+        // pool.run has seen every lane finish.
+        this.stepBias(i, weights);
         // The noise for all rows is drawn here, in one stream, so results do not depend on the thread count.
         if (ddpmCoefficients(this.schedule, i, o.variance).sigma > 0) k.rngNormal(a.ptr('batch', 'z'), n * d, rng);
         if (threaded) this.pool!.run(i, () => step(parts[0], i));
@@ -483,9 +482,14 @@ export class Engine {
    * reverse step outside sample() calls (src/lab/ddim.ts), after splitFirstLayer(weights) once per run.
    */
   forwardAtStep(n: number, x: number, i: number, weights: 'params' | 'ema' = 'ema'): void {
+    this.stepBias(i, weights);
+    this.forwardSplit(n, x, weights, 0);
+  }
+
+  /** split/stepBias = W_t tEmb_t + b for table index i: the first layer's share of a step that every row has. */
+  private stepBias(i: number, weights: 'params' | 'ema'): void {
     const a = this.arena, E = this.model.embedSize;
     this.k.linearForward(a.ptr('split', 'stepBias'), a.ptr('tables', 'tEmb') + 4 * i * E, a.ptr('split', 'inpT.weight'), this.p(weights, 'inp.bias'), 1, E, this.model.width);
-    this.forwardSplit(n, x, weights, 0);
   }
 
   /** forward() for n rows of one reverse step, through the split first layer (split/stepBias holds the step's bias). */
