@@ -124,12 +124,17 @@ function lossCsv(losses: Float32Array): string {
   return lines.join('\n') + '\n';
 }
 
+/** Generated points against two disjoint draws of `data` (the floor), `o.draws` draws of `o.size` points. */
+function judge(samples: Points, data: Points, o: { draws: number; size: number; seed: number }): Report {
+  const { samplesDraws, dataDrawsA, dataDrawsB } = makeDraws(samples, data, { draws: o.draws, size: o.size }, o.seed);
+  return compareToData(samplesDraws, dataDrawsA, dataDrawsB, { seed: o.seed });
+}
+
 async function evaluate(model: Diffusion, data: Points, o: { draws: number; size: number; seed: number; quiet?: boolean }): Promise<Report> {
   const bar = progress('sampling', o.draws * o.size, { quiet: o.quiet, unit: 'points' });
   const samples = model.sample(o.draws * o.size, { onChunk: (done) => bar.update(done) }).points;
   bar.stop();
-  const { samplesDraws, dataDrawsA, dataDrawsB } = makeDraws(samples, data, { draws: o.draws, size: o.size }, o.seed);
-  return compareToData(samplesDraws, dataDrawsA, dataDrawsB, { seed: o.seed });
+  return judge(samples, data, o);
 }
 
 const commands: Record<string, Command> = {
@@ -318,47 +323,45 @@ const commands: Record<string, Command> = {
       if (!!modelPath === !!samplesPath) throw new UsageError('eval needs exactly one of --model FILE or --samples A.csv');
       const repeats = int(v, 'repeats', 1, 1000);
       if (repeats !== undefined && !modelPath) throw new UsageError('--repeats needs --model FILE');
-      if (repeats !== undefined) {
-        const model = await Diffusion.load(readFileChecked(modelPath!, 'model'), { source: modelPath });
-        const spec = dataSpec ?? model.config.dataset;
-        if (spec.toLowerCase().endsWith('.csv')) throw new UsageError('--repeats draws fresh data for every repeat: it needs a named data set, not a CSV');
-        const ofModel: Report[] = [], ofPerfect: Report[] = [];
-        const bar = progress('repeats', repeats, { quiet: !!v.quiet, unit: 'repeats' });
-        for (let r = 0; r < repeats; r++) {
-          const s = seed + r, data = loadPoints(spec, 2 * draws * size, s + 7919);
-          if (data.d !== model.config.model.dim) throw new UsageError(`data have ${data.d} columns, the model ${model.config.model.dim}`);
-          const plan = planDraws(draws * size, data.n, draws, size);
-          model.reseedSampling(s);
-          ofModel.push(await evaluate(model, data, { ...plan, seed: s, quiet: true }));
-          const perfect = loadPoints(spec, draws * size, s + 15838);
-          const dr = makeDraws(perfect, data, plan, s);
-          ofPerfect.push(compareToData(dr.samplesDraws, dr.dataDrawsA, dr.dataDrawsB, { seed: s }));
-          bar.update(r + 1);
-        }
-        bar.stop();
-        const summary = summarizeRepeats(ofModel, ofPerfect);
-        process.stdout.write(v.json ? JSON.stringify(summary) + '\n' : formatRepeats(summary, { draws, size, seed }));
-        return 0;
-      }
+      // Fresh data: a seed the training set never used, so the comparison is with unseen points.
+      const fresh = (spec: string, s: number, d: number) => {
+        const data = loadPoints(spec, 2 * draws * size, s + 7919);
+        if (data.d !== d) throw new UsageError(`data have ${data.d} columns, the model ${d}`);
+        return data;
+      };
+      const plan = (data: Points, s: number) => ({ ...planDraws(draws * size, data.n, draws, size), seed: s });
+      const ofModel = (model: Diffusion, data: Points, s: number, quiet: boolean) => {
+        model.reseedSampling(s);
+        return evaluate(model, data, { ...plan(data, s), quiet });
+      };
       let report: Report;
       if (modelPath) {
         const model = await Diffusion.load(readFileChecked(modelPath, 'model'), { source: modelPath });
         const spec = dataSpec ?? model.config.dataset;
         if (!dataSpec && spec.toLowerCase().endsWith('.csv') && !existsSync(spec)) throw new UsageError(`the model was trained on ${spec}, which is gone; pass --data`);
-        // Fresh data: a seed the training set never used, so the comparison is with unseen points.
-        const data = loadPoints(spec, 2 * draws * size, seed + 7919);
-        if (data.d !== model.config.model.dim) throw new UsageError(`data have ${data.d} columns, the model ${model.config.model.dim}`);
-        const plan = planDraws(draws * size, data.n, draws, size);
-        model.reseedSampling(seed);
-        report = await evaluate(model, data, { ...plan, seed, quiet: !!v.quiet });
+        if (repeats !== undefined) {
+          if (spec.toLowerCase().endsWith('.csv')) throw new UsageError('--repeats draws fresh data for every repeat: it needs a named data set, not a CSV');
+          const reports: Report[] = [], perfect: Report[] = [];
+          const bar = progress('repeats', repeats, { quiet: !!v.quiet, unit: 'repeats' });
+          for (let r = 0; r < repeats; r++) {
+            const s = seed + r, data = fresh(spec, s, model.config.model.dim);
+            reports.push(await ofModel(model, data, s, true));
+            // A perfect model: fresh data of a third seed judged as if they were samples.
+            perfect.push(judge(loadPoints(spec, draws * size, s + 15838), data, plan(data, s)));
+            bar.update(r + 1);
+          }
+          bar.stop();
+          const summary = summarizeRepeats(reports, perfect);
+          process.stdout.write(v.json ? JSON.stringify(summary) + '\n' : formatRepeats(summary, { draws, size, seed }));
+          return 0;
+        }
+        report = await ofModel(model, fresh(spec, seed, model.config.model.dim), seed, !!v.quiet);
       } else {
         if (!dataSpec) throw new UsageError('eval --samples needs --data B.csv (or a data set name)');
         const samples = parseCsv(readText(samplesPath!), samplesPath!);
         const data = loadPoints(dataSpec, 2 * draws * size, seed + 7919);
         if (data.d !== samples.d) throw new UsageError(`samples have ${samples.d} columns but the data ${data.d}`);
-        const plan = planDraws(samples.n, data.n, draws, size);
-        const { samplesDraws, dataDrawsA, dataDrawsB } = makeDraws(samples, data, plan, seed);
-        report = compareToData(samplesDraws, dataDrawsA, dataDrawsB, { seed });
+        report = judge(samples, data, { ...planDraws(samples.n, data.n, draws, size), seed });
       }
       if (v.json) process.stdout.write(JSON.stringify(report) + '\n');
       else process.stdout.write(formatReport(report));
