@@ -148,6 +148,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): LoadedCheck
   }
   const kind = metadata.kind === 'checkpoint' ? 'checkpoint' : 'model';
   let learnedSchedule: ScheduleLearnerState | undefined;
+  if (config.schedule === 'learned' && metadata.learned_schedule === undefined) throw new FormatError(`${source}: a learned schedule without its parameters (metadata "learned_schedule")`);
   if (metadata.learned_schedule !== undefined) {
     try {
       learnedSchedule = checkLearnerState(parse<unknown>('learned_schedule'), config.T);

@@ -115,7 +115,7 @@ export class Diffusion {
     const standardization = fitStandardization(data);
     const z = standardize(data, standardization);
     if (config.clipX0 === undefined) config.clipX0 = autoClipX0(z);
-    const learner = config.schedule === 'learned' ? new ScheduleLearner(config.T, fixedVariance(config), config.steps) : undefined;
+    const learner = config.schedule === 'learned' ? new ScheduleLearner(config.T, fixedVariance(config), config.steps, { betaStart: config.betaStart, betaEnd: config.betaEnd }) : undefined;
     const schedule = learner?.schedule ?? makeSchedule(config.schedule, config.T, { betaStart: config.betaStart, betaEnd: config.betaEnd });
     const rows = Math.max(config.batch, o.sampleRows ?? 1024);
     const engine = await Engine.create({
@@ -137,7 +137,7 @@ export class Diffusion {
     const threads = o.threads ?? c.config.threads ?? 1;
     const engine = await engineFromCheckpoint(c, { rows, data: data ? standardize(data, c.standardization).data : undefined, wasm: o.wasm, flavor: o.flavor, threads });
     // The checkpoint's betas are the schedule as it was; its learner state lets training move it on.
-    const learner = c.config.schedule === 'learned' && c.learnedSchedule ? new ScheduleLearner(c.config.T, fixedVariance(c.config), c.config.steps, c.learnedSchedule) : undefined;
+    const learner = c.learnedSchedule && new ScheduleLearner(c.config.T, fixedVariance(c.config), c.config.steps, { state: c.learnedSchedule });
     return new Diffusion(c.config, engine, c.standardization, data ?? { data: new Float32Array(0), n: 0, d: c.config.model.dim }, lossHistory(c).slice(), learner);
   }
 
@@ -158,7 +158,6 @@ export class Diffusion {
       this.losses = withHistory(sofar);
       await o.onCheckpoint!(step, sofar);
     });
-    if (c.schedule === 'learned' && !this.scheduleLearner) throw new UsageError('this file holds a learned schedule without its training state (a model file): resume from a training checkpoint');
     const e = this.engine, learner = this.scheduleLearner, objective = { loss: c.loss ?? 'hybrid', lambda: c.lambda ?? 0.001 };
     const fresh = await train(e, {
       steps, batch: c.batch, lr: c.lr, warmup: c.warmup, lrDecay: c.lrDecay,

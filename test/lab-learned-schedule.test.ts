@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import '../src/wasm-embedded';
+import { decodeCheckpoint, encodeCheckpoint } from '../src/checkpoint';
 import { getDataset } from '../src/data';
 import { Diffusion, createDiffusion } from '../src/diffusion';
 import {
@@ -90,7 +91,7 @@ describe('ScheduleLearner on a Gaussian (known density and optimal error)', () =
   const v = 0.25, nll = 0.5 * Math.log(2 * Math.PI * Math.E * v); // true NLL per dimension, nats
   const err = (ab: Float64Array) => ab.map((a) => 1 - (1 - a) / (a * v + 1 - a));
   it.each(['beta', 'posterior'] as const)('lowers the bound, never below the true NLL, and stays monotone (sigma^2 = %s)', (variance) => {
-    const T = 20, learner = new ScheduleLearner(T, variance, 1000, undefined, { every: 1, startFraction: 0, lr: 0.03, rate: 0.5, bins: 20 }, v);
+    const T = 20, learner = new ScheduleLearner(T, variance, 1000, { settings: { every: 1, startFraction: 0, lr: 0.03, rate: 0.5, bins: 20 }, m2: v });
     const exact = () => boundFromErrors(learner.schedule, variance, err(learner.schedule.alphaBar), v).total;
     const t = Int32Array.from({ length: T }, (_, i) => i);
     const start = exact();
@@ -147,6 +148,9 @@ describe('--schedule learned in a run', () => {
     const sampler = await Diffusion.load(full.save(false));
     expect(Array.from(sampler.schedule.beta)).toEqual(Array.from(full.schedule.beta));
     expect(sampler.scheduleLearner!.theta).toEqual(full.scheduleLearner!.theta);
+    // A file that says "learned" but lost the parameters is refused when read, not when training reaches them.
+    const bare = encodeCheckpoint(full.engine, { config: full.config, standardization: full.standardization, step: full.step }, false);
+    expect(() => decodeCheckpoint(bare, 'bare.safetensors')).toThrow(/learned schedule without its parameters/);
   }, 60_000);
 
   it('ends with a bound no worse than the linear schedule on the same budget (moons, 1500 steps)', async () => {

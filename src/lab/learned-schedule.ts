@@ -129,13 +129,14 @@ export function projectTheta(theta: number[]): void {
   for (let k = 0; k < K; k++) theta[2 + k] = clamp(theta[2 + k] - m, -10, 10);
 }
 
-/** The starting schedule of `--schedule learned`: the linear schedule's curve (Ho et al.'s range rescaled for T). */
-export function initialLearnedSchedule(T: number, o: { betaStart?: number; betaEnd?: number } = {}): Schedule {
+/** Where `--schedule learned` starts: on the linear schedule's curve (`--beta-start/--beta-end`, or Ho et al.'s range rescaled for T). */
+function initialTheta(T: number, o: { betaStart?: number; betaEnd?: number } = {}): number[] {
   if (T < 2) throw new UsageError(`the learned schedule needs T >= 2, got ${T}`);
   const def = defaultBetaRange(T);
-  const lin = makeSchedule('linear', T, { betaStart: o.betaStart ?? def.betaStart, betaEnd: o.betaEnd ?? def.betaEnd });
-  return learnedSchedule(thetaFromSchedule(lin), T);
+  return thetaFromSchedule(makeSchedule('linear', T, { betaStart: o.betaStart ?? def.betaStart, betaEnd: o.betaEnd ?? def.betaEnd }));
 }
+
+export const initialLearnedSchedule = (T: number, o: { betaStart?: number; betaEnd?: number } = {}): Schedule => learnedSchedule(initialTheta(T, o), T);
 
 export interface BoundTerms {
   /** Per dimension, nats: terms[0] = L_0, terms[i] = L_i (the KL at t = i + 1). */
@@ -203,14 +204,24 @@ export class ScheduleLearner {
   private s: ScheduleLearnerState;
   private current: Schedule;
 
-  /** `m2`: E x0^2 per coordinate (1 for the standardised data every run trains on). */
-  constructor(T: number, readonly variance: VarianceName, readonly steps: number, state?: ScheduleLearnerState, readonly o: LearnerSettings = DEFAULT_LEARNER, readonly m2 = 1) {
+  readonly o: LearnerSettings;
+  /** E x0^2 per coordinate (1 for the standardised data every run trains on). */
+  readonly m2: number;
+
+  /**
+   * A learner for a run of `steps` steps: from `state` (a checkpoint's), or fresh on the linear schedule with
+   * `betaStart`/`betaEnd`.
+   */
+  constructor(T: number, readonly variance: VarianceName, readonly steps: number,
+    init: { state?: ScheduleLearnerState; settings?: LearnerSettings; m2?: number; betaStart?: number; betaEnd?: number } = {}) {
     if (T < 2) throw new UsageError(`the learned schedule needs T >= 2, got ${T}`);
     this.T = T;
-    if (state) this.s = checkLearnerState(JSON.parse(JSON.stringify(state)), T);
+    this.o = init.settings ?? DEFAULT_LEARNER;
+    this.m2 = init.m2 ?? 1;
+    if (init.state) this.s = checkLearnerState(JSON.parse(JSON.stringify(init.state)), T);
     else {
-      const theta = thetaFromSchedule(initialLearnedSchedule(T));
-      const B = Math.min(o.bins, T);
+      const theta = initialTheta(T, init);
+      const B = Math.min(this.o.bins, T);
       this.s = { theta, m: theta.map(() => 0), v: theta.map(() => 0), updates: 0, binErr: new Array(B).fill(0), binGamma: new Array(B).fill(0), binSeen: new Array(B).fill(0) };
     }
     this.current = learnedSchedule(this.s.theta, T);
