@@ -4,7 +4,7 @@ import { Engine, STREAM_SAMPLE } from '../src/engine';
 import { type ModelConfig, paramSpecs } from '../src/model';
 import { Rng } from '../src/rng';
 import { ddpmCoefficients, makeSchedule } from '../src/schedule';
-import { type Named, referenceForward, referenceLoss } from './reference';
+import { type Named, centralDiff, referenceForward, referenceLoss } from './reference';
 
 const tiny: ModelConfig = { dim: 2, embedSize: 6, width: 10, depth: 2, activation: 'gelu', inputEmbedding: true, inputScale: 3 };
 
@@ -64,13 +64,7 @@ describe.each(['simd', 'scalar'] as const)('engine (%s build)', (flavor) => {
       const w = p[s.name].data as Float64Array;
       let maxErr = 0, scale = 0;
       for (let i = 0; i < w.length; i++) {
-        const w0 = w[i];
-        w[i] = w0 + h;
-        const lp = referenceLoss(tiny, p, x, t, eps);
-        w[i] = w0 - h;
-        const lm = referenceLoss(tiny, p, x, t, eps);
-        w[i] = w0;
-        const fd = (lp - lm) / (2 * h);
+        const fd = centralDiff(w, i, h, () => referenceLoss(tiny, p, x, t, eps));
         maxErr = Math.max(maxErr, Math.abs(fd - g[i]));
         scale = Math.max(scale, Math.abs(fd));
       }
@@ -95,13 +89,8 @@ describe.each(['simd', 'scalar'] as const)('engine (%s build)', (flavor) => {
       for (let i = 0; i < g.length; i++) gmax = Math.max(gmax, Math.abs(g[i]));
       for (let k = 0; k < 6; k++) {
         const i = rng.intBelow(w.length);
-        const w0 = w[i];
-        w[i] = w0 + h;
-        const lp = referenceLoss(model, p, x, t, eps);
-        w[i] = w0 - h;
-        const lm = referenceLoss(model, p, x, t, eps);
-        w[i] = w0;
-        expect(Math.abs((lp - lm) / (2 * h) - g[i]), `${s.name}[${i}]`).toBeLessThan(5e-3 * gmax + 1e-6);
+        const fd = centralDiff(w, i, h, () => referenceLoss(model, p, x, t, eps));
+        expect(Math.abs(fd - g[i]), `${s.name}[${i}]`).toBeLessThan(5e-3 * gmax + 1e-6);
       }
     }
   });

@@ -59,3 +59,14 @@ export function referenceLoss(c: ModelConfig, p: Named, x: number[][], t: number
   for (let i = 0; i < y.length; i++) for (let j = 0; j < y[i].length; j++, n++) s += (y[i][j] - eps[i][j]) ** 2;
   return s / n;
 }
+
+/** (f(w_i + h) - f(w_i - h)) / 2h, with w_i put back afterwards. */
+export function centralDiff(w: { [i: number]: number }, i: number, h: number, f: () => number): number {
+  const w0 = w[i];
+  w[i] = w0 + h;
+  const lp = f();
+  w[i] = w0 - h;
+  const lm = f();
+  w[i] = w0;
+  return (lp - lm) / (2 * h);
+}
