@@ -31,11 +31,9 @@ export function geluForward(y: usize, x: usize, n: i32): void {
       v128.store(y + o, f32x4.div(v, f32x4.add(k4(ONE), exp4(f32x4.neg(t)))));
     }
   }
-  for (; i < n; i++) {
+  if (i < n) {
     const o = <usize>i << 2;
-    const v = load<f32>(x + o);
-    const t = GELU_C2 * (v + GELU_A * ((v * v) * v));
-    store<f32>(y + o, v / (<f32>1 + exp1(-t)));
+    geluForwardScalar(y + o, x + o, n - i); // the elements SIMD leaves over
   }
 }
 
@@ -94,10 +92,9 @@ export function siluForward(y: usize, x: usize, n: i32): void {
       v128.store(y + o, f32x4.mul(v, sigmoid4(v)));
     }
   }
-  for (; i < n; i++) {
+  if (i < n) {
     const o = <usize>i << 2;
-    const v = load<f32>(x + o);
-    store<f32>(y + o, v * sigmoid1(v));
+    siluForwardScalar(y + o, x + o, n - i); // the elements SIMD leaves over
   }
 }
 
@@ -147,9 +144,9 @@ export function reluForward(y: usize, x: usize, n: i32): void {
       v128.store(y + o, f32x4.max(v128.load(x + o), z));
     }
   }
-  for (; i < n; i++) {
+  if (i < n) {
     const o = <usize>i << 2;
-    store<f32>(y + o, max<f32>(load<f32>(x + o), 0));
+    reluForwardScalar(y + o, x + o, n - i); // the elements SIMD leaves over
   }
 }
 
@@ -170,9 +167,9 @@ export function reluBackward(dx: usize, dy: usize, x: usize, n: i32): void {
       v128.store(dx + o, f32x4.add(v128.load(dx + o), g));
     }
   }
-  for (; i < n; i++) {
+  if (i < n) {
     const o = <usize>i << 2;
-    if (load<f32>(x + o) > 0) store<f32>(dx + o, load<f32>(dx + o) + load<f32>(dy + o));
+    reluBackwardScalar(dx + o, dy + o, x + o, n - i); // the elements SIMD leaves over
   }
 }
 
@@ -194,9 +191,9 @@ export function residualForward(y: usize, a: usize, b: usize, n: i32): void {
       v128.store(y + o, f32x4.add(v128.load(a + o), v128.load(b + o)));
     }
   }
-  for (; i < n; i++) {
+  if (i < n) {
     const o = <usize>i << 2;
-    store<f32>(y + o, load<f32>(a + o) + load<f32>(b + o));
+    residualForwardScalar(y + o, a + o, b + o, n - i); // the elements SIMD leaves over
   }
 }
 
@@ -218,11 +215,9 @@ export function residualBackward(da: usize, db: usize, dy: usize, n: i32): void 
       v128.store(db + o, f32x4.add(v128.load(db + o), g));
     }
   }
-  for (; i < n; i++) {
+  if (i < n) {
     const o = <usize>i << 2;
-    const g = load<f32>(dy + o);
-    store<f32>(da + o, load<f32>(da + o) + g);
-    store<f32>(db + o, load<f32>(db + o) + g);
+    residualBackwardScalar(da + o, db + o, dy + o, n - i); // the elements SIMD leaves over
   }
 }
 
@@ -246,9 +241,9 @@ export function addInPlace(y: usize, x: usize, n: i32): void {
       v128.store(y + o, f32x4.add(v128.load(y + o), v128.load(x + o)));
     }
   }
-  for (; i < n; i++) {
+  if (i < n) {
     const o = <usize>i << 2;
-    store<f32>(y + o, load<f32>(y + o) + load<f32>(x + o));
+    addInPlaceScalar(y + o, x + o, n - i); // the elements SIMD leaves over
   }
 }
 
@@ -269,9 +264,9 @@ export function scaleInPlace(y: usize, n: i32, s: f32): void {
       v128.store(y + o, f32x4.mul(v128.load(y + o), sv));
     }
   }
-  for (; i < n; i++) {
+  if (i < n) {
     const o = <usize>i << 2;
-    store<f32>(y + o, load<f32>(y + o) * s);
+    scaleInPlaceScalar(y + o, n - i, s); // the elements SIMD leaves over
   }
 }
 

@@ -99,10 +99,9 @@ export function emaUpdate(ema: usize, p: usize, n: i32, decay: f32): void {
       v128.store(ema + o, f32x4.add(e, f32x4.mul(cv, f32x4.sub(v128.load(p + o), e))));
     }
   }
-  for (; i < n; i++) {
+  if (i < n) {
     const o = <usize>i << 2;
-    const e = load<f32>(ema + o);
-    store<f32>(ema + o, e + c * (load<f32>(p + o) - e));
+    emaUpdateScalar(ema + o, p + o, n - i, decay); // the elements SIMD leaves over
   }
 }
 

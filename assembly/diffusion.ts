@@ -100,11 +100,9 @@ export function reverseStep(xPrev: usize, xt: usize, eps: usize, z: usize, n: i3
       }
     }
   }
-  for (; i < n; i++) {
-    const o = (<usize>i) << 2;
-    let v = cx * load<f32>(xt + o) + ceps * load<f32>(eps + o);
-    if (z != 0) v += sigma * load<f32>(z + o);
-    store<f32>(xPrev + o, v);
+  if (i < n) {
+    const o = <usize>i << 2;
+    reverseStepScalar(xPrev + o, xt + o, eps + o, z == 0 ? 0 : z + o, n - i, cx, ceps, sigma); // the elements SIMD leaves over (z == 0: no noise)
   }
 }
 

@@ -199,9 +199,9 @@ export function expArray(out: usize, x: usize, n: i32): void {
       v128.store(out + o, exp4(v128.load(x + o)));
     }
   }
-  for (; i < n; i++) {
+  if (i < n) {
     const o = <usize>i << 2;
-    store<f32>(out + o, exp1(load<f32>(x + o)));
+    expArrayScalar(out + o, x + o, n - i); // the elements SIMD leaves over
   }
 }
 
@@ -220,9 +220,9 @@ export function tanhArray(out: usize, x: usize, n: i32): void {
       v128.store(out + o, tanh4(v128.load(x + o)));
     }
   }
-  for (; i < n; i++) {
+  if (i < n) {
     const o = <usize>i << 2;
-    store<f32>(out + o, tanh1(load<f32>(x + o)));
+    tanhArrayScalar(out + o, x + o, n - i); // the elements SIMD leaves over
   }
 }
 
@@ -241,9 +241,9 @@ export function sigmoidArray(out: usize, x: usize, n: i32): void {
       v128.store(out + o, sigmoid4(v128.load(x + o)));
     }
   }
-  for (; i < n; i++) {
+  if (i < n) {
     const o = <usize>i << 2;
-    store<f32>(out + o, sigmoid1(load<f32>(x + o)));
+    sigmoidArrayScalar(out + o, x + o, n - i); // the elements SIMD leaves over
   }
 }
 
@@ -262,9 +262,9 @@ export function logArray(out: usize, x: usize, n: i32): void {
       v128.store(out + o, log4(v128.load(x + o)));
     }
   }
-  for (; i < n; i++) {
+  if (i < n) {
     const o = <usize>i << 2;
-    store<f32>(out + o, log1(load<f32>(x + o)));
+    logArrayScalar(out + o, x + o, n - i); // the elements SIMD leaves over
   }
 }
 

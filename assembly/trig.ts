@@ -143,9 +143,9 @@ export function sinArray(out: usize, x: usize, n: i32): void {
       v128.store(out + o, sin4(v128.load(x + o)));
     }
   }
-  for (; i < n; i++) {
+  if (i < n) {
     const o = <usize>i << 2;
-    store<f32>(out + o, sin1(load<f32>(x + o)));
+    sinArrayScalar(out + o, x + o, n - i); // the elements SIMD leaves over
   }
 }
 
@@ -164,9 +164,9 @@ export function cosArray(out: usize, x: usize, n: i32): void {
       v128.store(out + o, cos4(v128.load(x + o)));
     }
   }
-  for (; i < n; i++) {
+  if (i < n) {
     const o = <usize>i << 2;
-    store<f32>(out + o, cos1(load<f32>(x + o)));
+    cosArrayScalar(out + o, x + o, n - i); // the elements SIMD leaves over
   }
 }
 
