@@ -12,16 +12,9 @@
 // of 0; TF.js does no gradient clipping and no EMA (ours does both: the peer's step does slightly less work).
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { embeddingFrequencies } from '../dist/index.js';
 
 const require = createRequire(import.meta.url);
-
-/** Sinusoidal embedding frequencies, as src/model.ts embeddingFrequencies: f_k = exp(-k ln(10000)/(half-1)). */
-function embeddingFrequencies(embedSize) {
-  const half = embedSize / 2, f = new Float32Array(half);
-  const step = half > 1 ? Math.log(10000) / (half - 1) : 0;
-  for (let k = 0; k < half; k++) f[k] = Math.exp(-step * k);
-  return f;
-}
 
 /**
  * Load TF.js core with the wasm and cpu backends. Returns tf and the wasm binary that was actually read

@@ -19,7 +19,7 @@ export { DATASETS, getDataset, parseCsv, toCsv, fitStandardization, standardize,
 export type { Points, Standardization } from './data';
 export { SCHEDULES, makeSchedule, scheduleFromBetas, ddpmCoefficients, scheduleChecks } from './schedule';
 export type { Schedule, ScheduleName, VarianceName } from './schedule';
-export { DEFAULT_MODEL, paramSpecs, parameterCount } from './model';
+export { DEFAULT_MODEL, embeddingFrequencies, paramSpecs, parameterCount } from './model';
 export type { ModelConfig, Activation } from './model';
 export { encodeSafetensors, decodeSafetensors } from './safetensors';
 export { decodeCheckpoint } from './checkpoint';
