@@ -232,7 +232,7 @@ const commands: Record<string, Command> = {
         process.stdout.write(`trained ${model.step} steps in ${trainSeconds.toFixed(1)} s (final loss ${meanTail(model.losses).toFixed(4)}); sampled ${nSamples} points in ${sampleSeconds.toFixed(1)} s\n`);
         if (config.schedule === 'learned') {
           const sch = model.schedule;
-          process.stdout.write(`learned schedule: beta_1 = ${sch.beta[0].toExponential(2)}, abar_T = ${sch.alphaBar[T - 1].toExponential(2)} (linear started at ${initialLearnedSchedule(T).alphaBar[T - 1].toExponential(2)})\n`);
+          process.stdout.write(`learned schedule: beta_1 = ${sch.beta[0].toExponential(2)}, abar_T = ${sch.alphaBar[T - 1].toExponential(2)} (linear started at ${initialLearnedSchedule(T, config).alphaBar[T - 1].toExponential(2)})\n`);
         }
         for (const [k, f] of Object.entries(files)) process.stdout.write(`  ${k.padEnd(10)} ${f}\n`);
       }
