@@ -8,6 +8,15 @@ import { runPeer } from './tfjs-peer.mjs';
 
 const args = new Set(process.argv.slice(2));
 const known = ['--json', '--quick', '--no-peer', '--peer-only'];
+if (args.has('--help') || args.has('-h')) {
+  process.stdout.write(`npm run bench [-- options]: kernels against the SIMD peak, train steps, sampling, and the TensorFlow.js peer, in one run
+  --json       one JSON object on stdout (use npm run -s)
+  --quick      skip sampling at T = 1000
+  --no-peer    skip the TensorFlow.js peer
+  --peer-only  run only the peer
+`);
+  process.exit(0);
+}
 for (const a of args) if (!known.includes(a)) { process.stderr.write(`error: unknown option ${a} (options: ${known.join(' ')})\n`); process.exit(2); }
 const json = args.has('--json');
 const quick = args.has('--quick');
