@@ -11,7 +11,9 @@
 // own error once the sampling noise of 1000-point draws is gone.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { Diffusion, Rng, compareToData, energyDistance, getDataset, makeDraws, slicedWasserstein, w2Exact } from '../dist/index.js';
+import {
+  Diffusion, FRESH_SEED_OFFSET, PERFECT_SEED_OFFSET, Rng, compareToData, energyDistance, getDataset, makeDraws, slicedWasserstein, spread, w2Exact,
+} from '../dist/index.js';
 
 const HELP = `usage: node bench/eval-noise.mjs --model FILE [--seed S] [--k K] [--bar X] [--json]
 
@@ -64,18 +66,19 @@ try {
 const dataset = model.config.dataset;
 if (dataset.toLowerCase().endsWith('.csv')) fail(`the model was trained on ${dataset}: this needs a named data set`);
 const plan = { draws: 5, size: 1000 };
-// Exactly eval's fresh data and split (src/cli.ts: seed + 7919, 2 x draws x size points, makeDraws at seed).
-const data = getDataset(dataset, 2 * plan.draws * plan.size, seed + 7919);
-// The floor depends on the data draws only: compute it once, as eval does.
-let floor;
+// Exactly eval's fresh data and split (src/cli.ts: 2 x draws x size points at seed + FRESH_SEED_OFFSET, makeDraws at seed).
+const data = getDataset(dataset, 2 * plan.draws * plan.size, seed + FRESH_SEED_OFFSET);
+const perfectSamples = (j) => getDataset(dataset, plan.draws * plan.size, seed + PERFECT_SEED_OFFSET + 104729 * j);
+// The floor depends on the data draws only: computed once, as eval computes it.
+const floor = (() => {
+  const { samplesDraws, dataDrawsA, dataDrawsB } = makeDraws(perfectSamples(0), data, plan, seed);
+  const r = compareToData(samplesDraws, dataDrawsA, dataDrawsB, { seed });
+  return { w2: r.metrics.find((m) => m.name === 'w2').floor, energy: r.metrics.find((m) => m.name === 'energy').floor };
+})();
 const judge = (samples) => {
-  const { samplesDraws, dataDrawsA, dataDrawsB } = makeDraws(samples, data, plan, seed);
-  if (!floor) {
-    const r = compareToData(samplesDraws, dataDrawsA, dataDrawsB, { seed });
-    floor = { w2: r.metrics.find((m) => m.name === 'w2').floor, energy: r.metrics.find((m) => m.name === 'energy').floor };
-  }
+  const { samplesDraws, dataDrawsA } = makeDraws(samples, data, plan, seed);
   const mean = (f) => samplesDraws.reduce((acc, x, i) => acc + f(x, dataDrawsA[i]), 0) / plan.draws;
-  return { w2: mean(w2Exact) / floor.w2, energy: mean((a, b) => energyDistance(a, b)) / floor.energy, floor: floor.w2 };
+  return { w2: mean(w2Exact) / floor.w2, energy: mean((a, b) => energyDistance(a, b)) / floor.energy };
 };
 
 const rows = { model: [], perfect: [] };
@@ -83,8 +86,8 @@ const t0 = performance.now();
 for (let j = 0; j < k; j++) {
   model.reseedSampling(j === 0 ? seed : seed + 1000 * j);
   rows.model.push(judge(model.sample(plan.draws * plan.size).points));
-  // j = 0 is the perfect model of `eval --repeats` at this seed (seed + 15838).
-  rows.perfect.push(judge(getDataset(dataset, plan.draws * plan.size, seed + 15838 + 104729 * j)));
+  // j = 0 is the perfect model of `eval --repeats` at this seed.
+  rows.perfect.push(judge(perfectSamples(j)));
   const s = (performance.now() - t0) / 1000;
   process.stderr.write(`\reval-noise ${j + 1}/${k} | ${s.toFixed(0)} s | ETA ${((s / (j + 1)) * (k - j - 1)).toFixed(0)} s   `);
 }
@@ -102,13 +105,9 @@ if (large > 0) {
   };
 }
 
-const stat = (xs, limit) => {
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0;
-  return { mean: m, sd, min: Math.min(...xs), max: Math.max(...xs), pass: xs.filter((x) => x <= limit).length, n: xs.length };
-};
+const stat = (xs, limit) => ({ ...spread(xs), pass: xs.filter((x) => x <= limit).length, n: xs.length });
 const summary = {
-  model: opts.model, dataset, seed, k, bar, floor: rows.model[0].floor, evalRatio: rows.model[0].w2,
+  model: opts.model, dataset, seed, k, bar, floor: floor.w2, evalRatio: rows.model[0].w2,
   w2: { model: stat(rows.model.map((r) => r.w2), bar), perfect: stat(rows.perfect.map((r) => r.w2), bar) },
   energy: { model: stat(rows.model.map((r) => r.energy), 1.5), perfect: stat(rows.perfect.map((r) => r.energy), 1.5) },
   sliced,

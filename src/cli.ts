@@ -12,7 +12,7 @@ import { DEFAULT_RUN, type RunConfig, checkInt, checkNumber } from './config';
 import { type Points, DATASETS, getDataset, loadDataset, parseCsv, toCsv } from './data';
 import { Diffusion } from './diffusion';
 import { UsageError } from './errors';
-import { compareToData, formatRepeats, formatReport, makeDraws, planDraws, type Report, summarizeRepeats } from './eval';
+import { compareToData, FRESH_SEED_OFFSET, formatRepeats, formatReport, makeDraws, PERFECT_SEED_OFFSET, planDraws, type Report, summarizeRepeats } from './eval';
 import { ACTIVATIONS, parameterCount } from './model';
 import { readFileChecked, readTextChecked, writeFileAtomic } from './node/fsutil';
 import { progress } from './node/progress';
@@ -325,7 +325,7 @@ const commands: Record<string, Command> = {
       if (repeats !== undefined && !modelPath) throw new UsageError('--repeats needs --model FILE');
       // Fresh data: a seed the training set never used, so the comparison is with unseen points.
       const fresh = (spec: string, s: number, d: number) => {
-        const data = loadPoints(spec, 2 * draws * size, s + 7919);
+        const data = loadPoints(spec, 2 * draws * size, s + FRESH_SEED_OFFSET);
         if (data.d !== d) throw new UsageError(`data have ${data.d} columns, the model ${d}`);
         return data;
       };
@@ -347,7 +347,7 @@ const commands: Record<string, Command> = {
             const s = seed + r, data = fresh(spec, s, model.config.model.dim);
             reports.push(await ofModel(model, data, s, true));
             // A perfect model: fresh data of a third seed judged as if they were samples.
-            perfect.push(judge(loadPoints(spec, draws * size, s + 15838), data, plan(data, s)));
+            perfect.push(judge(loadPoints(spec, draws * size, s + PERFECT_SEED_OFFSET), data, plan(data, s)));
             bar.update(r + 1);
           }
           bar.stop();
@@ -359,7 +359,7 @@ const commands: Record<string, Command> = {
       } else {
         if (!dataSpec) throw new UsageError('eval --samples needs --data B.csv (or a data set name)');
         const samples = parseCsv(readText(samplesPath!), samplesPath!);
-        const data = loadPoints(dataSpec, 2 * draws * size, seed + 7919);
+        const data = loadPoints(dataSpec, 2 * draws * size, seed + FRESH_SEED_OFFSET);
         if (data.d !== samples.d) throw new UsageError(`samples have ${samples.d} columns but the data ${data.d}`);
         report = judge(samples, data, { ...planDraws(samples.n, data.n, draws, size), seed });
       }

@@ -453,6 +453,13 @@ export interface CompareOptions {
   exactW2?: boolean;
 }
 
+/**
+ * Fresh data for judging a model come from the run's seed + FRESH_SEED_OFFSET: a stream its training set never
+ * used. `eval --repeats`' perfect model (fresh data judged as samples) takes seed + PERFECT_SEED_OFFSET, a third one.
+ */
+export const FRESH_SEED_OFFSET = 7919;
+export const PERFECT_SEED_OFFSET = 15838;
+
 const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 function std(xs: number[]): number {
   if (xs.length < 2) return 0;
@@ -594,10 +601,23 @@ export function formatReport(report: Report): string {
   return out.join('\n') + '\n';
 }
 
+export interface Spread {
+  mean: number;
+  /** Sample standard deviation (0 for one value). */
+  sd: number;
+  min: number;
+  max: number;
+}
+
+/** Mean, sample sd and range of repeated measurements (a ratio over seeds). */
+export function spread(xs: number[]): Spread {
+  return { mean: mean(xs), sd: std(xs), min: Math.min(...xs), max: Math.max(...xs) };
+}
+
 export interface RepeatSummary {
   repeats: number;
   /** Per metric: the ratio's mean, standard deviation and range over the repeats, for the model and for a perfect model. */
-  metrics: { name: string; label: string; model: { mean: number; sd: number; min: number; max: number }; perfect: { mean: number; sd: number; min: number; max: number } }[];
+  metrics: { name: string; label: string; model: Spread; perfect: Spread }[];
 }
 
 /**
@@ -607,21 +627,16 @@ export interface RepeatSummary {
  * ratio moves by +-0.1 or more with the seed alone.
  */
 export function summarizeRepeats(model: Report[], perfect: Report[]): RepeatSummary {
-  const stat = (xs: number[]) => {
-    const m = xs.reduce((s, x) => s + x, 0) / xs.length;
-    const sd = xs.length > 1 ? Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1)) : 0;
-    return { mean: m, sd, min: Math.min(...xs), max: Math.max(...xs) };
-  };
   return {
     repeats: model.length,
     metrics: model[0].metrics.map((m, j) => ({
-      name: m.name, label: m.label, model: stat(model.map((r) => r.metrics[j].ratio)), perfect: stat(perfect.map((r) => r.metrics[j].ratio)),
+      name: m.name, label: m.label, model: spread(model.map((r) => r.metrics[j].ratio)), perfect: spread(perfect.map((r) => r.metrics[j].ratio)),
     })),
   };
 }
 
 export function formatRepeats(s: RepeatSummary, o: { draws: number; size: number; seed: number }): string {
-  const f = (x: { mean: number; sd: number; min: number; max: number }) => `${x.mean.toFixed(2)} ± ${x.sd.toFixed(2)}  [${x.min.toFixed(2)}, ${x.max.toFixed(2)}]`;
+  const f = (x: Spread) => `${x.mean.toFixed(2)} ± ${x.sd.toFixed(2)}  [${x.min.toFixed(2)}, ${x.max.toFixed(2)}]`;
   const rows = [['metric', 'model ratio: mean ± sd [min, max]', 'perfect model (fresh data)'], ...s.metrics.map((m) => [m.label, f(m.model), f(m.perfect)])];
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd();

@@ -9,6 +9,7 @@ import { DEFAULT_RUN } from '../config';
 import { type Points, DATASETS, loadDataset } from '../data';
 import { Diffusion, type DiffusionOptions, createDiffusion } from '../diffusion';
 import { UsageError } from '../errors';
+import { FRESH_SEED_OFFSET } from '../eval';
 import { ACTIVATIONS } from '../model';
 import { type Command, int, num, str } from '../node/args';
 import { readFileChecked, readTextChecked, writeFileAtomic } from '../node/fsutil';
@@ -97,7 +98,7 @@ async function runVariants(kind: 'schedules' | 'T', v: Record<string, string | b
   const size = int(v, 'size', 50, 5000) ?? 500;
   const evalSeed = 1;
   const data = loadDataset(base.dataset, base.nData!, base.seed!, readText);
-  const fresh = base.dataset.toLowerCase().endsWith('.csv') ? data : loadDataset(base.dataset, vlbN + 2 * draws * size, base.seed! + 7919, readText);
+  const fresh = base.dataset.toLowerCase().endsWith('.csv') ? data : loadDataset(base.dataset, vlbN + 2 * draws * size, base.seed! + FRESH_SEED_OFFSET, readText);
   if (fresh.n < vlbN + 2 * draws * size) throw new UsageError(`${base.dataset} has ${fresh.n} rows; the study needs ${vlbN + 2 * draws * size} (--vlb-n + 2 x --draws x --size)`);
   const out = resolve(str(v, 'out') ?? join('runs', `study-${kind}-${base.dataset.replace(/^.*[\\/]/, '').replace(/\.csv$/i, '')}-${stamp()}`));
   mkdirSync(out, { recursive: true });
@@ -156,7 +157,7 @@ async function runVariance(v: Record<string, string | boolean | undefined>): Pro
   });
   const vlbN = int(v, 'vlb-n', 50, 1e6) ?? 1000, draws = int(v, 'draws', 1, 100) ?? 4, size = int(v, 'size', 50, 5000) ?? 500;
   const data = loadDataset(base.dataset, base.nData!, base.seed!, readText);
-  const fresh = base.dataset.toLowerCase().endsWith('.csv') ? data : loadDataset(base.dataset, vlbN + 2 * draws * size, base.seed! + 7919, readText);
+  const fresh = base.dataset.toLowerCase().endsWith('.csv') ? data : loadDataset(base.dataset, vlbN + 2 * draws * size, base.seed! + FRESH_SEED_OFFSET, readText);
   if (fresh.n < vlbN + 2 * draws * size) throw new UsageError(`${base.dataset} has ${fresh.n} rows; the study needs ${vlbN + 2 * draws * size}`);
   const out = resolve(str(v, 'out') ?? join('runs', `study-variance-${base.dataset.replace(/^.*[\\/]/, '').replace(/\.csv$/i, '')}-${stamp()}`));
   mkdirSync(out, { recursive: true });
@@ -239,7 +240,7 @@ async function runTrajectories(v: Record<string, string | boolean | undefined>):
     bar.stop();
   }
   const dataset = model.config.dataset;
-  const data = loadDataset(str(v, 'data') ?? dataset, 2000, model.config.seed + 7919, readText);
+  const data = loadDataset(str(v, 'data') ?? dataset, 2000, model.config.seed + FRESH_SEED_OFFSET, readText);
   say('trajectories: sampling');
   const s = trajectoryStudy(model, data, {
     starts: int(v, 'starts', 2, 100000) ?? 200, runs: int(v, 'runs', 2, 1000) ?? 8, nOverlap: int(v, 'n-overlap', 20, 5000) ?? 500,

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { loadDataset } from '../data';
 import { Diffusion } from '../diffusion';
 import { UsageError } from '../errors';
+import { FRESH_SEED_OFFSET } from '../eval';
 import { type Opt, int, str } from '../node/args';
 import { readFileChecked, readTextChecked, writeFileAtomic } from '../node/fsutil';
 import { progress } from '../node/progress';
@@ -71,7 +72,7 @@ export async function runEvalVlb(v: Record<string, string | boolean | undefined>
   const spec = str(v, 'data') ?? model.config.dataset;
   if (!str(v, 'data') && spec.toLowerCase().endsWith('.csv') && !existsSync(spec)) throw new UsageError(`the model was trained on ${spec}, which is gone; pass --data`);
   // Held-out: a seed the training set never used (as eval does); a CSV is used whole.
-  const data = loadDataset(spec, n, seed + 7919, (p) => readTextChecked(p, 'data file'));
+  const data = loadDataset(spec, n, seed + FRESH_SEED_OFFSET, (p) => readTextChecked(p, 'data file'));
   if (data.d !== model.config.model.dim) throw new UsageError(`data have ${data.d} columns, the model ${model.config.model.dim}`);
   const T = model.schedule.T;
   const bar = progress('bound', T, { quiet: !!v.quiet, unit: 't' });
