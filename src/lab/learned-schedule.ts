@@ -112,8 +112,9 @@ export function thetaFromSchedule(s: Schedule, K = KNOTS): number[] {
 const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
 
 /**
- * gamma_T >= log 100, i.e. abar_T <= 1/101 (inside the seed's 0.01, rounding included): sampling starts from N(0, I), so the seed's second property ("large enough
- * that x_T is isotropic noise") is a constraint here, not something the bound may trade away. (Unconstrained, the
+ * gamma_T >= log 100, i.e. abar_T <= 1/101 (inside the seed's 0.01, rounding included): sampling starts from
+ * N(0, I), so the seed's second property ("large enough that x_T is isotropic noise") is a constraint here, not
+ * something the bound may trade away. (Unconstrained, the
  * bound prefers abar_T ~ 0.1-0.7 on the toy sets: L_T = -1/2 log(1 - abar_T) per dimension is cheap on standardised
  * data, and the samples then start from the wrong distribution: W2 ratio 1.36 on swissroll against 0.82 for linear.)
  */
