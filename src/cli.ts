@@ -38,7 +38,7 @@ const COMMON: Opt[] = [
 
 const TRAIN_OPTS: Opt[] = [
   { name: 'dataset', type: 'string', arg: 'NAME|FILE.csv', help: `data set: ${Object.keys(DATASETS).join(', ')}, or a CSV with a header row (default ${D.dataset})` },
-  { name: 'n-data', type: 'string', arg: 'N', help: `points generated for a named data set (default ${D.nData})` },
+  { name: 'n-data', type: 'string', arg: 'N|stream', help: `training points generated for a named data set, or stream: every batch drawn fresh from the generator (seeded, resumable; the standardisation is fitted on ${D.nData} points) (default ${D.stream ? 'stream' : D.nData})` },
   { name: 'steps', type: 'string', arg: 'N', help: `optimiser steps (default ${D.steps})` },
   { name: 'batch', type: 'string', arg: 'B', help: `batch size (default ${D.batch})` },
   { name: 'lr', type: 'string', arg: 'X', help: `peak learning rate (default ${D.lr})` },
@@ -75,7 +75,11 @@ const RESUME_OK = new Set(['resume', 'steps', 'samples', 'checkpoint-every', 'ev
 function runConfigFrom(v: Record<string, unknown>): RunConfig {
   const c: RunConfig = structuredClone(DEFAULT_RUN);
   c.dataset = str(v, 'dataset') ?? c.dataset;
-  c.nData = int(v, 'n-data', 2, 1e7) ?? c.nData;
+  if (v['n-data'] === 'stream') c.stream = true;
+  else {
+    c.nData = int(v, 'n-data', 2, 1e7) ?? c.nData;
+    if (v['n-data'] !== undefined) c.stream = false;
+  }
   c.steps = int(v, 'steps', 1, 1e9) ?? c.steps;
   c.batch = int(v, 'batch', 1, 65536) ?? c.batch;
   c.lr = num(v, 'lr') ?? c.lr;

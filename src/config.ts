@@ -9,7 +9,13 @@ import { ALL_SCHEDULES, VARIANCES, type ScheduleName, type VarianceName } from '
 
 export interface RunConfig {
   dataset: string; // a data set name or a CSV path
-  nData: number; // points generated for a named data set
+  nData: number; // points generated for a named data set (with `stream`: the set the standardisation is fitted on)
+  /**
+   * Streamed training data (a named data set only): every batch is drawn fresh from the generator, on a stream of
+   * its own per step (seed, 1 + step), so no point is seen twice and a resumed run draws the same batches.
+   * Unset in checkpoints written before it existed: a finite training set.
+   */
+  stream?: boolean;
   model: ModelConfig;
   schedule: ScheduleName;
   T: number;
@@ -86,6 +92,7 @@ export function checkRunConfig(c: RunConfig): void {
   checkInt('--steps', c.steps, 1, 1e9);
   checkInt('--batch', c.batch, 1, 65536);
   checkInt('--n-data', c.nData, 2, 1e7);
+  if (c.stream && c.dataset.toLowerCase().endsWith('.csv')) throw new UsageError(`--n-data stream draws batches from a named data set's generator; ${c.dataset} is a finite training set (give --n-data N or leave it out)`);
   checkNumber('--lr', c.lr, 0, 10);
   checkInt('--warmup', c.warmup, 0, 1e9);
   if (c.lrDecay !== 'cosine' && c.lrDecay !== 'constant') throw new UsageError(`unknown lr decay "${c.lrDecay}"; choose cosine or constant`);

@@ -9,7 +9,8 @@
  */
 import { type LoadedCheckpoint, decodeCheckpoint, encodeCheckpoint, engineFromCheckpoint, lossHistory } from './checkpoint';
 import { DEFAULT_RUN, type RunConfig, checkRunConfig } from './config';
-import { type Points, type Standardization, fitStandardization, getDataset, standardize, unstandardize } from './data';
+import { DATASETS, type Points, type Standardization, fitStandardization, getDataset, standardize, unstandardize } from './data';
+import { Rng } from './rng';
 import { Engine, STREAM_SAMPLE } from './engine';
 import { UsageError } from './errors';
 import { reverseSample } from './lab/ddim';
@@ -122,6 +123,7 @@ export class Diffusion {
       model: config.model, schedule, rows, seed: config.seed, adam: config.adam,
       data: z.data, wasm: o.wasm, flavor: o.flavor, threads: config.threads,
     });
+    if (config.stream) engine.streamBatch = streamFrom(config, standardization);
     return new Diffusion(config, engine, standardization, data, undefined, learner);
   }
 
@@ -138,6 +140,7 @@ export class Diffusion {
     const engine = await engineFromCheckpoint(c, { rows, data: data ? standardize(data, c.standardization).data : undefined, wasm: o.wasm, flavor: o.flavor, threads });
     // The checkpoint's betas are the schedule as it was; its learner state lets training move it on.
     const learner = c.learnedSchedule && new ScheduleLearner(c.config.T, fixedVariance(c.config), c.config.steps, { state: c.learnedSchedule });
+    if (c.config.stream) engine.streamBatch = streamFrom(c.config, c.standardization);
     return new Diffusion(c.config, engine, c.standardization, data ?? { data: new Float32Array(0), n: 0, d: c.config.model.dim }, lossHistory(c).slice(), learner);
   }
 
@@ -205,6 +208,17 @@ export class Diffusion {
     const meta = { config: this.config, standardization: this.standardization, step: this.engine.step, learnedSchedule: this.scheduleLearner?.state() };
     return encodeCheckpoint(this.engine, meta, withTraining, withTraining ? this.losses : undefined);
   }
+}
+
+/**
+ * Streamed batches: the named data set's generator on stream (seed, 1 + step), standardised like the training set.
+ * Stream 0 of `seed` is the training set itself and fresh data for eval use other seeds, so no streamed batch
+ * repeats either; a function of (n, step) only, so a resumed run draws the same batches as an uninterrupted one.
+ */
+function streamFrom(c: RunConfig, st: Standardization): (n: number, step: number) => Float32Array {
+  const gen = Object.hasOwn(DATASETS, c.dataset) ? DATASETS[c.dataset].generate : undefined;
+  if (!gen) throw new UsageError(`--n-data stream needs a named data set, got ${c.dataset}`);
+  return (n, step) => standardize(gen(n, new Rng(c.seed, 1 + step)), st).data;
 }
 
 /**

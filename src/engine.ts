@@ -354,12 +354,23 @@ export class Engine {
     this.programKey = key;
   }
 
+  /**
+   * Streamed training data: when set, each batch's x_0 rows (standardised, n x d) come from this function of the
+   * step about to be taken instead of from the data slab. It must be a pure function of (n, step) for runs to be
+   * seeded and resumable bit for bit (the Diffusion class draws them from the generator on a per-step stream).
+   */
+  streamBatch?: (n: number, step: number) => Float32Array;
+
   /** Draw a training batch (Algorithm 1, lines 2-4): x_0 from the data, t uniform, eps ~ N(0, I), x_t = q_sample. */
   drawBatch(n: number): void {
-    if (this.nData === 0) throw new UsageError('this engine has no training data');
     const k = this.k, a = this.arena, rng = a.ptr('rng', 'train'), d = this.model.dim;
-    k.rngIntBelow(a.ptr('batch', 'idx'), n, this.nData, rng);
-    k.gatherRows(a.ptr('batch', 'x0'), a.ptr('data', 'x'), a.ptr('batch', 'idx'), n, d, d);
+    if (this.streamBatch) {
+      a.f32('batch', 'x0').set(this.streamBatch(n, this.step).subarray(0, n * d));
+    } else {
+      if (this.nData === 0) throw new UsageError('this engine has no training data');
+      k.rngIntBelow(a.ptr('batch', 'idx'), n, this.nData, rng);
+      k.gatherRows(a.ptr('batch', 'x0'), a.ptr('data', 'x'), a.ptr('batch', 'idx'), n, d, d);
+    }
     k.rngIntBelow(a.ptr('batch', 't'), n, this.schedule.T, rng);
     k.rngNormal(a.ptr('batch', 'eps'), n * d, rng);
     k.qSample(a.ptr('batch', 'xt'), a.ptr('batch', 'x0'), a.ptr('batch', 'eps'), a.ptr('batch', 't'),

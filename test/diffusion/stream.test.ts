@@ -1,0 +1,50 @@
+/**
+ * Streamed training data (issue 11): each batch is the generator's output on the per-step stream (seed, 1 + step),
+ * standardised like the training set; runs are seeded (same seed, same bits; another seed or a finite set, other
+ * bits); a CSV cannot stream. The SIGKILL-and-resume check is in test/reliability.test.ts.
+ */
+import { describe, expect, test } from 'vitest';
+import '../../src/wasm-embedded';
+import { DATASETS, standardize } from '../../src/data';
+import { Diffusion } from '../../src/diffusion';
+import { UsageError } from '../../src/errors';
+import { Rng } from '../../src/rng';
+
+const small = { model: { width: 32, embedSize: 16, depth: 1 }, T: 20, batch: 67, steps: 150, threads: 1, dataset: 'moons', nData: 500 };
+
+async function trained(o: Record<string, unknown>): Promise<Float32Array> {
+  const m = await Diffusion.create({ ...small, ...o });
+  await m.train();
+  const w = m.engine.arena.f32('params', 'out.weight').slice();
+  m.close();
+  return w;
+}
+
+describe('streamed training data', () => {
+  test('each step draws fresh generator rows, standardised by the training set', async () => {
+    const m = await Diffusion.create({ ...small, stream: true, seed: 3 });
+    const f = m.engine.streamBatch!;
+    const want = standardize(DATASETS.moons.generate(67, new Rng(3, 1 + 41)), m.standardization).data;
+    expect(Array.from(f(67, 41))).toEqual(Array.from(want));
+    expect(Array.from(f(67, 41))).toEqual(Array.from(f(67, 41))); // a pure function of the step
+    expect(Array.from(f(67, 42))).not.toEqual(Array.from(f(67, 41)));
+    // the batch the engine trains on is that step's rows
+    m.engine.drawBatch(67);
+    expect(Array.from(m.engine.arena.f32('batch', 'x0').subarray(0, 134))).toEqual(Array.from(f(67, 0)));
+    m.close();
+  });
+
+  test('seeded: the same seed gives the same weights; another seed, or the finite set, other weights', async () => {
+    const a = await trained({ stream: true, seed: 5 });
+    const b = await trained({ stream: true, seed: 5 });
+    const c = await trained({ stream: true, seed: 6 });
+    const finite = await trained({ seed: 5 });
+    expect(Buffer.from(b.buffer).equals(Buffer.from(a.buffer))).toBe(true);
+    expect(Buffer.from(c.buffer).equals(Buffer.from(a.buffer))).toBe(false);
+    expect(Buffer.from(finite.buffer).equals(Buffer.from(a.buffer))).toBe(false);
+  });
+
+  test('a CSV is a finite training set', async () => {
+    await expect(Diffusion.create({ ...small, dataset: 'points.csv', stream: true, data: { data: new Float32Array(20), n: 10, d: 2 } })).rejects.toThrow(UsageError);
+  });
+});
