@@ -17,7 +17,7 @@
  * closed-form oracles).
  */
 import { type Points, logDetJacobian, standardize } from '../data/datasets';
-import type { Diffusion } from '../api/diffusion';
+import type { TrainedModel } from './config';
 import type { Engine } from '../engine/engine';
 import type { Schedule, VarianceName } from '../schedule/schedule';
 import { Rng } from '../util/rng';
@@ -172,7 +172,7 @@ export function engineEps(engine: Engine, weights: 'params' | 'ema' = 'ema'): Ep
 }
 
 /** The bound of a model on points in data units (standardised with the model's own standardisation). */
-export function modelBound(model: Diffusion, data: Points, o: { variance?: VarianceName; seed?: number; onT?: (done: number) => void } = {}): VlbResult {
+export function modelBound(model: TrainedModel, data: Points, o: { variance?: VarianceName; seed?: number; onT?: (done: number) => void } = {}): VlbResult {
   const z = standardize(data, model.standardization);
   return variationalBound(engineEps(model.engine), z.data, data.d, model.schedule, {
     variance: o.variance ?? (model.config.variance === 'learned' ? 'posterior' : model.config.variance), seed: o.seed, logDet: logDetJacobian(model.standardization), onT: o.onT,

@@ -2,10 +2,11 @@
  * One run's whole configuration, its defaults and its validation. Everything a checkpoint needs to
  * rebuild the engine lives here, so `__metadata__.config` is this object as JSON.
  */
-import { DEFAULT_ADAM, type AdamConfig } from '../engine/engine';
+import { DEFAULT_ADAM, type AdamConfig, type Engine } from '../engine/engine';
+import type { Standardization } from '../data/datasets';
 import { UsageError } from '../util/errors';
 import { DEFAULT_MODEL, type ModelConfig, checkModelConfig } from '../engine/model';
-import { ALL_SCHEDULES, VARIANCES, type ScheduleName, type VarianceName } from '../schedule/schedule';
+import { ALL_SCHEDULES, type Schedule, VARIANCES, type ScheduleName, type VarianceName } from '../schedule/schedule';
 
 export interface RunConfig {
   dataset: string; // a data set name or a CSV path
@@ -98,4 +99,15 @@ export function checkRunConfig(c: RunConfig): void {
   if (c.clipX0 !== undefined) checkNumber('--clip-x0', c.clipX0, 0, 1e6, true);
   if (c.betaStart !== undefined && !(c.betaStart > 0 && c.betaStart < 1)) throw new UsageError(`--beta-start must be in (0, 1), got ${c.betaStart}`);
   if (c.betaEnd !== undefined && !(c.betaEnd > 0 && c.betaEnd < 1)) throw new UsageError(`--beta-end must be in (0, 1), got ${c.betaEnd}`);
+}
+
+/**
+ * What the samplers and the bound read of a trained model. The library's Diffusion class (src/api/) is one;
+ * a structural type keeps diffusion/ from importing the layer above it.
+ */
+export interface TrainedModel {
+  readonly config: RunConfig;
+  readonly engine: Engine;
+  readonly standardization: Standardization;
+  readonly schedule: Schedule;
 }

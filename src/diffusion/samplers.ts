@@ -17,7 +17,7 @@
  * step), so ddpm here with the same stream state reproduces Engine.sample bit for bit.
  */
 import { type Points, standardize, unstandardize } from '../data/datasets';
-import type { Diffusion } from '../api/diffusion';
+import type { TrainedModel } from './config';
 import type { Engine } from '../engine/engine';
 import { UsageError } from '../util/errors';
 import { type Schedule, type VarianceName, ddpmCoefficients } from '../schedule/schedule';
@@ -146,7 +146,7 @@ export interface LabSampleOptions extends Omit<ReverseCall, 'xT' | 'onStep' | 'c
 }
 
 /** A model's samples in data units through reverseSample; `frames`/`times` when recorded. */
-export function labSample(model: Diffusion, n: number, o: LabSampleOptions): { points: Points; frames?: Float32Array[]; times?: number[] } {
+export function labSample(model: TrainedModel, n: number, o: LabSampleOptions): { points: Points; frames?: Float32Array[]; times?: number[] } {
   const d = model.config.model.dim, T = model.schedule.T;
   const zT = o.zT ?? (o.xT ? standardize(o.xT, model.standardization).data : undefined);
   let frames: Float32Array[] | undefined, times: number[] | undefined;
