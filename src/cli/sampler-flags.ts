@@ -5,7 +5,7 @@
 import type { Points } from '../data/datasets';
 import type { Diffusion, SampleOptions } from '../api/diffusion';
 import { UsageError } from '../util/errors';
-import { type Opt, int, num, str } from './args';
+import { type Opt, int, num, str } from './options';
 import { SAMPLERS, type SamplerName, labSample } from '../diffusion/samplers';
 
 export const SAMPLER_OPTS: Opt[] = [
