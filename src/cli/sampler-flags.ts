@@ -1,5 +1,5 @@
 /**
- * `sample --sampler ddpm|ddim --steps K --eta E`: the flags cli.ts's sample command adds from here, and the
+ * `sample --sampler ddpm|ddim --steps K --eta E`: the flags the sample command (sample.ts) adds from here, and the
  * dispatch between Diffusion.sample (plain DDPM, the default) and the lab's reverse samplers (src/diffusion/samplers.ts).
  */
 import type { Points } from '../data/datasets';
