@@ -15,8 +15,9 @@
  *   size is the training set's (often smaller than n), so its z is at that size and its sliced figures carry a
  *   larger finite-size floor: compare accuracies and read the distances as "at least this much".
  */
-import type { Points } from '../data';
-import { Rng } from '../rng';
+import type { Points } from '../data/datasets';
+import { UsageError } from '../util/errors';
+import { Rng } from '../util/rng';
 import { slicedDistances } from './sliced';
 import { classifierTwoSampleTest, type TwoSampleResult } from './two-sample';
 
@@ -28,13 +29,25 @@ export interface Judged {
   energy: number;
 }
 
+export interface Floor {
+  /** Mean over the perfect model's draws. */
+  mean: number;
+  /** Sample sd over the draws (0 for one): the floor's own noise. */
+  sd: number;
+  perDraw: number[];
+}
+
 export interface SampleQuality {
   projections: number;
   seed: number;
   model: Judged;
+  /** The first fresh draw judged as samples (its test is the perfect model's z). */
   perfect: Judged;
+  /** The sliced figures of every perfect-model draw: a single draw's sliced W2 moves by 10-30% with the seed (moons' mass split). */
+  sw2Floor: Floor;
+  energyFloor: Floor;
   train?: Judged;
-  /** model / perfect. */
+  /** model / the floor's mean. */
   sw2Ratio: number;
   energyRatio: number;
 }
@@ -58,18 +71,34 @@ export function judge(points: Points, fresh: Points, o: SampleQualityOptions = {
   return { n: points.n, test, sw2: s.sw2, energy: s.energy };
 }
 
-/** The model's samples, a perfect model (`perfect`: fresh data independent of `fresh`) and optionally the training set, each against `fresh`. */
-export function sampleQuality(samples: Points, fresh: Points, perfect: Points, train?: Points, o: SampleQualityOptions = {}): SampleQuality {
+function floorOf(xs: number[]): Floor {
+  const mean = xs.reduce((a, x) => a + x, 0) / xs.length;
+  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1)) : 0;
+  return { mean, sd, perDraw: xs };
+}
+
+/**
+ * The model's samples, a perfect model (`perfect`: one or more fresh draws independent of `fresh`; the first is also
+ * put through the test) and optionally the training set, each against `fresh`.
+ */
+export function sampleQuality(samples: Points, fresh: Points, perfect: Points[], train?: Points, o: SampleQualityOptions = {}): SampleQuality {
+  if (perfect.length < 1) throw new UsageError('sampleQuality needs at least one fresh draw for the perfect model');
   const model = judge(samples, fresh, o);
-  const floor = judge(perfect, fresh, o);
+  const first = judge(perfect[0], fresh, o);
+  const projections = o.projections ?? DEFAULT_PROJECTIONS;
+  const rest = perfect.slice(1).map((p) => slicedDistances(p, fresh, projections, new Rng(o.seed ?? 0, 3)));
+  const sw2Floor = floorOf([first.sw2, ...rest.map((r) => r.sw2)]);
+  const energyFloor = floorOf([first.energy, ...rest.map((r) => r.energy)]);
   return {
-    projections: o.projections ?? DEFAULT_PROJECTIONS,
+    projections,
     seed: o.seed ?? 0,
     model,
-    perfect: floor,
+    perfect: first,
+    sw2Floor,
+    energyFloor,
     train: train ? judge(train, fresh, o) : undefined,
-    sw2Ratio: model.sw2 / floor.sw2,
-    energyRatio: model.energy / floor.energy,
+    sw2Ratio: model.sw2 / sw2Floor.mean,
+    energyRatio: model.energy / energyFloor.mean,
   };
 }
 
@@ -103,6 +132,7 @@ export function formatSampleQuality(q: SampleQuality): string {
     line(rows[0]),
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...rows.slice(1).map(line),
-    `sliced W2 ratio ${q.sw2Ratio.toFixed(2)}, energy ratio ${q.energyRatio.toFixed(2)} (model / perfect model); ${verdict(q.model.test)}`,
+    `floors over ${q.sw2Floor.perDraw.length} fresh draws: sliced W2 ${g4(q.sw2Floor.mean)} ± ${g4(q.sw2Floor.sd)}, energy ${g4(q.energyFloor.mean)} ± ${g4(q.energyFloor.sd)}`,
+    `sliced W2 ratio ${q.sw2Ratio.toFixed(2)}, energy ratio ${q.energyRatio.toFixed(2)} (model / the floors' mean); ${verdict(q.model.test)}`,
   ].join('\n') + '\n';
 }

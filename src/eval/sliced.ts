@@ -11,10 +11,10 @@
  * With P directions it carries a Monte Carlo error on top of the sampling one (about 1/sqrt(P) relative at equal
  * laws, measured in the tests); with the same directions for a model and its floor most of it cancels in the ratio.
  */
-import type { Points } from '../data';
-import { UsageError } from '../errors';
-import { w2Squared1dSorted } from '../eval';
-import type { Rng } from '../rng';
+import type { Points } from '../data/datasets';
+import { UsageError } from '../util/errors';
+import { w2Squared1dSorted } from './distances';
+import type { Rng } from '../util/rng';
 
 /** kappa_d = E|theta_1| for theta uniform on the unit sphere of R^d. */
 export function sphereMeanAbsCoordinate(d: number): number {

@@ -4,11 +4,11 @@
  * bits); a CSV cannot stream. The SIGKILL-and-resume check is in test/reliability.test.ts.
  */
 import { describe, expect, test } from 'vitest';
-import '../../src/wasm-embedded';
-import { DATASETS, standardize } from '../../src/data';
-import { Diffusion } from '../../src/diffusion';
-import { UsageError } from '../../src/errors';
-import { Rng } from '../../src/rng';
+import '../../src/engine/wasm-embedded';
+import { DATASETS, standardize } from '../../src/data/datasets';
+import { Diffusion } from '../../src/api/diffusion';
+import { UsageError } from '../../src/util/errors';
+import { Rng } from '../../src/util/rng';
 
 const small = { model: { width: 32, embedSize: 16, depth: 1 }, T: 20, batch: 67, steps: 150, threads: 1, dataset: 'moons', nData: 500 };
 

@@ -4,11 +4,11 @@
  * the sphere constant against a Monte Carlo mean, and the floors' ordering in sampleQuality.
  */
 import { describe, expect, test } from 'vitest';
-import { getDataset, type Points } from '../../src/data';
-import { energyDistance, slicedWasserstein } from '../../src/eval';
+import { getDataset, type Points } from '../../src/data/datasets';
+import { energyDistance, slicedWasserstein } from '../../src/eval/distances';
 import { sampleQuality, formatSampleQuality } from '../../src/eval/sample-quality';
 import { energy1dSorted, randomDirection, slicedDistances, sphereMeanAbsCoordinate } from '../../src/eval/sliced';
-import { Rng } from '../../src/rng';
+import { Rng } from '../../src/util/rng';
 
 function normal(n: number, d: number, rng: Rng, shift = 0, scale = 1): Points {
   const p = { data: new Float32Array(n * d), n, d };
@@ -70,7 +70,10 @@ describe('sliced distances', () => {
     const train = getDataset('swissroll', 2000, 3);
     const bad = getDataset('swissroll', n, 4);
     for (let i = 0; i < bad.data.length; i++) bad.data[i] *= 1.05;
-    const q = sampleQuality(bad, fresh, perfect, train, { seed: 1 });
+    const q = sampleQuality(bad, fresh, [perfect, getDataset('swissroll', n, 6)], train, { seed: 1 });
+    expect(q.sw2Floor.perDraw).toHaveLength(2);
+    expect(q.sw2Floor.perDraw[0]).toBe(q.perfect.sw2);
+    expect(q.sw2Ratio).toBeCloseTo(q.model.sw2 / q.sw2Floor.mean, 12);
     expect(q.model.test.z).toBeGreaterThan(5);
     expect(Math.abs(q.perfect.test.z)).toBeLessThan(4);
     expect(q.sw2Ratio).toBeGreaterThan(1.5);
@@ -81,7 +84,8 @@ describe('sliced distances', () => {
     expect(text).toMatch(/fresh data \(perfect model\)/);
     expect(text).toMatch(/training set \(memoriser\)/);
     expect(text).toMatch(/distinguishable from fresh data at n = 4000/);
-    const fair = sampleQuality(perfect, fresh, getDataset('swissroll', n, 5), undefined, { seed: 1 });
+    const fair = sampleQuality(perfect, fresh, [getDataset('swissroll', n, 5)], undefined, { seed: 1 });
+    expect(fair.sw2Floor.sd).toBe(0);
     expect(fair.train).toBeUndefined();
     expect(Math.abs(fair.model.test.z)).toBeLessThan(4);
   });
