@@ -119,7 +119,7 @@ export function formatSampleQuality(q: SampleQuality): string {
     j.test.accuracy.toFixed(4),
     j.test.nullSd.toFixed(4),
     j.test.z.toFixed(1),
-    j.test.p < 1e-3 ? j.test.p.toExponential(1) : j.test.p.toFixed(3),
+    j.test.p === 0 ? '<1e-300' : j.test.p < 1e-3 ? j.test.p.toExponential(1) : j.test.p.toFixed(3),
     g4(j.sw2),
     g4(j.energy),
   ];
