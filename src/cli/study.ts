@@ -6,10 +6,13 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_RUN } from '../diffusion/config';
-import { type Points, DATASETS, loadDataset } from '../data/datasets';
+import { type Points, DATASETS, loadDataset, subsample } from '../data/datasets';
 import { Diffusion, type DiffusionOptions, createDiffusion } from '../api/diffusion';
 import { UsageError } from '../util/errors';
-import { FRESH_SEED_OFFSET } from '../eval/distances';
+import { FRESH_SEED_OFFSET, PERFECT_SEED_OFFSET } from '../eval/distances';
+import { formatDifferences } from '../eval/two-sample';
+import { Rng } from '../util/rng';
+import { DEFAULT_EVAL_N } from './eval';
 import { ACTIVATIONS } from '../engine/model';
 import { type Command, int, num, runOpts, str } from './options';
 import { readFileChecked, readTextChecked, writeFileAtomic } from './fsutil';
@@ -19,10 +22,10 @@ import { type ReportSection, renderReport } from '../report/render';
 import { plane } from '../report/train-report';
 import { ALL_SCHEDULES, VARIANCES } from '../schedule/schedule';
 import { VERSION } from '../util/version';
-import { type Variant, type VariantResult, formatSummary, runStudy, studyReport, SUMMARY_COLUMNS, summaryRows } from '../lab/study';
+import { type Variant, type VariantResult, formatSummary, runStudy, studyDifferences, studyReport, SUMMARY_COLUMNS, summaryRows } from '../lab/study';
 import { type TrajectoryStudy, trajectoryStudy } from '../lab/trajectories';
 import { LEARNED_LOSSES, type LearnedLoss } from '../diffusion/learned-variance';
-import { runVarianceStudy, varianceReport } from '../lab/variance-study';
+import { runVarianceStudy, varianceDifferences, varianceReport } from '../lab/variance-study';
 
 /**
  * Default budget: `study schedules` on moons trains 4 models; at ~110-130 steps/s (2 shared cores, default
@@ -100,6 +103,7 @@ async function runVariants(kind: 'schedules' | 'T', v: Record<string, string | b
   const data = loadDataset(base.dataset, base.nData!, base.seed!, readText);
   const fresh = base.dataset.toLowerCase().endsWith('.csv') ? data : loadDataset(base.dataset, vlbN + 2 * draws * size, base.seed! + FRESH_SEED_OFFSET, readText);
   if (fresh.n < vlbN + 2 * draws * size) throw new UsageError(`${base.dataset} has ${fresh.n} rows; the study needs ${vlbN + 2 * draws * size} (--vlb-n + 2 x --draws x --size)`);
+  const testData = studyTestData(v, base);
   const out = resolve(str(v, 'out') ?? join('runs', `study-${kind}-${base.dataset.replace(/^.*[\\/]/, '').replace(/\.csv$/i, '')}-${stamp()}`));
   mkdirSync(out, { recursive: true });
   const say = log(quiet);
@@ -107,7 +111,7 @@ async function runVariants(kind: 'schedules' | 'T', v: Record<string, string | b
   const t0 = performance.now();
   let bar = progress('train', base.steps!, { quiet });
   const results: VariantResult[] = await runStudy(variants, {
-    base: { ...base, data }, heldOut: fresh, vlbN, draws, size, seed: evalSeed,
+    base: { ...base, data }, heldOut: fresh, vlbN, draws, size, seed: evalSeed, testData,
     onVariant: (i, x) => {
       bar.stop();
       say(`[${i + 1}/${variants.length}] ${x.label}`);
@@ -130,9 +134,10 @@ async function runVariants(kind: 'schedules' | 'T', v: Record<string, string | b
     columns: SUMMARY_COLUMNS, rows: summaryRows(results),
     variants: results.map((r) => ({
       label: r.label, T: r.schedule.T, schedule: r.config.schedule, bitsPerDim: r.vlb.bitsPerDim, nats: r.vlb.nats, stderrNats: r.vlb.stderrNats,
-      prior: r.vlb.prior, props: r.props, trainSeconds: r.trainSeconds,
+      prior: r.vlb.prior, props: r.props, trainSeconds: r.trainSeconds, test: r.test,
       eval: r.report.metrics.map((m) => ({ name: m.name, value: m.value, floor: m.floor, ratio: m.ratio })),
     })),
+    differences: studyDifferences(results),
   };
   writeFileAtomic(join(out, 'summary.json'), JSON.stringify(summary, null, 1) + '\n');
   if (v.json) process.stdout.write(JSON.stringify(summary) + '\n');
@@ -141,6 +146,21 @@ async function runVariants(kind: 'schedules' | 'T', v: Record<string, string | b
     process.stdout.write(`${results.length} models in ${seconds.toFixed(0)} s; report: ${reportPath}\n`);
   }
   return 0;
+}
+
+/**
+ * Fresh points for the studies' two-sample test: --test-n (default 20,000; 0 = off) from a seed that neither the
+ * training set nor the held-out set uses. A CSV has no fresh data: its own rows stand in (the test then also sees
+ * how much each model copies them).
+ */
+function studyTestData(v: Record<string, string | boolean | undefined>, base: { dataset: string; seed?: number }): Points | undefined {
+  const n = int(v, 'test-n', 0, 1e7) ?? DEFAULT_EVAL_N;
+  if (n === 0) return undefined;
+  if (base.dataset.toLowerCase().endsWith('.csv')) {
+    const all = loadDataset(base.dataset, 0, 0, readText);
+    return all.n > n ? subsample(all, n, new Rng(base.seed!, 6)) : all;
+  }
+  return loadDataset(base.dataset, n, base.seed! + PERFECT_SEED_OFFSET, readText);
 }
 
 async function runVariance(v: Record<string, string | boolean | undefined>): Promise<number> {
@@ -159,13 +179,14 @@ async function runVariance(v: Record<string, string | boolean | undefined>): Pro
   const data = loadDataset(base.dataset, base.nData!, base.seed!, readText);
   const fresh = base.dataset.toLowerCase().endsWith('.csv') ? data : loadDataset(base.dataset, vlbN + 2 * draws * size, base.seed! + FRESH_SEED_OFFSET, readText);
   if (fresh.n < vlbN + 2 * draws * size) throw new UsageError(`${base.dataset} has ${fresh.n} rows; the study needs ${vlbN + 2 * draws * size}`);
+  const testData = studyTestData(v, base);
   const out = resolve(str(v, 'out') ?? join('runs', `study-variance-${base.dataset.replace(/^.*[\\/]/, '').replace(/\.csv$/i, '')}-${stamp()}`));
   mkdirSync(out, { recursive: true });
   say(`ddpm-wasm ${VERSION}: study variance on ${base.dataset}: beta_t, beta-tilde_t, learned (${loss}); ${base.steps} steps each`);
   const t0 = performance.now();
   let bar = progress('', 1, { quiet: true });
   const st = await runVarianceStudy({
-    base: { ...base, data }, heldOut: fresh, vlbN, draws, size, seed: 1, loss, lambda, fewerSteps: fewer,
+    base: { ...base, data }, heldOut: fresh, vlbN, draws, size, seed: 1, loss, lambda, fewerSteps: fewer, testData,
     onPhase: (what) => {
       bar.stop();
       say(what);
@@ -180,15 +201,17 @@ async function runVariance(v: Record<string, string | boolean | undefined>): Pro
     data, dataset: base.dataset, seconds,
     config: { dataset: base.dataset, T: st.T, schedule: base.schedule!, steps: base.steps!, batch: base.batch!, loss, lambda, seed: base.seed!, 'held-out (bound)': vlbN },
   }), loadReportAssets()));
-  const rows = st.results.map((r) => ({ label: r.label, bitsPerDim: r.vlb.bitsPerDim, stderrBits: r.vlb.stderrNats / (r.vlb.d * Math.LN2), w2AtSteps: r.w2AtSteps }));
-  writeFileAtomic(join(out, 'summary.json'), JSON.stringify({ kind: 'variance', dataset: base.dataset, steps: st.steps, seconds, report: reportPath, variants: rows }, null, 1) + '\n');
-  if (v.json) process.stdout.write(JSON.stringify({ kind: 'variance', steps: st.steps, seconds, report: reportPath, variants: rows }) + '\n');
+  const rows = st.results.map((r) => ({ label: r.label, bitsPerDim: r.vlb.bitsPerDim, stderrBits: r.vlb.stderrNats / (r.vlb.d * Math.LN2), w2AtSteps: r.w2AtSteps, test: r.test }));
+  const differences = varianceDifferences(st);
+  writeFileAtomic(join(out, 'summary.json'), JSON.stringify({ kind: 'variance', dataset: base.dataset, steps: st.steps, seconds, report: reportPath, variants: rows, differences }, null, 1) + '\n');
+  if (v.json) process.stdout.write(JSON.stringify({ kind: 'variance', steps: st.steps, seconds, report: reportPath, variants: rows, differences }) + '\n');
   else {
-    const head = ['variant', 'bound bits/dim', '± s.e.', ...st.steps.map((k) => `W2 ratio @${k}`)];
-    const body = rows.map((r) => [r.label, r.bitsPerDim.toFixed(3), r.stderrBits.toFixed(3), ...r.w2AtSteps.map((x) => x.toFixed(3))]);
+    const na = (x: number | undefined, d: number) => (x === undefined ? 'n/a' : x.toFixed(d));
+    const head = ['variant', 'bound bits/dim', '± s.e.', 'accuracy', '± null sd', 'z', ...st.steps.map((k) => `W2 ratio @${k}`)];
+    const body = rows.map((r) => [r.label, r.bitsPerDim.toFixed(3), r.stderrBits.toFixed(3), na(r.test?.accuracy, 4), na(r.test?.nullSd, 4), na(r.test?.z, 1), ...r.w2AtSteps.map((x) => x.toFixed(3))]);
     const w = head.map((_, c) => Math.max(head[c].length, ...body.map((b) => b[c].length)));
     const line = (r: string[]) => r.map((x, c) => (c === 0 ? x.padEnd(w[c]) : x.padStart(w[c]))).join('  ');
-    process.stdout.write([line(head), w.map((x) => '-'.repeat(x)).join('  '), ...body.map(line)].join('\n') + `\n${seconds.toFixed(0)} s; report: ${reportPath}\n`);
+    process.stdout.write([line(head), w.map((x) => '-'.repeat(x)).join('  '), ...body.map(line)].join('\n') + '\n' + formatDifferences(differences) + `${seconds.toFixed(0)} s; report: ${reportPath}\n`);
   }
   return 0;
 }
@@ -276,6 +299,7 @@ export const studyCommand: Command = {
     ),
     { name: 'variance', type: 'string', arg: VARIANCES.join('|'), help: `sigma_t^2 for sampling and the bound (default ${DEFAULT_RUN.variance})` },
     { name: 'vlb-n', type: 'string', arg: 'N', help: 'held-out points for the bound (default 1000)' },
+    { name: 'test-n', type: 'string', arg: 'N', help: `points of the two-sample test per model, against fresh data; the summary says which rows differ beyond its noise (default ${DEFAULT_EVAL_N}; 0 = off; sampling them costs about a model's training)` },
     { name: 'draws', type: 'string', arg: 'K', help: 'eval draws per model (default 4)' },
     { name: 'size', type: 'string', arg: 'N', help: 'points per eval draw (default 500)' },
     { name: 'loss', type: 'string', arg: LEARNED_LOSSES.join('|'), help: 'variance: objective of the learned variance: L_simple + lambda L_vlb, or L_vlb alone (default hybrid)' },

@@ -195,3 +195,47 @@ export function classifierTwoSampleTest(samples: Points, data: Points, o: TwoSam
   const z = (accuracy - 0.5) / nullSd;
   return { n, k, accuracy, nullSd, z, p: normalUpperTail(z) };
 }
+
+/** Two rows of a study compared by their accuracies (each against fresh data). */
+export interface AccuracyDifference {
+  a: string;
+  b: string;
+  /** accuracy(a) - accuracy(b): positive when a is the easier to tell from data (the worse model). */
+  diff: number;
+  /** sqrt(nullSd_a^2 + nullSd_b^2): the test's noise only (see compareAccuracies). */
+  sd: number;
+  z: number;
+  /** |z| > the bar (default 3). */
+  real: boolean;
+}
+
+/**
+ * Every pair of rows: is the difference in accuracy beyond the test's own noise? The sd treats the two tests as
+ * independent; when both judge against the same fresh data they are positively correlated, so this sd is an upper
+ * bound and "real" is conservative. It does not include the training seed's spread (retrain with other seeds for
+ * that): a real difference here is real for these models, at this seed.
+ */
+export function compareAccuracies(rows: { label: string; test: TwoSampleResult }[], bar = 3): AccuracyDifference[] {
+  const out: AccuracyDifference[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    for (let j = i + 1; j < rows.length; j++) {
+      const a = rows[i], b = rows[j];
+      const diff = a.test.accuracy - b.test.accuracy;
+      const sd = Math.hypot(a.test.nullSd, b.test.nullSd);
+      const z = diff / sd;
+      out.push({ a: a.label, b: b.label, diff, sd, z, real: Math.abs(z) > bar });
+    }
+  }
+  return out;
+}
+
+/** One line per pair, then which are real. */
+export function formatDifferences(d: AccuracyDifference[], bar = 3): string {
+  if (d.length === 0) return '';
+  const lines = d.map((x) => {
+    const better = x.diff > 0 ? x.b : x.a;
+    return `  ${x.a} vs ${x.b}: accuracy ${x.diff >= 0 ? '+' : ''}${x.diff.toFixed(4)} ± ${x.sd.toFixed(4)} (z = ${x.z.toFixed(1)}): ${x.real ? `real, ${better} is closer to the data` : 'not significant'}`;
+  });
+  const real = d.filter((x) => x.real).length;
+  return [`differences between rows (two-sample accuracy; real = |z| > ${bar}): ${real} of ${d.length} real`, ...lines].join('\n') + '\n';
+}

@@ -11,6 +11,8 @@ import type { RunConfig } from '../diffusion/config';
 import type { Points } from '../data/datasets';
 import { type Diffusion, type DiffusionOptions, createDiffusion } from '../api/diffusion';
 import { type Report, compareToData, makeDraws, planDraws } from '../eval/distances';
+import { type AccuracyDifference, type TwoSampleResult, classifierTwoSampleTest, compareAccuracies, formatDifferences } from '../eval/two-sample';
+import { slicePoints } from '../data/datasets';
 import { parameterCount } from '../engine/model';
 import type { ReportData, ReportSection } from '../report/render';
 import { downsample, metricsTable, plane } from '../report/train-report';
@@ -32,6 +34,11 @@ export interface StudyOptions {
   draws: number;
   size: number;
   seed: number;
+  /**
+   * Fresh data for the classifier two-sample test (the CLI: 20,000 points), or none: each model is then judged on as
+   * many of its samples, and the summary says which differences between rows are beyond the test's noise.
+   */
+  testData?: Points;
   onVariant?: (index: number, v: Variant) => void;
   onTrain?: (step: number, steps: number, loss: number, stepsPerSecond: number) => void;
   onPhase?: (what: string) => void;
@@ -57,6 +64,7 @@ export interface VariantResult {
   report: Report;
   samples: Points;
   props: ScheduleProps;
+  test?: TwoSampleResult;
 }
 
 export function scheduleProps(s: Schedule): ScheduleProps {
@@ -94,12 +102,14 @@ export async function runStudy(variants: Variant[], o: StudyOptions): Promise<Va
     const vlb = modelBound(model, vlbData, { seed: o.seed });
     o.onPhase?.('samples');
     model.reseedSampling(o.seed);
-    const samples = model.sample(plan.draws * plan.size).points;
+    const all = model.sample(Math.max(plan.draws * plan.size, o.testData?.n ?? 0)).points;
+    const samples = slicePoints(all, 0, plan.draws * plan.size);
     o.onPhase?.('distances');
     const { samplesDraws, dataDrawsA, dataDrawsB } = makeDraws(samples, evalData, plan, o.seed);
     const report = compareToData(samplesDraws, dataDrawsA, dataDrawsB, { seed: o.seed });
+    const test = o.testData && classifierTwoSampleTest(slicePoints(all, 0, o.testData.n), o.testData, { seed: o.seed });
     model.close(); // its worker threads, if any
-    out.push({ label: variant.label, config: model.config, schedule: model.schedule, losses: model.losses, trainSeconds, vlb, report, samples, props: scheduleProps(model.schedule) });
+    out.push({ label: variant.label, config: model.config, schedule: model.schedule, losses: model.losses, trainSeconds, vlb, report, samples, props: scheduleProps(model.schedule), test });
   }
   return out;
 }
@@ -183,20 +193,33 @@ export function studyReport(kind: string, results: VariantResult[], o: { data: P
 export function summaryRows(results: VariantResult[]): (string | number)[][] {
   return results.map((r) => [
     r.label, mean(r.losses, Math.max(0, r.losses.length - 100)), r.vlb.bitsPerDim, r.vlb.stderrNats / (r.vlb.d * Math.LN2), r.vlb.prior,
+    r.test?.accuracy ?? NaN, r.test?.nullSd ?? NaN, r.test?.z ?? NaN,
     ratio(r, 'w2'), ratio(r, 'sw2'), r.props.small ? 'yes' : 'no', r.props.isotropic ? 'yes' : 'no', r.props.increasing ? 'yes' : 'no', r.trainSeconds,
   ]);
 }
-export const SUMMARY_COLUMNS = ['variant', 'final loss', 'bound bits/dim', '± s.e.', 'L_T nats', 'W2 ratio', 'SW2 ratio', 'small', 'isotropic', 'increasing', 'train s'];
+export const SUMMARY_COLUMNS = ['variant', 'final loss', 'bound bits/dim', '± s.e.', 'L_T nats', 'accuracy', '± null sd', 'z', 'W2 ratio', 'SW2 ratio', 'small', 'isotropic', 'increasing', 'train s'];
+
+/** Pairwise differences of the rows' two-sample accuracies (empty when the study ran without the test). */
+export function studyDifferences(results: VariantResult[]): AccuracyDifference[] {
+  return results.every((r) => r.test) ? compareAccuracies(results.map((r) => ({ label: r.label, test: r.test! }))) : [];
+}
 
 function summarySection(results: VariantResult[]): ReportSection {
-  return { kind: 'table', title: 'Summary', columns: SUMMARY_COLUMNS, rows: summaryRows(results), note: 'final loss: mean of the last 100 steps; ratios: samples vs data over data vs data (1 = as good as fresh data).' };
+  const diffs = studyDifferences(results);
+  const t = results[0].test;
+  const verdicts = diffs.length ? ` Differences: ${diffs.map((x) => `${x.a} vs ${x.b} ${x.real ? 'real' : 'not significant'} (z = ${x.z.toFixed(1)})`).join('; ')}.` : '';
+  return {
+    kind: 'table', title: 'Summary', columns: SUMMARY_COLUMNS, rows: summaryRows(results),
+    note: 'final loss: mean of the last 100 steps; ratios: samples vs data over data vs data (1 = as good as fresh data).' +
+      (t ? ` accuracy: a ${t.k}-NN classifier telling ${t.n} samples from ${t.n} fresh points (0.5 = indistinguishable), z = (accuracy - 0.5) / null sd.` : '') + verdicts,
+  };
 }
 
 /** The summary as an aligned plain-text table for the terminal. */
 export function formatSummary(results: VariantResult[]): string {
-  const f = (v: string | number) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(1) : v.toFixed(Math.abs(v) >= 100 ? 0 : 3)) : v);
+  const f = (v: string | number) => (typeof v === 'number' ? (Number.isNaN(v) ? 'n/a' : Number.isInteger(v) ? String(v) : Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(1) : v.toFixed(Math.abs(v) >= 100 ? 0 : 3)) : v);
   const rows = [SUMMARY_COLUMNS, ...summaryRows(results).map((r) => r.map(f))];
   const w = SUMMARY_COLUMNS.map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
   const line = (r: (string | number)[]) => r.map((v, c) => (c === 0 ? String(v).padEnd(w[c]) : String(v).padStart(w[c]))).join('  ');
-  return [line(rows[0]), w.map((x) => '-'.repeat(x)).join('  '), ...rows.slice(1).map(line)].join('\n') + '\n';
+  return [line(rows[0]), w.map((x) => '-'.repeat(x)).join('  '), ...rows.slice(1).map(line)].join('\n') + '\n' + formatDifferences(studyDifferences(results));
 }

@@ -8,6 +8,8 @@
 import type { Points } from '../data/datasets';
 import { type DiffusionOptions, createDiffusion } from '../api/diffusion';
 import { type Report, compareToData, makeDraws, planDraws } from '../eval/distances';
+import { type TwoSampleResult, classifierTwoSampleTest, compareAccuracies } from '../eval/two-sample';
+import { slicePoints } from '../data/datasets';
 import type { ReportData, ReportSection } from '../report/render';
 import { downsample, metricsTable, plane } from '../report/train-report';
 import type { VarianceName } from '../schedule/schedule';
@@ -25,6 +27,8 @@ export interface VarianceResult {
   samples: Points;
   losses: Float32Array;
   lossLabel: string;
+  /** The classifier two-sample test with all T steps, when the study was given test data. */
+  test?: TwoSampleResult;
 }
 
 export interface VarianceStudy {
@@ -39,6 +43,8 @@ export async function runVarianceStudy(o: {
   base: DiffusionOptions & { data: Points; dataset: string };
   heldOut: Points; vlbN: number; draws: number; size: number; seed: number;
   loss: LearnedLoss; lambda: number; fewerSteps: number[];
+  /** Fresh data for the two-sample test (all T steps), or none. */
+  testData?: Points;
   onPhase?: (what: string) => void; onTrain?: (step: number, steps: number, loss: number) => void;
 }): Promise<VarianceStudy> {
   const d = o.heldOut.d;
@@ -63,15 +69,19 @@ export async function runVarianceStudy(o: {
     const vlb = modelBound(v.model, vlbData, { variance: v.variance, seed: o.seed });
     const w2AtSteps: number[] = [];
     let report: Report | undefined, samples: Points | undefined;
+    let test: TwoSampleResult | undefined;
     for (const K of steps) {
       v.model.reseedSampling(o.seed);
-      const pts = labSample(v.model, plan.draws * plan.size, { sampler: 'ddpm', steps: K, variance: v.variance }).points;
+      const m = K === T ? Math.max(plan.draws * plan.size, o.testData?.n ?? 0) : plan.draws * plan.size;
+      const all = labSample(v.model, m, { sampler: 'ddpm', steps: K, variance: v.variance }).points;
+      if (K === T && o.testData) test = classifierTwoSampleTest(slicePoints(all, 0, o.testData.n), o.testData, { seed: o.seed });
+      const pts = slicePoints(all, 0, plan.draws * plan.size);
       const { samplesDraws, dataDrawsA, dataDrawsB } = makeDraws(pts, evalData, plan, o.seed);
       const r = compareToData(samplesDraws, dataDrawsA, dataDrawsB, { seed: o.seed, exactW2: true });
       w2AtSteps.push(r.metrics.find((m) => m.name === 'w2')!.ratio);
       if (K === T) (report = r), (samples = pts);
     }
-    results.push({ label: v.label, vlb, report: report!, w2AtSteps, samples: samples!, losses: v.model.losses, lossLabel: v.lossLabel });
+    results.push({ label: v.label, vlb, report: report!, w2AtSteps, samples: samples!, losses: v.model.losses, lossLabel: v.lossLabel, test });
   }
   fixed.close();
   learned.close();
@@ -79,14 +89,20 @@ export async function runVarianceStudy(o: {
   return { results, steps, T, beta: s.beta, betaTilde: s.posteriorVariance };
 }
 
+/** Pairwise differences of the variants' two-sample accuracies (empty without the test). */
+export function varianceDifferences(st: VarianceStudy) {
+  return st.results.every((x) => x.test) ? compareAccuracies(st.results.map((x) => ({ label: x.label, test: x.test! }))) : [];
+}
+
 export function varianceReport(st: VarianceStudy, o: { data: Points; dataset: string; seconds: number; config: Record<string, string | number> }): ReportData {
   const t = Array.from({ length: st.T }, (_, i) => i + 1);
   const r = st.results;
   const sections: ReportSection[] = [
     {
-      kind: 'table', title: 'Summary', columns: ['variant', 'trained on', 'bound bits/dim', '± s.e.', ...st.steps.map((k) => `W2 ratio, ${k} steps`)],
-      rows: r.map((x) => [x.label, x.lossLabel, x.vlb.bitsPerDim, x.vlb.stderrNats / (x.vlb.d * Math.LN2), ...x.w2AtSteps]),
-      note: 'beta_t and beta-tilde_t share one network (L_simple); the learned variance is a second network of the same size and budget. Fewer steps: the respaced chain (Nichol & Dhariwal sec. 4).',
+      kind: 'table', title: 'Summary', columns: ['variant', 'trained on', 'bound bits/dim', '± s.e.', 'accuracy', '± null sd', 'z', ...st.steps.map((k) => `W2 ratio, ${k} steps`)],
+      rows: r.map((x) => [x.label, x.lossLabel, x.vlb.bitsPerDim, x.vlb.stderrNats / (x.vlb.d * Math.LN2), x.test?.accuracy ?? NaN, x.test?.nullSd ?? NaN, x.test?.z ?? NaN, ...x.w2AtSteps]),
+      note: 'beta_t and beta-tilde_t share one network (L_simple); the learned variance is a second network of the same size and budget. Fewer steps: the respaced chain (Nichol & Dhariwal sec. 4).' +
+        (r[0].test ? ` accuracy: a ${r[0].test.k}-NN classifier telling ${r[0].test.n} samples (all ${st.T} steps) from fresh data, 0.5 = indistinguishable. Differences: ${varianceDifferences(st).map((x) => `${x.a} vs ${x.b} ${x.real ? 'real' : 'not significant'} (z = ${x.z.toFixed(1)})`).join('; ')}.` : ''),
     },
     {
       kind: 'lines', title: 'sigma_t^2: beta_t, beta-tilde_t and the learned Sigma_theta (mean over held-out x_t)', x: t, logY: true, xLabel: 't', yLabel: 'sigma_t^2',

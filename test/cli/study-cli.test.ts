@@ -73,10 +73,14 @@ describe('study', () => {
   it('study variance: beta_t, beta-tilde_t and a learned variance, with fewer steps (tiny budget)', () => {
     const out = join(dir, 'studyVar');
     const r = run(['study', 'variance', '--T', '20', '--fewer-steps', '5', '--steps', '30', '--width', '16', '--depth', '1', '--embed', '8', '--batch', '32',
-      '--n-data', '500', '--vlb-n', '60', '--draws', '1', '--size', '60', '--out', out, '--json', '-q']);
+      '--n-data', '500', '--vlb-n', '60', '--draws', '1', '--size', '60', '--test-n', '1500', '--out', out, '--json', '-q']);
     expect(r.code, r.err).toBe(0);
     const j = JSON.parse(r.out);
     expect(j.steps).toEqual([20, 5]);
+    // every row judged by the two-sample test, every pair of rows compared against the test's noise
+    for (const v of j.variants) expect(v.test.n).toBe(1500);
+    expect(j.differences).toHaveLength(3);
+    for (const d of j.differences) expect(d.real).toBe(Math.abs(d.z) > 3);
     expect(j.variants.map((v: { label: string }) => v.label)).toEqual(['beta_t', 'beta-tilde_t', 'learned (hybrid)']);
     for (const v of j.variants) expect(v.w2AtSteps.every(Number.isFinite)).toBe(true);
     expectCleanError(run(['study', 'variance', '--loss', 'kl']), /unknown loss/);
@@ -85,10 +89,17 @@ describe('study', () => {
   it('study T writes a report and a summary with one row per T (tiny budget)', () => {
     const out = join(dir, 'studyT');
     const r = run(['study', 'T', '--Ts', '5,10', '--steps', '20', '--width', '16', '--depth', '1', '--embed', '8', '--batch', '32', '--n-data', '500',
-      '--vlb-n', '60', '--draws', '1', '--size', '60', '--out', out, '--json', '-q']);
+      '--vlb-n', '60', '--draws', '1', '--size', '60', '--test-n', '1500', '--out', out, '--json', '-q']);
     expect(r.code, r.err).toBe(0);
     const j = JSON.parse(r.out);
     expect(j.variants.map((v: { T: number }) => v.T)).toEqual([5, 10]);
+    for (const v of j.variants) expect(v.test.accuracy).toBeGreaterThan(0.5); // 20 steps of training: far from the data
+    expect(j.differences).toHaveLength(1);
+    expect(j.columns).toContain('z');
+    const text = run(['study', 'T', '--Ts', '5,10', '--steps', '20', '--width', '16', '--depth', '1', '--embed', '8', '--batch', '32', '--n-data', '500',
+      '--vlb-n', '60', '--draws', '1', '--size', '60', '--test-n', '1500', '--out', out, '-q']);
+    expect(text.out).toMatch(/differences between rows \(two-sample accuracy; real = \|z\| > 3\): \d of 1 real/);
+    expect(text.out).toMatch(/T = 5 vs T = 10: accuracy [-+]0\.\d{4} ± 0\.\d{4} \(z = -?\d+\.\d\): (real|not significant)/);
     expect(existsSync(join(out, 'report.html'))).toBe(true);
     expect(existsSync(join(out, 'summary.json'))).toBe(true);
   });

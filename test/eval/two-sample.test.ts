@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'vitest';
 import { getDataset, type Points } from '../../src/data/datasets';
 import { UsageError } from '../../src/util/errors';
-import { classifierTwoSampleTest, normalUpperTail } from '../../src/eval/two-sample';
+import { classifierTwoSampleTest, compareAccuracies, formatDifferences, normalUpperTail } from '../../src/eval/two-sample';
 import { Rng } from '../../src/util/rng';
 
 function scaled(p: Points, s: number): Points {
@@ -108,5 +108,25 @@ describe('classifierTwoSampleTest', () => {
     expect(() => classifierTwoSampleTest(getDataset('moons', 20, 1), a)).toThrow(/too few points/);
     expect(() => classifierTwoSampleTest(a, a, { k: 0 })).toThrow(/k must be/);
     expect(() => classifierTwoSampleTest(a, a, { folds: 1 })).toThrow(/folds/);
+  });
+
+  test('compareAccuracies: a difference beyond 3 sd of the two tests is real, a smaller one is not', () => {
+    const t = (accuracy: number, nullSd: number) => ({ n: 20000, k: 25, accuracy, nullSd, z: (accuracy - 0.5) / nullSd, p: 0 });
+    const d = compareAccuracies([
+      { label: 'a', test: t(0.53, 0.003) },
+      { label: 'b', test: t(0.51, 0.004) },
+      { label: 'c', test: t(0.519, 0.004) },
+    ]);
+    expect(d.map((x) => `${x.a}-${x.b}`)).toEqual(['a-b', 'a-c', 'b-c']);
+    expect(d[0].sd).toBeCloseTo(0.005, 12);
+    expect(d[0].z).toBeCloseTo(4, 9);
+    expect(d[0].real).toBe(true);
+    expect(d[1].z).toBeCloseTo(2.2, 9);
+    expect(d[1].real).toBe(false);
+    expect(d[2].z).toBeCloseTo(-0.009 / Math.hypot(0.004, 0.004), 9);
+    const text = formatDifferences(d);
+    expect(text).toMatch(/1 of 3 real/);
+    expect(text).toMatch(/a vs b: accuracy \+0\.0200 ± 0\.0050 \(z = 4\.0\): real, b is closer to the data/);
+    expect(text).toMatch(/a vs c: .*not significant/);
   });
 });
