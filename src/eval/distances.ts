@@ -290,16 +290,7 @@ export function slicedWasserstein(a: Points, b: Points, projections: number, rng
   const pb = new Float64Array(b.n);
   let total = 0;
   for (let p = 0; p < projections; p++) {
-    let norm = 0;
-    do {
-      norm = 0;
-      for (let k = 0; k < d; k++) {
-        theta[k] = rng.normal();
-        norm += theta[k] * theta[k];
-      }
-    } while (norm === 0);
-    norm = Math.sqrt(norm);
-    for (let k = 0; k < d; k++) theta[k] /= norm;
+    randomDirection(theta, rng);
     project(pa, a, theta);
     project(pb, b, theta);
     pa.sort();
@@ -309,7 +300,22 @@ export function slicedWasserstein(a: Points, b: Points, projections: number, rng
   return Math.sqrt(total / projections);
 }
 
-function project(out: Float64Array, p: Points, theta: Float64Array): void {
+/** A direction uniform on the unit sphere of R^theta.length, into theta (normal coordinates, normalised). */
+export function randomDirection(theta: Float64Array, rng: Rng): void {
+  let norm = 0;
+  do {
+    norm = 0;
+    for (let k = 0; k < theta.length; k++) {
+      theta[k] = rng.normal();
+      norm += theta[k] * theta[k];
+    }
+  } while (norm === 0);
+  norm = Math.sqrt(norm);
+  for (let k = 0; k < theta.length; k++) theta[k] /= norm;
+}
+
+/** out[i] = <p_i, theta>. */
+export function project(out: Float64Array, p: Points, theta: Float64Array): void {
   const d = p.d;
   for (let i = 0; i < p.n; i++) {
     let s = 0;

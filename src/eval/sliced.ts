@@ -13,7 +13,7 @@
  */
 import type { Points } from '../data/datasets';
 import { UsageError } from '../util/errors';
-import { w2Squared1dSorted } from './distances';
+import { project, randomDirection, w2Squared1dSorted } from './distances';
 import type { Rng } from '../util/rng';
 
 /** kappa_d = E|theta_1| for theta uniform on the unit sphere of R^d. */
@@ -61,30 +61,6 @@ export interface SlicedResult {
   energy: number;
 }
 
-/** A direction uniform on the unit sphere of R^d, into theta. */
-export function randomDirection(theta: Float64Array, rng: Rng): void {
-  let norm = 0;
-  do {
-    norm = 0;
-    for (let k = 0; k < theta.length; k++) {
-      theta[k] = rng.normal();
-      norm += theta[k] * theta[k];
-    }
-  } while (norm === 0);
-  norm = Math.sqrt(norm);
-  for (let k = 0; k < theta.length; k++) theta[k] /= norm;
-}
-
-function projectSorted(out: Float64Array, p: Points, theta: Float64Array): void {
-  const d = p.d;
-  for (let i = 0; i < p.n; i++) {
-    let s = 0;
-    for (let k = 0; k < d; k++) s += p.data[i * d + k] * theta[k];
-    out[i] = s;
-  }
-  out.sort();
-}
-
 /**
  * Sliced W2 and energy distance of `a` and `b` over `projections` directions drawn from rng (pass a fresh Rng of the
  * same seed to judge several sets on the same directions). Sizes may differ.
@@ -100,8 +76,10 @@ export function slicedDistances(a: Points, b: Points, projections: number, rng: 
   let en = 0;
   for (let p = 0; p < projections; p++) {
     randomDirection(theta, rng);
-    projectSorted(pa, a, theta);
-    projectSorted(pb, b, theta);
+    project(pa, a, theta);
+    project(pb, b, theta);
+    pa.sort();
+    pb.sort();
     w2 += w2Squared1dSorted(pa, pb);
     en += energy1dSorted(pa, pb);
   }

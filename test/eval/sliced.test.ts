@@ -5,9 +5,9 @@
  */
 import { describe, expect, test } from 'vitest';
 import { getDataset, type Points } from '../../src/data/datasets';
-import { energyDistance, slicedWasserstein } from '../../src/eval/distances';
+import { energyDistance, randomDirection, slicedWasserstein } from '../../src/eval/distances';
 import { sampleQuality, formatSampleQuality } from '../../src/eval/sample-quality';
-import { energy1dSorted, randomDirection, slicedDistances, sphereMeanAbsCoordinate } from '../../src/eval/sliced';
+import { energy1dSorted, slicedDistances, sphereMeanAbsCoordinate } from '../../src/eval/sliced';
 import { Rng } from '../../src/util/rng';
 
 function normal(n: number, d: number, rng: Rng, shift = 0, scale = 1): Points {
