@@ -106,6 +106,8 @@ export class Diffusion {
   static async create(o: DiffusionOptions = {}): Promise<Diffusion> {
     const config = mergeConfig(o);
     let data = o.data;
+    // Points handed in are the training set: they stream only when asked to (the CLI does for named data sets).
+    if (data && o.stream === undefined) config.stream = false;
     if (data) {
       config.model = { ...config.model, dim: data.d };
       config.nData = data.n;

@@ -105,6 +105,8 @@ export function runConfigFrom(v: Record<string, unknown>): RunConfig {
     c.nData = int(v, 'n-data', 2, 1e7) ?? c.nData;
     if (v['n-data'] !== undefined) c.stream = false;
   }
+  // a CSV is a finite training set: a streamed default does not apply to it (an explicit --n-data stream is refused)
+  if (c.dataset.toLowerCase().endsWith('.csv') && v['n-data'] !== 'stream') c.stream = false;
   c.steps = int(v, 'steps', 1, 1e9) ?? c.steps;
   c.batch = int(v, 'batch', 1, 65536) ?? c.batch;
   c.lr = num(v, 'lr') ?? c.lr;

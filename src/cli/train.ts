@@ -90,7 +90,7 @@ export const trainCommand: Command = {
     mkdirSync(out, { recursive: true });
     const checks = scheduleChecks(model.schedule);
     const log = (s: string) => { if (!quiet) process.stderr.write(s + '\n'); };
-    log(`ddpm-wasm ${VERSION}: ${config.dataset} (${data.n} points, d = ${data.d}), ${parameterCount(config.model)} parameters, ` +
+    log(`ddpm-wasm ${VERSION}: ${config.dataset} (${config.stream ? `streamed, standardised on ${data.n} points` : `${data.n} points`}, d = ${data.d}), ${parameterCount(config.model)} parameters, ` +
       `T = ${config.T} ${config.schedule}, abar_T = ${checks.alphaBarT.toExponential(2)}, ${config.steps} steps of batch ${config.batch}`);
     if (!checks.isotropicAtT) process.stderr.write(`warning: abar_T = ${checks.alphaBarT.toFixed(4)} > 0.01: x_T is not close to N(0, I); raise --T or --beta-end\n`);
 

@@ -94,7 +94,7 @@ export function trainReport(
     title: `ddpm-wasm: ${c.dataset}`,
     subtitle: `${model.step} steps in ${r.trainSeconds.toFixed(1)} s, ${r.samples.n} samples in ${r.sampleSeconds.toFixed(1)} s (ddpm-wasm ${VERSION})`,
     config: {
-      dataset: c.dataset, points: r.data.n, dim: d, T, schedule: c.schedule, 'abar_T': Number(s.alphaBar[T - 1].toExponential(3)),
+      dataset: c.dataset, points: c.stream ? `streamed (${r.data.n} for the standardisation)` : r.data.n, dim: d, T, schedule: c.schedule, 'abar_T': Number(s.alphaBar[T - 1].toExponential(3)),
       variance: c.variance, 'x0 clip': c.clipX0 ?? 0, steps: model.step, batch: c.batch, lr: c.lr, width: c.model.width, depth: c.model.depth,
       embedding: c.model.inputEmbedding ? c.model.embedSize : `t only (${c.model.embedSize})`, activation: c.model.activation,
       parameters: parameterCount(c.model), 'EMA decay': c.adam.emaDecay, seed: c.seed,

@@ -44,6 +44,17 @@ describe('streamed training data', () => {
     expect(Buffer.from(finite.buffer).equals(Buffer.from(a.buffer))).toBe(false);
   });
 
+  test('points handed in are a finite training set unless streaming is asked for', async () => {
+    const data = DATASETS.moons.generate(300, new Rng(1, 0));
+    const m = await Diffusion.create({ ...small, data });
+    expect(m.config.stream).toBe(false);
+    expect(m.engine.streamBatch).toBeUndefined();
+    m.close();
+    const s = await Diffusion.create({ ...small, data, stream: true });
+    expect(s.engine.streamBatch).toBeDefined();
+    s.close();
+  });
+
   test('a CSV is a finite training set', async () => {
     await expect(Diffusion.create({ ...small, dataset: 'points.csv', stream: true, data: { data: new Float32Array(20), n: 10, d: 2 } })).rejects.toThrow(UsageError);
   });
