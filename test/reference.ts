@@ -35,12 +35,16 @@ export function embed(v: number, embedSize: number): number[] {
   return out;
 }
 
-/** eps_theta(x, t) for rows x (n x d) and table indices t (0..T-1). */
-export function referenceForward(c: ModelConfig, p: Named, x: number[][], t: number[]): number[][] {
+/**
+ * eps_theta(x, t) for rows x (n x d) and table indices t (0..T-1). `roundInput` (default true) rounds x * inputScale to
+ * f32 as the kernel does; finite differences with respect to x turn it off (the rounding would be their noise).
+ */
+export function referenceForward(c: ModelConfig, p: Named, x: number[][], t: number[], roundInput = true): number[][] {
   const act = ACT[c.activation];
+  const rnd = roundInput ? Math.fround : (v: number) => v;
   const inp = x.map((row, i) => {
     const parts: number[] = [];
-    for (const v of row) parts.push(...(c.inputEmbedding ? embed(Math.fround(v * c.inputScale), c.embedSize) : [v]));
+    for (const v of row) parts.push(...(c.inputEmbedding ? embed(rnd(v * c.inputScale), c.embedSize) : [v]));
     parts.push(...embed(t[i], c.embedSize));
     return parts;
   });
