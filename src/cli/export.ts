@@ -6,8 +6,8 @@ import { decodeCheckpoint } from '../io/checkpoint';
 import { UsageError } from '../util/errors';
 import { parameterCount } from '../engine/model';
 import { ONNX_OPSET, exportOnnx } from '../io/onnx';
-import type { Command } from './args';
-import { str } from './args';
+import type { Command } from './options';
+import { str } from './options';
 import { readFileChecked, writeFileAtomic } from './fsutil';
 
 export const exportCommand: Command = {

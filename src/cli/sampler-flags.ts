@@ -1,11 +1,11 @@
 /**
- * `sample --sampler ddpm|ddim --steps K --eta E`: the flags cli.ts's sample command adds from here, and the
+ * `sample --sampler ddpm|ddim --steps K --eta E`: the flags the sample command (sample.ts) adds from here, and the
  * dispatch between Diffusion.sample (plain DDPM, the default) and the lab's reverse samplers (src/diffusion/samplers.ts).
  */
 import type { Points } from '../data/datasets';
 import type { Diffusion, SampleOptions } from '../api/diffusion';
 import { UsageError } from '../util/errors';
-import { type Opt, int, num, str } from './args';
+import { type Opt, int, num, str } from './options';
 import { SAMPLERS, type SamplerName, labSample } from '../diffusion/samplers';
 
 export const SAMPLER_OPTS: Opt[] = [

@@ -16,7 +16,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../util/errors';
-import { type Command, int, str } from './args';
+import { type Command, int, str } from './options';
 
 export const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

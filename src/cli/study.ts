@@ -11,7 +11,7 @@ import { Diffusion, type DiffusionOptions, createDiffusion } from '../api/diffus
 import { UsageError } from '../util/errors';
 import { FRESH_SEED_OFFSET } from '../eval/distances';
 import { ACTIVATIONS } from '../engine/model';
-import { type Command, int, num, str } from './args';
+import { type Command, int, num, runOpts, str } from './options';
 import { readFileChecked, readTextChecked, writeFileAtomic } from './fsutil';
 import { progress } from './progress';
 import { loadReportAssets } from './report-assets';
@@ -264,21 +264,17 @@ export const studyCommand: Command = {
   usage: 'study schedules|T|variance|trajectories [--dataset D] [--schedules linear,quadratic,cosine,sigmoid,learned] [--Ts 20,50,100,200] [--T N] [--steps N] [--out DIR]',
   positionals: true,
   opts: [
-    { name: 'dataset', type: 'string', arg: 'NAME|FILE.csv', help: `data set (default moons): ${Object.keys(DATASETS).join(', ')}` },
+    ...runOpts(['dataset', `data set (default moons): ${Object.keys(DATASETS).join(', ')}`]),
     { name: 'schedules', type: 'string', arg: 'A,B,..', help: `study schedules: which (default ${ALL_SCHEDULES.join(',')})` },
     { name: 'Ts', type: 'string', arg: 'A,B,..', help: `study T: which T (default ${DEFAULT_TS.join(',')})` },
-    { name: 'T', type: 'string', arg: 'N', help: `diffusion steps (study schedules, trajectories; default ${DEFAULT_RUN.T})` },
-    { name: 'schedule', type: 'string', arg: ALL_SCHEDULES.join('|'), help: `schedule (study T, trajectories; default ${DEFAULT_RUN.schedule})` },
-    { name: 'steps', type: 'string', arg: 'N', help: `training steps per model (default ${STUDY_STEPS}; trajectories 3000)` },
-    { name: 'batch', type: 'string', arg: 'B', help: `batch size (default ${DEFAULT_RUN.batch})` },
-    { name: 'lr', type: 'string', arg: 'X', help: `peak learning rate (default ${DEFAULT_RUN.lr})` },
-    { name: 'n-data', type: 'string', arg: 'N', help: `training points (default ${DEFAULT_RUN.nData})` },
+    ...runOpts(
+      ['T', `diffusion steps (study schedules, trajectories; default ${DEFAULT_RUN.T})`],
+      ['schedule', `schedule (study T, trajectories; default ${DEFAULT_RUN.schedule})`],
+      ['steps', `training steps per model (default ${STUDY_STEPS}; trajectories 3000)`],
+      'batch', 'lr', ['n-data', `training points (default ${DEFAULT_RUN.nData})`],
+      'width', 'depth', 'embed', 'activation', ['seed', 'seed shared by every model (default 0)'],
+    ),
     { name: 'variance', type: 'string', arg: VARIANCES.join('|'), help: `sigma_t^2 for sampling and the bound (default ${DEFAULT_RUN.variance})` },
-    { name: 'width', type: 'string', arg: 'N', help: `hidden width (default ${DEFAULT_RUN.model.width})` },
-    { name: 'depth', type: 'string', arg: 'N', help: `residual blocks (default ${DEFAULT_RUN.model.depth})` },
-    { name: 'embed', type: 'string', arg: 'N', help: `embedding size (default ${DEFAULT_RUN.model.embedSize})` },
-    { name: 'activation', type: 'string', arg: ACTIVATIONS.join('|'), help: `activation (default ${DEFAULT_RUN.model.activation})` },
-    { name: 'seed', type: 'string', arg: 'S', help: 'seed shared by every model (default 0)' },
     { name: 'vlb-n', type: 'string', arg: 'N', help: 'held-out points for the bound (default 1000)' },
     { name: 'draws', type: 'string', arg: 'K', help: 'eval draws per model (default 4)' },
     { name: 'size', type: 'string', arg: 'N', help: 'points per eval draw (default 500)' },
