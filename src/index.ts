@@ -33,7 +33,7 @@ export { VERSION } from './util/version';
 export type { Progress } from './diffusion/train';
 export { SAMPLERS, reverseSample, labSample, probabilityFlowSample, flowStepCoefficients, timeSubsequence } from './diffusion/samplers';
 export type { SamplerName, ReverseCall, LabSampleOptions } from './diffusion/samplers';
-export { probabilityFlowNll, modelNll, engineEpsVjp, DEFAULT_NLL_STEPS } from './diffusion/likelihood';
+export { probabilityFlowNll, modelNll, engineEpsVjp } from './diffusion/likelihood';
 export type { NllResult, NllOptions, EpsVjpFn } from './diffusion/likelihood';
 export { modelBound, variationalBound } from './diffusion/bound';
 export type { VlbResult } from './diffusion/bound';

@@ -74,3 +74,14 @@ export function centralDiff(w: { [i: number]: number }, i: number, h: number, f:
   w[i] = w0;
   return (lp - lm) / (2 * h);
 }
+
+/** Mean of xs and its standard error (sample sd / sqrt(n)): the noise a statistical tolerance is derived from. */
+export function meanSe(xs: ArrayLike<number>): { mean: number; se: number } {
+  const n = xs.length;
+  let m = 0;
+  for (let i = 0; i < n; i++) m += xs[i];
+  m /= n;
+  let v = 0;
+  for (let i = 0; i < n; i++) v += (xs[i] - m) ** 2;
+  return { mean: m, se: Math.sqrt(v / (n - 1) / n) };
+}

@@ -4,7 +4,7 @@
  * on the same points (src/diffusion/bound.ts), so the bound's gap is a number with its standard error (paired over
  * the points). The eval command (eval.ts) hands over to `runEvalNll` when --nll is given; its flags are `NLL_OPTS`.
  */
-import { DEFAULT_NLL_STEPS, type NllResult, modelNll } from '../diffusion/likelihood';
+import { type NllResult, modelNll } from '../diffusion/likelihood';
 import { type VlbResult, modelBound } from '../diffusion/bound';
 import { modelAndHeldOut, vlbVariance } from './eval-vlb';
 import { type Opt, int } from './options';
@@ -12,8 +12,8 @@ import { type ProgressSink, progress } from './progress';
 
 export const NLL_OPTS: Opt[] = [
   { name: 'nll', type: 'boolean', help: 'exact -log p of the probability-flow ODE (nats, bits/dim in data units) beside the VLB on the same held-out points' },
-  { name: 'nll-n', type: 'string', arg: 'N', help: `held-out points for --nll (default 1000)` },
-  { name: 'nll-steps', type: 'string', arg: 'K', help: `timesteps of the ODE's grid, 2K - 2 evaluations (default min(T, ${DEFAULT_NLL_STEPS}))` },
+  { name: 'nll-n', type: 'string', arg: 'N', help: 'held-out points for --nll (default 1000)' },
+  { name: 'nll-steps', type: 'string', arg: 'K', help: "timesteps of the ODE's grid, 2K - 2 evaluations (default T)" },
   { name: 'probes', type: 'string', arg: 'P', help: 'Hutchinson estimate of the divergence with P Rademacher probes instead of d exact products (for large d; default 0 = exact)' },
 ];
 

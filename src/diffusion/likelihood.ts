@@ -35,8 +35,6 @@ import { alphaSigma, flowStepCoefficients, timeSubsequence } from './samplers';
  */
 export type EpsVjpFn = (x: Float32Array, i: number, cotangents: readonly Float32Array[]) => { eps: Float32Array; vjp: Float32Array[] };
 
-/** Timesteps of the likelihood's (and `eval --nll`'s) ODE by default, capped at T. */
-export const DEFAULT_NLL_STEPS = 100;
 /** The fixed-point solve for x_1: at most this many eps_theta evaluations, until no coordinate moves by more than TOL. */
 const FIXED_POINT_MAX = 50;
 const FIXED_POINT_TOL = 1e-6;
@@ -60,7 +58,10 @@ export function logAbsDet(A: Float64Array, d: number): number {
 }
 
 export interface NllOptions {
-  /** K timesteps of the grid (default min(T, DEFAULT_NLL_STEPS)). */
+  /**
+   * K timesteps of the grid (default T, every step the network was trained at: the t-grid is coarse in log-SNR near
+   * the data, where a thin data set's field changes fastest, so fewer steps cost accuracy there first).
+   */
   steps?: number;
   /** 0 (default): the exact divergence, d products per evaluation; P > 0: Hutchinson with P Rademacher probes. */
   probes?: number;
@@ -106,7 +107,7 @@ export function probabilityFlowNll(eps: EpsVjpFn, x0: Float32Array, d: number, s
   const n = x0.length / d, T = sch.T, probes = o.probes ?? 0;
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`the likelihood needs at least one point of ${d} coordinates`);
   if (!(Number.isInteger(probes) && probes >= 0 && probes <= 1000)) throw new UsageError(`--probes must be an integer in [0, 1000], got ${probes}`);
-  const ts = timeSubsequence(T, o.steps ?? Math.min(T, DEFAULT_NLL_STEPS));
+  const ts = timeSubsequence(T, o.steps ?? T);
   const K = ts.length, total = K === 1 ? 1 : 2 * K - 2;
   // Cotangents: e_j in every row (rows of the Jacobian), or the fixed Rademacher probes.
   let cot: Float32Array[];

@@ -112,26 +112,41 @@ export function flowStepCoefficients(sch: Schedule, t: number, tn: number): { pr
 }
 
 /**
+ * The chunk loop the reverse loops share: per chunk of engine.rows, x_T (given, or drawn from the sample stream) in
+ * batch/xt and onStep(T, ...); `toData(n, x, xNext, off)` takes it to x_0 (ping-ponging between the two buffers) and
+ * returns the pointer that holds it; then the copy out and onChunk.
+ */
+function inChunks(engine: Engine, count: number, o: ReverseCall, toData: (n: number, x: number, xNext: number, off: number) => number): Float32Array {
+  const k = engine.k, a = engine.arena, d = engine.model.dim, T = engine.schedule.T;
+  if (o.xT && o.xT.length !== count * d) throw new Error(`xT has ${o.xT.length} values, expected ${count * d}`);
+  const out = new Float32Array(count * d);
+  for (let off = 0; off < count; off += engine.rows) {
+    const n = Math.min(engine.rows, count - off);
+    const x = a.ptr('batch', 'xt');
+    if (o.xT) new Float32Array(a.memory.buffer, x, n * d).set(o.xT.subarray(off * d, (off + n) * d));
+    else k.rngNormal(x, n * d, a.ptr('rng', 'sample'));
+    o.onStep?.(T, new Float32Array(a.memory.buffer, x, n * d).slice(), off);
+    const x0 = toData(n, x, a.ptr('batch', 'xPrev'), off);
+    out.set(new Float32Array(a.memory.buffer, x0, n * d), off * d);
+    o.onChunk?.(off + n);
+  }
+  return out;
+}
+
+/**
  * The probability-flow ODE sampler (see the header): from x_T over the K timesteps of timeSubsequence(T, K), Heun's
  * predictor-corrector in the exponential-integrator form, the last step onto x0_hat. Same call as reverseSample (which
  * hands 'ode' here); random numbers only for x_T when it is not given. Both halves of a step are the DDIM kernel call
  * (reverseStep without noise, its third operand carrying e2) with flowStepCoefficients.
  */
 export function probabilityFlowSample(engine: Engine, count: number, o: ReverseCall): Float32Array {
-  const k = engine.k, a = engine.arena, d = engine.model.dim, sch = engine.schedule, T = sch.T, rng = a.ptr('rng', 'sample');
+  const k = engine.k, a = engine.arena, d = engine.model.dim, sch = engine.schedule;
   const weights = o.weights ?? 'ema', outDim = engine.model.learnSigma ? 2 * d : d;
   if (o.eta !== undefined && o.eta !== 0) throw new UsageError(`the ODE sampler is deterministic: --eta applies to ddim, got ${o.eta}`);
-  if (o.xT && o.xT.length !== count * d) throw new Error(`xT has ${o.xT.length} values, expected ${count * d}`);
-  const ts = timeSubsequence(T, o.steps ?? T);
-  const out = new Float32Array(count * d);
+  const ts = timeSubsequence(sch.T, o.steps ?? sch.T);
   const e1 = a.ptr('batch', 'eps'), e2 = a.ptr('batch', 'z'), net = a.ptr('acts', 'out');
   engine.splitFirstLayer(weights);
-  for (let off = 0; off < count; off += engine.rows) {
-    const n = Math.min(engine.rows, count - off);
-    let x = a.ptr('batch', 'xt'), xNext = a.ptr('batch', 'xPrev');
-    if (o.xT) new Float32Array(a.memory.buffer, x, n * d).set(o.xT.subarray(off * d, (off + n) * d));
-    else k.rngNormal(x, n * d, rng);
-    o.onStep?.(T, new Float32Array(a.memory.buffer, x, n * d).slice(), off);
+  return inChunks(engine, count, o, (n, x, xNext, off) => {
     for (let j = ts.length - 1; j >= 0; j--) {
       const t = ts[j], tn = j > 0 ? ts[j - 1] : 0, c = flowStepCoefficients(sch, t, tn);
       engine.forwardAtStep(n, x, t - 1, weights);
@@ -145,10 +160,8 @@ export function probabilityFlowSample(engine: Engine, count: number, o: ReverseC
       [x, xNext] = [xNext, x];
       o.onStep?.(tn, new Float32Array(a.memory.buffer, x, n * d).slice(), off);
     }
-    out.set(new Float32Array(a.memory.buffer, x, n * d), off * d);
-    o.onChunk?.(off + n);
-  }
-  return out;
+    return x;
+  });
 }
 
 /** `count` samples through the chosen reverse process, in chunks of engine.rows; standardised units. */
@@ -157,19 +170,12 @@ export function reverseSample(engine: Engine, count: number, o: ReverseCall): Fl
   const k = engine.k, a = engine.arena, d = engine.model.dim, sch = engine.schedule, T = sch.T, rng = a.ptr('rng', 'sample');
   const weights = o.weights ?? 'ema', clip = o.clip ?? 0, eta = o.eta ?? 0;
   if (!(eta >= 0 && eta <= 1)) throw new UsageError(`--eta must be in [0, 1], got ${eta}`);
-  if (o.xT && o.xT.length !== count * d) throw new Error(`xT has ${o.xT.length} values, expected ${count * d}`);
   // (t, s) pairs of the steps: DDPM all T, DDIM the subsequence.
   const ts = timeSubsequence(T, o.steps ?? T);
   const learned = !!engine.model.learnSigma, full = ts.length === T;
   const variance = o.variance ?? 'posterior';
-  const out = new Float32Array(count * d);
   engine.splitFirstLayer(weights);
-  for (let off = 0; off < count; off += engine.rows) {
-    const n = Math.min(engine.rows, count - off);
-    let x = a.ptr('batch', 'xt'), xNext = a.ptr('batch', 'xPrev');
-    if (o.xT) new Float32Array(a.memory.buffer, x, n * d).set(o.xT.subarray(off * d, (off + n) * d));
-    else k.rngNormal(x, n * d, rng);
-    o.onStep?.(T, new Float32Array(a.memory.buffer, x, n * d).slice(), off);
+  return inChunks(engine, count, o, (n, x, xNext, off) => {
     for (let j = ts.length - 1; j >= 0; j--) {
       const t = ts[j], s = j > 0 ? ts[j - 1] : 0, i = t - 1;
       engine.forwardAtStep(n, x, i, weights);
@@ -213,10 +219,8 @@ export function reverseSample(engine: Engine, count: number, o: ReverseCall): Fl
       [x, xNext] = [xNext, x];
       o.onStep?.(s, new Float32Array(a.memory.buffer, x, n * d).slice(), off);
     }
-    out.set(new Float32Array(a.memory.buffer, x, n * d), off * d);
-    o.onChunk?.(off + n);
-  }
-  return out;
+    return x;
+  });
 }
 
 export interface LabSampleOptions extends Omit<ReverseCall, 'xT' | 'onStep' | 'clip'> {

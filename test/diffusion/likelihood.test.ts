@@ -13,16 +13,7 @@ import { type EpsVjpFn, modelNll, probabilityFlowNll } from '../../src/diffusion
 import { reverseSample } from '../../src/diffusion/samplers';
 import { type Schedule, makeSchedule } from '../../src/schedule/schedule';
 import { Rng } from '../../src/util/rng';
-
-const meanSe = (xs: ArrayLike<number>) => {
-  const n = xs.length;
-  let m = 0;
-  for (let i = 0; i < n; i++) m += xs[i];
-  m /= n;
-  let v = 0;
-  for (let i = 0; i < n; i++) v += (xs[i] - m) ** 2;
-  return { mean: m, se: Math.sqrt(v / (n - 1) / n) };
-};
+import { meanSe } from '../reference';
 
 /** The exact eps of data N(0, C) (2 x 2, [c00, c01, c11]) on schedule s, and its (symmetric) Jacobian's products. */
 function gaussianOracle(s: Schedule, c: [number, number, number]): EpsVjpFn {
