@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import '../../src/engine/wasm-embedded';
 import { type Diffusion, createDiffusion } from '../../src/api/diffusion';
 import { engineEps } from '../../src/diffusion/bound';
+import { modelNll } from '../../src/diffusion/likelihood';
 import { labSample, probabilityFlowSample, reverseSample, timeSubsequence } from '../../src/diffusion/samplers';
 import { Engine, STREAM_SAMPLE } from '../../src/engine/engine';
 import { Rng } from '../../src/util/rng';
@@ -116,5 +117,17 @@ describe('probability-flow ODE sampler', () => {
     probabilityFlowSample(model.engine, 10, { sampler: 'ode', steps: 5, xT: xT.subarray(0, 20), onStep: (t) => times.push(t) });
     expect(times).toEqual([100, ...timeSubsequence(100, 5).slice(0, -1).reverse(), 0]);
     expect(() => reverseSample(model.engine, 10, { sampler: 'ode', eta: 0.5 })).toThrow(/--eta/);
+  });
+
+  it('a learned-variance model: the ODE reads the eps half of its outputs (deterministic, finite, and its likelihood too)', async () => {
+    const lv = await createDiffusion({ dataset: 'moons', T: 30, steps: 150, nData: 2000, seed: 4, variance: 'learned', model: { width: 32, depth: 1, embedSize: 16 } });
+    await lv.train();
+    const x = xT.subarray(0, 200);
+    const a = reverseSample(lv.engine, 100, { sampler: 'ode', steps: 10, xT: x });
+    const b = reverseSample(lv.engine, 100, { sampler: 'ode', steps: 10, xT: x });
+    expect(same(a, b)).toBe(true);
+    expect(a.every(Number.isFinite)).toBe(true);
+    const r = modelNll(lv, { data: lv.trainData.data.subarray(0, 200), n: 100, d: 2 }, { steps: 10 });
+    expect(Number.isFinite(r.nats)).toBe(true);
   });
 });
