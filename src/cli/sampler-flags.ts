@@ -29,8 +29,7 @@ export function sampleWithFlags(model: Diffusion, n: number, v: Record<string, u
   if (sampler === 'ode') {
     if (eta !== undefined) throw new UsageError('--eta is a ddim option: the ode sampler has no noise');
     if (o.variance !== undefined) throw new UsageError('--variance applies to ddpm: the ode sampler has no noise');
-    if (o.clipX0 !== undefined) throw new UsageError('--clip-x0 does not apply to the ode sampler (a clamp is no part of the flow)');
-    return labSample(model, n, { sampler: 'ode', steps, onChunk: o.onChunk }).points;
+    return labSample(model, n, { sampler: 'ode', steps, clipX0: o.clipX0, onChunk: o.onChunk }).points;
   }
   if (eta !== undefined && !(eta >= 0 && eta <= 1)) throw new UsageError(`--eta must be in [0, 1], got ${eta}`);
   if (o.variance !== undefined) throw new UsageError('--variance applies to ddpm; ddim sets its noise with --eta');

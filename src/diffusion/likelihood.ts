@@ -170,9 +170,10 @@ export function probabilityFlowNll(eps: EpsVjpFn, x0: Float32Array, d: number, s
       for (let q = 0; q < n * d; q++) xs[q] = xp[q];
       f1 = field(xs, ta, false);
     }
-    for (let q = 0; q < n * d; q++) pred[q] = c.pred[0] * xp[q] + c.pred[1] * f1.e[q];
+    const D1 = Float64Array.from(xp, (v, q) => (v - a.sigma * f1.e[q]) / a.alpha);
+    for (let q = 0; q < n * d; q++) pred[q] = c.keep * xp[q] + c.pred * D1[q];
     const f2 = field(pred, tb, false);
-    for (let q = 0; q < n * d; q++) xp[q] = c.corr[0] * xp[q] + c.corr[1] * f1.e[q] + c.corr[2] * f2.e[q];
+    for (let q = 0; q < n * d; q++) xp[q] = c.keep * xp[q] + c.corr1 * D1[q] + (c.corr2 * (pred[q] - b.sigma * f2.e[q])) / b.alpha;
     for (let p = 0; p < n; p++) logP[p] -= 0.5 * dLambda * (2 * d - a.sigma * f1.tr[p] - b.sigma * f2.tr[p]);
   }
 

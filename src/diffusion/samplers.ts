@@ -48,7 +48,7 @@ export interface ReverseCall {
   eta?: number;
   /** DDPM: sigma_t^2 = beta_t or beta-tilde_t. */
   variance?: VarianceName;
-  /** Clamp of the predicted x_0 (standardised units); 0 = none. Not the ODE's (it ignores it). */
+  /** Clamp of the predicted x_0 (standardised units); 0 = none. The ODE clamps its x0_hat (then it is no longer the flow the likelihood is of). */
   clip?: number;
   weights?: 'params' | 'ema';
   /** Start points x_T (count, d), standardised units; drawn from the sample stream when omitted. */
@@ -88,27 +88,20 @@ export function alphaSigma(sch: Schedule, t: number): { alpha: number; sigma: nu
   return { alpha: Math.sqrt(ab), sigma: Math.sqrt(1 - ab) };
 }
 
-/** A linear combination c[0] x + c[1] e1 + c[2] e2 of a step's start x and its two evaluations of eps_theta. */
-type Combo = [number, number, number];
-const combo = (a: Combo, ka: number, b: Combo, kb: number): Combo => [ka * a[0] + kb * b[0], ka * a[1] + kb * b[1], ka * a[2] + kb * b[2]];
-
 /**
- * One step of the probability-flow ODE from timestep t to tn (either direction; see the header), as coefficients on
- * (x, e1 = eps_theta(x, t), e2 = eps_theta(pred, tn)): the predictor pred = pred[0] x + pred[1] e1 (DDIM, eta = 0) and
- * the corrector x' = corr[0] x + corr[1] e1 + corr[2] e2. tn = 0 (the data): Euler onto x0_hat, corr = pred.
+ * One step of the probability-flow ODE from timestep t to tn (either direction; see the header) on x0_hat, the
+ * predicted x_0 at each end (x0_hat = (x - sigma eps_theta) / alpha, clamped when sampling with a clip):
+ *   predictor  x~ = keep x + pred x0_hat(x, t)                                   (the DDIM step, eta = 0)
+ *   corrector  x' = keep x + corr1 x0_hat(x, t) + corr2 x0_hat(x~, tn)
+ * keep = sigma'/sigma, pred = sigma' (u' - u), and with x0_hat linear in lambda = log u over [lambda, lambda'] the
+ * integral of x0_hat e^lambda d lambda is (u' - u) D1 + w (D2 - D1), w = ((h - 1) u' + u) / h, h = lambda' - lambda.
+ * tn = 0 (the data): x' = x0_hat(x, t), the Euler step; keep = 0, pred = 1.
  */
-export function flowStepCoefficients(sch: Schedule, t: number, tn: number): { pred: [number, number]; corr: Combo } {
+export function flowStepCoefficients(sch: Schedule, t: number, tn: number): { keep: number; pred: number; corr1: number; corr2: number } {
+  if (tn === 0) return { keep: 0, pred: 1, corr1: 1, corr2: 0 };
   const a = alphaSigma(sch, t), b = alphaSigma(sch, tn);
-  const D1: Combo = [1 / a.alpha, -a.sigma / a.alpha, 0]; // x0_hat at the start
-  if (tn === 0) return { pred: [D1[0], D1[1]], corr: D1 };
-  const u = a.alpha / a.sigma, un = b.alpha / b.sigma, lambda = Math.log(un / u);
-  const z: Combo = [1 / a.sigma, 0, 0];
-  const pred = combo(combo(z, 1, D1, un - u), b.sigma, z, 0); // x~ = sigma' (z + (u' - u) x0_hat)
-  const D2 = combo(pred, 1 / b.alpha, [0, 0, 1], -b.sigma / b.alpha); // x0_hat at the predictor, on e2
-  // int over [lambda, lambda'] of x0_hat(mu) e^mu d mu with x0_hat linear in mu: (u' - u) D1 + w (D2 - D1)
-  const w = ((lambda - 1) * un + u) / lambda;
-  const corr = combo(combo(z, 1, D1, un - u - w), b.sigma, D2, b.sigma * w);
-  return { pred: [pred[0], pred[1]], corr };
+  const u = a.alpha / a.sigma, un = b.alpha / b.sigma, h = Math.log(un / u), w = ((h - 1) * un + u) / h;
+  return { keep: b.sigma / a.sigma, pred: b.sigma * (un - u), corr1: b.sigma * (un - u - w), corr2: b.sigma * w };
 }
 
 /**
@@ -137,25 +130,35 @@ function inChunks(engine: Engine, count: number, o: ReverseCall, toData: (n: num
  * The probability-flow ODE sampler (see the header): from x_T over the K timesteps of timeSubsequence(T, K), Heun's
  * predictor-corrector in the exponential-integrator form, the last step onto x0_hat. Same call as reverseSample (which
  * hands 'ode' here); random numbers only for x_T when it is not given. Both halves of a step are the DDIM kernel call
- * (reverseStep without noise, its third operand carrying e2) with flowStepCoefficients.
+ * (reverseStep without noise, its third operand carrying the second x0_hat) with flowStepCoefficients.
  */
 export function probabilityFlowSample(engine: Engine, count: number, o: ReverseCall): Float32Array {
-  const k = engine.k, a = engine.arena, d = engine.model.dim, sch = engine.schedule;
+  const k = engine.k, a = engine.arena, d = engine.model.dim, sch = engine.schedule, clip = o.clip ?? 0;
   const weights = o.weights ?? 'ema', outDim = engine.model.learnSigma ? 2 * d : d;
   if (o.eta !== undefined && o.eta !== 0) throw new UsageError(`the ODE sampler is deterministic: --eta applies to ddim, got ${o.eta}`);
   const ts = timeSubsequence(sch.T, o.steps ?? sch.T);
-  const e1 = a.ptr('batch', 'eps'), e2 = a.ptr('batch', 'z'), net = a.ptr('acts', 'out');
+  // e1 = eps_theta(x, t), D1 = x0_hat(x, t), e2 = eps_theta(x~, tn); D2 = x0_hat(x~, tn) replaces e1, no longer needed.
+  const e1 = a.ptr('batch', 'eps'), D1 = a.ptr('batch', 'x0'), e2 = a.ptr('batch', 'z'), D2 = e1, net = a.ptr('acts', 'out');
+  // x0_hat = (x - sigma eps) / alpha into `out`, clamped to [-clip, clip] when clip > 0.
+  const x0hat = (out: number, x: number, eps: number, n: number, t: number) => {
+    const { alpha, sigma } = alphaSigma(sch, t);
+    if (clip > 0) k.posteriorStep(out, x, eps, 0, n * d, 1 / alpha, -sigma / alpha, clip, 1, 0, 0);
+    else k.reverseStep(out, x, eps, 0, n * d, 1 / alpha, -sigma / alpha, 0);
+  };
   engine.splitFirstLayer(weights);
   return inChunks(engine, count, o, (n, x, xNext, off) => {
     for (let j = ts.length - 1; j >= 0; j--) {
       const t = ts[j], tn = j > 0 ? ts[j - 1] : 0, c = flowStepCoefficients(sch, t, tn);
       engine.forwardAtStep(n, x, t - 1, weights);
       k.rowsStrided(e1, net, n, d, outDim); // eps dense (a learned variance's rows are [eps | v])
-      k.reverseStep(xNext, x, e1, 0, n * d, c.pred[0], c.pred[1], 0); // the predictor; onto the data, the step
-      if (tn > 0) {
+      if (tn === 0) x0hat(xNext, x, e1, n, t); // onto the data
+      else {
+        x0hat(D1, x, e1, n, t);
+        k.reverseStep(xNext, x, D1, 0, n * d, c.keep, c.pred, 0); // the predictor x~
         engine.forwardAtStep(n, xNext, tn - 1, weights);
         k.rowsStrided(e2, net, n, d, outDim);
-        k.reverseStep(xNext, x, e1, e2, n * d, c.corr[0], c.corr[1], c.corr[2]);
+        x0hat(D2, xNext, e2, n, tn);
+        k.reverseStep(xNext, x, D1, D2, n * d, c.keep, c.corr1, c.corr2); // the corrector (D2 as the third operand)
       }
       [x, xNext] = [xNext, x];
       o.onStep?.(tn, new Float32Array(a.memory.buffer, x, n * d).slice(), off);

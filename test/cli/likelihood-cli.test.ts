@@ -55,7 +55,9 @@ describe('sample --sampler ode', () => {
     expect(run(['sample', '--help']).out).toMatch(/ode: the probability-flow ODE/);
     expectCleanError(run(['sample', '--model', model, '--sampler', 'ode', '--eta', '0.5']), /--eta is a ddim option/);
     expectCleanError(run(['sample', '--model', model, '--sampler', 'ode', '--variance', 'beta']), /--variance applies to ddpm/);
-    expectCleanError(run(['sample', '--model', model, '--sampler', 'ode', '--clip-x0', '2']), /--clip-x0 does not apply to the ode sampler/);
+    const clamped = run(['sample', '--model', model, '--sampler', 'ode', '--steps', '8', '--n', '50', '--seed', '3', '--clip-x0', '0.5']);
+    expect(clamped.code, clamped.err).toBe(0);
+    expect(clamped.out).not.toBe(a.out);
     expectCleanError(run(['sample', '--model', model, '--sampler', 'ode', '--steps', '41']), /steps must be an integer in \[1, 40\]/);
   });
 });

@@ -112,6 +112,14 @@ describe('probability-flow ODE sampler', () => {
     expect(ddim[1] / ddim[2]).toBeLessThan(4);
   });
 
+  it('with a clip every x0_hat is clamped: the endings lie in [-clip, clip]; without one they need not', () => {
+    const far = xT.subarray(0, 400).map((v) => 3 * v); // starts far out in the tails
+    const free = reverseSample(model.engine, 200, { sampler: 'ode', steps: 10, xT: far });
+    const clipped = reverseSample(model.engine, 200, { sampler: 'ode', steps: 10, xT: far, clip: 1.2 });
+    expect(Math.max(...clipped.map(Math.abs))).toBeLessThanOrEqual(Math.fround(1.2));
+    expect(Math.max(...free.map(Math.abs))).toBeGreaterThan(1.2);
+  });
+
   it('onStep sees x_T and then every grid time down to 0; eta other than 0 is refused', () => {
     const times: number[] = [];
     probabilityFlowSample(model.engine, 10, { sampler: 'ode', steps: 5, xT: xT.subarray(0, 20), onStep: (t) => times.push(t) });
