@@ -9,7 +9,7 @@ import '../../src/engine/wasm-embedded';
 import { type Diffusion, createDiffusion } from '../../src/api/diffusion';
 import { getDataset, standardize } from '../../src/data/datasets';
 import { modelBound } from '../../src/diffusion/bound';
-import { type EpsVjpFn, modelNll, probabilityFlowNll } from '../../src/diffusion/likelihood';
+import { type EpsVjpFn, logAbsDet, modelNll, probabilityFlowNll } from '../../src/diffusion/likelihood';
 import { reverseSample } from '../../src/diffusion/samplers';
 import { type Schedule, makeSchedule } from '../../src/schedule/schedule';
 import { Rng } from '../../src/util/rng';
@@ -68,6 +68,15 @@ function modelCovariance(s: Schedule, c: [number, number, number]): [number, num
   const a00 = c[0] * i00 + c[1] * i01, a01 = c[0] * i01 + c[1] * i11, a10 = c[1] * i00 + c[2] * i01, a11 = c[1] * i01 + c[2] * i11;
   return [ab * (a00 * c[0] + a01 * c[1]), ab * (a00 * c[1] + a01 * c[2]), ab * (a10 * c[1] + a11 * c[2])];
 }
+
+describe('logAbsDet', () => {
+  it('hand cases: a zero leading pivot (needs the row swap), a negative determinant, a singular matrix', () => {
+    // det [[0, 2, 1], [1, 1, 0], [3, 0, 4]] = 0 (4 - 0) - 2 (4 - 0) + 1 (0 - 3) = -11
+    expect(logAbsDet(new Float64Array([0, 2, 1, 1, 1, 0, 3, 0, 4]), 3)).toBeCloseTo(Math.log(11), 12);
+    expect(logAbsDet(new Float64Array([2, 0, 0, 0.5]), 2)).toBeCloseTo(0, 12);
+    expect(logAbsDet(new Float64Array([1, 2, 2, 4]), 2)).toBe(-Infinity);
+  });
+});
 
 describe('probabilityFlowNll with the exact score of a Gaussian', () => {
   const C: [number, number, number] = [2.0, 0.9, 0.6];
