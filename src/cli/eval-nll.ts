@@ -7,7 +7,8 @@
 import { type NllResult, modelNll } from '../diffusion/likelihood';
 import { type VlbResult, modelBound } from '../diffusion/bound';
 import { modelAndHeldOut, vlbVariance } from './eval-vlb';
-import { type Opt, int } from './options';
+import { UsageError } from '../util/errors';
+import { type Opt, int, str } from './options';
 import { type ProgressSink, progress } from './progress';
 
 export const NLL_OPTS: Opt[] = [
@@ -51,6 +52,8 @@ export function formatNll(r: NllResult, b: VlbResult): string {
 }
 
 export async function runEvalNll(v: Record<string, string | boolean | undefined>): Promise<number> {
+  if (str(v, 'report')) throw new UsageError('--report charts the bound: use it with --vlb (--nll prints a table)');
+  if (str(v, 'vlb-n')) throw new UsageError('--nll evaluates both on the same --nll-n points; drop --vlb-n');
   const n = int(v, 'nll-n', 2, 1e6) ?? 1000;
   const probes = int(v, 'probes', 0, 1000) ?? 0;
   const variance = vlbVariance(v);

@@ -40,6 +40,8 @@ describe('eval --nll', () => {
     expectCleanError(run(['eval', '--model', model, '--nll', '--nll-steps', '41']), /--nll-steps must be an integer in \[1, 40\], got 41/);
     expectCleanError(run(['eval', '--model', model, '--nll', '--nll-n', '1']), /--nll-n must be an integer in \[2, 1000000\]/);
     expectCleanError(run(['eval', '--model', join(dir, 'none.safetensors'), '--nll']), /none\.safetensors/);
+    expectCleanError(run(['eval', '--model', model, '--nll', '--report', join(dir, 'r.html')]), /--report charts the bound/);
+    expectCleanError(run(['eval', '--model', model, '--nll', '--vlb-n', '10']), /same --nll-n points/);
   });
 });
 
