@@ -64,6 +64,8 @@ export async function runEvalNll(v: Record<string, string | boolean | undefined>
   let evals: ProgressSink | undefined; // made at the first evaluation, which knows the total
   const r = modelNll(model, data, { steps, probes, seed, onEval: (done, total) => (evals ??= progress('likelihood', total, { quiet, unit: 'evaluations' })).update(done) });
   evals?.stop();
+  // sigma_1 |J_1| >= 1 somewhere: the sampler's last step is not invertible there and x_1 is only approximate.
+  if (r.fixedPoint.residual > 1e-4) process.stderr.write(`warning: the solve for x_1 did not converge (largest change ${r.fixedPoint.residual.toExponential(1)} after ${r.fixedPoint.iterations} iterations): the last step's inverse, and so the NLL, are approximate\n`);
   const bar = progress('bound', T, { quiet, unit: 't' });
   const b = modelBound(model, data, { variance, seed, onT: (k) => bar.update(k) });
   bar.stop();
