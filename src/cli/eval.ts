@@ -3,7 +3,7 @@
  * points: the classifier two-sample test, sliced W2 and energy, each beside a perfect model and the training set;
  * eval/sample-quality.ts) and the small-draw distances (5 x 1000 points, exact W2 / sliced W2 / energy / MMD
  * against their data-vs-data floor). `--repeats` runs the small-draw protocol over seeds beside a perfect model,
- * `--vlb` the bound. `train --eval` calls evaluateModel() from here.
+ * `--vlb` the bound, `--nll` the exact likelihood of the ODE beside it. `train --eval` calls evaluateModel() from here.
  */
 import { existsSync } from 'node:fs';
 import { Diffusion } from '../api/diffusion';
@@ -14,6 +14,7 @@ import {
   FRESH_SEED_OFFSET, PERFECT_SEED_OFFSET, type Report, compareToData, formatRepeats, formatReport, makeDraws, planDraws, summarizeRepeats,
 } from '../eval/distances';
 import { UsageError } from '../util/errors';
+import { NLL_OPTS, runEvalNll } from './eval-nll';
 import { VLB_OPTS, runEvalVlb } from './eval-vlb';
 import { readFileChecked } from './fsutil';
 import { type Command, int, loadPoints, readText, str } from './options';
@@ -25,7 +26,7 @@ function judge(samples: Points, data: Points, o: { draws: number; size: number; 
   return compareToData(samplesDraws, dataDrawsA, dataDrawsB, { seed: o.seed });
 }
 
-export async function evaluate(model: Diffusion, data: Points, o: { draws: number; size: number; seed: number; quiet?: boolean }): Promise<Report> {
+async function evaluate(model: Diffusion, data: Points, o: { draws: number; size: number; seed: number; quiet?: boolean }): Promise<Report> {
   const bar = progress('sampling', o.draws * o.size, { quiet: o.quiet, unit: 'points' });
   const samples = model.sample(o.draws * o.size, { onChunk: (done) => bar.update(done) }).points;
   bar.stop();
@@ -100,7 +101,7 @@ export function formatEvaluation(e: Evaluation): string {
 
 export const evalCommand: Command = {
   summary: 'can generated points be told from fresh data? a two-sample test and sliced distances at 20,000 points, then W2 / energy / MMD on 5 x 1000, each beside its floor',
-  usage: 'eval --model FILE [--data NAME|FILE.csv]   |   eval --samples A.csv --data B.csv',
+  usage: 'eval --model FILE [--data NAME|FILE.csv] [--n N] [--vlb | --nll]   |   eval --samples A.csv --data NAME|B.csv [--n N]',
   opts: [
     { name: 'model', type: 'string', arg: 'FILE', help: 'a model written by train: samples are drawn from it' },
     { name: 'samples', type: 'string', arg: 'A.csv', help: 'generated points to judge (instead of --model)' },
@@ -111,8 +112,10 @@ export const evalCommand: Command = {
     { name: 'seed', type: 'string', arg: 'S', help: 'seed of the draws and of fresh data (default 1)' },
     { name: 'repeats', type: 'string', arg: 'K', help: 'with --model: run the whole protocol K times (seeds S..S+K-1) beside a perfect model (fresh data as samples): how much of the ratio is luck' },
     ...VLB_OPTS,
+    ...NLL_OPTS,
   ],
   async run(v) {
+    if (v.nll) return runEvalNll(v);
     if (v.vlb) return runEvalVlb(v);
     const draws = int(v, 'draws', 1, 100) ?? 5;
     const size = int(v, 'size', 50, 5000) ?? 1000;
