@@ -294,7 +294,7 @@ export const studyCommand: Command = {
       ['T', `diffusion steps (study schedules, trajectories; default ${DEFAULT_RUN.T})`],
       ['schedule', `schedule (study T, trajectories; default ${DEFAULT_RUN.schedule})`],
       ['steps', `training steps per model (default ${STUDY_STEPS}; trajectories 3000)`],
-      'batch', 'lr', ['n-data', `training points (default ${DEFAULT_RUN.nData})`],
+      'batch', 'lr', ['n-data', `training points, or stream: every batch fresh from the generator (default ${DEFAULT_RUN.stream ? 'stream' : DEFAULT_RUN.nData})`],
       'width', 'depth', 'embed', 'activation', ['seed', 'seed shared by every model (default 0)'],
     ),
     { name: 'variance', type: 'string', arg: VARIANCES.join('|'), help: `sigma_t^2 for sampling and the bound (default ${DEFAULT_RUN.variance})` },
