@@ -14,6 +14,7 @@
 import { splitDraws, type Points } from '../data/datasets';
 import { UsageError } from '../util/errors';
 import { Rng } from '../util/rng';
+import { slicedDistances } from './sliced';
 
 function checkSameDim(a: Points, b: Points): void {
   if (a.d !== b.d) throw new UsageError(`cannot compare points of dimension ${a.d} with points of dimension ${b.d}`);
@@ -249,79 +250,16 @@ export function w2Exact(a: Points, b: Points): number {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Sliced W2
+// Sliced W2 (the 1-D machinery lives in sliced.ts, shared with the large-sample energy distance)
 
-/**
- * Squared W2 between two sorted 1-D samples of any sizes m, n: integral over u in (0,1) of (F^-1(u) - G^-1(u))^2,
- * exact, by walking the merged breakpoints i/m and j/n (compared in integers, k/(mn), so no rounding).
- */
-export function w2Squared1dSorted(a: Float64Array, b: Float64Array): number {
-  const m = a.length;
-  const n = b.length;
-  let i = 0;
-  let j = 0;
-  let t = 0; // current breakpoint, in units of 1/(mn)
-  let total = 0;
-  while (i < m && j < n) {
-    const ea = (i + 1) * n;
-    const eb = (j + 1) * m;
-    const next = ea < eb ? ea : eb;
-    const diff = a[i] - b[j];
-    total += (next - t) * diff * diff;
-    t = next;
-    if (ea === next) i++;
-    if (eb === next) j++;
-  }
-  return total / (m * n);
-}
+export { project, randomDirection, w2Squared1dSorted } from './sliced';
 
 /**
  * Sliced 2-Wasserstein: sqrt of the mean, over `projections` random directions theta (uniform on the sphere),
  * of W2^2 between the 1-D projections <a, theta> and <b, theta>. Sizes may differ (exact quantile coupling).
  */
 export function slicedWasserstein(a: Points, b: Points, projections: number, rng: Rng): number {
-  checkSameDim(a, b);
-  if (!Number.isInteger(projections) || projections < 1) {
-    throw new UsageError(`projections must be a positive integer, got ${projections}`);
-  }
-  const d = a.d;
-  const theta = new Float64Array(d);
-  const pa = new Float64Array(a.n);
-  const pb = new Float64Array(b.n);
-  let total = 0;
-  for (let p = 0; p < projections; p++) {
-    randomDirection(theta, rng);
-    project(pa, a, theta);
-    project(pb, b, theta);
-    pa.sort();
-    pb.sort();
-    total += w2Squared1dSorted(pa, pb);
-  }
-  return Math.sqrt(total / projections);
-}
-
-/** A direction uniform on the unit sphere of R^theta.length, into theta (normal coordinates, normalised). */
-export function randomDirection(theta: Float64Array, rng: Rng): void {
-  let norm = 0;
-  do {
-    norm = 0;
-    for (let k = 0; k < theta.length; k++) {
-      theta[k] = rng.normal();
-      norm += theta[k] * theta[k];
-    }
-  } while (norm === 0);
-  norm = Math.sqrt(norm);
-  for (let k = 0; k < theta.length; k++) theta[k] /= norm;
-}
-
-/** out[i] = <p_i, theta>. */
-export function project(out: Float64Array, p: Points, theta: Float64Array): void {
-  const d = p.d;
-  for (let i = 0; i < p.n; i++) {
-    let s = 0;
-    for (let k = 0; k < d; k++) s += p.data[i * d + k] * theta[k];
-    out[i] = s;
-  }
+  return slicedDistances(a, b, projections, rng).sw2;
 }
 
 // ---------------------------------------------------------------------------------------------------

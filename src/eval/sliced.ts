@@ -1,6 +1,7 @@
 /**
  * Sliced distances for large samples: the sliced 2-Wasserstein distance and the energy distance, both from the
- * same sorted 1-D projections, O(P n log n) for P directions instead of the O(n^2) pair sums of distances.ts.
+ * same sorted 1-D projections, O(P n log n) for P directions instead of the O(n^2) pair sums of distances.ts, and
+ * the 1-D pieces (directions, projections, the exact 1-D W2) that distances.ts's slicedWasserstein also uses.
  *
  * Not here: the exact W2 and the pair-sum energy / MMD of small draws (distances.ts), the two-sample test.
  *
@@ -8,13 +9,61 @@
  * of a different quantity: for theta uniform on the sphere, E|<theta, x>| = kappa_d |x| with
  * kappa_d = Gamma(d/2) / (sqrt(pi) Gamma((d+1)/2)) (kappa_1 = 1, kappa_2 = 2/pi, kappa_{d+2} = kappa_d d/(d+1)),
  * so every term of 2 E|X - Y| - E|X - X'| - E|Y - Y'| is kappa_d^-1 times the mean of its 1-D projections.
- * With P directions it carries a Monte Carlo error on top of the sampling one (about 1/sqrt(P) relative at equal
- * laws, measured in the tests); with the same directions for a model and its floor most of it cancels in the ratio.
+ * With P directions it carries a Monte Carlo error on top of the sampling one (the tests bound it by 4 / sqrt(P)
+ * relative for a shifted, rescaled Gaussian); with the same directions for a model and its floor much of it cancels.
  */
 import type { Points } from '../data/datasets';
 import { UsageError } from '../util/errors';
-import { project, randomDirection, w2Squared1dSorted } from './distances';
 import type { Rng } from '../util/rng';
+
+/**
+ * Squared W2 between two sorted 1-D samples of any sizes m, n: integral over u in (0,1) of (F^-1(u) - G^-1(u))^2,
+ * exact, by walking the merged breakpoints i/m and j/n (compared in integers, k/(mn), so no rounding).
+ */
+export function w2Squared1dSorted(a: Float64Array, b: Float64Array): number {
+  const m = a.length;
+  const n = b.length;
+  let i = 0;
+  let j = 0;
+  let t = 0; // current breakpoint, in units of 1/(mn)
+  let total = 0;
+  while (i < m && j < n) {
+    const ea = (i + 1) * n;
+    const eb = (j + 1) * m;
+    const next = ea < eb ? ea : eb;
+    const diff = a[i] - b[j];
+    total += (next - t) * diff * diff;
+    t = next;
+    if (ea === next) i++;
+    if (eb === next) j++;
+  }
+  return total / (m * n);
+}
+
+/** A direction uniform on the unit sphere of R^theta.length, into theta (normal coordinates, normalised). */
+export function randomDirection(theta: Float64Array, rng: Rng): void {
+  let norm = 0;
+  do {
+    norm = 0;
+    for (let k = 0; k < theta.length; k++) {
+      theta[k] = rng.normal();
+      norm += theta[k] * theta[k];
+    }
+  } while (norm === 0);
+  norm = Math.sqrt(norm);
+  for (let k = 0; k < theta.length; k++) theta[k] /= norm;
+}
+
+/** out[i] = <p_i, theta>. */
+export function project(out: Float64Array, p: Points, theta: Float64Array): void {
+  const d = p.d;
+  for (let i = 0; i < p.n; i++) {
+    let s = 0;
+    for (let k = 0; k < d; k++) s += p.data[i * d + k] * theta[k];
+    out[i] = s;
+  }
+}
+
 
 /** kappa_d = E|theta_1| for theta uniform on the unit sphere of R^d. */
 export function sphereMeanAbsCoordinate(d: number): number {
