@@ -1,7 +1,16 @@
+import { actForward, actForwardScalar, actBackward, actBackwardScalar } from "./activation";
+
 // Fully connected layer y = x W^T + b, forward and backward (llm.c's matmul_forward/_backward, without
 // threads). Shapes: x (n, din), w (dout, din) as torch.nn.Linear stores it, b (dout), y (n, dout).
 // The SIMD paths are register-tiled f32x4 kernels; the Scalar twins are the plain loops and the
-// specification. Not here: activations (activation.ts), batching over layers, threads.
+// specification. Not here: the activation functions themselves (activation.ts), batching over layers, threads.
+//
+// Fused layers (linearForwardAct, linearBackwardInputAct): the same tiles, with the layer's elementwise work done on
+// each block of 4 rows right after the tiles wrote it, while it is in L1: bias, activation, residual and the
+// activation's derivative in the forward store; the residual's pass-through as dx's starting value and the
+// activation's backward (da = dx * act') in dx's store. That removes the separate passes over (n, width) arrays
+// (activation, residual add, zeroing, addInPlace) and the backward's exp and divide. Results are bit for bit those
+// of the unfused sequence linearForward + actForward, resp. zero + addInPlace + linearBackward + actBackward.
 //
 // Register budget: V8 on x64 has 16 xmm registers (arm64 has 32). Each tile below keeps 8 f32x4
 // accumulators plus at most 4 loaded operands live, so the inner loops do not spill on either.
@@ -39,6 +48,33 @@
 // last n % 4 rows use 1x1 vector dot products; din % 4 is a scalar tail added before the bias.
 export function linearForward(y: usize, x: usize, w: usize, b: usize, n: i32, din: i32, dout: i32): void {
   if (ASC_FEATURE_SIMD) {
+    forwardTiles(y, x, w, b, n, din, dout, 0, 0, 0);
+    return;
+  }
+  linearForwardScalar(y, x, w, b, n, din, dout);
+}
+
+// h = resid + act(x w^T + b) (resid == 0: none), dact = act'(x w^T + b) (dact == 0: not stored); act: activation.ts's
+// ACT_* codes. The derivative is what linearBackwardInputAct multiplies by, so training stores it instead of the
+// pre-activation; sampling passes dact = 0.
+export function linearForwardAct(h: usize, dact: usize, x: usize, w: usize, b: usize, resid: usize, n: i32, din: i32, dout: i32, act: i32): void {
+  if (ASC_FEATURE_SIMD) {
+    forwardTiles(h, x, w, b, n, din, dout, act, dact, resid);
+    return;
+  }
+  linearForwardActScalar(h, dact, x, w, b, resid, n, din, dout, act);
+}
+
+export function linearForwardActScalar(h: usize, dact: usize, x: usize, w: usize, b: usize, resid: usize, n: i32, din: i32, dout: i32, act: i32): void {
+  linearForwardScalar(h, x, w, b, n, din, dout);
+  actForwardScalar(h, dact, resid, n * dout, act);
+}
+
+// The tiles of linearForward; with act, dact or resid set, each block of 4 rows (and the last n % 4 rows) gets the
+// epilogue actForward as soon as it is written. linearForward passes zeros: the epilogue folds away.
+@inline function forwardTiles(y: usize, x: usize, w: usize, b: usize, n: i32, din: i32, dout: i32, act: i32, dact: usize, resid: usize): void {
+  const epilogue = act != 0 || dact != 0 || resid != 0;
+  {
     const rowX = <usize>din << 2;
     const rowY = <usize>dout << 2;
     const kv = <usize>(din & ~3) << 2;     // bytes of each row covered by whole vectors
@@ -113,7 +149,12 @@ export function linearForward(y: usize, x: usize, w: usize, b: usize, n: i32, di
         v128.store32_lane(yo + 2 * rowY, r, 2);
         v128.store32_lane(yo + 3 * rowY, r, 3);
       }
+      if (epilogue) {
+        const e0 = <usize>i * rowY;
+        actForward(y0, dact ? dact + e0 : 0, resid ? resid + e0 : 0, 4 * dout, act);
+      }
     }
+    const tail = i;
     for (; i < n; i++) {
       const xi = x + <usize>i * rowX;
       const yi = y + <usize>i * rowY;
@@ -126,9 +167,11 @@ export function linearForward(y: usize, x: usize, w: usize, b: usize, n: i32, di
         store<f32>(yi + (<usize>o << 2), s);
       }
     }
-    return;
+    if (epilogue && tail < n) {
+      const e0 = <usize>tail * rowY;
+      actForward(y + e0, dact ? dact + e0 : 0, resid ? resid + e0 : 0, (n - tail) * dout, act);
+    }
   }
-  linearForwardScalar(y, x, w, b, n, din, dout);
 }
 
 export function linearForwardScalar(y: usize, x: usize, w: usize, b: usize, n: i32, din: i32, dout: i32): void {
@@ -150,7 +193,7 @@ export function linearForwardScalar(y: usize, x: usize, w: usize, b: usize, n: i
 // dw[dout,din] += dy^T . x                  db[dout] += sum_i dy[i,:]   (db skipped when db == 0)
 export function linearBackward(dx: usize, dw: usize, db: usize, dy: usize, x: usize, w: usize, n: i32, din: i32, dout: i32): void {
   if (ASC_FEATURE_SIMD) {
-    if (dx) backwardInput(dx, dy, w, n, din, dout);
+    if (dx) backwardInput(dx, dx, dy, w, n, din, dout, 0, 0);
     backwardWeight(dw, dy, x, n, din, dout);
     if (db) backwardBias(db, dy, n, dout);
     return;
@@ -163,7 +206,11 @@ export function linearBackward(dx: usize, dw: usize, db: usize, dy: usize, x: us
 // 4 dy broadcasts (v128.load32_splat, one instruction), 8 mul-adds into 8 accumulators that start
 // from dx and are stored once. Leftovers: a 4-row x 1-vector tile for din % 8 >= 4, scalar for din % 4;
 // the last n % 4 rows go one at a time with the same column structure.
-@inline function backwardInput(dx: usize, dy: usize, w: usize, n: i32, din: i32, dout: i32): void {
+//
+// init is where the accumulators start: dx itself (linearBackward: dx +=), 0 (dx =) or a residual's gradient
+// (linearBackwardInputAct: dx = resid + dy . w). With da set, each finished block of rows gets da = dx * dact.
+@inline function backwardInput(dx: usize, init: usize, dy: usize, w: usize, n: i32, din: i32, dout: i32, da: usize, dact: usize): void {
+  const zero = f32x4.splat(0);
   const rowX = <usize>din << 2;
   const rowY = <usize>dout << 2;
   const k8 = <usize>(din & ~7) << 2;
@@ -175,16 +222,20 @@ export function linearBackward(dx: usize, dw: usize, db: usize, dy: usize, x: us
     const d1 = d0 + rowX;
     const d2 = d1 + rowX;
     const d3 = d2 + rowX;
+    const s0 = init + <usize>i * rowX, s1 = s0 + rowX, s2 = s1 + rowX, s3 = s2 + rowX;
     const g0 = dy + <usize>i * rowY;
     const g1 = g0 + rowY;
     const g2 = g1 + rowY;
     const g3 = g2 + rowY;
     let k: usize = 0;
     for (; k < k8; k += 32) {
-      let a00 = v128.load(d0 + k), a01 = v128.load(d0 + k + 16);
-      let a10 = v128.load(d1 + k), a11 = v128.load(d1 + k + 16);
-      let a20 = v128.load(d2 + k), a21 = v128.load(d2 + k + 16);
-      let a30 = v128.load(d3 + k), a31 = v128.load(d3 + k + 16);
+      let a00 = zero, a01 = zero, a10 = zero, a11 = zero, a20 = zero, a21 = zero, a30 = zero, a31 = zero;
+      if (init) {
+        a00 = v128.load(s0 + k); a01 = v128.load(s0 + k + 16);
+        a10 = v128.load(s1 + k); a11 = v128.load(s1 + k + 16);
+        a20 = v128.load(s2 + k); a21 = v128.load(s2 + k + 16);
+        a30 = v128.load(s3 + k); a31 = v128.load(s3 + k + 16);
+      }
       let g: usize = 0;
       for (let wp = w + k; wp < wEnd; wp += rowX) {
         const v0 = v128.load(wp);
@@ -209,7 +260,8 @@ export function linearBackward(dx: usize, dw: usize, db: usize, dy: usize, x: us
       v128.store(d3 + k, a30); v128.store(d3 + k + 16, a31);
     }
     if (k < k4) {
-      let a0 = v128.load(d0 + k), a1 = v128.load(d1 + k), a2 = v128.load(d2 + k), a3 = v128.load(d3 + k);
+      let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+      if (init) { a0 = v128.load(s0 + k); a1 = v128.load(s1 + k); a2 = v128.load(s2 + k); a3 = v128.load(s3 + k); }
       let g: usize = 0;
       for (let wp = w + k; wp < wEnd; wp += rowX) {
         const v0 = v128.load(wp);
@@ -223,28 +275,31 @@ export function linearBackward(dx: usize, dw: usize, db: usize, dy: usize, x: us
       k += 16;
     }
     for (; k < rowX; k += 4) {
-      let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+      let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0, t3: f32 = 0;
       let g: usize = 0;
       for (let wp = w + k; wp < wEnd; wp += rowX) {
         const v = load<f32>(wp);
-        s0 += load<f32>(g0 + g) * v;
-        s1 += load<f32>(g1 + g) * v;
-        s2 += load<f32>(g2 + g) * v;
-        s3 += load<f32>(g3 + g) * v;
+        t0 += load<f32>(g0 + g) * v;
+        t1 += load<f32>(g1 + g) * v;
+        t2 += load<f32>(g2 + g) * v;
+        t3 += load<f32>(g3 + g) * v;
         g += 4;
       }
-      store<f32>(d0 + k, load<f32>(d0 + k) + s0);
-      store<f32>(d1 + k, load<f32>(d1 + k) + s1);
-      store<f32>(d2 + k, load<f32>(d2 + k) + s2);
-      store<f32>(d3 + k, load<f32>(d3 + k) + s3);
+      store<f32>(d0 + k, (init ? load<f32>(s0 + k) : 0) + t0);
+      store<f32>(d1 + k, (init ? load<f32>(s1 + k) : 0) + t1);
+      store<f32>(d2 + k, (init ? load<f32>(s2 + k) : 0) + t2);
+      store<f32>(d3 + k, (init ? load<f32>(s3 + k) : 0) + t3);
     }
+    if (da) actBackward(da + <usize>i * rowX, d0, dact + <usize>i * rowX, 4 * din);
   }
   for (; i < n; i++) {
     const d0 = dx + <usize>i * rowX;
+    const s0 = init + <usize>i * rowX;
     const g0 = dy + <usize>i * rowY;
     let k: usize = 0;
     for (; k < k8; k += 32) {
-      let a0 = v128.load(d0 + k), a1 = v128.load(d0 + k + 16);
+      let a0 = zero, a1 = zero;
+      if (init) { a0 = v128.load(s0 + k); a1 = v128.load(s0 + k + 16); }
       let g: usize = 0;
       for (let wp = w + k; wp < wEnd; wp += rowX) {
         const s = v128.load32_splat(g0 + g);
@@ -255,7 +310,7 @@ export function linearBackward(dx: usize, dw: usize, db: usize, dy: usize, x: us
       v128.store(d0 + k, a0); v128.store(d0 + k + 16, a1);
     }
     if (k < k4) {
-      let a0 = v128.load(d0 + k);
+      let a0 = init ? v128.load(s0 + k) : zero;
       let g: usize = 0;
       for (let wp = w + k; wp < wEnd; wp += rowX) {
         a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(g0 + g), v128.load(wp)));
@@ -265,15 +320,47 @@ export function linearBackward(dx: usize, dw: usize, db: usize, dy: usize, x: us
       k += 16;
     }
     for (; k < rowX; k += 4) {
-      let s0: f32 = 0;
+      let t0: f32 = 0;
       let g: usize = 0;
       for (let wp = w + k; wp < wEnd; wp += rowX) {
-        s0 += load<f32>(g0 + g) * load<f32>(wp);
+        t0 += load<f32>(g0 + g) * load<f32>(wp);
         g += 4;
       }
-      store<f32>(d0 + k, load<f32>(d0 + k) + s0);
+      store<f32>(d0 + k, (init ? load<f32>(s0 + k) : 0) + t0);
+    }
+    if (da) actBackward(da + <usize>i * rowX, d0, dact + <usize>i * rowX, din);
+  }
+}
+
+// dx = resid + dy . w (resid == 0: dx = dy . w; overwritten, not accumulated) and, when da != 0, da = dx * dact:
+// the backward of h = resid + act(a) through the layer below. The engine's residual blocks use it to go from the
+// gradient of one block's input to the next one down in one pass. No dw, db: linearBackward(0, dw, db, ...) does them.
+export function linearBackwardInputAct(dx: usize, da: usize, dy: usize, w: usize, resid: usize, dact: usize, n: i32, din: i32, dout: i32): void {
+  if (ASC_FEATURE_SIMD) {
+    backwardInput(dx, resid, dy, w, n, din, dout, da, dact);
+    return;
+  }
+  linearBackwardInputActScalar(dx, da, dy, w, resid, dact, n, din, dout);
+}
+
+export function linearBackwardInputActScalar(dx: usize, da: usize, dy: usize, w: usize, resid: usize, dact: usize, n: i32, din: i32, dout: i32): void {
+  for (let i = 0; i < n; i++) {
+    const dxi = dx + ((<usize>i * din) << 2);
+    const dyi = dy + ((<usize>i * dout) << 2);
+    for (let k = 0; k < din; k++) {
+      const kb = <usize>k << 2;
+      store<f32>(dxi + kb, resid ? load<f32>(resid + ((<usize>i * din) << 2) + kb) : 0);
+    }
+    for (let o = 0; o < dout; o++) {
+      const g = load<f32>(dyi + (<usize>o << 2));
+      const wo = w + ((<usize>o * din) << 2);
+      for (let k = 0; k < din; k++) {
+        const kb = <usize>k << 2;
+        store<f32>(dxi + kb, load<f32>(dxi + kb) + g * load<f32>(wo + kb));
+      }
     }
   }
+  if (da) actBackwardScalar(da, dx, dact, n * din);
 }
 
 // dw += dy^T . x: the contraction runs over n; dw and x rows run along din, so vectorise along din

@@ -67,7 +67,8 @@ export interface StepStats {
   gradNorm: number;
 }
 
-type ActFns = { fwd: (y: number, x: number, n: number) => void; bwd: (dx: number, dy: number, x: number, n: number) => void };
+/** assembly/activation.ts's ACT_* codes, what the fused layer kernels take. */
+const ACT_CODES: Record<ModelConfig['activation'], number> = { gelu: 1, silu: 2, relu: 3 };
 
 /** Rows [r0, r0 + n) of a batch, handled by one lane (thread). */
 interface Part {
@@ -94,7 +95,7 @@ export class Engine {
   readonly lanes: number;
   private pool?: ThreadPool;
   private programKey = '';
-  private readonly act: ActFns;
+  private readonly act: number;
   private readonly inDim: number;
   private readonly outDim: number;
 
@@ -135,10 +136,12 @@ export class Engine {
     this.lanes = lanes;
 
     const params = paramSpecs(c);
-    const acts: TensorSpec[] = [{ name: 'inp', shape: [R, this.inDim] }, { name: 'a0', shape: [R, H] }, { name: 'h0', shape: [R, H] }];
+    // Per layer k: h_k (the activation, the next layer's input) and d_k = act'(pre-activation), stored by the fused
+    // forward (linearForwardAct) so the backward multiplies instead of recomputing the activation.
+    const acts: TensorSpec[] = [{ name: 'inp', shape: [R, this.inDim] }, { name: 'd0', shape: [R, H] }, { name: 'h0', shape: [R, H] }];
     const actGrads: TensorSpec[] = [{ name: 'dout', shape: [R, this.outDim] }, { name: 'dh0', shape: [R, H] }, { name: 'da0', shape: [R, H] }];
     for (let k = 1; k <= c.depth; k++) {
-      acts.push({ name: `a${k}`, shape: [R, H] }, { name: `g${k}`, shape: [R, H] }, { name: `h${k}`, shape: [R, H] });
+      acts.push({ name: `d${k}`, shape: [R, H] }, { name: `h${k}`, shape: [R, H] });
       actGrads.push({ name: `dh${k}`, shape: [R, H] }, { name: `da${k}`, shape: [R, H] });
     }
     acts.push({ name: 'out', shape: [R, this.outDim] });
@@ -200,7 +203,7 @@ export class Engine {
     ]);
     this.arena = new Arena(memory, plan);
     this.paramCount = this.arena.slabLength('params');
-    this.act = this.activationFns();
+    this.act = ACT_CODES[c.activation];
 
     const a = this.arena;
     this.setSchedule(o.schedule);
@@ -226,13 +229,6 @@ export class Engine {
     this.programKey = ''; // recorded sampling programs hold the old schedule's coefficients
     this.arena.f32('tables', 'sqrtAlphaBar').set(s.sqrtAlphaBar);
     this.arena.f32('tables', 'sqrtOneMinusAlphaBar').set(s.sqrtOneMinusAlphaBar);
-  }
-
-  /** The activation's kernels, looked up on this.k at each call (so a recording proxy sees them too). */
-  private activationFns(): ActFns {
-    const name = this.model.activation;
-    const k = () => this.k as unknown as Record<string, (...a: number[]) => void>;
-    return { fwd: (y, x, n) => k()[`${name}Forward`](y, x, n), bwd: (dx, dy, x, n) => k()[`${name}Backward`](dx, dy, x, n) };
   }
 
   /** PyTorch nn.Linear's default: weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)). EMA starts equal. */
@@ -272,19 +268,20 @@ export class Engine {
     const xCols = c.inputEmbedding ? d * E : d;
     k.gatherRows(inp + 4 * xCols, a.ptr('tables', 'tEmb'), a.ptr('batch', 't') + 4 * tRow, n, E, this.inDim);
 
-    k.linearForward(a.ptr(A, 'a0'), inp, this.p(weights, 'inp.weight'), this.p(weights, 'inp.bias'), n, this.inDim, H);
-    this.trunk(n, weights, lane);
+    k.linearForwardAct(a.ptr(A, 'h0'), a.ptr(A, 'd0'), inp, this.p(weights, 'inp.weight'), this.p(weights, 'inp.bias'), 0, n, this.inDim, H, this.act);
+    this.trunk(n, weights, lane, true);
   }
 
-  /** The network after its first layer: from the lane's acts/a0 (n, H) to acts/out (n, outDim). */
-  private trunk(n: number, weights: 'params' | 'ema', lane: number): void {
+  /**
+   * The network after its first layer: from the lane's acts/h0 (n, H) to acts/out (n, outDim). `derivatives`: store
+   * each layer's act' (acts/d_k) for a backward pass; sampling skips them.
+   */
+  private trunk(n: number, weights: 'params' | 'ema', lane: number, derivatives: boolean): void {
     const k = this.k, a = this.arena, c = this.model, H = c.width, A = this.slab('acts', lane);
-    this.act.fwd(a.ptr(A, 'h0'), a.ptr(A, 'a0'), n * H);
     for (let b = 1; b <= c.depth; b++) {
-      const ak = a.ptr(A, `a${b}`), gk = a.ptr(A, `g${b}`), prev = a.ptr(A, `h${b - 1}`);
-      k.linearForward(ak, prev, this.p(weights, `blocks.${b - 1}.weight`), this.p(weights, `blocks.${b - 1}.bias`), n, H, H);
-      this.act.fwd(gk, ak, n * H);
-      k.residualForward(a.ptr(A, `h${b}`), prev, gk, n * H);
+      // h_b = h_{b-1} + act(h_{b-1} W_b^T + b_b): bias, activation and residual in the matmul's store.
+      const prev = a.ptr(A, `h${b - 1}`);
+      k.linearForwardAct(a.ptr(A, `h${b}`), derivatives ? a.ptr(A, `d${b}`) : 0, prev, this.p(weights, `blocks.${b - 1}.weight`), this.p(weights, `blocks.${b - 1}.bias`), prev, n, H, H, this.act);
     }
     k.linearForward(a.ptr(A, 'out'), a.ptr(A, `h${c.depth}`), this.p(weights, 'out.weight'), this.p(weights, 'out.bias'), n, H, this.outDim);
   }
@@ -309,16 +306,20 @@ export class Engine {
     const k = this.k, a = this.arena, c = this.model, H = c.width, G = this.slab('grads', lane);
     const AG = this.slab('actGrads', lane), A = this.slab('acts', lane);
     const g = (s: string) => a.ptr(AG, s), act = (s: string) => a.ptr(A, s);
-    k.linearBackward(g(`dh${c.depth}`), this.p(G, 'out.weight'), this.p(G, 'out.bias'), g('dout'), act(`h${c.depth}`), this.p('params', 'out.weight'), n, H, this.outDim);
-    for (let b = c.depth; b >= 1; b--) {
-      // h_b = h_{b-1} + act(a_b): the residual passes dh_b through unchanged, the branch goes through act and the linear layer.
-      k.addInPlace(g(`dh${b - 1}`), g(`dh${b}`), n * H);
-      this.act.bwd(g(`da${b}`), g(`dh${b}`), act(`a${b}`), n * H);
-      k.linearBackward(g(`dh${b - 1}`), this.p(G, `blocks.${b - 1}.weight`), this.p(G, `blocks.${b - 1}.bias`), g(`da${b}`), act(`h${b - 1}`), this.p('params', `blocks.${b - 1}.weight`), n, H, H);
+    // Each layer's input gradient and the activation's backward below it come out of one kernel (the fused dx store:
+    // da_k = dh_k * d_k); the activation gradients are written, not accumulated, so they need no zeroing.
+    const D = c.depth, W = (name: string) => this.p('params', name);
+    k.linearBackwardInputAct(g(`dh${D}`), g(`da${D}`), g('dout'), W('out.weight'), 0, act(`d${D}`), n, H, this.outDim);
+    k.linearBackward(0, this.p(G, 'out.weight'), this.p(G, 'out.bias'), g('dout'), act(`h${D}`), W('out.weight'), n, H, this.outDim);
+    for (let b = D; b >= 1; b--) {
+      // h_b = h_{b-1} + act(a_b): the residual passes dh_b through unchanged (dx's starting value), the branch goes
+      // through the linear layer; then da_{b-1} = dh_{b-1} * act'(a_{b-1}) in the same store.
+      const w = `blocks.${b - 1}.weight`;
+      k.linearBackwardInputAct(g(`dh${b - 1}`), g(`da${b - 1}`), g(`da${b}`), W(w), g(`dh${b}`), act(`d${b - 1}`), n, H, H);
+      k.linearBackward(0, this.p(G, w), this.p(G, `blocks.${b - 1}.bias`), g(`da${b}`), act(`h${b - 1}`), W(w), n, H, H);
     }
-    this.act.bwd(g('da0'), g('dh0'), act('a0'), n * H);
     // The embeddings are fixed functions of x_t and t: no gradient is needed for the network's input.
-    k.linearBackward(0, this.p(G, 'inp.weight'), this.p(G, 'inp.bias'), g('da0'), act('inp'), this.p('params', 'inp.weight'), n, this.inDim, H);
+    k.linearBackward(0, this.p(G, 'inp.weight'), this.p(G, 'inp.bias'), g('da0'), act('inp'), W('inp.weight'), n, this.inDim, H);
   }
 
   /** The rows of an n-row batch, split over the lanes in contiguous, fixed slices (so results do not depend on timing). */
@@ -377,7 +378,8 @@ export class Engine {
     const parts = this.parts(n);
     for (const p of parts) {
       a.zero(this.slab('grads', p.lane));
-      a.zeroRows(this.slab('actGrads', p.lane), p.n);
+      // mseBackwardScaled accumulates into dout; the other activation gradients are written by the fused backward.
+      a.f32(this.slab('actGrads', p.lane), 'dout').fill(0, 0, p.n * this.outDim);
     }
     if (this.pool && parts.length > 1) {
       this.ensurePrograms(`train:${n}`, 1, share, parts);
@@ -501,8 +503,8 @@ export class Engine {
       inp = a.ptr(A, 'inp');
       k.sinusoidalEmbed(inp, x, a.ptr('tables', 'freqs'), n, c.dim, E / 2, c.inputScale, xCols);
     }
-    k.linearForward(a.ptr(A, 'a0'), inp, a.ptr('split', 'inpX.weight'), a.ptr('split', 'stepBias'), n, xCols, c.width);
-    this.trunk(n, weights, lane);
+    k.linearForwardAct(a.ptr(A, 'h0'), 0, inp, a.ptr('split', 'inpX.weight'), a.ptr('split', 'stepBias'), 0, n, xCols, c.width, this.act);
+    this.trunk(n, weights, lane, false);
   }
 
   /**

@@ -19,6 +19,15 @@ export interface Kernels {
   linearForwardScalar(y: Ptr, x: Ptr, w: Ptr, b: Ptr, n: number, din: number, dout: number): void;
   linearBackward(dx: Ptr, dw: Ptr, db: Ptr, dy: Ptr, x: Ptr, w: Ptr, n: number, din: number, dout: number): void;
   linearBackwardScalar(dx: Ptr, dw: Ptr, db: Ptr, dy: Ptr, x: Ptr, w: Ptr, n: number, din: number, dout: number): void;
+  // linear.ts, fused layers (bias, activation, residual and act' in the store; act: activation.ts ACT_*)
+  linearForwardAct(h: Ptr, dact: Ptr, x: Ptr, w: Ptr, b: Ptr, resid: Ptr, n: number, din: number, dout: number, act: number): void;
+  linearForwardActScalar(h: Ptr, dact: Ptr, x: Ptr, w: Ptr, b: Ptr, resid: Ptr, n: number, din: number, dout: number, act: number): void;
+  linearBackwardInputAct(dx: Ptr, da: Ptr, dy: Ptr, w: Ptr, resid: Ptr, dact: Ptr, n: number, din: number, dout: number): void;
+  linearBackwardInputActScalar(dx: Ptr, da: Ptr, dy: Ptr, w: Ptr, resid: Ptr, dact: Ptr, n: number, din: number, dout: number): void;
+  actForward(h: Ptr, dact: Ptr, resid: Ptr, n: number, act: number): void;
+  actForwardScalar(h: Ptr, dact: Ptr, resid: Ptr, n: number, act: number): void;
+  actBackward(da: Ptr, dh: Ptr, dact: Ptr, n: number): void;
+  actBackwardScalar(da: Ptr, dh: Ptr, dact: Ptr, n: number): void;
   // activation.ts
   geluForward(y: Ptr, x: Ptr, n: number): void;
   geluBackward(dx: Ptr, dy: Ptr, x: Ptr, n: number): void;
