@@ -14,9 +14,17 @@ import { actForward, actForwardScalar, actBackward, actBackwardScalar } from "./
 //
 // Register budget: V8 on x64 has 16 xmm registers (arm64 has 32). Each tile below keeps 8 f32x4
 // accumulators plus at most 4 loaded operands live, so the inner loops do not spill on either.
-// Wasm has no fused multiply-add (only relaxed-simd's), so each step is mul then add.
+// Each multiply-add goes through madd: mul then add in the SIMD build; in the relaxed-SIMD build (opt-in, chosen at
+// load time: src/wasm.ts) relaxed_madd, which V8 emits as one FMA instruction where the CPU has one (x64 with FMA3,
+// arm64) and as mul then add elsewhere, so that build's results may differ between machines.
 // Tails (n, din or dout not multiples of the tile) fall back to narrower tiles and finally to scalar
 // loops inside the same kernel, so every shape is handled, including dout = 1, 2 and din = 7.
+
+// acc + a * b: one rounding (fused) or two, depending on the build and the machine; see the header.
+@inline function madd(a: v128, b: v128, acc: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
 
 // [sum(a), sum(b), sum(c), sum(d)] of four accumulators: a 4x4 transpose-and-add in 6 shuffles.
 @inline function hsum4(a: v128, b: v128, c: v128, d: v128): v128 {
@@ -95,17 +103,17 @@ export function linearForwardActScalar(h: usize, dact: usize, x: usize, w: usize
           const v0 = v128.load(w0 + k);
           const v1 = v128.load(w1 + k);
           let u = v128.load(x0 + k);
-          a00 = f32x4.add(a00, f32x4.mul(u, v0));
-          a01 = f32x4.add(a01, f32x4.mul(u, v1));
+          a00 = madd(u, v0, a00);
+          a01 = madd(u, v1, a01);
           u = v128.load(x1 + k);
-          a10 = f32x4.add(a10, f32x4.mul(u, v0));
-          a11 = f32x4.add(a11, f32x4.mul(u, v1));
+          a10 = madd(u, v0, a10);
+          a11 = madd(u, v1, a11);
           u = v128.load(x2 + k);
-          a20 = f32x4.add(a20, f32x4.mul(u, v0));
-          a21 = f32x4.add(a21, f32x4.mul(u, v1));
+          a20 = madd(u, v0, a20);
+          a21 = madd(u, v1, a21);
           u = v128.load(x3 + k);
-          a30 = f32x4.add(a30, f32x4.mul(u, v0));
-          a31 = f32x4.add(a31, f32x4.mul(u, v1));
+          a30 = madd(u, v0, a30);
+          a31 = madd(u, v1, a31);
         }
         let r01 = hsum4(a00, a01, a10, a11);   // y[i,o] y[i,o+1] y[i+1,o] y[i+1,o+1]
         let r23 = hsum4(a20, a21, a30, a31);
@@ -132,10 +140,10 @@ export function linearForwardActScalar(h: usize, dact: usize, x: usize, w: usize
         let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
         for (let k: usize = 0; k < kv; k += 16) {
           const v0 = v128.load(w0 + k);
-          a0 = f32x4.add(a0, f32x4.mul(v128.load(x0 + k), v0));
-          a1 = f32x4.add(a1, f32x4.mul(v128.load(x1 + k), v0));
-          a2 = f32x4.add(a2, f32x4.mul(v128.load(x2 + k), v0));
-          a3 = f32x4.add(a3, f32x4.mul(v128.load(x3 + k), v0));
+          a0 = madd(v128.load(x0 + k), v0, a0);
+          a1 = madd(v128.load(x1 + k), v0, a1);
+          a2 = madd(v128.load(x2 + k), v0, a2);
+          a3 = madd(v128.load(x3 + k), v0, a3);
         }
         let r = hsum4(a0, a1, a2, a3);
         if (kv < rowX) {
@@ -161,7 +169,7 @@ export function linearForwardActScalar(h: usize, dact: usize, x: usize, w: usize
       for (let o = 0; o < dout; o++) {
         const wo = w + <usize>o * rowX;
         let a = f32x4.splat(0);
-        for (let k: usize = 0; k < kv; k += 16) a = f32x4.add(a, f32x4.mul(v128.load(xi + k), v128.load(wo + k)));
+        for (let k: usize = 0; k < kv; k += 16) a = madd(v128.load(xi + k), v128.load(wo + k), a);
         let s = hsum1(a) + dotTail(xi, wo, kv, rowX);
         if (b) s += load<f32>(b + (<usize>o << 2));
         store<f32>(yi + (<usize>o << 2), s);
@@ -241,17 +249,17 @@ export function linearBackward(dx: usize, dw: usize, db: usize, dy: usize, x: us
         const v0 = v128.load(wp);
         const v1 = v128.load(wp + 16);
         let s = v128.load32_splat(g0 + g);
-        a00 = f32x4.add(a00, f32x4.mul(s, v0));
-        a01 = f32x4.add(a01, f32x4.mul(s, v1));
+        a00 = madd(s, v0, a00);
+        a01 = madd(s, v1, a01);
         s = v128.load32_splat(g1 + g);
-        a10 = f32x4.add(a10, f32x4.mul(s, v0));
-        a11 = f32x4.add(a11, f32x4.mul(s, v1));
+        a10 = madd(s, v0, a10);
+        a11 = madd(s, v1, a11);
         s = v128.load32_splat(g2 + g);
-        a20 = f32x4.add(a20, f32x4.mul(s, v0));
-        a21 = f32x4.add(a21, f32x4.mul(s, v1));
+        a20 = madd(s, v0, a20);
+        a21 = madd(s, v1, a21);
         s = v128.load32_splat(g3 + g);
-        a30 = f32x4.add(a30, f32x4.mul(s, v0));
-        a31 = f32x4.add(a31, f32x4.mul(s, v1));
+        a30 = madd(s, v0, a30);
+        a31 = madd(s, v1, a31);
         g += 4;
       }
       v128.store(d0 + k, a00); v128.store(d0 + k + 16, a01);
@@ -265,10 +273,10 @@ export function linearBackward(dx: usize, dw: usize, db: usize, dy: usize, x: us
       let g: usize = 0;
       for (let wp = w + k; wp < wEnd; wp += rowX) {
         const v0 = v128.load(wp);
-        a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(g0 + g), v0));
-        a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(g1 + g), v0));
-        a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(g2 + g), v0));
-        a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(g3 + g), v0));
+        a0 = madd(v128.load32_splat(g0 + g), v0, a0);
+        a1 = madd(v128.load32_splat(g1 + g), v0, a1);
+        a2 = madd(v128.load32_splat(g2 + g), v0, a2);
+        a3 = madd(v128.load32_splat(g3 + g), v0, a3);
         g += 4;
       }
       v128.store(d0 + k, a0); v128.store(d1 + k, a1); v128.store(d2 + k, a2); v128.store(d3 + k, a3);
@@ -303,8 +311,8 @@ export function linearBackward(dx: usize, dw: usize, db: usize, dy: usize, x: us
       let g: usize = 0;
       for (let wp = w + k; wp < wEnd; wp += rowX) {
         const s = v128.load32_splat(g0 + g);
-        a0 = f32x4.add(a0, f32x4.mul(s, v128.load(wp)));
-        a1 = f32x4.add(a1, f32x4.mul(s, v128.load(wp + 16)));
+        a0 = madd(s, v128.load(wp), a0);
+        a1 = madd(s, v128.load(wp + 16), a1);
         g += 4;
       }
       v128.store(d0 + k, a0); v128.store(d0 + k + 16, a1);
@@ -313,7 +321,7 @@ export function linearBackward(dx: usize, dw: usize, db: usize, dy: usize, x: us
       let a0 = init ? v128.load(s0 + k) : zero;
       let g: usize = 0;
       for (let wp = w + k; wp < wEnd; wp += rowX) {
-        a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(g0 + g), v128.load(wp)));
+        a0 = madd(v128.load32_splat(g0 + g), v128.load(wp), a0);
         g += 4;
       }
       v128.store(d0 + k, a0);
@@ -392,17 +400,17 @@ export function linearBackwardInputActScalar(dx: usize, da: usize, dy: usize, w:
         const v0 = v128.load(xp);
         const v1 = v128.load(xp + 16);
         let s = v128.load32_splat(g);
-        a00 = f32x4.add(a00, f32x4.mul(s, v0));
-        a01 = f32x4.add(a01, f32x4.mul(s, v1));
+        a00 = madd(s, v0, a00);
+        a01 = madd(s, v1, a01);
         s = v128.load32_splat(g, 4);
-        a10 = f32x4.add(a10, f32x4.mul(s, v0));
-        a11 = f32x4.add(a11, f32x4.mul(s, v1));
+        a10 = madd(s, v0, a10);
+        a11 = madd(s, v1, a11);
         s = v128.load32_splat(g, 8);
-        a20 = f32x4.add(a20, f32x4.mul(s, v0));
-        a21 = f32x4.add(a21, f32x4.mul(s, v1));
+        a20 = madd(s, v0, a20);
+        a21 = madd(s, v1, a21);
         s = v128.load32_splat(g, 12);
-        a30 = f32x4.add(a30, f32x4.mul(s, v0));
-        a31 = f32x4.add(a31, f32x4.mul(s, v1));
+        a30 = madd(s, v0, a30);
+        a31 = madd(s, v1, a31);
         g += rowY;
       }
       v128.store(d0 + k, a00); v128.store(d0 + k + 16, a01);
@@ -415,10 +423,10 @@ export function linearBackwardInputActScalar(dx: usize, da: usize, dy: usize, w:
       let g = g0;
       for (let xp = x + k; xp < xEnd; xp += rowX) {
         const v0 = v128.load(xp);
-        a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(g), v0));
-        a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(g, 4), v0));
-        a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(g, 8), v0));
-        a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(g, 12), v0));
+        a0 = madd(v128.load32_splat(g), v0, a0);
+        a1 = madd(v128.load32_splat(g, 4), v0, a1);
+        a2 = madd(v128.load32_splat(g, 8), v0, a2);
+        a3 = madd(v128.load32_splat(g, 12), v0, a3);
         g += rowY;
       }
       v128.store(d0 + k, a0); v128.store(d1 + k, a1); v128.store(d2 + k, a2); v128.store(d3 + k, a3);
@@ -450,8 +458,8 @@ export function linearBackwardInputActScalar(dx: usize, da: usize, dy: usize, w:
       let g = g0;
       for (let xp = x + k; xp < xEnd; xp += rowX) {
         const s = v128.load32_splat(g);
-        a0 = f32x4.add(a0, f32x4.mul(s, v128.load(xp)));
-        a1 = f32x4.add(a1, f32x4.mul(s, v128.load(xp + 16)));
+        a0 = madd(s, v128.load(xp), a0);
+        a1 = madd(s, v128.load(xp + 16), a1);
         g += rowY;
       }
       v128.store(d0 + k, a0); v128.store(d0 + k + 16, a1);
@@ -460,7 +468,7 @@ export function linearBackwardInputActScalar(dx: usize, da: usize, dy: usize, w:
       let a0 = v128.load(d0 + k);
       let g = g0;
       for (let xp = x + k; xp < xEnd; xp += rowX) {
-        a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(g), v128.load(xp)));
+        a0 = madd(v128.load32_splat(g), v128.load(xp), a0);
         g += rowY;
       }
       v128.store(d0 + k, a0);

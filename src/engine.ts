@@ -14,7 +14,7 @@ import {
 } from './model';
 import { type Schedule, type VarianceName, ddpmCoefficients } from './schedule';
 import { type Program, ThreadPool, recordCalls, threadsAvailable } from './threads';
-import { compileKernels, instantiateKernels, type Kernels, type WasmSource } from './wasm';
+import { compileKernels, type Flavor, instantiateKernels, type Kernels, relaxedSimdSupported, type WasmSource } from './wasm';
 
 export const STREAM_INIT = 1;
 export const STREAM_TRAIN = 2;
@@ -43,6 +43,12 @@ export interface EngineOptions {
   adam?: AdamConfig;
   wasm?: WasmSource;
   flavor?: 'simd' | 'scalar';
+  /**
+   * Opt in to the relaxed-SIMD build (fused multiply-add in the matmuls, src/wasm.ts) when this runtime has relaxed
+   * SIMD; otherwise the plain SIMD build. Faster, but its results may differ between machines (and from the plain
+   * build), unlike the default build's. Ignored with `wasm` or `flavor: 'scalar'`. Default false.
+   */
+  fma?: boolean;
   /**
    * Threads sharing the work of a step (data-parallel over the batch's rows; over the points when sampling).
    * Needs SharedArrayBuffer and a thread allowed to block (Node, a browser Worker of a cross-origin-isolated
@@ -91,6 +97,8 @@ export class Engine {
   readonly paramCount: number; // floats in the parameter slab, padding included
   /** Optimiser steps taken (Adam's t). */
   step = 0;
+  /** Running the relaxed-SIMD (FMA) build (EngineOptions.fma, where supported). */
+  fma = false;
   /** Threads working on a step: this one (lane 0) and pool.size workers. */
   readonly lanes: number;
   private pool?: ThreadPool;
@@ -103,9 +111,12 @@ export class Engine {
     const want = Math.max(1, Math.floor(o.threads ?? 1));
     // A caller-supplied module is one build; threads need the shared-memory build, so they come with the embedded one.
     const lanes = want > 1 && threadsAvailable() && o.wasm === undefined ? want : 1;
-    const module = await compileKernels(o.wasm, lanes > 1 ? 'threads' : o.flavor);
+    const relaxed = !!o.fma && o.wasm === undefined && o.flavor !== 'scalar' && relaxedSimdSupported();
+    const flavor: Flavor | undefined = lanes > 1 ? (relaxed ? 'threads-relaxed' : 'threads') : relaxed ? 'relaxed' : o.flavor;
+    const module = await compileKernels(o.wasm, flavor);
     const memory = lanes > 1 ? new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true }) : undefined;
     const e = new Engine(module, o, memory, lanes);
+    e.fma = relaxed;
     if (lanes > 1) {
       const names = WebAssembly.Module.exports(module).filter((x) => x.kind === 'function').map((x) => x.name);
       e.pool = await ThreadPool.create(module, e.arena.memory, lanes - 1, names);

@@ -25,7 +25,7 @@ export { encodeSafetensors, decodeSafetensors } from './safetensors';
 export { decodeCheckpoint } from './checkpoint';
 export { w2Exact, slicedWasserstein, energyDistance, mmdRbf, compareToData, makeDraws, planDraws, formatReport, spread, FRESH_SEED_OFFSET, PERFECT_SEED_OFFSET } from './eval';
 export type { Report, MetricResult, Spread } from './eval';
-export { compileKernels, instantiateKernels, simdSupported } from './wasm';
+export { compileKernels, instantiateKernels, relaxedSimdSupported, simdSupported } from './wasm';
 export type { WasmSource, Kernels } from './wasm';
 export { UsageError, FormatError } from './errors';
 export { Rng } from './rng';

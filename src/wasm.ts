@@ -14,6 +14,8 @@ export interface Kernels {
   // peak.ts (bench yardstick)
   madPeak(iters: number): number;
   madPeakScalar(iters: number): number;
+  fmaPeak(iters: number): number;
+  clockChain(iters: number, y: number): number;
   // linear.ts
   linearForward(y: Ptr, x: Ptr, w: Ptr, b: Ptr, n: number, din: number, dout: number): void;
   linearForwardScalar(y: Ptr, x: Ptr, w: Ptr, b: Ptr, n: number, din: number, dout: number): void;
@@ -81,12 +83,43 @@ export function simdSupported(): boolean {
   }
 }
 
-export type Flavor = 'simd' | 'scalar' | 'threads';
+/** Smallest module using f32x4.relaxed_madd (three v128.const zeros, then the op). */
+const V128_ZERO = [253, 12, ...new Array<number>(16).fill(0)];
+const RELAXED_BODY = [0, ...V128_ZERO, ...V128_ZERO, ...V128_ZERO, 253, 133, 2, 11];
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, RELAXED_BODY.length + 2, 1, RELAXED_BODY.length, ...RELAXED_BODY,
+]);
 
-let defaultBytes: { simd: Uint8Array; scalar: Uint8Array; threads?: Uint8Array } | undefined;
+/**
+ * Relaxed SIMD (f32x4.relaxed_madd, the FMA build) can run here. Browsers: WebAssembly.validate (Chrome 114+ ship it).
+ * Node 20's V8 has it behind --experimental-wasm-relaxed-simd; V8 accepts that flag at run time, before the module
+ * is compiled, so in Node this sets it (node:v8 setFlagsFromString) when validation first fails. Node 22 has it on.
+ */
+export function relaxedSimdSupported(): boolean {
+  try {
+    if (WebAssembly.validate(RELAXED_PROBE)) return true;
+    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+    const v8 = proc?.getBuiltinModule?.('node:v8') as { setFlagsFromString?: (f: string) => void } | undefined;
+    if (!v8?.setFlagsFromString) return false;
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    return WebAssembly.validate(RELAXED_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * 'relaxed' and 'threads-relaxed' are the SIMD and threads builds with every matmul multiply-add as relaxed_madd
+ * (assembly/linear.ts madd): faster where it becomes one FMA instruction, but its rounding (fused or not) depends on
+ * the machine, so results can differ between machines and from the 'simd' build. Opt-in only (Engine `fma`).
+ */
+export type Flavor = 'simd' | 'scalar' | 'threads' | 'relaxed' | 'threads-relaxed';
+
+type Builds = { simd: Uint8Array; scalar: Uint8Array; threads?: Uint8Array; relaxed?: Uint8Array; 'threads-relaxed'?: Uint8Array };
+let defaultBytes: Builds | undefined;
 
 /** The bundles call this once with the embedded builds. */
-export function setDefaultWasm(bytes: { simd: Uint8Array; scalar: Uint8Array; threads?: Uint8Array }): void {
+export function setDefaultWasm(bytes: Builds): void {
   defaultBytes = bytes;
 }
 
