@@ -99,6 +99,10 @@ export class Engine {
   step = 0;
   /** Running the relaxed-SIMD (FMA) build (EngineOptions.fma, where supported). */
   fma = false;
+  /** Every lane's gradient slab is zero (true at the start and after optimizerStep): lossAndGrad need not zero them. */
+  private gradsZero = true;
+  /** Squared gradient norm found while folding the lanes' gradients (lossAndGrad), or -1: optimizerStep computes it. */
+  private gradNorm2 = -1;
   /** Threads working on a step: this one (lane 0) and pool.size workers. */
   readonly lanes: number;
   private pool?: ThreadPool;
@@ -182,6 +186,8 @@ export class Engine {
           { name: 'tValues', shape: [T] },
           { name: 'tEmb', shape: [T, c.embedSize] },
           { name: 'identity', shape: [R], dtype: 'i32' },
+          // The optimizer step's scalars, written by optimizerStep and read by adamwEmaStep (assembly/adam.ts HP_*).
+          { name: 'optimizer', shape: [9] },
         ],
       },
       { name: 'data', tensors: [{ name: 'x', shape: [this.nData, d] }] },
@@ -314,6 +320,10 @@ export class Engine {
    * the squared error (the learned-variance objectives of src/lab/learned.ts write their own dout).
    */
   backwardFromDout(n: number, lane = 0): void {
+    if (lane === 0) {
+      this.gradsZero = false;
+      this.gradNorm2 = -1;
+    }
     const k = this.k, a = this.arena, c = this.model, H = c.width, G = this.slab('grads', lane);
     const AG = this.slab('actGrads', lane), A = this.slab('acts', lane);
     const g = (s: string) => a.ptr(AG, s), act = (s: string) => a.ptr(A, s);
@@ -387,8 +397,11 @@ export class Engine {
       this.backward(p.n, a.ptr('batch', 'eps') + 4 * p.r0 * d, p.lane, scale);
     };
     const parts = this.parts(n);
+    // The gradient slabs are zero after an optimizer step (adamwEmaStep and accumulateSumSquares leave them so);
+    // zero them here only when something else wrote them since.
+    if (!this.gradsZero) for (let l = 0; l < this.lanes; l++) a.zero(this.slab('grads', l));
+    this.gradsZero = false;
     for (const p of parts) {
-      a.zero(this.slab('grads', p.lane));
       // mseBackwardScaled accumulates into dout; the other activation gradients are written by the fused backward.
       a.f32(this.slab('actGrads', p.lane), 'dout').fill(0, 0, p.n * this.outDim);
     }
@@ -397,10 +410,12 @@ export class Engine {
       this.pool.run(0, () => share(parts[0]));
     } else share(parts[0]);
     // Lanes' gradients add up in a fixed order: the same thread count gives the same bits every run.
+    // Each fold also zeroes the worker lane's slab and, on the last, gives the squared norm optimizerStep clips by.
     const P = this.paramCount, grads = a.slabPtr('grads');
     let loss = 0;
+    this.gradNorm2 = -1;
     for (const p of parts) {
-      if (p.lane > 0) this.k.addInPlace(grads, a.slabPtr(this.slab('grads', p.lane)), P);
+      if (p.lane > 0) this.gradNorm2 = this.k.accumulateSumSquares(grads, a.slabPtr(this.slab('grads', p.lane)), P);
       const l = this.k.mseForward(a.ptr(this.slab('acts', p.lane), 'out'), a.ptr('batch', 'eps') + 4 * p.r0 * d, p.n * d);
       loss += parts.length === 1 ? l : (l * p.n) / n;
     }
@@ -421,14 +436,19 @@ export class Engine {
   optimizerStep(lr: number): number {
     const k = this.k, a = this.arena, o = this.adam;
     const P = this.paramCount, grads = a.slabPtr('grads');
-    const gradNorm = Math.sqrt(k.sumSquares(grads, P));
+    // lossAndGrad's fold of the worker lanes already summed the squares; one lane (or another objective): one pass.
+    const gradNorm = Math.sqrt(this.gradNorm2 >= 0 ? this.gradNorm2 : k.sumSquares(grads, P));
+    this.gradNorm2 = -1;
     const gradScale = o.clip > 0 && gradNorm > o.clip ? o.clip / gradNorm : 1;
     this.step++;
     const bc1 = 1 - o.beta1 ** this.step, bc2 = 1 - o.beta2 ** this.step;
-    k.adamwStep(a.slabPtr('params'), grads, a.slabPtr('adamM'), a.slabPtr('adamV'), P, lr, o.beta1, o.beta2, o.eps, o.weightDecay, gradScale, bc1, bc2);
     // EMA warm-up (decay grows from 0.1 towards emaDecay) so early weights do not linger in the average.
     const decay = Math.min(o.emaDecay, (1 + this.step) / (10 + this.step));
-    k.emaUpdate(a.slabPtr('ema'), a.slabPtr('params'), P, decay);
+    a.f32('tables', 'optimizer').set([lr, o.beta1, o.beta2, o.eps, o.weightDecay, gradScale, lr / bc1, 1 / Math.sqrt(bc2), decay]);
+    // AdamW, the EMA and zeroing the gradients for the next step: one pass (adamwEmaStep).
+    k.adamwEmaStep(a.slabPtr('params'), grads, a.slabPtr('adamM'), a.slabPtr('adamV'), a.slabPtr('ema'), P, a.ptr('tables', 'optimizer'));
+    // Worker lanes' slabs are written only by lossAndGrad, which folds (and zeroes) them: now every slab is zero.
+    this.gradsZero = true;
     return gradNorm;
   }
 

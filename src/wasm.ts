@@ -50,6 +50,10 @@ export interface Kernels {
   adamwStep(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number,
     weightDecay: number, gradScale: number, bc1: number, bc2: number): void;
   emaUpdate(ema: Ptr, p: Ptr, n: number, decay: number): void;
+  adamwEmaStep(p: Ptr, g: Ptr, m: Ptr, v: Ptr, ema: Ptr, n: number, hp: Ptr): void;
+  adamwEmaStepScalar(p: Ptr, g: Ptr, m: Ptr, v: Ptr, ema: Ptr, n: number, hp: Ptr): void;
+  accumulateSumSquares(g: Ptr, gl: Ptr, n: number): number;
+  accumulateSumSquaresScalar(g: Ptr, gl: Ptr, n: number): number;
   // embed.ts
   sinusoidalEmbed(out: Ptr, x: Ptr, freqs: Ptr, n: number, d: number, half: number, scale: number, outStride: number): void;
   // rng.ts
