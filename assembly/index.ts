@@ -18,4 +18,5 @@ export { sinArray, sinArrayScalar, cosArray, cosArrayScalar } from './trig';
 export * from './embed';
 export * from './rng';
 export * from './diffusion';
-export * from "./peak";
+export * from './peak';
+export * from './timebias';

@@ -56,7 +56,7 @@ import { actForward, actForwardScalar, actBackward, actBackwardScalar } from "./
 // last n % 4 rows use 1x1 vector dot products; din % 4 is a scalar tail added before the bias.
 export function linearForward(y: usize, x: usize, w: usize, b: usize, n: i32, din: i32, dout: i32): void {
   if (ASC_FEATURE_SIMD) {
-    forwardTiles(y, x, w, b, n, din, dout, 0, 0, 0);
+    forwardTiles(y, x, w, b, n, din, dout, 0, 0, 0, din, din, 0, 0);
     return;
   }
   linearForwardScalar(y, x, w, b, n, din, dout);
@@ -67,7 +67,7 @@ export function linearForward(y: usize, x: usize, w: usize, b: usize, n: i32, di
 // pre-activation; sampling passes dact = 0.
 export function linearForwardAct(h: usize, dact: usize, x: usize, w: usize, b: usize, resid: usize, n: i32, din: i32, dout: i32, act: i32): void {
   if (ASC_FEATURE_SIMD) {
-    forwardTiles(h, x, w, b, n, din, dout, act, dact, resid);
+    forwardTiles(h, x, w, b, n, din, dout, act, dact, resid, din, din, 0, 0);
     return;
   }
   linearForwardActScalar(h, dact, x, w, b, resid, n, din, dout, act);
@@ -78,25 +78,90 @@ export function linearForwardActScalar(h: usize, dact: usize, x: usize, w: usize
   actForwardScalar(h, dact, resid, n * dout, act);
 }
 
+// y = x w^T + b with row strides ldx (x) and ldw (w): linearForward on column blocks of wider matrices.
+export function linearForwardStrided(y: usize, x: usize, w: usize, b: usize, n: i32, din: i32, dout: i32, ldx: i32, ldw: i32): void {
+  if (ASC_FEATURE_SIMD) {
+    forwardTiles(y, x, w, b, n, din, dout, 0, 0, 0, ldx, ldw, 0, 0);
+    return;
+  }
+  linearForwardStridedScalar(y, x, w, b, n, din, dout, ldx, ldw);
+}
+
+export function linearForwardStridedScalar(y: usize, x: usize, w: usize, b: usize, n: i32, din: i32, dout: i32, ldx: i32, ldw: i32): void {
+  for (let i = 0; i < n; i++) {
+    const xi = x + ((<usize>i * ldx) << 2);
+    const yi = y + ((<usize>i * dout) << 2);
+    for (let o = 0; o < dout; o++) {
+      const wo = w + ((<usize>o * ldw) << 2);
+      let s: f32 = b ? load<f32>(b + (<usize>o << 2)) : 0;
+      for (let k = 0; k < din; k++) s += load<f32>(xi + (<usize>k << 2)) * load<f32>(wo + (<usize>k << 2));
+      store<f32>(yi + (<usize>o << 2), s);
+    }
+  }
+}
+
+// h = act(x w^T + rowBias[slot[i]]) per row i, dact = act' (dact == 0: not stored). x (n, din) with row stride ldx,
+// w (dout, din) with row stride ldw: a column block of a wider weight. The first layer with its t-columns split off:
+// rowBias (m, dout) holds W_t e(t) + b once per distinct t of the batch (timebias.ts), gathered per row in the store.
+export function linearForwardRowBias(h: usize, dact: usize, x: usize, w: usize, rowBias: usize, slot: usize, n: i32, din: i32, dout: i32,
+                                     ldx: i32, ldw: i32, act: i32): void {
+  if (ASC_FEATURE_SIMD) {
+    forwardTiles(h, x, w, 0, n, din, dout, act, dact, 0, ldx, ldw, rowBias, slot);
+    return;
+  }
+  linearForwardRowBiasScalar(h, dact, x, w, rowBias, slot, n, din, dout, ldx, ldw, act);
+}
+
+export function linearForwardRowBiasScalar(h: usize, dact: usize, x: usize, w: usize, rowBias: usize, slot: usize, n: i32, din: i32, dout: i32,
+                                           ldx: i32, ldw: i32, act: i32): void {
+  for (let i = 0; i < n; i++) {
+    const xi = x + ((<usize>i * ldx) << 2);
+    const hi = h + ((<usize>i * dout) << 2);
+    const bi = rowBias + ((<usize>load<i32>(slot + (<usize>i << 2)) * dout) << 2);
+    for (let o = 0; o < dout; o++) {
+      const wo = w + ((<usize>o * ldw) << 2);
+      let s: f32 = 0;
+      for (let k = 0; k < din; k++) s += load<f32>(xi + (<usize>k << 2)) * load<f32>(wo + (<usize>k << 2));
+      store<f32>(hi + (<usize>o << 2), s + load<f32>(bi + (<usize>o << 2)));
+    }
+  }
+  actForwardScalar(h, dact, 0, n * dout, act);
+}
+
+// y[0..m) += r[0..m): one row of the gathered bias, in the forward store.
+@inline function addRow(y: usize, r: usize, m: i32): void {
+  let k = 0;
+  for (; k + 4 <= m; k += 4) {
+    const o = <usize>k << 2;
+    v128.store(y + o, f32x4.add(v128.load(y + o), v128.load(r + o)));
+  }
+  for (; k < m; k++) {
+    const o = <usize>k << 2;
+    store<f32>(y + o, load<f32>(y + o) + load<f32>(r + o));
+  }
+}
+
 // The tiles of linearForward; with act, dact or resid set, each block of 4 rows (and the last n % 4 rows) gets the
 // epilogue actForward as soon as it is written. linearForward passes zeros: the epilogue folds away.
-@inline function forwardTiles(y: usize, x: usize, w: usize, b: usize, n: i32, din: i32, dout: i32, act: i32, dact: usize, resid: usize): void {
-  const epilogue = act != 0 || dact != 0 || resid != 0;
+@inline function forwardTiles(y: usize, x: usize, w: usize, b: usize, n: i32, din: i32, dout: i32, act: i32, dact: usize, resid: usize,
+                              ldx: i32, ldw: i32, rowBias: usize, slot: usize): void {
+  const epilogue = act != 0 || dact != 0 || resid != 0 || rowBias != 0;
   {
-    const rowX = <usize>din << 2;
+    const rowX = <usize>din << 2;           // bytes of a row's din elements (the k range)
+    const sx = <usize>ldx << 2, sw = <usize>ldw << 2;   // row strides of x and w (>= din: a column block of a wider matrix)
     const rowY = <usize>dout << 2;
     const kv = <usize>(din & ~3) << 2;     // bytes of each row covered by whole vectors
     let i = 0;
     for (; i + 4 <= n; i += 4) {
-      const x0 = x + <usize>i * rowX;
-      const x1 = x0 + rowX;
-      const x2 = x1 + rowX;
-      const x3 = x2 + rowX;
+      const x0 = x + <usize>i * sx;
+      const x1 = x0 + sx;
+      const x2 = x1 + sx;
+      const x3 = x2 + sx;
       const y0 = y + <usize>i * rowY;
       let o = 0;
       for (; o + 2 <= dout; o += 2) {
-        const w0 = w + <usize>o * rowX;
-        const w1 = w0 + rowX;
+        const w0 = w + <usize>o * sw;
+        const w1 = w0 + sw;
         let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
         let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
         for (let k: usize = 0; k < kv; k += 16) {
@@ -136,7 +201,7 @@ export function linearForwardActScalar(h: usize, dact: usize, x: usize, w: usize
       }
       if (o < dout) {
         // odd last output: 4 rows x 1 output, 4 accumulators.
-        const w0 = w + <usize>o * rowX;
+        const w0 = w + <usize>o * sw;
         let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
         for (let k: usize = 0; k < kv; k += 16) {
           const v0 = v128.load(w0 + k);
@@ -159,15 +224,16 @@ export function linearForwardActScalar(h: usize, dact: usize, x: usize, w: usize
       }
       if (epilogue) {
         const e0 = <usize>i * rowY;
+        if (rowBias) for (let r = 0; r < 4; r++) addRow(y0 + <usize>r * rowY, rowBias + <usize>load<i32>(slot + (<usize>(i + r) << 2)) * rowY, dout);
         actForward(y0, dact ? dact + e0 : 0, resid ? resid + e0 : 0, 4 * dout, act);
       }
     }
     const tail = i;
     for (; i < n; i++) {
-      const xi = x + <usize>i * rowX;
+      const xi = x + <usize>i * sx;
       const yi = y + <usize>i * rowY;
       for (let o = 0; o < dout; o++) {
-        const wo = w + <usize>o * rowX;
+        const wo = w + <usize>o * sw;
         let a = f32x4.splat(0);
         for (let k: usize = 0; k < kv; k += 16) a = madd(v128.load(xi + k), v128.load(wo + k), a);
         let s = hsum1(a) + dotTail(xi, wo, kv, rowX);
@@ -177,6 +243,7 @@ export function linearForwardActScalar(h: usize, dact: usize, x: usize, w: usize
     }
     if (epilogue && tail < n) {
       const e0 = <usize>tail * rowY;
+      if (rowBias) for (let r = tail; r < n; r++) addRow(y + <usize>r * rowY, rowBias + <usize>load<i32>(slot + (<usize>r << 2)) * rowY, dout);
       actForward(y + e0, dact ? dact + e0 : 0, resid ? resid + e0 : 0, (n - tail) * dout, act);
     }
   }
@@ -202,7 +269,7 @@ export function linearForwardScalar(y: usize, x: usize, w: usize, b: usize, n: i
 export function linearBackward(dx: usize, dw: usize, db: usize, dy: usize, x: usize, w: usize, n: i32, din: i32, dout: i32): void {
   if (ASC_FEATURE_SIMD) {
     if (dx) backwardInput(dx, dx, dy, w, n, din, dout, 0, 0);
-    backwardWeight(dw, dy, x, n, din, dout);
+    backwardWeight(dw, dy, x, n, din, dout, din, din);
     if (db) backwardBias(db, dy, n, dout);
     return;
   }
@@ -376,18 +443,19 @@ export function linearBackwardInputActScalar(dx: usize, da: usize, dy: usize, w:
 // mul-adds; accumulators start from dw and are stored once per tile, so dw is read and written once
 // and x streams from cache dout/4 times. Leftovers as in backwardInput, with 1-output tiles for
 // dout % 4 (the dout = 2 output layer runs entirely on those: its dw is only 2 x din).
-@inline function backwardWeight(dw: usize, dy: usize, x: usize, n: i32, din: i32, dout: i32): void {
+@inline function backwardWeight(dw: usize, dy: usize, x: usize, n: i32, din: i32, dout: i32, ldx: i32, ldw: i32): void {
   const rowX = <usize>din << 2;
+  const sx = <usize>ldx << 2, sw = <usize>ldw << 2;   // row strides of x and dw
   const rowY = <usize>dout << 2;
   const k8 = <usize>(din & ~7) << 2;
   const k4 = <usize>(din & ~3) << 2;
-  const xEnd = x + <usize>n * rowX;
+  const xEnd = x + <usize>n * sx;
   let o = 0;
   for (; o + 4 <= dout; o += 4) {
-    const d0 = dw + <usize>o * rowX;
-    const d1 = d0 + rowX;
-    const d2 = d1 + rowX;
-    const d3 = d2 + rowX;
+    const d0 = dw + <usize>o * sw;
+    const d1 = d0 + sw;
+    const d2 = d1 + sw;
+    const d3 = d2 + sw;
     const g0 = dy + (<usize>o << 2);
     let k: usize = 0;
     for (; k < k8; k += 32) {
@@ -396,7 +464,7 @@ export function linearBackwardInputActScalar(dx: usize, da: usize, dy: usize, w:
       let a20 = v128.load(d2 + k), a21 = v128.load(d2 + k + 16);
       let a30 = v128.load(d3 + k), a31 = v128.load(d3 + k + 16);
       let g = g0;
-      for (let xp = x + k; xp < xEnd; xp += rowX) {
+      for (let xp = x + k; xp < xEnd; xp += sx) {
         const v0 = v128.load(xp);
         const v1 = v128.load(xp + 16);
         let s = v128.load32_splat(g);
@@ -421,7 +489,7 @@ export function linearBackwardInputActScalar(dx: usize, da: usize, dy: usize, w:
     if (k < k4) {
       let a0 = v128.load(d0 + k), a1 = v128.load(d1 + k), a2 = v128.load(d2 + k), a3 = v128.load(d3 + k);
       let g = g0;
-      for (let xp = x + k; xp < xEnd; xp += rowX) {
+      for (let xp = x + k; xp < xEnd; xp += sx) {
         const v0 = v128.load(xp);
         a0 = madd(v128.load32_splat(g), v0, a0);
         a1 = madd(v128.load32_splat(g, 4), v0, a1);
@@ -435,7 +503,7 @@ export function linearBackwardInputActScalar(dx: usize, da: usize, dy: usize, w:
     for (; k < rowX; k += 4) {
       let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
       let g = g0;
-      for (let xp = x + k; xp < xEnd; xp += rowX) {
+      for (let xp = x + k; xp < xEnd; xp += sx) {
         const v = load<f32>(xp);
         s0 += load<f32>(g) * v;
         s1 += load<f32>(g, 4) * v;
@@ -450,13 +518,13 @@ export function linearBackwardInputActScalar(dx: usize, da: usize, dy: usize, w:
     }
   }
   for (; o < dout; o++) {
-    const d0 = dw + <usize>o * rowX;
+    const d0 = dw + <usize>o * sw;
     const g0 = dy + (<usize>o << 2);
     let k: usize = 0;
     for (; k < k8; k += 32) {
       let a0 = v128.load(d0 + k), a1 = v128.load(d0 + k + 16);
       let g = g0;
-      for (let xp = x + k; xp < xEnd; xp += rowX) {
+      for (let xp = x + k; xp < xEnd; xp += sx) {
         const s = v128.load32_splat(g);
         a0 = madd(s, v128.load(xp), a0);
         a1 = madd(s, v128.load(xp + 16), a1);
@@ -467,7 +535,7 @@ export function linearBackwardInputActScalar(dx: usize, da: usize, dy: usize, w:
     if (k < k4) {
       let a0 = v128.load(d0 + k);
       let g = g0;
-      for (let xp = x + k; xp < xEnd; xp += rowX) {
+      for (let xp = x + k; xp < xEnd; xp += sx) {
         a0 = madd(v128.load32_splat(g), v128.load(xp), a0);
         g += rowY;
       }
@@ -477,7 +545,7 @@ export function linearBackwardInputActScalar(dx: usize, da: usize, dy: usize, w:
     for (; k < rowX; k += 4) {
       let s0: f32 = 0;
       let g = g0;
-      for (let xp = x + k; xp < xEnd; xp += rowX) {
+      for (let xp = x + k; xp < xEnd; xp += sx) {
         s0 += load<f32>(g) * load<f32>(xp);
         g += rowY;
       }
@@ -501,6 +569,33 @@ export function linearBackwardInputActScalar(dx: usize, da: usize, dy: usize, w:
     let s: f32 = 0;
     for (let g = dy + o; g < yEnd; g += rowY) s += load<f32>(g);
     store<f32>(db + o, load<f32>(db + o) + s);
+  }
+}
+
+// dw[dout, din] += dy^T . x with row strides ldx (x) and ldw (dw), db += column sums of dy (db == 0: skipped): the
+// weight gradient of a column block of a wider layer (the first layer's x-columns, its t-columns per distinct t).
+export function linearBackwardWeight(dw: usize, db: usize, dy: usize, x: usize, n: i32, din: i32, dout: i32, ldx: i32, ldw: i32): void {
+  if (ASC_FEATURE_SIMD) {
+    backwardWeight(dw, dy, x, n, din, dout, ldx, ldw);
+    if (db) backwardBias(db, dy, n, dout);
+    return;
+  }
+  linearBackwardWeightScalar(dw, db, dy, x, n, din, dout, ldx, ldw);
+}
+
+export function linearBackwardWeightScalar(dw: usize, db: usize, dy: usize, x: usize, n: i32, din: i32, dout: i32, ldx: i32, ldw: i32): void {
+  for (let i = 0; i < n; i++) {
+    const xi = x + ((<usize>i * ldx) << 2);
+    const dyi = dy + ((<usize>i * dout) << 2);
+    for (let o = 0; o < dout; o++) {
+      const g = load<f32>(dyi + (<usize>o << 2));
+      const dwo = dw + ((<usize>o * ldw) << 2);
+      for (let k = 0; k < din; k++) {
+        const kb = <usize>k << 2;
+        store<f32>(dwo + kb, load<f32>(dwo + kb) + g * load<f32>(xi + kb));
+      }
+      if (db) store<f32>(db + (<usize>o << 2), load<f32>(db + (<usize>o << 2)) + g);
+    }
   }
 }
 

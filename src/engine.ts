@@ -153,7 +153,9 @@ export class Engine {
     const params = paramSpecs(c);
     // Per layer k: h_k (the activation, the next layer's input) and d_k = act'(pre-activation), stored by the fused
     // forward (linearForwardAct) so the backward multiplies instead of recomputing the activation.
-    const acts: TensorSpec[] = [{ name: 'inp', shape: [R, this.inDim] }, { name: 'd0', shape: [R, H] }, { name: 'h0', shape: [R, H] }];
+    // inp holds the x-columns of the first layer's input only: the t-columns go through timeBiasForward (tShare).
+    const xCols = this.inDim - c.embedSize;
+    const acts: TensorSpec[] = [{ name: 'inp', shape: [R, xCols] }, { name: 'd0', shape: [R, H] }, { name: 'h0', shape: [R, H] }];
     const actGrads: TensorSpec[] = [{ name: 'dout', shape: [R, this.outDim] }, { name: 'dh0', shape: [R, H] }, { name: 'da0', shape: [R, H] }];
     for (let k = 1; k <= c.depth; k++) {
       acts.push({ name: `d${k}`, shape: [R, H] }, { name: `h${k}`, shape: [R, H] });
@@ -162,10 +164,18 @@ export class Engine {
     acts.push({ name: 'out', shape: [R, this.outDim] });
     // Lanes 1.. (worker threads) get their own activations and gradients for their share of the rows.
     const laneRows = Math.ceil(R / lanes);
+    // The first layer's t-share per distinct t of a lane's rows (assembly/timebias.ts): seen (T, kept at -1 between
+    // calls), the distinct count, uniq and slot, the gathered embeddings, W_t e(t) + b and its gradient.
+    const tShare = (rows: number): TensorSpec[] => [
+      { name: 'seen', shape: [T], dtype: 'i32' }, { name: 'count', shape: [4], dtype: 'i32' },
+      { name: 'uniq', shape: [rows], dtype: 'i32' }, { name: 'slot', shape: [rows], dtype: 'i32' },
+      { name: 'embU', shape: [rows, c.embedSize] }, { name: 'tb', shape: [rows, H] }, { name: 'dtb', shape: [rows, H] },
+    ];
     const laneSlabs: { name: string; tensors: TensorSpec[] }[] = [];
     const resize = (ts: TensorSpec[]) => ts.map((t) => ({ ...t, shape: [laneRows, ...t.shape.slice(1)] }));
     for (let l = 1; l < lanes; l++) {
-      laneSlabs.push({ name: `grads${l}`, tensors: params }, { name: `acts${l}`, tensors: resize(acts) }, { name: `actGrads${l}`, tensors: resize(actGrads) });
+      laneSlabs.push({ name: `grads${l}`, tensors: params }, { name: `acts${l}`, tensors: resize(acts) }, { name: `actGrads${l}`, tensors: resize(actGrads) },
+        { name: `tShare${l}`, tensors: tShare(laneRows) });
     }
 
     // The stub runtime keeps its static data below __heap_base; the arena starts above it.
@@ -215,6 +225,7 @@ export class Engine {
         ],
       },
       { name: 'acts', tensors: acts },
+      { name: 'tShare', tensors: tShare(R) },
       { name: 'actGrads', tensors: actGrads },
       ...laneSlabs,
     ]);
@@ -232,6 +243,7 @@ export class Engine {
     const id = a.t('tables', 'identity').view as Int32Array;
     for (let i = 0; i < R; i++) id[i] = i;
     if (o.data) a.f32('data', 'x').set(o.data);
+    for (let l = 0; l < lanes; l++) (a.t(this.slab('tShare', l), 'seen').view as Int32Array).fill(-1);
 
     this.k.rngSeed(a.ptr('rng', 'init'), BigInt(o.seed), STREAM_INIT);
     this.k.rngSeed(a.ptr('rng', 'train'), BigInt(o.seed), STREAM_TRAIN);
@@ -269,7 +281,7 @@ export class Engine {
   }
 
   /** Slab names of a lane: lane 0 (this thread) uses the plain names. */
-  private slab(name: 'acts' | 'actGrads' | 'grads', lane: number): string {
+  private slab(name: 'acts' | 'actGrads' | 'grads' | 'tShare', lane: number): string {
     return lane === 0 ? name : `${name}${lane}`;
   }
 
@@ -279,13 +291,14 @@ export class Engine {
    */
   forward(n: number, x: number, weights: 'params' | 'ema' = 'params', lane = 0, tRow = 0): void {
     const k = this.k, a = this.arena, c = this.model, H = c.width, E = c.embedSize, d = c.dim, A = this.slab('acts', lane);
-    const inp = a.ptr(A, 'inp');
-    if (c.inputEmbedding) k.sinusoidalEmbed(inp, x, a.ptr('tables', 'freqs'), n, d, E / 2, c.inputScale, this.inDim);
-    else k.gatherRows(inp, x, a.ptr('tables', 'identity'), n, d, this.inDim);
-    const xCols = c.inputEmbedding ? d * E : d;
-    k.gatherRows(inp + 4 * xCols, a.ptr('tables', 'tEmb'), a.ptr('batch', 't') + 4 * tRow, n, E, this.inDim);
-
-    k.linearForwardAct(a.ptr(A, 'h0'), a.ptr(A, 'd0'), inp, this.p(weights, 'inp.weight'), this.p(weights, 'inp.bias'), 0, n, this.inDim, H, this.act);
+    const inp = a.ptr(A, 'inp'), xCols = this.inDim - E, S = this.slab('tShare', lane), ts = (name: string) => a.ptr(S, name);
+    if (c.inputEmbedding) k.sinusoidalEmbed(inp, x, a.ptr('tables', 'freqs'), n, d, E / 2, c.inputScale, xCols);
+    else k.gatherRows(inp, x, a.ptr('tables', 'identity'), n, d, xCols);
+    // a0 = emb(x) W_x^T + (W_t e(t) + b): the bracket once per distinct t of these rows, gathered in the matmul's store.
+    const w = this.p(weights, 'inp.weight');
+    k.timeBiasForward(ts('tb'), ts('embU'), ts('uniq'), ts('slot'), ts('count'), a.ptr('batch', 't') + 4 * tRow, n, ts('seen'),
+      a.ptr('tables', 'tEmb'), w + 4 * xCols, this.p(weights, 'inp.bias'), E, H, this.inDim);
+    k.linearForwardRowBias(a.ptr(A, 'h0'), a.ptr(A, 'd0'), inp, w, ts('tb'), ts('slot'), n, xCols, H, xCols, this.inDim, this.act);
     this.trunk(n, weights, lane, true);
   }
 
@@ -339,8 +352,11 @@ export class Engine {
       k.linearBackwardInputAct(g(`dh${b - 1}`), g(`da${b - 1}`), g(`da${b}`), W(w), g(`dh${b}`), act(`d${b - 1}`), n, H, H);
       k.linearBackward(0, this.p(G, w), this.p(G, `blocks.${b - 1}.bias`), g(`da${b}`), act(`h${b - 1}`), W(w), n, H, H);
     }
-    // The embeddings are fixed functions of x_t and t: no gradient is needed for the network's input.
-    k.linearBackward(0, this.p(G, 'inp.weight'), this.p(G, 'inp.bias'), g('da0'), act('inp'), W('inp.weight'), n, this.inDim, H);
+    // The embeddings are fixed functions of x_t and t: no gradient is needed for the network's input. The first layer's
+    // weight gradient in its two column blocks: x-columns per row, t-columns per distinct t (timeBiasBackward).
+    const E = c.embedSize, xCols = this.inDim - E, S = this.slab('tShare', lane), ts = (name: string) => a.ptr(S, name), dw = this.p(G, 'inp.weight');
+    k.linearBackwardWeight(dw, 0, g('da0'), act('inp'), n, xCols, H, xCols, this.inDim);
+    k.timeBiasBackward(dw + 4 * xCols, this.p(G, 'inp.bias'), ts('dtb'), g('da0'), ts('slot'), ts('count'), n, ts('embU'), E, H, this.inDim);
   }
 
   /** The rows of an n-row batch, split over the lanes in contiguous, fixed slices (so results do not depend on timing). */

@@ -30,6 +30,18 @@ export interface Kernels {
   actForwardScalar(h: Ptr, dact: Ptr, resid: Ptr, n: number, act: number): void;
   actBackward(da: Ptr, dh: Ptr, dact: Ptr, n: number): void;
   actBackwardScalar(da: Ptr, dh: Ptr, dact: Ptr, n: number): void;
+  // linear.ts, column blocks of wider matrices (row strides ldx, ldw) and the first layer's per-row gathered bias
+  linearForwardStrided(y: Ptr, x: Ptr, w: Ptr, b: Ptr, n: number, din: number, dout: number, ldx: number, ldw: number): void;
+  linearForwardStridedScalar(y: Ptr, x: Ptr, w: Ptr, b: Ptr, n: number, din: number, dout: number, ldx: number, ldw: number): void;
+  linearForwardRowBias(h: Ptr, dact: Ptr, x: Ptr, w: Ptr, rowBias: Ptr, slot: Ptr, n: number, din: number, dout: number, ldx: number, ldw: number, act: number): void;
+  linearForwardRowBiasScalar(h: Ptr, dact: Ptr, x: Ptr, w: Ptr, rowBias: Ptr, slot: Ptr, n: number, din: number, dout: number, ldx: number, ldw: number, act: number): void;
+  linearBackwardWeight(dw: Ptr, db: Ptr, dy: Ptr, x: Ptr, n: number, din: number, dout: number, ldx: number, ldw: number): void;
+  linearBackwardWeightScalar(dw: Ptr, db: Ptr, dy: Ptr, x: Ptr, n: number, din: number, dout: number, ldx: number, ldw: number): void;
+  // timebias.ts: the first layer's t-columns once per distinct t
+  timeBiasForward(tb: Ptr, embU: Ptr, uniq: Ptr, slot: Ptr, count: Ptr, t: Ptr, n: number, seen: Ptr, table: Ptr, wt: Ptr, b: Ptr, E: number, H: number, ldw: number): void;
+  timeBiasForwardScalar(tb: Ptr, embU: Ptr, uniq: Ptr, slot: Ptr, count: Ptr, t: Ptr, n: number, seen: Ptr, table: Ptr, wt: Ptr, b: Ptr, E: number, H: number, ldw: number): void;
+  timeBiasBackward(dwt: Ptr, db: Ptr, dtb: Ptr, da: Ptr, slot: Ptr, count: Ptr, n: number, embU: Ptr, E: number, H: number, ldw: number): void;
+  timeBiasBackwardScalar(dwt: Ptr, db: Ptr, dtb: Ptr, da: Ptr, slot: Ptr, count: Ptr, n: number, embU: Ptr, E: number, H: number, ldw: number): void;
   // activation.ts
   geluForward(y: Ptr, x: Ptr, n: number): void;
   geluBackward(dx: Ptr, dy: Ptr, x: Ptr, n: number): void;

@@ -8,7 +8,7 @@ import { type Named, centralDiff, referenceForward, referenceLoss } from './refe
 
 const tiny: ModelConfig = { dim: 2, embedSize: 6, width: 10, depth: 2, activation: 'gelu', inputEmbedding: true, inputScale: 3 };
 
-async function engineWithBatch(model: ModelConfig, n: number, flavor?: 'simd' | 'scalar', seed = 5) {
+async function engineWithBatch(model: ModelConfig, n: number, flavor?: 'simd' | 'scalar', seed = 5, tValues = 40) {
   const rng = new Rng(99);
   const data = Float32Array.from({ length: 64 * model.dim }, () => rng.normal());
   const e = await Engine.create({ model, schedule: makeSchedule('linear', 40), rows: n, seed, data, flavor });
@@ -19,7 +19,7 @@ async function engineWithBatch(model: ModelConfig, n: number, flavor?: 'simd' | 
     xt[i] = rng.normal();
     eps[i] = rng.normal();
   }
-  for (let i = 0; i < n; i++) t[i] = rng.intBelow(40);
+  for (let i = 0; i < n; i++) t[i] = rng.intBelow(tValues);
   return e;
 }
 
@@ -72,6 +72,33 @@ describe.each(['simd', 'scalar'] as const)('engine (%s build)', (flavor) => {
       expect(maxErr / scale, s.name).toBeLessThan(2e-3);
     }
   });
+
+  // The first layer's t-columns go through W_t e(t) + b once per distinct t (assembly/timebias.ts): a batch with only
+  // 3 distinct t among 13 rows must still give the per-row layer's output and every gradient of it.
+  for (const inputEmbedding of [true, false]) {
+    it(`t-shared first layer, repeated t (input embedding ${inputEmbedding}): forward and every gradient match the float64 reference`, async () => {
+      const model = { ...tiny, inputEmbedding };
+      const n = 13;
+      const e = await engineWithBatch(model, n, flavor, 5, 3);
+      const loss = e.lossAndGrad(n);
+      const { x, eps, t } = batchOf(e, n);
+      expect(new Set(t).size).toBeLessThan(n);
+      const p = named(e);
+      const ref = referenceForward(model, p, x, t), out = e.arena.f32('acts', 'out');
+      for (let i = 0; i < n; i++) for (let j = 0; j < 2; j++) expect(out[i * 2 + j]).toBeCloseTo(ref[i][j], 4);
+      expect(loss).toBeCloseTo(referenceLoss(model, p, x, t, eps), 5);
+      for (const s of paramSpecs(model)) {
+        const g = e.arena.f32('grads', s.name), w = p[s.name].data as Float64Array;
+        let maxErr = 0, scale = 0;
+        for (let i = 0; i < w.length; i++) {
+          const fd = centralDiff(w, i, 1e-5, () => referenceLoss(model, p, x, t, eps));
+          maxErr = Math.max(maxErr, Math.abs(fd - g[i]));
+          scale = Math.max(scale, Math.abs(fd));
+        }
+        expect(maxErr / scale, s.name).toBeLessThan(2e-3);
+      }
+    });
+  }
 
   it('default-size model: sampled gradient entries match finite differences', async () => {
     const model: ModelConfig = { dim: 2, embedSize: 128, width: 128, depth: 3, activation: 'gelu', inputEmbedding: true, inputScale: 25 };
