@@ -128,6 +128,11 @@ export class Engine {
     return e;
   }
 
+  /** The worker pool's profile hooks (bench/bench.mjs profile); undefined on one thread. */
+  get threadPool(): ThreadPool | undefined {
+    return this.pool;
+  }
+
   /** Stop the worker threads (if any). The engine keeps working on one thread. */
   close(): void {
     this.pool?.close();
