@@ -119,6 +119,7 @@ for (const flavor of peerOnly ? [] : ['simd', ...(fma ? ['relaxed'] : []), 'scal
   const shapes = [
     { name: 'inp x-cols 256->128 (+t-bias)', n: 1024, din: 256, dout: 128, first: true },
     { name: 'block 128->128 (+GELU, residual)', n: 1024, din: 128, dout: 128 },
+    { name: 'block 128->128 (matmul + bias only)', n: 1024, din: 128, dout: 128, plain: true },
     { name: 'out 128->2', n: 1024, din: 128, dout: 2 },
     { name: 'block 128->128, B=32', n: 32, din: 128, dout: 128 },
   ];
@@ -136,11 +137,12 @@ for (const flavor of peerOnly ? [] : ['simd', ...(fma ? ['relaxed'] : []), 'scal
     const act = sh.dout === 2 ? 0 : 1;
     const fw = sh.first
       ? () => k[`linearForwardRowBias${S}`](y, d, x, w, b, slot, sh.n, sh.din, sh.dout, sh.din, 384, 1)
-      : sh.dout === 2 ? () => k[`linearForward${S}`](y, x, w, b, sh.n, sh.din, sh.dout)
+      : sh.dout === 2 || sh.plain ? () => k[`linearForward${S}`](y, x, w, b, sh.n, sh.din, sh.dout)
         : () => k[`linearForwardAct${S}`](y, d, x, w, b, x, sh.n, sh.din, sh.dout, act);
     const bw = sh.first
       ? () => k[`linearBackwardWeight${S}`](dw, b + 4 * 256, y, x, sh.n, sh.din, sh.dout, sh.din, 384)
-      : () => { k[`linearBackwardInputAct${S}`](dx, da, y, w, x, d, sh.n, sh.din, sh.dout); k[`linearBackward${S}`](0, dw, b + 4 * 256, y, x, w, sh.n, sh.din, sh.dout); };
+      : sh.plain ? () => k[`linearBackward${S}`](dx, dw, b + 4 * 256, y, x, w, sh.n, sh.din, sh.dout)
+        : () => { k[`linearBackwardInputAct${S}`](dx, da, y, w, x, d, sh.n, sh.din, sh.dout); k[`linearBackward${S}`](0, dw, b + 4 * 256, y, x, w, sh.n, sh.din, sh.dout); };
     const bwFlops = sh.first ? flops : 2 * flops;
     const inner = Math.max(1, Math.round(2e8 / flops / (flavor === 'scalar' ? 8 : 1)));
     const tf = time(fw, { inner }), tb = time(bw, { inner });
