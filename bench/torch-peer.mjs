@@ -44,7 +44,7 @@ export function torchUnavailable(python) {
  * Time the PyTorch step at `batches` (and sampling 10,000 points at sampleT over sampleSteps steps, scaled) with one
  * torch thread. Returns { skipped } or the child's JSON plus `alternative` (the SkylakeX run, when made).
  */
-export function runTorchPeer({ log, model, data, T, batches, lr, sampleT, sampleSteps, samplePoints = 10000 }) {
+export function runTorchPeer({ log, model, data, T, batches, lr, sampleT, sampleSteps, samplePoints = 10000, stat = 'median' }) {
   const python = process.env.DDPM_TORCH_PYTHON ?? '/usr/bin/python3';
   const why = torchUnavailable(python);
   if (why) {
@@ -55,7 +55,7 @@ export function runTorchPeer({ log, model, data, T, batches, lr, sampleT, sample
   try {
     writeFileSync(join(dir, 'data.f32'), Buffer.from(data.buffer, data.byteOffset, data.byteLength));
     const run = (cfg, env) => {
-      writeFileSync(join(dir, 'cfg.json'), JSON.stringify({ data: join(dir, 'data.f32'), model, T, batches, lr, threads: 1, ...cfg }));
+      writeFileSync(join(dir, 'cfg.json'), JSON.stringify({ data: join(dir, 'data.f32'), model, T, batches, lr, threads: 1, stat, ...cfg }));
       const r = spawnSync(python, [join(here, 'torch-peer.py'), join(dir, 'cfg.json')], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 24 });
       for (const line of r.stderr.trim().split('\n')) if (line) log(`  ${line}`);
       if (r.status !== 0) throw new Error(`torch peer failed (exit ${r.status})`);
