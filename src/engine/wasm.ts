@@ -68,6 +68,8 @@ export interface Kernels {
   accumulateSumSquaresScalar(g: Ptr, gl: Ptr, n: number): number;
   // embed.ts
   sinusoidalEmbed(out: Ptr, x: Ptr, freqs: Ptr, n: number, d: number, half: number, scale: number, outStride: number): void;
+  sinusoidalEmbedBackward(dx: Ptr, dy: Ptr, y: Ptr, freqs: Ptr, n: number, d: number, half: number, scale: number, outStride: number): void;
+  sinusoidalEmbedBackwardScalar(dx: Ptr, dy: Ptr, y: Ptr, freqs: Ptr, n: number, d: number, half: number, scale: number, outStride: number): void;
   // rng.ts
   rngSeed(state: Ptr, seed: bigint, stream: number): void;
   rngNextU32(state: Ptr): number;
