@@ -35,23 +35,27 @@ function gatherEmb(embU: usize, table: usize, uniq: usize, m: i32, E: i32): void
   for (let u = 0; u < m; u++) memory.copy(embU + <usize>u * row, table + <usize>load<i32>(uniq + (<usize>u << 2)) * row, row);
 }
 
+// The distinct t (uniq, slot, m stored at count) and their embeddings embU: the part both twins share.
+function distinctEmb(embU: usize, uniq: usize, slot: usize, count: usize, t: usize, n: i32, seen: usize, table: usize, E: i32): i32 {
+  const m = distinct(uniq, slot, t, n, seen);
+  store<i32>(count, m);
+  gatherEmb(embU, table, uniq, m, E);
+  return m;
+}
+
 /**
  * tb (m, H) = e(t) W_t^T + b for the m distinct t of t[0..n); uniq (n), slot (n), count (1) as described above.
  * table (T, E): e(t) for every t; wt: W_t, the t-columns of the first layer's weight, rows of stride ldw.
  */
 export function timeBiasForward(tb: usize, embU: usize, uniq: usize, slot: usize, count: usize, t: usize, n: i32, seen: usize,
                                 table: usize, wt: usize, b: usize, E: i32, H: i32, ldw: i32): void {
-  const m = distinct(uniq, slot, t, n, seen);
-  store<i32>(count, m);
-  gatherEmb(embU, table, uniq, m, E);
+  const m = distinctEmb(embU, uniq, slot, count, t, n, seen, table, E);
   linearForwardStrided(tb, embU, wt, b, m, E, H, E, ldw);
 }
 
 export function timeBiasForwardScalar(tb: usize, embU: usize, uniq: usize, slot: usize, count: usize, t: usize, n: i32, seen: usize,
                                       table: usize, wt: usize, b: usize, E: i32, H: i32, ldw: i32): void {
-  const m = distinct(uniq, slot, t, n, seen);
-  store<i32>(count, m);
-  gatherEmb(embU, table, uniq, m, E);
+  const m = distinctEmb(embU, uniq, slot, count, t, n, seen, table, E);
   linearForwardStridedScalar(tb, embU, wt, b, m, E, H, E, ldw);
 }
 
