@@ -193,33 +193,90 @@ async function runVariance(v: Record<string, string | boolean | undefined>): Pro
   return 0;
 }
 
-/** Report sections of the trajectory study. */
-export function trajectorySections(s: TrajectoryStudy, data: Points): ReportSection[] {
+/** "stay ordered" / "mix": the sentence a colour overlap supports, against a random matching's k/(N-1). */
+export function orderVerdict(overlap: number, random: number): string {
+  const x = overlap / random;
+  return x >= 5 ? `the colours stay ordered (${x.toFixed(0)}x a random matching): the start decides the end`
+    : x >= 2 ? `the colours partly stay together (${x.toFixed(1)}x a random matching): the start still pulls on the end`
+    : `the colours mix (${x.toFixed(1)}x a random matching): the start does not decide the end`;
+}
+
+/** Report sections of the trajectory study: the figures, then the coloured charts that show them. */
+export function trajectorySections(s: TrajectoryStudy, data: Points, o: { paths?: number } = {}): ReportSection[] {
   const bg = plane(data, data.d, 1500);
+  const r = s.randomExpected, nPaths = o.paths ?? 60;
+  const xy = (p: { x: number[]; y: number[] }) => ({ x: p.x, y: p.y });
+  const coord = (lines: { x: number[]; y: number[]; color: number }[], c: 'x' | 'y') => lines.map((l) => ({ y: l[c], color: l.color }));
   return [
     {
-      kind: 'table', title: 'Does the starting position influence the ending position?',
-      columns: ['process', 'spread of endings from one x_T / data RMS radius', 'spread (data units)', `x_T vs x_0 ${s.k}-NN overlap`, 'overlap / random', 'z vs random'],
+      kind: 'table', title: 'Does the starting position decide the ending position?',
+      columns: ['process', 'spread of endings from one x_T / data RMS radius', 'spread (data units)', `x_T vs x_0 ${s.k}-NN overlap`, 'overlap / random', 'z vs random', `start colour vs x_0 ${s.k}-NN overlap`, 'colour overlap / random'],
       rows: [
-        ...s.figures.map((f) => [f.label, f.spread, f.spreadData, f.overlap, f.overlap / s.randomExpected, (f.overlap - s.randomExpected) / s.randomSd]),
-        ['forward q (data -> x_T)', '', '', s.forwardOverlap, s.forwardOverlap / s.randomExpected, (s.forwardOverlap - s.randomExpected) / s.randomSd],
-        ['random matching (20 shuffles: mean, sd)', 1, '', s.randomMeasured, s.randomMeasured / s.randomExpected, s.randomSd],
+        ...s.figures.map((f) => [f.label, f.spread, f.spreadData, f.overlap, f.overlap / r, (f.overlap - r) / s.randomSd, f.colorOverlap, f.colorOverlap / r]),
+        ['forward q (data -> x_T)', '', '', s.forwardOverlap, s.forwardOverlap / r, (s.forwardOverlap - r) / s.randomSd, s.forwardColorOverlap, s.forwardColorOverlap / r],
+        ['random matching (20 shuffles: mean, sd)', 1, '', s.randomMeasured, s.randomMeasured / r, s.randomSd, '', ''],
       ],
       note: `spread: ${s.starts} starting points x_T, each run ${s.runs} times; RMS distance of the endings from their centroid, over the data's RMS distance ` +
         `from its centroid (${s.dataRadius.toFixed(3)} data units). overlap: ${s.nOverlap} starts, fraction of each point's ${s.k} nearest neighbours at x_T ` +
-        `still among its ${s.k} nearest at x_0 (standardised units); a random matching gives k/(N-1) = ${s.randomExpected.toFixed(4)}.`,
+        `still among its ${s.k} nearest at x_0 (standardised units); a random matching gives k/(N-1) = ${r.toFixed(4)}. colour overlap: the same with the ` +
+        'neighbours at the start taken by the colour each start is drawn in (OKLab), i.e. what the coloured charts below show.',
     },
-    ...s.reversePaths.map((p) => ({ kind: 'trajectories' as const, title: `Reverse paths x_T -> x_0: ${p.label}`, paths: p.paths, background: bg, note: `${p.paths.length} paths over the data (grey); red: where they end.` })),
-    { kind: 'trajectories', title: 'Forward paths x_0 -> x_T (q)', paths: s.forward, background: bg, note: `${s.forward.length} data points diffused step by step; red: x_T.` },
+    {
+      kind: 'wheelRow', title: 'Reverse process: each start x_T coloured by its position, each ending x_0 in its start\'s colour', key: true,
+      panels: [
+        { title: `x_T (${s.nOverlap} starts)`, ...xy(s.startXY), color: s.startColors, ownRange: true, caption: 'The starts: Gaussian noise, each point coloured by where it is.' },
+        ...s.figures.map((f, i) => ({
+          title: `x_0 after ${f.label}`, ...xy(s.endings[i]), color: s.startColors,
+          caption: `${f.label}: ${orderVerdict(f.colorOverlap, r)}.`,
+        })),
+      ],
+      note: `Same ${s.nOverlap} starts for every sampler. A deterministic sampler maps neighbouring starts to neighbouring endings, so the wheel reappears on the data; a stochastic one redraws noise at every step and the colours mix.`,
+    },
+    {
+      kind: 'wheelRow', title: 'Forward process: each data point x_0 coloured by its position, x_T in its colour', key: true,
+      panels: [
+        { title: `x_0 (${s.forwardX0.x.length} data points)`, ...xy(s.forwardX0), color: s.forwardColors, caption: 'The data, each point coloured by where it is.' },
+        { title: 'x_T after q', ...xy(s.forwardXT), color: s.forwardColors, ownRange: true, caption: `After T noising steps: ${orderVerdict(s.forwardColorOverlap, r)}.` },
+      ],
+      note: 'The forward chain adds fresh noise at every step, so by t = T nothing of x_0\'s place is left: x_T is N(0, I) whatever the start.',
+    },
+    {
+      kind: 'fanRow', title: `One start run ${s.fanRuns} times: where its endings fall`, background: bg,
+      panels: s.fans.map((f) => ({
+        title: f.label, groups: f.groups,
+        caption: `${f.label}: ${f.groups.length} starts (ringed), ${s.fanRuns} runs each; a line from the start to each ending, over the data (grey).`,
+      })),
+      note: 'A deterministic sampler sends every run of a start to the same point; DDPM spreads one start\'s endings over much of the data.',
+    },
+    {
+      kind: 'positions', title: 'Positions over time: x and y of a few points against t',
+      panels: [
+        { title: 'forward q: x against t', t: s.forwardPositions.t, lines: coord(s.forwardPositions.lines, 'x'), yLabel: 'x', caption: 'Forward: each line is one data point (coloured by x_0\'s place), drifting to noise as t grows.' },
+        { title: 'forward q: y against t', t: s.forwardPositions.t, lines: coord(s.forwardPositions.lines, 'y'), yLabel: 'y' },
+        ...s.positions.flatMap((p) => [
+          { title: `reverse ${p.label}: x against t`, t: p.t, lines: coord(p.lines, 'x'), reversed: true, yLabel: 'x', caption: `Reverse ${p.label}: t runs from T (left) to 0; lines coloured by their start.` },
+          { title: `reverse ${p.label}: y against t`, t: p.t, lines: coord(p.lines, 'y'), reversed: true, yLabel: 'y' },
+        ]),
+      ],
+      note: 'Forward, the lines leave their places and tangle; in reverse they untangle into the data\'s shape in the last part of the chain (small t).',
+    },
+    ...s.reversePaths.map((p) => ({
+      kind: 'trajectories' as const, title: `Reverse paths x_T -> x_0: ${p.label}`, paths: p.paths.slice(0, nPaths), background: bg, colors: s.startColors.slice(0, nPaths),
+      note: `${Math.min(nPaths, p.paths.length)} paths over the data (grey), each in its start's colour; the dot is where it ends.`,
+    })),
+    {
+      kind: 'trajectories', title: 'Forward paths x_0 -> x_T (q)', paths: s.forward.slice(0, nPaths), background: bg, colors: s.forwardColors.slice(0, nPaths),
+      note: `${Math.min(nPaths, s.forward.length)} data points diffused step by step, each in its x_0's colour; the dot is x_T.`,
+    },
   ];
 }
 
 export function formatTrajectories(s: TrajectoryStudy): string {
   const z = (o: number) => ((o - s.randomExpected) / s.randomSd).toFixed(1);
-  const rows = [['process', 'spread/data', 'spread', 'kNN overlap', 'x random', 'z'],
-    ...s.figures.map((f) => [f.label, f.spread.toFixed(3), f.spreadData.toFixed(4), f.overlap.toFixed(4), (f.overlap / s.randomExpected).toFixed(2), z(f.overlap)]),
-    ['forward q', '', '', s.forwardOverlap.toFixed(4), (s.forwardOverlap / s.randomExpected).toFixed(2), z(s.forwardOverlap)],
-    [`random (20 shuffles, sd ${s.randomSd.toFixed(4)})`, '1', '', s.randomMeasured.toFixed(4), (s.randomMeasured / s.randomExpected).toFixed(2), '']];
+  const rows = [['process', 'spread/data', 'spread', 'kNN overlap', 'x random', 'z', 'colour overlap', 'x random'],
+    ...s.figures.map((f) => [f.label, f.spread.toFixed(3), f.spreadData.toFixed(4), f.overlap.toFixed(4), (f.overlap / s.randomExpected).toFixed(2), z(f.overlap), f.colorOverlap.toFixed(4), (f.colorOverlap / s.randomExpected).toFixed(2)]),
+    ['forward q', '', '', s.forwardOverlap.toFixed(4), (s.forwardOverlap / s.randomExpected).toFixed(2), z(s.forwardOverlap), s.forwardColorOverlap.toFixed(4), (s.forwardColorOverlap / s.randomExpected).toFixed(2)],
+    [`random (20 shuffles, sd ${s.randomSd.toFixed(4)})`, '1', '', s.randomMeasured.toFixed(4), (s.randomMeasured / s.randomExpected).toFixed(2), '', '', '']];
   const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return [
     `same x_T run ${s.runs} times (${s.starts} starts); ${s.k}-NN overlap of x_T and x_0 over ${s.nOverlap} points (random: ${s.randomExpected.toFixed(4)})`,

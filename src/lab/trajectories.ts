@@ -9,11 +9,18 @@
  *   are still among its k nearest neighbours among the x_0 (standardised units); a random matching of starts to
  *   endings gives k/(N-1) in expectation (also measured, with a random permutation).
  *
- * Not here: drawing (report sections are built by the caller from `paths`).
+ * - colour overlap: the same overlap with each start's neighbourhood taken in the colour it is drawn in (its place
+ *   on the colour wheel of src/charts.ts, as OKLab): the figure the coloured charts show, so a chart whose colours
+ *   stay ordered and a number far above k/(N-1) say the same thing.
+ *
+ * Besides the figures it returns what the charts draw: starts and endings with the starts' colours, fans (a few
+ * starts run many times), and a few dozen positions against t, forward and reverse.
+ * Not here: drawing (report sections are built by src/lab/cli-study.ts trajectorySections).
  */
 import { type Points, standardize, unstandardize } from '../data';
 import type { Diffusion } from '../diffusion';
 import { Rng } from '../rng';
+import { WHEEL_HUES, wheelCentre, wheelFrame, wheelIndices, wheelLab } from '../charts';
 import { type SamplerName, labSample } from './ddim';
 
 /** Forward Markov chain x_t = sqrt(alpha_t) x_{t-1} + sqrt(beta_t) eps from x0 (data units): T+1 frames, data units. */
@@ -45,9 +52,12 @@ export function knn(x: Float32Array, d: number, k: number): Int32Array {
   return out;
 }
 
-/** Mean over rows of |N_k^a(i) ∩ N_k^b(i)| / k; row i of a and row i of b are the same point's two positions. */
-export function knnOverlap(a: Float32Array, b: Float32Array, d: number, k: number): number {
-  const n = a.length / d, na = knn(a, d, k), nb = knn(b, d, k);
+/**
+ * Mean over rows of |N_k^a(i) ∩ N_k^b(i)| / k; row i of a and row i of b are the same point's two descriptions
+ * (two positions, or a colour (db = 3) and a position).
+ */
+export function knnOverlap(a: Float32Array, b: Float32Array, d: number, k: number, db = d): number {
+  const n = a.length / d, na = knn(a, d, k), nb = knn(b, db, k);
   let total = 0;
   for (let i = 0; i < n; i++) {
     const set = new Set(na.subarray(i * k, i * k + k));
@@ -80,6 +90,8 @@ export const DEFAULT_SAMPLERS: SamplerSpec[] = [
 
 export interface TrajectoryFigures {
   label: string;
+  /** kNN overlap between the start colours (as drawn, OKLab) and the endings. */
+  colorOverlap: number;
   /** Mean RMS spread of endings from one x_T, relative to the data's RMS radius. */
   spread: number;
   /** The same, in data units. */
@@ -107,6 +119,48 @@ export interface TrajectoryStudy {
   /** A few hundred paths (data units) per sampler, and the forward ones: each path is the list of its frames. */
   reversePaths: { label: string; paths: { x: number[]; y: number[] }[] }[];
   forward: { x: number[]; y: number[] }[];
+  /** The N starts x_T of the overlap (data units) and their wheel colours; paths[p] starts at startXY[p]. */
+  startXY: XY;
+  startColors: number[];
+  /** Per sampler: the N endings x_0, in the order of the starts. */
+  endings: ({ label: string } & XY)[];
+  /** Forward: the N data points x_0, their colours, and where q's chain left them at x_T. */
+  forwardX0: XY;
+  forwardColors: number[];
+  forwardXT: XY;
+  forwardColorOverlap: number;
+  /** Per sampler: a few starts spread around the wheel, each run `fanRuns` times. */
+  fans: { label: string; groups: { start: [number, number]; x: number[]; y: number[]; color: number }[] }[];
+  fanRuns: number;
+  /** x and y of the first `lines` points against t: per sampler (reverse), and forward. */
+  positions: { label: string; t: number[]; lines: (XY & { color: number })[] }[];
+  forwardPositions: { t: number[]; lines: (XY & { color: number })[] };
+}
+
+export interface XY {
+  x: number[];
+  y: number[];
+}
+
+/** The wheel colours of n points as OKLab rows (n, 3): what the eye compares. */
+export function colorLab(colors: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(colors.length * 3);
+  for (let i = 0; i < colors.length; i++) out.set(wheelLab(...wheelCentre(colors[i])), 3 * i);
+  return out;
+}
+
+const xyOf = (f: Float32Array, d: number, n = f.length / d): XY => ({
+  x: Array.from({ length: n }, (_, i) => f[i * d]),
+  y: Array.from({ length: n }, (_, i) => (d > 1 ? f[i * d + 1] : 0)),
+});
+
+/** Lines of positions against t for the first `count` points of recorded frames (frames[j] at times[j]). */
+function linesOf(frames: Float32Array[], d: number, count: number, colors: ArrayLike<number>): (XY & { color: number })[] {
+  return Array.from({ length: count }, (_, p) => ({
+    x: frames.map((f) => f[p * d]),
+    y: frames.map((f) => (d > 1 ? f[p * d + 1] : 0)),
+    color: colors[p],
+  }));
 }
 
 function pathsOf(frames: Float32Array[], d: number, count: number): { x: number[]; y: number[] }[] {
@@ -119,27 +173,57 @@ function pathsOf(frames: Float32Array[], d: number, count: number): { x: number[
 export function trajectoryStudy(
   model: Diffusion,
   data: Points,
-  o: { starts?: number; runs?: number; nOverlap?: number; k?: number; paths?: number; seed?: number; samplers?: SamplerSpec[] } = {},
+  o: { starts?: number; runs?: number; nOverlap?: number; k?: number; paths?: number; seed?: number; samplers?: SamplerSpec[]; fans?: number; fanRuns?: number; lines?: number } = {},
 ): TrajectoryStudy {
   const d = data.d, seed = o.seed ?? 0, rng = new Rng(seed, 31);
   const starts = o.starts ?? 200, runs = o.runs ?? 8, N = o.nOverlap ?? 500, k = o.k ?? 10, nPaths = o.paths ?? 300;
   const samplers = o.samplers ?? DEFAULT_SAMPLERS;
+  const nFans = o.fans ?? 6, fanRuns = o.fanRuns ?? 40, nLines = Math.min(o.lines ?? 30, N);
   const dataRadius = rmsRadius(standardize(data, model.standardization).data, d);
   const zOverlap = Float32Array.from({ length: N * d }, () => rng.normal());
   const zStarts = Float32Array.from({ length: starts * d }, () => rng.normal());
   const tiled = new Float32Array(starts * runs * d);
   for (let r = 0; r < runs; r++) tiled.set(zStarts, r * starts * d);
 
+  // The starts' colours: their place on the wheel in their own frame (x_T is N(0, I) in standardised units).
+  const startsData = unstandardize({ data: zOverlap, n: N, d }, model.standardization).data;
+  const startXY = xyOf(startsData, d);
+  const startColors = Array.from(wheelIndices(startXY.x, startXY.y));
+  const startLab = colorLab(startColors);
+  // Fans: starts on a ring of radius 1.3 (standardised), spread in angle so their colours differ.
+  const fanZ = new Float32Array(nFans * fanRuns * d);
+  for (let g = 0; g < nFans; g++) {
+    const a = (2 * Math.PI * (g + 0.5)) / nFans;
+    for (let r = 0; r < fanRuns; r++) (fanZ[(r * nFans + g) * d] = 1.3 * Math.cos(a)), d > 1 && (fanZ[(r * nFans + g) * d + 1] = 1.3 * Math.sin(a));
+  }
+  const fanStarts = xyOf(unstandardize({ data: fanZ.subarray(0, nFans * d), n: nFans, d }, model.standardization).data, d);
+  const fanColors = Array.from({ length: nFans }, (_, g) => Math.min(WHEEL_HUES * 4 + Math.floor(((g + 0.5) / nFans) * WHEEL_HUES), WHEEL_HUES * 5 - 1));
+
   const figures: TrajectoryFigures[] = [];
   let firstEnd: Float32Array | undefined;
   const reversePaths: TrajectoryStudy['reversePaths'] = [];
+  const endings: TrajectoryStudy['endings'] = [], fans: TrajectoryStudy['fans'] = [], positions: TrajectoryStudy['positions'] = [];
   for (const s of samplers) {
     model.reseedSampling(seed + 1);
     const rec = labSample(model, N, { sampler: s.sampler, eta: s.eta, steps: s.steps, zT: zOverlap, record: true });
     const end = standardize(rec.points, model.standardization).data;
     const overlap = knnOverlap(zOverlap, end, d, k);
+    const colorOverlap = knnOverlap(startLab, end, 3, k, d);
     firstEnd ??= end;
     reversePaths.push({ label: s.label, paths: pathsOf(rec.frames!, d, Math.min(nPaths, N)) });
+    endings.push({ label: s.label, ...xyOf(rec.points.data, d) });
+    positions.push({ label: s.label, t: rec.times!, lines: linesOf(rec.frames!, d, nLines, startColors) });
+    model.reseedSampling(seed + 3);
+    const fanEnds = labSample(model, nFans * fanRuns, { sampler: s.sampler, eta: s.eta, steps: s.steps, zT: fanZ }).points.data;
+    fans.push({
+      label: s.label,
+      groups: Array.from({ length: nFans }, (_, g) => ({
+        start: [fanStarts.x[g], fanStarts.y[g]] as [number, number],
+        x: Array.from({ length: fanRuns }, (_, r) => fanEnds[(r * nFans + g) * d]),
+        y: Array.from({ length: fanRuns }, (_, r) => (d > 1 ? fanEnds[(r * nFans + g) * d + 1] : 0)),
+        color: fanColors[g],
+      })),
+    });
     const ends = labSample(model, starts * runs, { sampler: s.sampler, eta: s.eta, steps: s.steps, zT: tiled }).points.data;
     let spread = 0, spreadData = 0;
     const z = standardize({ data: ends, n: starts * runs, d }, model.standardization).data;
@@ -152,7 +236,7 @@ export function trajectoryStudy(
       spread += rmsRadius(one, d) / starts;
       spreadData += rmsRadius(oneData, d) / starts;
     }
-    figures.push({ label: s.label, spread: spread / dataRadius, spreadData, overlap });
+    figures.push({ label: s.label, colorOverlap, spread: spread / dataRadius, spreadData, overlap });
   }
   // Random matching: the endings shuffled among the starts.
   const nulls: number[] = [];
@@ -167,9 +251,15 @@ export function trajectoryStudy(
   // Forward: N data points pushed to x_T.
   const sub: Points = { data: data.data.subarray(0, Math.min(N, data.n) * d), n: Math.min(N, data.n), d };
   const fwd = forwardPaths(model, sub, seed + 2);
-  const forwardOverlap = knnOverlap(standardize(sub, model.standardization).data, standardize({ data: fwd[fwd.length - 1], n: sub.n, d }, model.standardization).data, d, k);
+  const zT = standardize({ data: fwd[fwd.length - 1], n: sub.n, d }, model.standardization).data;
+  const forwardOverlap = knnOverlap(standardize(sub, model.standardization).data, zT, d, k);
+  const forwardX0 = xyOf(sub.data, d), forwardColors = Array.from(wheelIndices(forwardX0.x, forwardX0.y, wheelFrame(forwardX0.x, forwardX0.y)));
+  const forwardColorOverlap = knnOverlap(colorLab(forwardColors), zT, 3, k, d);
   return {
     k, nOverlap: N, starts, runs, dataRadius: rmsRadius(data.data, d), randomExpected: k / (N - 1), randomMeasured, randomSd, forwardOverlap, figures,
     reversePaths, forward: pathsOf(fwd, d, Math.min(nPaths, sub.n)),
+    startXY, startColors, endings, forwardX0, forwardColors, forwardXT: xyOf(fwd[fwd.length - 1], d), forwardColorOverlap,
+    fans, fanRuns, positions,
+    forwardPositions: { t: Array.from({ length: fwd.length }, (_, i) => i), lines: linesOf(fwd, d, Math.min(nLines, sub.n), forwardColors) },
   };
 }
