@@ -748,8 +748,8 @@ function arrowsPath(color: string, widthCss: number): uPlot.Series.PathBuilder {
     const [xs, ys, us, vs] = u.data[seriesIdx] as unknown as ArrayLike<number>[];
     const { ax, kx, ay, ky } = pixelMap(u);
     const n = Math.min(xs.length, ys.length, us.length, vs.length);
-    // Spacing of the grid in pixels: the longest arrow is 0.9 of it, every other in proportion (capped at the
-    // 95% quantile so one huge vector far from the data does not shrink the rest to dots).
+    // Spacing of the grid in pixels. Arrow length grows as the square root of the vector's size, so the short
+    // vectors on the data stay visible beside the long ones far from it; the 95% quantile gets 0.9 of a cell.
     let cell = Infinity;
     for (let i = 1; i < n; i++) {
       const dx = Math.abs(xs[i] - xs[0]) * kx, dy = Math.abs(ys[i] - ys[0]) * ky;
@@ -759,17 +759,17 @@ function arrowsPath(color: string, widthCss: number): uPlot.Series.PathBuilder {
     if (!Number.isFinite(cell)) cell = 20 * dpr();
     const mags = Float64Array.from({ length: n }, (_, i) => Math.hypot(us[i] * kx, vs[i] * ky)).sort();
     const top = mags[Math.min(n - 1, Math.floor(0.95 * n))] || 1;
-    const k = (0.9 * cell) / top;
     clipped(u, (ctx) => {
       ctx.strokeStyle = color;
       ctx.lineWidth = widthCss * dpr();
       ctx.lineCap = 'round';
       ctx.beginPath();
       for (let i = 0; i < n; i++) {
-        let dx = us[i] * kx * k, dy = -vs[i] * ky * k;
-        let len = Math.hypot(dx, dy);
-        if (!(len > 0.5)) continue;
-        if (len > 1.1 * cell) (dx *= (1.1 * cell) / len), (dy *= (1.1 * cell) / len), (len = 1.1 * cell);
+        const px = us[i] * kx, py = -vs[i] * ky, m = Math.hypot(px, py);
+        if (!(m > 0)) continue;
+        const len = Math.min(1.1, Math.sqrt(m / top) * 0.9) * cell;
+        if (len < 0.5) continue;
+        const dx = (px / m) * len, dy = (py / m) * len;
         const x0 = ax + xs[i] * kx, y0 = ay - ys[i] * ky, x1 = x0 + dx, y1 = y0 + dy;
         ctx.moveTo(x0, y0);
         ctx.lineTo(x1, y1);
@@ -785,8 +785,9 @@ function arrowsPath(color: string, widthCss: number): uPlot.Series.PathBuilder {
 }
 
 /**
- * The learned field at one t: arrows on a grid over the points of q(x_t) (light blue). Arrow lengths are scaled
- * per chart (the longest ~ one grid cell), so compare directions between charts, and magnitudes within one.
+ * The learned field at one t: arrows on a grid over the points of q(x_t) (light blue). Arrow lengths grow as the
+ * square root of the vector's size, scaled per chart (the longest ~ one grid cell): compare directions between
+ * charts, and sizes within one.
  */
 export function fieldChart(title: string, grid: FieldGrid, points: PointSet, options: ScatterOptions = {}): ChartSpec {
   const size = options.size ?? 300;
