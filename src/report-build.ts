@@ -115,26 +115,33 @@ export function metricsTable(report: Report): ReportSection {
   };
 }
 
+/** The forward process q(x_t | x_0) of up to 1000 data points at the t where the signal falls (signalT). */
+export function forwardSection(model: Diffusion, data: Points, title = 'Forward process q(x_t | x_0)'): ReportSection {
+  const d = data.d, n = Math.min(data.n, 1000);
+  const sub: Points = { data: data.data.subarray(0, n * d), n, d };
+  const fwdT = signalT(model.schedule.alphaBar);
+  const forward = model.diffuse(sub, fwdT);
+  return {
+    kind: 'scatterRow', title,
+    panels: [{ title: 'data x_0', ...plane(sub, d) }, ...forward.map((p, j) => ({ title: `x_${fwdT[j]} (signal ${Math.sqrt(model.schedule.alphaBar[fwdT[j] - 1]).toFixed(2)})`, ...plane(p, d) }))],
+  };
+}
+
+/** The reverse process at the same t as forwardSection, from recorded frames (frames[j] = x at t = T - j). */
+export function reverseSection(model: Diffusion, frames: Float32Array[], title = 'Reverse process p_theta(x_{t-1} | x_t)'): ReportSection {
+  const d = model.config.model.dim, T = model.schedule.T;
+  const revT = [...signalT(model.schedule.alphaBar)].reverse().concat(0);
+  return { kind: 'scatterRow', title, panels: revT.map((t) => ({ title: t === 0 ? 'x_0 (samples)' : `x_${t}`, ...plane(frames[T - t], d) })) };
+}
+
 export function trainReport(
   model: Diffusion,
   r: { data: Points; samples: Points; frames: Float32Array[]; report?: Report; trainSeconds: number; sampleSeconds: number },
 ): ReportData {
   const c = model.config, d = c.model.dim, T = model.schedule.T;
-  const sub: Points = { data: r.data.data.subarray(0, Math.min(r.data.n, 1000) * d), n: Math.min(r.data.n, 1000), d };
-  const fwdT = signalT(model.schedule.alphaBar);
-  const forward = model.diffuse(sub, fwdT);
-  const revT = [...fwdT].reverse().concat(0);
   const sections: ReportSection[] = [
-    {
-      kind: 'scatterRow',
-      title: 'Forward process q(x_t | x_0)',
-      panels: [{ title: 'data x_0', ...plane(sub, d) }, ...forward.map((p, j) => ({ title: `x_${fwdT[j]} (signal ${Math.sqrt(model.schedule.alphaBar[fwdT[j] - 1]).toFixed(2)})`, ...plane(p, d) }))],
-    },
-    {
-      kind: 'scatterRow',
-      title: 'Reverse process p_theta(x_{t-1} | x_t)',
-      panels: revT.map((t) => ({ title: t === 0 ? 'x_0 (samples)' : `x_${t}`, ...plane(r.frames[T - t], d) })),
-    },
+    forwardSection(model, r.data),
+    reverseSection(model, r.frames),
     {
       kind: 'scatterRow',
       title: 'Samples against data',

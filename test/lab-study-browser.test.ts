@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/wasm-embedded';
 import { getDataset } from '../src/data';
 import { createDiffusion } from '../src/diffusion';
-import { trajectorySections } from '../src/lab/cli-study';
+import { trajectorySections } from '../src/lab/trajectories';
 import { formatSummary, runStudy, studyReport } from '../src/lab/study';
 import { trajectoryStudy } from '../src/lab/trajectories';
 import { runVarianceStudy, varianceReport } from '../src/lab/variance-study';

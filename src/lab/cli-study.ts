@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_RUN } from '../config';
-import { type Points, DATASETS, loadDataset } from '../data';
+import { DATASETS, loadDataset } from '../data';
 import { Diffusion, type DiffusionOptions, createDiffusion } from '../diffusion';
 import { UsageError } from '../errors';
 import { FRESH_SEED_OFFSET } from '../eval';
@@ -15,12 +15,11 @@ import { type Command, int, num, str } from '../node/args';
 import { readFileChecked, readTextChecked, writeFileAtomic } from '../node/fsutil';
 import { progress } from '../node/progress';
 import { loadReportAssets } from '../node/report-assets';
-import { type ReportSection, renderReport } from '../report';
-import { plane } from '../report-build';
+import { renderReport } from '../report';
 import { ALL_SCHEDULES, VARIANCES } from '../schedule';
 import { VERSION } from '../version';
 import { type Variant, type VariantResult, formatSummary, runStudy, studyReport, SUMMARY_COLUMNS, summaryRows } from './study';
-import { type TrajectoryStudy, trajectoryStudy } from './trajectories';
+import { type TrajectoryStudy, trajectorySections, trajectoryStudy } from './trajectories';
 import { LEARNED_LOSSES, type LearnedLoss } from './learned';
 import { runVarianceStudy, varianceReport } from './variance-study';
 
@@ -191,84 +190,6 @@ async function runVariance(v: Record<string, string | boolean | undefined>): Pro
     process.stdout.write([line(head), w.map((x) => '-'.repeat(x)).join('  '), ...body.map(line)].join('\n') + `\n${seconds.toFixed(0)} s; report: ${reportPath}\n`);
   }
   return 0;
-}
-
-/** "stay ordered" / "mix": the sentence a colour overlap supports, against a random matching's k/(N-1). */
-export function orderVerdict(overlap: number, random: number): string {
-  const x = overlap / random;
-  return x >= 5 ? `the colours stay ordered (${x.toFixed(0)}x a random matching): the start decides the end`
-    : x >= 2 ? `the colours partly stay together (${x.toFixed(1)}x a random matching): the start still pulls on the end`
-    : `the colours mix (${x.toFixed(1)}x a random matching): the start does not decide the end`;
-}
-
-/** Report sections of the trajectory study: the figures, then the coloured charts that show them. */
-export function trajectorySections(s: TrajectoryStudy, data: Points, o: { paths?: number } = {}): ReportSection[] {
-  const bg = plane(data, data.d, 1500);
-  const r = s.randomExpected, nPaths = o.paths ?? 60;
-  const xy = (p: { x: number[]; y: number[] }) => ({ x: p.x, y: p.y });
-  const coord = (lines: { x: number[]; y: number[]; color: number }[], c: 'x' | 'y') => lines.map((l) => ({ y: l[c], color: l.color }));
-  return [
-    {
-      kind: 'table', title: 'Does the starting position decide the ending position?',
-      columns: ['process', 'spread of endings from one x_T / data RMS radius', 'spread (data units)', `x_T vs x_0 ${s.k}-NN overlap`, 'overlap / random', 'z vs random', `start colour vs x_0 ${s.k}-NN overlap`, 'colour overlap / random'],
-      rows: [
-        ...s.figures.map((f) => [f.label, f.spread, f.spreadData, f.overlap, f.overlap / r, (f.overlap - r) / s.randomSd, f.colorOverlap, f.colorOverlap / r]),
-        ['forward q (data -> x_T)', '', '', s.forwardOverlap, s.forwardOverlap / r, (s.forwardOverlap - r) / s.randomSd, s.forwardColorOverlap, s.forwardColorOverlap / r],
-        ['random matching (20 shuffles: mean, sd)', 1, '', s.randomMeasured, s.randomMeasured / r, s.randomSd, '', ''],
-      ],
-      note: `spread: ${s.starts} starting points x_T, each run ${s.runs} times; RMS distance of the endings from their centroid, over the data's RMS distance ` +
-        `from its centroid (${s.dataRadius.toFixed(3)} data units). overlap: ${s.nOverlap} starts, fraction of each point's ${s.k} nearest neighbours at x_T ` +
-        `still among its ${s.k} nearest at x_0 (standardised units); a random matching gives k/(N-1) = ${r.toFixed(4)}. colour overlap: the same with the ` +
-        'neighbours at the start taken by the colour each start is drawn in (OKLab), i.e. what the coloured charts below show.',
-    },
-    {
-      kind: 'wheelRow', title: 'Reverse process: each start x_T coloured by its position, each ending x_0 in its start\'s colour', key: true,
-      panels: [
-        { title: `x_T (${s.nOverlap} starts)`, ...xy(s.startXY), color: s.startColors, ownRange: true, caption: 'The starts: Gaussian noise, each point coloured by where it is.' },
-        ...s.figures.map((f, i) => ({
-          title: `x_0 after ${f.label}`, ...xy(s.endings[i]), color: s.startColors,
-          caption: `${f.label}: ${orderVerdict(f.colorOverlap, r)}.`,
-        })),
-      ],
-      note: `Same ${s.nOverlap} starts for every sampler. A deterministic sampler maps neighbouring starts to neighbouring endings, so the wheel reappears on the data; a stochastic one redraws noise at every step and the colours mix.`,
-    },
-    {
-      kind: 'wheelRow', title: 'Forward process: each data point x_0 coloured by its position, x_T in its colour', key: true,
-      panels: [
-        { title: `x_0 (${s.forwardX0.x.length} data points)`, ...xy(s.forwardX0), color: s.forwardColors, caption: 'The data, each point coloured by where it is.' },
-        { title: 'x_T after q', ...xy(s.forwardXT), color: s.forwardColors, ownRange: true, caption: `After T noising steps: ${orderVerdict(s.forwardColorOverlap, r)}.` },
-      ],
-      note: 'The forward chain adds fresh noise at every step, so by t = T nothing of x_0\'s place is left: x_T is N(0, I) whatever the start.',
-    },
-    {
-      kind: 'fanRow', title: `One start run ${s.fanRuns} times: where its endings fall`, background: bg,
-      panels: s.fans.map((f) => ({
-        title: f.label, groups: f.groups,
-        caption: `${f.label}: ${f.groups.length} starts (ringed), ${s.fanRuns} runs each; a line from the start to each ending, over the data (grey).`,
-      })),
-      note: 'A deterministic sampler sends every run of a start to the same point; DDPM spreads one start\'s endings over much of the data.',
-    },
-    {
-      kind: 'positions', title: 'Positions over time: x and y of a few points against t',
-      panels: [
-        { title: 'forward q: x against t', t: s.forwardPositions.t, lines: coord(s.forwardPositions.lines, 'x'), yLabel: 'x', caption: 'Forward: each line is one data point (coloured by x_0\'s place), drifting to noise as t grows.' },
-        { title: 'forward q: y against t', t: s.forwardPositions.t, lines: coord(s.forwardPositions.lines, 'y'), yLabel: 'y' },
-        ...s.positions.flatMap((p) => [
-          { title: `reverse ${p.label}: x against t`, t: p.t, lines: coord(p.lines, 'x'), reversed: true, yLabel: 'x', caption: `Reverse ${p.label}: t runs from T (left) to 0; lines coloured by their start.` },
-          { title: `reverse ${p.label}: y against t`, t: p.t, lines: coord(p.lines, 'y'), reversed: true, yLabel: 'y' },
-        ]),
-      ],
-      note: 'Forward, the lines leave their places and tangle; in reverse they untangle into the data\'s shape in the last part of the chain (small t).',
-    },
-    ...s.reversePaths.map((p) => ({
-      kind: 'trajectories' as const, title: `Reverse paths x_T -> x_0: ${p.label}`, paths: p.paths.slice(0, nPaths), background: bg, colors: s.startColors.slice(0, nPaths),
-      note: `${Math.min(nPaths, p.paths.length)} paths over the data (grey), each in its start's colour; the dot is where it ends.`,
-    })),
-    {
-      kind: 'trajectories', title: 'Forward paths x_0 -> x_T (q)', paths: s.forward.slice(0, nPaths), background: bg, colors: s.forwardColors.slice(0, nPaths),
-      note: `${Math.min(nPaths, s.forward.length)} data points diffused step by step, each in its x_0's colour; the dot is x_T.`,
-    },
-  ];
 }
 
 export function formatTrajectories(s: TrajectoryStudy): string {
