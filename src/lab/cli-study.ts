@@ -18,6 +18,7 @@ import { loadReportAssets } from '../node/report-assets';
 import { renderReport } from '../report';
 import { ALL_SCHEDULES, VARIANCES } from '../schedule';
 import { VERSION } from '../version';
+import { runDeckCli } from '../cli/study-deck';
 import { type Variant, type VariantResult, formatSummary, runStudy, studyReport, SUMMARY_COLUMNS, summaryRows } from './study';
 import { type TrajectoryStudy, trajectorySections, trajectoryStudy } from './trajectories';
 import { LEARNED_LOSSES, type LearnedLoss } from './learned';
@@ -238,8 +239,8 @@ async function runTrajectories(v: Record<string, string | boolean | undefined>):
 }
 
 export const studyCommand: Command = {
-  summary: 'experiments: study schedules | T | variance (models side by side, one report), study trajectories',
-  usage: 'study schedules|T|variance|trajectories [--dataset D] [--schedules linear,quadratic,cosine,sigmoid,learned] [--Ts 20,50,100,200] [--T N] [--steps N] [--out DIR]',
+  summary: 'experiments: study schedules | T | variance (models side by side, one report), study trajectories, study deck (the deck\'s experiments on swissroll, moons, cross)',
+  usage: 'study schedules|T|variance|trajectories|deck [--dataset D] [--schedules linear,quadratic,cosine,sigmoid,learned] [--Ts 20,50,100,200] [--T N] [--steps N] [--out DIR]',
   positionals: true,
   opts: [
     { name: 'dataset', type: 'string', arg: 'NAME|FILE.csv', help: `data set (default moons): ${Object.keys(DATASETS).join(', ')}` },
@@ -270,6 +271,8 @@ export const studyCommand: Command = {
     { name: 'n-overlap', type: 'string', arg: 'N', help: 'trajectories: points for the neighbourhood overlap (default 500)' },
     { name: 'k', type: 'string', arg: 'K', help: 'trajectories: neighbours (default 10)' },
     { name: 'paths', type: 'string', arg: 'N', help: 'trajectories: paths drawn (default 300)' },
+    { name: 'datasets', type: 'string', arg: 'A,B,..', help: 'deck: data sets (default swissroll,moons,cross)' },
+    { name: 'quick', type: 'boolean', help: 'deck: a tiny budget (seconds; for tests): the figures mean nothing' },
     { name: 'out', type: 'string', arg: 'DIR', help: 'output directory (default runs/study-<kind>-<dataset>-<time>)' },
   ],
   async run(v, _cmd, positionals = []) {
@@ -279,6 +282,7 @@ export const studyCommand: Command = {
     if (what === 'T') return runVariants('T', v);
     if (what === 'trajectories') return runTrajectories(v);
     if (what === 'variance') return runVariance(v);
-    throw new UsageError(what ? `unknown study "${what}"; choose schedules, T, variance or trajectories` : 'study needs an experiment: schedules, T, variance or trajectories');
+    if (what === 'deck') return runDeckCli(v);
+    throw new UsageError(what ? `unknown study "${what}"; choose schedules, T, variance, trajectories or deck` : 'study needs an experiment: schedules, T, variance, trajectories or deck');
   },
 };

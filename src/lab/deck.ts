@@ -1,0 +1,281 @@
+/**
+ * `study deck`: the deck's section 4 "Experiments" reproduced on swissroll, moons and cross in one report. Per data
+ * set it trains one model per beta_t schedule (src/lab/study.ts runStudy: same seed, data, model and budget) and
+ * takes the linear one as the data set's model for everything else:
+ *   - the data sets, the forward process q(x_t | x_0), the reverse process p_theta(x_{t-1} | x_t);
+ *   - "does the starting position influence the ending position?": trajectories coloured by their start, DDPM
+ *     against deterministic DDIM eta = 0, with the neighbourhood-overlap figures (src/lab/trajectories.ts);
+ *   - the learned field -eps_theta(x, t) at a few t;
+ *   - the schedule: the deck's three criteria per schedule (small against the data, x_T isotropic, increasing) and
+ *     each model's sample quality (`judge` below) and bound;
+ *   - the variational bound against the exact NLL of the deterministic model (`DeckOptions.exactNll`, a seam
+ *     for the probability-flow ODE's likelihood; without it the report says the figure is missing).
+ * Builds plain data (ReportData) and a terminal summary; the CLI is src/cli/study-deck.ts.
+ */
+import type { Points } from '../data';
+import type { Diffusion, DiffusionOptions } from '../diffusion';
+import type { ReportData, ReportSection } from '../report';
+import { fieldSection, forwardSection, plane, reverseSection } from '../report-build';
+import type { ScheduleName } from '../schedule';
+import { VERSION } from '../version';
+import { type VariantResult, runStudy } from './study';
+import { type SamplerSpec, type TrajectoryStudy, orderVerdict, trajectorySections, trajectoryStudy } from './trajectories';
+
+export const DECK_DATASETS = ['swissroll', 'moons', 'cross'];
+
+/** The deterministic sampler of the start-decides-end question (the probability-flow ODE replaces it when it lands). */
+export const DECK_SAMPLERS: SamplerSpec[] = [
+  { label: 'DDPM', sampler: 'ddpm' },
+  { label: 'DDIM eta = 0', sampler: 'ddim', eta: 0 },
+];
+
+/** Exact -log p(x) of a model's deterministic sampler on points (data units): nats per point and bits/dim. */
+export type ExactNll = (model: Diffusion, points: Points) => { nats: number; bitsPerDim: number; stderrNats?: number; method: string };
+
+export interface DeckOptions {
+  datasets: string[];
+  /** Shared configuration of every model (steps, T, batch, width, seed, nData, ...). */
+  base: Omit<DiffusionOptions, 'dataset' | 'data' | 'schedule'>;
+  schedules: ScheduleName[];
+  /** Training data per data set (data units) and held-out points: vlbN for the bound, then 2 x draws x size for the test. */
+  data: (name: string) => { train: Points; heldOut: Points };
+  vlbN: number;
+  draws: number;
+  size: number;
+  /** The trajectory study's sizes (src/lab/trajectories.ts). */
+  trajectories: { nOverlap: number; starts: number; runs: number; fanRuns: number; lines: number; k: number };
+  fieldGrid: number;
+  /** Points whose reverse process is recorded for the reverse-process panels. */
+  reverseN: number;
+  seed: number;
+  exactNll?: ExactNll;
+  /** Progress in work units (training steps, evaluation counted as a share of them), with what runs now. */
+  onProgress?: (done: number, total: number, what: string, info?: Record<string, string>) => void;
+}
+
+export interface DeckDataset {
+  name: string;
+  train: Points;
+  results: VariantResult[];
+  /** The linear schedule's model (or the first schedule's): everything but the schedule comparison. */
+  mainLabel: string;
+  forward: ReportSection;
+  reverse: ReportSection;
+  trajectories: TrajectoryStudy;
+  field: ReportSection;
+  nll?: ReturnType<ExactNll>;
+}
+
+export interface DeckResult {
+  datasets: DeckDataset[];
+  seconds: number;
+  options: DeckOptions;
+}
+
+/** Work units per model: its training steps, plus a share of them for judging it and for the main model's extras. */
+const JUDGE_SHARE = 0.15, MAIN_SHARE = 0.4;
+
+export async function runDeck(o: DeckOptions): Promise<DeckResult> {
+  const t0 = performance.now(), steps = o.base.steps ?? 1;
+  const main = o.schedules.includes('linear') ? 'linear' : o.schedules[0];
+  const perSet = o.schedules.length * steps * (1 + JUDGE_SHARE) + MAIN_SHARE * steps;
+  const total = Math.round(o.datasets.length * perSet);
+  const out: DeckDataset[] = [];
+  for (let di = 0; di < o.datasets.length; di++) {
+    const name = o.datasets[di];
+    const { train, heldOut } = o.data(name);
+    let base = di * perSet, at = 0, current = '';
+    const tell = (what: string, info?: Record<string, string>) => o.onProgress?.(Math.round(base + at), total, what, info);
+    let extras: Omit<DeckDataset, 'name' | 'train' | 'results' | 'mainLabel'> | undefined;
+    const results = await runStudy(o.schedules.map((s) => ({ label: s, config: { schedule: s } })), {
+      base: { ...o.base, dataset: name, data: train }, heldOut, vlbN: o.vlbN, draws: o.draws, size: o.size, seed: o.seed,
+      onVariant: (i, v) => {
+        at = i * steps * (1 + JUDGE_SHARE) + (i > o.schedules.indexOf(main) ? MAIN_SHARE * steps : 0);
+        current = `${name} ${v.label}`;
+        tell(`${current}: train`);
+      },
+      onTrain: (step, _s, loss) => tell(`${current}: train`, { loss: loss.toFixed(4) }),
+      onPhase: (what) => tell(`${current}: ${what}`),
+      onModel: (model, v) => {
+        at = o.schedules.indexOf(v.label as ScheduleName) * steps * (1 + JUDGE_SHARE) + steps * (1 + JUDGE_SHARE);
+        if (v.label !== main) return;
+        tell(`${name}: forward and reverse process`);
+        model.reseedSampling(o.seed + 11);
+        const rec = model.sample(o.reverseN, { record: true });
+        const forward = forwardSection(model, train, `Forward process q(x_t | x_0): ${name}`);
+        const reverse = reverseSection(model, rec.frames!, `Reverse process p_theta(x_{t-1} | x_t): ${name}`);
+        tell(`${name}: trajectories`);
+        const tr = o.trajectories;
+        const trajectories = trajectoryStudy(model, heldOut, {
+          samplers: DECK_SAMPLERS, nOverlap: tr.nOverlap, starts: tr.starts, runs: tr.runs, fanRuns: tr.fanRuns, lines: tr.lines, k: tr.k, paths: 1, seed: o.seed,
+        });
+        tell(`${name}: learned field`);
+        const field = fieldSection(model, train, { grid: o.fieldGrid, title: `The learned field: -eps_theta(x, t) on a grid over q(x_t): ${name}` });
+        let nll: DeckDataset['nll'];
+        if (o.exactNll) {
+          tell(`${name}: exact NLL`);
+          nll = o.exactNll(model, { data: heldOut.data.subarray(0, o.vlbN * heldOut.d), n: o.vlbN, d: heldOut.d });
+        }
+        extras = { forward, reverse, trajectories, field, nll };
+      },
+    });
+    out.push({ name, train, results, mainLabel: main, ...extras! });
+  }
+  o.onProgress?.(total, total, 'done');
+  return { datasets: out, seconds: (performance.now() - t0) / 1000, options: o };
+}
+
+/**
+ * The sample-quality judgement of one model: today the exact-W2 ratio to fresh data's floor over `draws` draws
+ * (1 = as close as fresh data), with the sliced W2's. The classifier two-sample test (src/eval/two-sample.ts) replaces
+ * it here when it lands: accuracy, its z against a chance classifier.
+ */
+export function judge(r: VariantResult): { test: string; value: number; text: string; second: number } {
+  const w2 = r.report.metrics.find((m) => m.name === 'w2'), sw2 = r.report.metrics.find((m) => m.name === 'sw2');
+  const value = w2?.ratio ?? NaN, second = sw2?.ratio ?? NaN;
+  return { test: `W2 ratio (${r.report.draws} x ${r.report.size} points)`, value, second, text: `W2 ${value.toFixed(2)}x fresh data` };
+}
+
+const yes = (b: boolean) => (b ? 'yes' : 'no');
+
+function mainOf(ds: DeckDataset): VariantResult {
+  return ds.results.find((r) => r.label === ds.mainLabel) ?? ds.results[0];
+}
+
+/** The table the deck's schedule question is answered by: its three criteria, sample quality and bound per schedule. */
+function scheduleRows(ds: DeckDataset): (string | number)[][] {
+  return ds.results.map((r) => {
+    const j = judge(r);
+    return [r.label, r.props.maxNoiseStd, yes(r.props.small), r.props.alphaBarT, r.vlb.prior, yes(r.props.isotropic), yes(r.props.increasing), j.value, j.second, r.vlb.bitsPerDim, r.vlb.stderrNats / (r.vlb.d * Math.LN2)];
+  });
+}
+const SCHEDULE_COLUMNS = ['schedule', 'max sqrt(beta_t) / data sd', 'small?', 'abar_T', 'L_T (nats)', 'isotropic x_T?', 'increasing?', 'W2 ratio', 'SW2 ratio', 'bound bits/dim', '± s.e.'];
+
+/** The best schedule by the judgement (lowest ratio), and whether the criteria hold for it. */
+function bestSchedule(ds: DeckDataset): VariantResult {
+  return ds.results.reduce((a, b) => (judge(b).value < judge(a).value ? b : a));
+}
+
+function nllRow(ds: DeckDataset): (string | number)[] {
+  const r = mainOf(ds), v = r.vlb;
+  const sumKl = v.totalNats - v.prior - v.terms[0];
+  return [ds.name, r.label, v.bitsPerDim, v.stderrNats / (v.d * Math.LN2), v.nats, v.prior, sumKl, v.terms[0],
+    ds.nll ? ds.nll.bitsPerDim : 'not measured', ds.nll ? v.bitsPerDim - ds.nll.bitsPerDim : ''];
+}
+
+/** One-line answers, per data set, for the report's top and the terminal. */
+export function deckAnswers(ds: DeckDataset): { decides: string; schedule: string; bound: string } {
+  const tr = ds.trajectories, r = tr.randomExpected;
+  const [ddpm, det] = tr.figures;
+  const best = bestSchedule(ds), j = judge(best);
+  const v = mainOf(ds).vlb;
+  return {
+    decides: `after ${det.label} ${orderVerdict(det.colorOverlap, r)}; after ${ddpm.label} ${orderVerdict(ddpm.colorOverlap, r)}`,
+    schedule: `best ${best.label} (${j.text}); criteria: small ${yes(best.props.small)}, isotropic ${yes(best.props.isotropic)}, increasing ${yes(best.props.increasing)}`,
+    bound: `bound ${v.bitsPerDim.toFixed(3)} bits/dim` + (ds.nll ? `, exact NLL ${ds.nll.bitsPerDim.toFixed(3)} bits/dim (gap ${(v.bitsPerDim - ds.nll.bitsPerDim).toFixed(3)})` : ', exact NLL not measured'),
+  };
+}
+
+function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export function deckReport(res: DeckResult): ReportData {
+  const o = res.options, sets = res.datasets;
+  const c = sets[0].results[0].config;
+  const sections: ReportSection[] = [];
+  const answers = sets.map((ds) => ({ name: ds.name, ...deckAnswers(ds) }));
+  sections.push({
+    kind: 'text', title: 'What the deck asks, answered',
+    html: '<p>The deck\'s experiments (section 4) ask of three toy data sets what the forward and reverse processes look like, ' +
+      '"what is the evolution of position of the data during forward and reverse process? Does the starting position influence the ending ' +
+      'position?", and what makes a good beta_t schedule (small compared to the data, not so small that x_T is not yet isotropic noise, increasing). ' +
+      'The answers measured here:</p><ul>' +
+      answers.map((a) => `<li><b>${esc(a.name)}</b>: ${esc(a.decides)}. Schedule: ${esc(a.schedule)}. ${esc(a.bound)}.</li>`).join('') + '</ul>',
+  });
+  sections.push({ kind: 'scatterRow', title: 'The three data sets', panels: sets.map((ds) => ({ title: ds.name, ...plane(ds.train, ds.train.d, 2000) })), note: 'Different characteristics: a thin spiral, two interleaved arcs, two crossing bars.' });
+  for (const ds of sets) sections.push(ds.forward);
+  for (const ds of sets) sections.push(ds.reverse);
+  const r0 = sets[0].trajectories;
+  sections.push({
+    kind: 'table', title: 'Does the starting position influence the ending position?',
+    columns: ['data set', 'process', 'colour overlap (start colour vs x_0 neighbours)', 'x random', 'position overlap', 'x random', 'spread of one start\'s endings / data radius'],
+    rows: sets.flatMap((ds) => {
+      const t = ds.trajectories, r = t.randomExpected;
+      return [
+        ...t.figures.map((f) => [ds.name, f.label, f.colorOverlap, f.colorOverlap / r, f.overlap, f.overlap / r, f.spread]),
+        [ds.name, 'forward q', t.forwardColorOverlap, t.forwardColorOverlap / r, t.forwardOverlap, t.forwardOverlap / r, ''],
+      ];
+    }),
+    note: `${r0.nOverlap} starts per data set, ${r0.k} nearest neighbours; a random matching gives k/(N-1) = ${r0.randomExpected.toFixed(4)} (x random = 1). ` +
+      `Spread: ${r0.starts} starts run ${r0.runs} times each. Deterministic DDIM keeps the start's neighbourhood (and spread 0); DDPM's fresh noise at every step forgets it.`,
+  });
+  for (const ds of sets) sections.push(...trajectorySections(ds.trajectories, ds.train, { table: false, paths: 0, name: ds.name }));
+  for (const ds of sets) sections.push(ds.field);
+  // The schedule: curves once per data set (the learned schedule differs between them), then the criteria.
+  for (const ds of sets) {
+    const T = ds.results[0].schedule.T;
+    const x = Array.from({ length: T }, (_, i) => i + 1);
+    sections.push({ kind: 'lines', title: `beta_t per schedule: ${ds.name}`, x, series: ds.results.map((r) => ({ label: r.label, y: Array.from(r.schedule.beta) })), logY: true, xLabel: 't', yLabel: 'beta_t' });
+    sections.push({ kind: 'lines', title: `abar_t per schedule: ${ds.name}`, x, series: ds.results.map((r) => ({ label: r.label, y: Array.from(r.schedule.alphaBar) })), xLabel: 't', yLabel: 'abar_t' });
+    sections.push({
+      kind: 'table', title: `The deck's three criteria and the models' quality per schedule: ${ds.name}`, columns: SCHEDULE_COLUMNS, rows: scheduleRows(ds),
+      note: 'small: every step\'s noise sqrt(beta_t) is at most half the data\'s sd (standardised units); isotropic: abar_T <= 0.01 (L_T: the KL of q(x_T|x_0) from N(0, I) per point); ' +
+        `increasing: beta_t never decreases. Quality: ${judge(ds.results[0]).test}, samples against held-out data over fresh data against fresh data (1 = as close as fresh data). ` +
+        `Bound on ${ds.results[0].vlb.n} held-out points, data units.`,
+    });
+    sections.push({ kind: 'scatterRow', title: `Samples per schedule: ${ds.name}`, panels: [{ title: 'data', ...plane(ds.train, ds.train.d, 1000) }, ...ds.results.map((r) => ({ title: r.label, ...plane(r.samples, r.samples.d, 1000) }))] });
+  }
+  sections.push({
+    kind: 'table', title: 'The variational bound L_vlb against the exact NLL', columns: ['data set', 'schedule', 'L_vlb bits/dim', '± s.e.', 'L_vlb nats', 'L_T', 'sum L_{t-1}', 'L_0', 'exact NLL bits/dim', 'gap (bits/dim)'],
+    rows: sets.map(nllRow),
+    note: `L_vlb = L_T + sum L_{t-1} + L_0 (Ho et al. eq. 5) of the stochastic model on ${sets[0].results[0].vlb.n} held-out points, data units, an upper bound on -log p_theta(x_0). ` +
+      (sets.some((ds) => ds.nll) ? `Exact NLL: ${sets.find((ds) => ds.nll)!.nll!.method}.` : 'Exact NLL: not measured in this build (the probability-flow ODE\'s likelihood is not available).'),
+  });
+  return {
+    title: 'ddpm-wasm: the deck\'s experiments',
+    subtitle: `${sets.map((d) => d.name).join(', ')}; ${o.schedules.length} schedules each, ${c.steps} steps of batch ${c.batch}; ${res.seconds.toFixed(0)} s in all (ddpm-wasm ${VERSION})`,
+    config: {
+      'data sets': sets.map((d) => d.name).join(', '), points: sets[0].train.n, schedules: o.schedules.join(', '), T: c.T, steps: c.steps, batch: c.batch, lr: c.lr,
+      width: c.model.width, depth: c.model.depth, variance: c.variance, seed: c.seed, 'held-out (bound)': o.vlbN, 'eval draws': `${o.draws} x ${o.size}`,
+      'trajectory starts': o.trajectories.nOverlap,
+    },
+    sections,
+  };
+}
+
+/** Aligned plain-text summary for the terminal: per data set the answers, then the schedule table. */
+export function formatDeck(res: DeckResult): string {
+  const lines: string[] = [];
+  const f = (v: string | number) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(1) : v.toFixed(3)) : v);
+  for (const ds of res.datasets) {
+    const a = deckAnswers(ds);
+    lines.push(`${ds.name}:`, `  start decides end? ${a.decides}`, `  schedule: ${a.schedule}`, `  ${a.bound}`);
+    const rows = [SCHEDULE_COLUMNS, ...scheduleRows(ds).map((r) => r.map(f))];
+    const w = SCHEDULE_COLUMNS.map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
+    for (const r of rows) lines.push('  ' + r.map((v, c) => (c === 0 ? String(v).padEnd(w[c]) : String(v).padStart(w[c]))).join('  '));
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** The figures as JSON (summary.json and --json). */
+export function deckSummary(res: DeckResult, report: string): unknown {
+  return {
+    kind: 'deck', seconds: res.seconds, report,
+    datasets: res.datasets.map((ds) => {
+      const t = ds.trajectories, r = t.randomExpected;
+      return {
+        name: ds.name, answers: deckAnswers(ds),
+        trajectories: {
+          randomExpected: r, k: t.k, n: t.nOverlap, forwardColorOverlap: t.forwardColorOverlap, forwardOverlap: t.forwardOverlap,
+          samplers: t.figures.map((f) => ({ label: f.label, colorOverlap: f.colorOverlap, overlap: f.overlap, spread: f.spread })),
+        },
+        schedules: ds.results.map((x) => ({
+          label: x.label, small: x.props.small, maxNoiseStd: x.props.maxNoiseStd, alphaBarT: x.props.alphaBarT, isotropic: x.props.isotropic, increasing: x.props.increasing,
+          quality: judge(x), bitsPerDim: x.vlb.bitsPerDim, stderrBits: x.vlb.stderrNats / (x.vlb.d * Math.LN2), priorNats: x.vlb.prior, trainSeconds: x.trainSeconds,
+        })),
+        nll: ds.nll ?? null,
+      };
+    }),
+  };
+}
