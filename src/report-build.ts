@@ -2,7 +2,7 @@
  * What goes into a run's report.html: the data and the forward process, the reverse process, samples
  * against data, the loss curve and the schedule. Builds plain data (ReportData); src/report.ts renders it.
  */
-import { gridPoints, pointRanges, wheelIndices } from './charts';
+import { gridPoints, pointRanges, roles, wheelIndices } from './charts';
 import { type Points, standardize } from './data';
 import type { Diffusion } from './diffusion';
 import { epsField } from './diffusion/field';
@@ -131,7 +131,7 @@ export function forwardSection(model: Diffusion, data: Points, title = 'Forward 
 export function reverseSection(model: Diffusion, frames: Float32Array[], title = 'Reverse process p_theta(x_{t-1} | x_t)'): ReportSection {
   const d = model.config.model.dim, T = model.schedule.T;
   const revT = [...signalT(model.schedule.alphaBar)].reverse().concat(0);
-  return { kind: 'scatterRow', title, panels: revT.map((t) => ({ title: t === 0 ? 'x_0 (samples)' : `x_${t}`, ...plane(frames[T - t], d) })) };
+  return { kind: 'scatterRow', title, panels: revT.map((t) => ({ title: t === 0 ? 'x_0 (samples)' : `x_${t}`, ...plane(frames[T - t], d), color: roles.samples })) };
 }
 
 export function trainReport(

@@ -12,6 +12,7 @@
  *     for the probability-flow ODE's likelihood; without it the report says the figure is missing).
  * Builds plain data (ReportData) and a terminal summary; the CLI is src/cli/study-deck.ts.
  */
+import { roles } from '../charts';
 import type { Points } from '../data';
 import type { Diffusion, DiffusionOptions } from '../diffusion';
 import type { ReportData, ReportSection } from '../report';
@@ -193,7 +194,7 @@ export function deckReport(res: DeckResult): ReportData {
       'The answers measured here:</p><ul>' +
       answers.map((a) => `<li><b>${esc(a.name)}</b>: ${esc(a.decides)}. Schedule: ${esc(a.schedule)}. ${esc(a.bound)}.</li>`).join('') + '</ul>',
   });
-  sections.push({ kind: 'scatterRow', title: 'The three data sets', panels: sets.map((ds) => ({ title: ds.name, ...plane(ds.train, ds.train.d, 2000) })), note: 'Different characteristics: a thin spiral, two interleaved arcs, two crossing bars.' });
+  sections.push({ kind: 'scatterRow', title: 'The three data sets', panels: sets.map((ds) => ({ title: ds.name, ...plane(ds.train, ds.train.d, 2000), color: roles.data })), note: 'Different characteristics: a thin spiral, two interleaved arcs, two crossing bars.' });
   for (const ds of sets) sections.push(ds.forward);
   for (const ds of sets) sections.push(ds.reverse);
   const r0 = sets[0].trajectories;
