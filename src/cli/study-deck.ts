@@ -5,18 +5,18 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DEFAULT_RUN } from '../config';
-import { DATASETS, getDataset } from '../data';
-import { UsageError } from '../errors';
-import { FRESH_SEED_OFFSET } from '../eval';
+import { DEFAULT_RUN } from '../diffusion/config';
+import { DATASETS, getDataset } from '../data/datasets';
+import { UsageError } from '../util/errors';
+import { FRESH_SEED_OFFSET } from '../eval/distances';
 import { type DeckOptions, DECK_DATASETS, deckReport, deckSummary, formatDeck, runDeck } from '../lab/deck';
-import { type Values, int, str } from '../node/args';
-import { writeFileAtomic } from '../node/fsutil';
-import { progress } from '../node/progress';
-import { loadReportAssets } from '../node/report-assets';
-import { renderReport } from '../report';
-import { ALL_SCHEDULES, type ScheduleName } from '../schedule';
-import { VERSION } from '../version';
+import { type Values, int, str } from './options';
+import { writeFileAtomic } from './fsutil';
+import { progress } from './progress';
+import { loadReportAssets } from './report-assets';
+import { renderReport } from '../report/render';
+import { ALL_SCHEDULES, type ScheduleName } from '../schedule/schedule';
+import { VERSION } from '../util/version';
 
 /**
  * Default budget. 5 schedules x 3 data sets = 15 models; at ~120-150 steps/s (default model, batch 256, 2 threads)

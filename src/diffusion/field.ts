@@ -7,15 +7,8 @@
  *
  * Not here: drawing (src/report/charts.ts fieldChart), the grid's layout (gridPoints there).
  */
-import type { Standardization } from '../data';
-import type { Engine } from '../engine';
-import { engineEps } from '../lab/vlb';
-
-/** The parts of a model the field needs (the Diffusion front door has them). */
-export interface FieldModel {
-  engine: Engine;
-  standardization: Standardization;
-}
+import { engineEps } from './bound';
+import type { TrainedModel } from './config';
 
 export interface Field {
   t: number;
@@ -27,7 +20,7 @@ export interface Field {
 }
 
 /** eps_theta at timestep t (1..T) on the points (gx, gy) of the plane, EMA weights. */
-export function epsField(model: FieldModel, gx: ArrayLike<number>, gy: ArrayLike<number>, t: number): Field {
+export function epsField(model: Pick<TrainedModel, 'engine' | 'standardization'>, gx: ArrayLike<number>, gy: ArrayLike<number>, t: number): Field {
   const e = model.engine, d = e.model.dim, T = e.schedule.T, s = model.standardization;
   if (!Number.isInteger(t) || t < 1 || t > T) throw new RangeError(`t must be an integer in [1, ${T}], got ${t}`);
   const n = Math.min(gx.length, gy.length), z = new Float32Array(n * d);

@@ -12,13 +12,13 @@
  *     for the probability-flow ODE's likelihood; without it the report says the figure is missing).
  * Builds plain data (ReportData) and a terminal summary; the CLI is src/cli/study-deck.ts.
  */
-import { roles } from '../charts';
-import type { Points } from '../data';
-import type { Diffusion, DiffusionOptions } from '../diffusion';
-import type { ReportData, ReportSection } from '../report';
-import { fieldSection, forwardSection, plane, reverseSection } from '../report-build';
-import type { ScheduleName } from '../schedule';
-import { VERSION } from '../version';
+import { roles } from '../report/charts';
+import type { Points } from '../data/datasets';
+import type { Diffusion, DiffusionOptions } from '../api/diffusion';
+import type { ReportData, ReportSection } from '../report/render';
+import { fieldSection, forwardSection, plane, reverseSection } from '../report/train-report';
+import type { ScheduleName } from '../schedule/schedule';
+import { VERSION } from '../util/version';
 import { type VariantResult, runStudy } from './study';
 import { type SamplerSpec, type TrajectoryStudy, orderVerdict, trajectorySections, trajectoryStudy } from './trajectories';
 

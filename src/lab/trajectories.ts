@@ -10,20 +10,20 @@
  *   endings gives k/(N-1) in expectation (also measured, with a random permutation).
  *
  * - colour overlap: the same overlap with each start's neighbourhood taken in the colour it is drawn in (its place
- *   on the colour wheel of src/charts.ts, as OKLab): the figure the coloured charts show, so a chart whose colours
+ *   on the colour wheel of src/report/charts.ts, as OKLab): the figure the coloured charts show, so a chart whose colours
  *   stay ordered and a number far above k/(N-1) say the same thing.
  *
  * Besides the figures it returns what the charts draw: starts and endings with the starts' colours, fans (a few
  * starts run many times), and a few dozen positions against t, forward and reverse.
- * trajectorySections turns a study into report sections (plain data); drawing is src/charts.ts's.
+ * trajectorySections turns a study into report sections (plain data); drawing is src/report/charts.ts's.
  */
-import { type Points, standardize, unstandardize } from '../data';
-import type { Diffusion } from '../diffusion';
-import { Rng } from '../rng';
-import type { ReportSection } from '../report';
-import { plane } from '../report-build';
-import { WHEEL_HUES, wheelCentre, wheelFrame, wheelIndices, wheelLab } from '../charts';
-import { type SamplerName, labSample } from './ddim';
+import { type Points, standardize, unstandardize } from '../data/datasets';
+import type { Diffusion } from '../api/diffusion';
+import { Rng } from '../util/rng';
+import { type SamplerName, labSample } from '../diffusion/samplers';
+import { WHEEL_HUES, wheelCentre, wheelFrame, wheelIndices, wheelLab } from '../report/charts';
+import type { ReportSection } from '../report/render';
+import { plane } from '../report/train-report';
 
 /** Forward Markov chain x_t = sqrt(alpha_t) x_{t-1} + sqrt(beta_t) eps from x0 (data units): T+1 frames, data units. */
 export function forwardPaths(model: Diffusion, x0: Points, seed: number): Float32Array[] {
