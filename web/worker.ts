@@ -2,7 +2,8 @@
  * The lab's Web Worker: owns the one Diffusion (wasm memory and all) and does every heavy job, so the page's
  * main thread only draws. It trains (posting loss points in batches at most every ~50 ms and a sample
  * snapshot every few hundred steps), samples with every reverse step recorded, precomputes the forward
- * process, and reads and writes safetensors checkpoints.
+ * process, and reads and writes safetensors checkpoints; the deck panels' views of a trained model (trajectories
+ * through a chosen sampler, the learned field, a verdict on the samples) are web/worker-views.ts's.
  *
  * Everything posted is a copy (typed arrays transferred), never a view of the wasm memory.
  * Not here: drawing, DOM, chart options (web/main.ts, src/report/charts.ts).
@@ -13,6 +14,7 @@ import type { Points } from '../src/data/datasets';
 import { Diffusion, type DiffusionOptions } from '../src/api/diffusion';
 import { parameterCount } from '../src/engine/model';
 import { simdSupported } from '../src/engine/wasm';
+import { type ViewRequest, type ViewResult, view } from './worker-views';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -43,7 +45,9 @@ export type ToWorker =
   | { type: 'stop' }
   | { type: 'sample'; n: number }
   | { type: 'load'; bytes: ArrayBuffer; name: string; sampleN: number }
-  | { type: 'save'; withTraining: boolean };
+  | { type: 'save'; withTraining: boolean }
+  /** The deck panels' views of the trained model (web/worker-views.ts): trajectories, field, judge. */
+  | ViewRequest;
 
 export interface ModelInfo {
   source: 'train' | 'load';
@@ -81,7 +85,8 @@ export type FromWorker =
       seconds: number;
     }
   | { type: 'file'; withTraining: boolean; bytes: ArrayBuffer; name: string; step: number }
-  | { type: 'error'; message: string; during: string };
+  | { type: 'error'; message: string; during: string }
+  | ViewResult;
 
 let model: Diffusion | undefined;
 let modelName = 'model';
@@ -193,6 +198,13 @@ async function handle(m: ToWorker): Promise<void> {
       const i = info('load');
       post({ type: 'model', ...i }, [i.beta.buffer, i.alphaBar.buffer, i.data.buffer, i.losses.buffer]);
       return sampleAndPost(m.sampleN);
+    }
+    case 'trajectories':
+    case 'field':
+    case 'judge': {
+      if (!model) throw new Error('no model yet: train one or load a checkpoint');
+      const { msg, transfer } = view(model, m);
+      return post(msg, transfer);
     }
     case 'save': {
       if (!model) throw new Error('no model yet: train one or load a checkpoint');

@@ -1,0 +1,131 @@
+/**
+ * The worker's views of a trained model for the page's deck panels, each one message in and one out (added to
+ * web/worker.ts's protocol as new message types; the existing ones are unchanged):
+ *   trajectories  the same seeded starts x_T through a chosen sampler: starts, endings, and a few dozen paths
+ *   field         -eps_theta(x, t) on a grid over q(x_t) at one t, with those points
+ *   judge         the samples against fresh data (or the training points when there is no generator): one verdict
+ * Pure functions of the model and the request; everything returned is a fresh copy, ready to transfer.
+ * Not here: drawing (web/panels/*.ts), training and checkpoints (web/worker.ts).
+ */
+import type { Diffusion } from '../src/api/diffusion';
+import { DATASETS, type Points, getDataset } from '../src/data/datasets';
+import { epsField } from '../src/diffusion/field';
+import { labSample } from '../src/diffusion/samplers';
+import { FRESH_SEED_OFFSET, compareToData, makeDraws, planDraws } from '../src/eval/distances';
+import { gridPoints, pointRanges } from '../src/report/charts';
+import { Rng } from '../src/util/rng';
+
+/** Samplers of the trajectory panel's switch: the stochastic DDPM and the deterministic DDIM eta = 0. */
+export const VIEW_SAMPLERS = ['ddpm', 'ddim'] as const;
+export type ViewSampler = (typeof VIEW_SAMPLERS)[number];
+
+export type ViewRequest =
+  | { type: 'trajectories'; sampler: ViewSampler; n: number; lines: number }
+  | { type: 'field'; t: number; grid: number }
+  | { type: 'judge'; n: number };
+
+export type ViewResult =
+  | {
+      type: 'trajectories';
+      sampler: ViewSampler;
+      /** n starts and n endings in the plotted plane (x, y interleaved), data units. */
+      n: number;
+      starts: Float32Array;
+      ends: Float32Array;
+      /** Timestep of each recorded frame (T .. 0), and `lineN` paths: frame-major, (frames, lineN, 2). */
+      times: Float64Array;
+      lineN: number;
+      lines: Float32Array;
+      seconds: number;
+    }
+  | {
+      type: 'field';
+      t: number;
+      /** sqrt(abar_t): how much of x_0 is left at t. */
+      signal: number;
+      grid: number;
+      gx: Float32Array;
+      gy: Float32Array;
+      u: Float32Array;
+      v: Float32Array;
+      /** Up to 1000 points of q(x_t) in the plane (interleaved). */
+      points: Float32Array;
+      maxScore: number;
+    }
+  | { type: 'judged'; n: number; test: string; value: number; floor: number; against: 'fresh data' | 'the training points'; verdict: string; seconds: number };
+
+/** First two coordinates of n rows, interleaved (x0, y0, x1, y1, ...). */
+function planeOf(data: Float32Array, d: number, n = data.length / d): Float32Array {
+  const out = new Float32Array(2 * n);
+  for (let i = 0; i < n; i++) (out[2 * i] = data[i * d]), (out[2 * i + 1] = d > 1 ? data[i * d + 1] : 0);
+  return out;
+}
+
+/** The same starts for every sampler (seeded by the model's seed), so switching samplers compares like with like. */
+function trajectories(model: Diffusion, m: Extract<ViewRequest, { type: 'trajectories' }>): { msg: ViewResult; transfer: Transferable[] } {
+  const t0 = performance.now(), d = model.config.model.dim;
+  const n = Math.max(2, Math.min(2000, Math.round(m.n))), L = Math.max(0, Math.min(n, Math.round(m.lines)));
+  const rng = new Rng(model.config.seed + 31337, 5);
+  const zT = Float32Array.from({ length: n * d }, () => rng.normal());
+  model.reseedSampling(model.config.seed + 4243);
+  const rec = labSample(model, n, { sampler: m.sampler, eta: 0, zT, record: true });
+  const frames = rec.frames!, F = frames.length;
+  const lines = new Float32Array(F * L * 2);
+  frames.forEach((f, j) => lines.set(planeOf(f.subarray(0, L * d), d, L), j * L * 2));
+  const msg: ViewResult = {
+    type: 'trajectories', sampler: m.sampler, n, starts: planeOf(frames[0], d), ends: planeOf(rec.points.data, d),
+    times: Float64Array.from(rec.times!), lineN: L, lines, seconds: (performance.now() - t0) / 1000,
+  };
+  return { msg, transfer: [msg.starts.buffer, msg.ends.buffer, msg.times.buffer, msg.lines.buffer] };
+}
+
+function field(model: Diffusion, m: Extract<ViewRequest, { type: 'field' }>): { msg: ViewResult; transfer: Transferable[] } {
+  const T = model.schedule.T, d = model.config.model.dim;
+  const t = Math.max(1, Math.min(T, Math.round(m.t))), G = Math.max(3, Math.min(40, Math.round(m.grid)));
+  const src = model.trainData;
+  const n = Math.min(1000, src.n);
+  const sub: Points = { data: src.data.subarray(0, n * d), n, d };
+  model.reseedSampling(model.config.seed + 515); // the same noise at every t: the cloud moves smoothly with the slider
+  const pts = n > 0 ? planeOf(model.diffuse(sub, [t])[0].data, d) : new Float32Array(0);
+  const xs = pts.filter((_, i) => i % 2 === 0), ys = pts.filter((_, i) => i % 2 === 1);
+  const data = planeOf(sub.data, d);
+  const { xRange, yRange } = pointRanges([{ x: xs, y: ys }, { x: data.filter((_, i) => i % 2 === 0), y: data.filter((_, i) => i % 2 === 1) }], 0.04);
+  const g = gridPoints(xRange, yRange, G);
+  const f = epsField(model, g.x, g.y, t);
+  let maxScore = 0;
+  for (const s of f.score) maxScore = Math.max(maxScore, s);
+  const msg: ViewResult = { type: 'field', t, signal: Math.sqrt(model.schedule.alphaBar[t - 1]), grid: G, gx: g.x, gy: g.y, u: f.u, v: f.v, points: pts, maxScore };
+  return { msg, transfer: [g.x.buffer, g.y.buffer, f.u.buffer, f.v.buffer, pts.buffer] };
+}
+
+/**
+ * The page's verdict on its samples: today the exact W2 between samples and data over its fresh-data floor (2 draws;
+ * 1 = as close as fresh data). The classifier two-sample test (src/eval/two-sample.ts: accuracy and its z) takes
+ * this place when it lands.
+ */
+function judge(model: Diffusion, m: Extract<ViewRequest, { type: 'judge' }>): { msg: ViewResult; transfer: Transferable[] } {
+  const t0 = performance.now(), d = model.config.model.dim, name = model.config.dataset;
+  const draws = 2, size = Math.max(50, Math.min(500, Math.floor(m.n / draws)));
+  const named = Object.prototype.hasOwnProperty.call(DATASETS, name) && d === 2;
+  const data = named ? getDataset(name, 2 * draws * size, model.config.seed + FRESH_SEED_OFFSET) : model.trainData;
+  const plan = planDraws(draws * size, data.n, draws, size);
+  model.reseedSampling(model.config.seed + 99);
+  const samples = model.sample(plan.draws * plan.size).points;
+  const { samplesDraws, dataDrawsA, dataDrawsB } = makeDraws(samples, data, plan, 1);
+  const w2 = compareToData(samplesDraws, dataDrawsA, dataDrawsB, { seed: 1 }).metrics.find((x) => x.name === 'w2')!;
+  const against = named ? 'fresh data' : 'the training points';
+  const r = w2.ratio;
+  const verdict = r <= 1.15 ? 'as close to the data as fresh data is' : r <= 1.5 ? 'close, but a trained eye (and a test) can tell' : 'clearly different from the data: train longer';
+  const msg: ViewResult = {
+    type: 'judged', n: plan.draws * plan.size, test: `exact W2 over its floor (${plan.draws} draws of ${plan.size})`, value: r, floor: w2.floor, against,
+    verdict, seconds: (performance.now() - t0) / 1000,
+  };
+  return { msg, transfer: [] };
+}
+
+export function view(model: Diffusion, m: ViewRequest): { msg: ViewResult; transfer: Transferable[] } {
+  if (m.type === 'trajectories') return trajectories(model, m);
+  if (m.type === 'field') return field(model, m);
+  return judge(model, m);
+}
+
