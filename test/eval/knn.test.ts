@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { bruteForceKnn, KdTree } from '../../src/eval/knn';
-import { Rng } from '../../src/rng';
+import { Rng } from '../../src/util/rng';
 
 function randomSet(n: number, d: number, rng: Rng, grid: number): Float64Array {
   const x = new Float64Array(n * d);

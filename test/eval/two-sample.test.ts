@@ -4,10 +4,10 @@
  * 20,000 points), and what it is not (the coin-flip sd is too small; a small mass shift is beyond its reach).
  */
 import { describe, expect, test } from 'vitest';
-import { getDataset, type Points } from '../../src/data';
-import { UsageError } from '../../src/errors';
+import { getDataset, type Points } from '../../src/data/datasets';
+import { UsageError } from '../../src/util/errors';
 import { classifierTwoSampleTest, normalUpperTail } from '../../src/eval/two-sample';
-import { Rng } from '../../src/rng';
+import { Rng } from '../../src/util/rng';
 
 function scaled(p: Points, s: number): Points {
   const q = { ...p, data: new Float32Array(p.data) };
