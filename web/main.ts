@@ -249,7 +249,7 @@ function onSampled(m: Extract<FromWorker, { type: 'sampled' }>): void {
   armField(m.T);
   requestTrajectories(request);
   requestField(request);
-  request({ type: 'judge', n: 1000 });
+  request({ type: 'judge', n: 2000 });
 }
 
 function init(): void {

@@ -7,7 +7,8 @@
  *     against deterministic DDIM eta = 0, with the neighbourhood-overlap figures (src/lab/trajectories.ts);
  *   - the learned field -eps_theta(x, t) at a few t;
  *   - the schedule: the deck's three criteria per schedule (small against the data, x_T isotropic, increasing) and
- *     each model's sample quality (`judge` below) and bound;
+ *     each model's sample quality (the classifier two-sample test of src/eval/two-sample.ts on `testN` samples
+ *     against as many fresh points, beside the study's W2 ratio) and bound;
  *   - the variational bound against the exact NLL of the deterministic model (`DeckOptions.exactNll`, a seam
  *     for the probability-flow ODE's likelihood; without it the report says the figure is missing).
  * Builds plain data (ReportData) and a terminal summary; the CLI is src/cli/study-deck.ts.
@@ -18,6 +19,7 @@ import type { Diffusion, DiffusionOptions } from '../api/diffusion';
 import type { ReportData, ReportSection } from '../report/render';
 import { fieldSection, forwardSection, plane, reverseSection } from '../report/train-report';
 import type { ScheduleName } from '../schedule/schedule';
+import { type TwoSampleResult, classifierTwoSampleTest } from '../eval/two-sample';
 import { VERSION } from '../util/version';
 import { type VariantResult, runStudy } from './study';
 import { type SamplerSpec, type TrajectoryStudy, orderVerdict, trajectorySections, trajectoryStudy } from './trajectories';
@@ -38,11 +40,16 @@ export interface DeckOptions {
   /** Shared configuration of every model (steps, T, batch, width, seed, nData, ...). */
   base: Omit<DiffusionOptions, 'dataset' | 'data' | 'schedule'>;
   schedules: ScheduleName[];
-  /** Training data per data set (data units) and held-out points: vlbN for the bound, then 2 x draws x size for the test. */
+  /**
+   * Training data per data set (data units) and held-out points: vlbN for the bound, then at least
+   * max(2 x draws x size, testN) fresh points for the W2 draws and the two-sample test.
+   */
   data: (name: string) => { train: Points; heldOut: Points };
   vlbN: number;
   draws: number;
   size: number;
+  /** Samples per model for the classifier two-sample test (against as many fresh points). */
+  testN: number;
   /** The trajectory study's sizes (src/lab/trajectories.ts). */
   trajectories: { nOverlap: number; starts: number; runs: number; fanRuns: number; lines: number; k: number };
   fieldGrid: number;
@@ -58,6 +65,8 @@ export interface DeckDataset {
   name: string;
   train: Points;
   results: VariantResult[];
+  /** The classifier two-sample test per schedule, by label. */
+  tests: Map<string, TwoSampleResult>;
   /** The linear schedule's model (or the first schedule's): everything but the schedule comparison. */
   mainLabel: string;
   forward: ReportSection;
@@ -87,7 +96,9 @@ export async function runDeck(o: DeckOptions): Promise<DeckResult> {
     const { train, heldOut } = o.data(name);
     let base = di * perSet, at = 0, current = '';
     const tell = (what: string, info?: Record<string, string>) => o.onProgress?.(Math.round(base + at), total, what, info);
-    let extras: Omit<DeckDataset, 'name' | 'train' | 'results' | 'mainLabel'> | undefined;
+    let extras: Omit<DeckDataset, 'name' | 'train' | 'results' | 'mainLabel' | 'tests'> | undefined;
+    const tests = new Map<string, TwoSampleResult>();
+    const fresh: Points = { data: heldOut.data.subarray(o.vlbN * heldOut.d), n: heldOut.n - o.vlbN, d: heldOut.d };
     const results = await runStudy(o.schedules.map((s) => ({ label: s, config: { schedule: s } })), {
       base: { ...o.base, dataset: name, data: train }, heldOut, vlbN: o.vlbN, draws: o.draws, size: o.size, seed: o.seed,
       onVariant: (i, v) => {
@@ -99,6 +110,9 @@ export async function runDeck(o: DeckOptions): Promise<DeckResult> {
       onPhase: (what) => tell(`${current}: ${what}`),
       onModel: (model, v) => {
         at = o.schedules.indexOf(v.label as ScheduleName) * steps * (1 + JUDGE_SHARE) + steps * (1 + JUDGE_SHARE);
+        tell(`${current}: two-sample test`);
+        model.reseedSampling(o.seed + 7);
+        tests.set(v.label, classifierTwoSampleTest(model.sample(Math.min(o.testN, fresh.n)).points, fresh, { seed: o.seed }));
         if (v.label !== main) return;
         tell(`${name}: forward and reverse process`);
         model.reseedSampling(o.seed + 11);
@@ -120,21 +134,23 @@ export async function runDeck(o: DeckOptions): Promise<DeckResult> {
         extras = { forward, reverse, trajectories, field, nll };
       },
     });
-    out.push({ name, train, results, mainLabel: main, ...extras! });
+    out.push({ name, train, results, tests, mainLabel: main, ...extras! });
   }
   o.onProgress?.(total, total, 'done');
   return { datasets: out, seconds: (performance.now() - t0) / 1000, options: o };
 }
 
 /**
- * The sample-quality judgement of one model: today the exact-W2 ratio to fresh data's floor over `draws` draws
- * (1 = as close as fresh data), with the sliced W2's. The classifier two-sample test (src/eval/two-sample.ts) replaces
- * it here when it lands: accuracy, its z against a chance classifier.
+ * The sample-quality judgement of one model: the classifier two-sample test (can a 25-NN classifier tell the samples
+ * from fresh data? accuracy 0.5 = no; z in null sds), with the study's W2 ratio to fresh data's floor beside it.
  */
-export function judge(r: VariantResult): { test: string; value: number; text: string; second: number } {
-  const w2 = r.report.metrics.find((m) => m.name === 'w2'), sw2 = r.report.metrics.find((m) => m.name === 'sw2');
-  const value = w2?.ratio ?? NaN, second = sw2?.ratio ?? NaN;
-  return { test: `W2 ratio (${r.report.draws} x ${r.report.size} points)`, value, second, text: `W2 ${value.toFixed(2)}x fresh data` };
+export function judge(ds: DeckDataset, r: VariantResult): { test: string; accuracy: number; z: number; p: number; w2: number; text: string } {
+  const t = ds.tests.get(r.label)!;
+  const w2 = r.report.metrics.find((m) => m.name === 'w2')?.ratio ?? NaN;
+  return {
+    test: `classifier two-sample test (${t.k}-NN, ${t.n} samples against ${t.n} fresh points)`, accuracy: t.accuracy, z: t.z, p: t.p, w2,
+    text: `accuracy ${t.accuracy.toFixed(3)}, z ${t.z.toFixed(1)}${t.z <= 3 ? ': indistinguishable from fresh data at this n' : ''}`,
+  };
 }
 
 const yes = (b: boolean) => (b ? 'yes' : 'no');
@@ -146,15 +162,15 @@ function mainOf(ds: DeckDataset): VariantResult {
 /** The table the deck's schedule question is answered by: its three criteria, sample quality and bound per schedule. */
 function scheduleRows(ds: DeckDataset): (string | number)[][] {
   return ds.results.map((r) => {
-    const j = judge(r);
-    return [r.label, r.props.maxNoiseStd, yes(r.props.small), r.props.alphaBarT, r.vlb.prior, yes(r.props.isotropic), yes(r.props.increasing), j.value, j.second, r.vlb.bitsPerDim, r.vlb.stderrNats / (r.vlb.d * Math.LN2)];
+    const j = judge(ds, r);
+    return [r.label, r.props.maxNoiseStd, yes(r.props.small), r.props.alphaBarT, r.vlb.prior, yes(r.props.isotropic), yes(r.props.increasing), j.accuracy, j.z, j.w2, r.vlb.bitsPerDim, r.vlb.stderrNats / (r.vlb.d * Math.LN2)];
   });
 }
-const SCHEDULE_COLUMNS = ['schedule', 'max sqrt(beta_t) / data sd', 'small?', 'abar_T', 'L_T (nats)', 'isotropic x_T?', 'increasing?', 'W2 ratio', 'SW2 ratio', 'bound bits/dim', '± s.e.'];
+const SCHEDULE_COLUMNS = ['schedule', 'max sqrt(beta_t) / data sd', 'small?', 'abar_T', 'L_T (nats)', 'isotropic x_T?', 'increasing?', 'two-sample accuracy', 'z', 'W2 ratio', 'bound bits/dim', '± s.e.'];
 
-/** The best schedule by the judgement (lowest ratio), and whether the criteria hold for it. */
+/** The best schedule by the two-sample test (lowest z: the hardest to tell from fresh data). */
 function bestSchedule(ds: DeckDataset): VariantResult {
-  return ds.results.reduce((a, b) => (judge(b).value < judge(a).value ? b : a));
+  return ds.results.reduce((a, b) => (judge(ds, b).z < judge(ds, a).z ? b : a));
 }
 
 function nllRow(ds: DeckDataset): (string | number)[] {
@@ -168,7 +184,7 @@ function nllRow(ds: DeckDataset): (string | number)[] {
 export function deckAnswers(ds: DeckDataset): { decides: string; schedule: string; bound: string } {
   const tr = ds.trajectories, r = tr.randomExpected;
   const [ddpm, det] = tr.figures;
-  const best = bestSchedule(ds), j = judge(best);
+  const best = bestSchedule(ds), j = judge(ds, best);
   const v = mainOf(ds).vlb;
   return {
     decides: `after ${det.label} ${orderVerdict(det.colorOverlap, r)}; after ${ddpm.label} ${orderVerdict(ddpm.colorOverlap, r)}`,
@@ -222,7 +238,8 @@ export function deckReport(res: DeckResult): ReportData {
     sections.push({
       kind: 'table', title: `The deck's three criteria and the models' quality per schedule: ${ds.name}`, columns: SCHEDULE_COLUMNS, rows: scheduleRows(ds),
       note: 'small: every step\'s noise sqrt(beta_t) is at most half the data\'s sd (standardised units); isotropic: abar_T <= 0.01 (L_T: the KL of q(x_T|x_0) from N(0, I) per point); ' +
-        `increasing: beta_t never decreases. Quality: ${judge(ds.results[0]).test}, samples against held-out data over fresh data against fresh data (1 = as close as fresh data). ` +
+        `increasing: beta_t never decreases. Quality: ${judge(ds, ds.results[0]).test}: accuracy 0.5 = it cannot tell them apart, z = (accuracy - 0.5) / null sd (z <= 3: not distinguishable); ` +
+        `W2 ratio: exact W2 to fresh data over fresh data's own (${ds.results[0].report.draws} draws of ${ds.results[0].report.size}; 1 = as close as fresh data, noisy at this size). ` +
         `Bound on ${ds.results[0].vlb.n} held-out points, data units.`,
     });
     sections.push({ kind: 'scatterRow', title: `Samples per schedule: ${ds.name}`, panels: [{ title: 'data', ...plane(ds.train, ds.train.d, 1000) }, ...ds.results.map((r) => ({ title: r.label, ...plane(r.samples, r.samples.d, 1000) }))] });
@@ -273,7 +290,7 @@ export function deckSummary(res: DeckResult, report: string): unknown {
         },
         schedules: ds.results.map((x) => ({
           label: x.label, small: x.props.small, maxNoiseStd: x.props.maxNoiseStd, alphaBarT: x.props.alphaBarT, isotropic: x.props.isotropic, increasing: x.props.increasing,
-          quality: judge(x), bitsPerDim: x.vlb.bitsPerDim, stderrBits: x.vlb.stderrNats / (x.vlb.d * Math.LN2), priorNats: x.vlb.prior, trainSeconds: x.trainSeconds,
+          quality: judge(ds, x), bitsPerDim: x.vlb.bitsPerDim, stderrBits: x.vlb.stderrNats / (x.vlb.d * Math.LN2), priorNats: x.vlb.prior, trainSeconds: x.trainSeconds,
         })),
         nll: ds.nll ?? null,
       };
