@@ -84,11 +84,12 @@ function trajectories(model: Diffusion, m: Extract<ViewRequest, { type: 'traject
 function field(model: Diffusion, m: Extract<ViewRequest, { type: 'field' }>): { msg: ViewResult; transfer: Transferable[] } {
   const T = model.schedule.T, d = model.config.model.dim;
   const t = Math.max(1, Math.min(T, Math.round(m.t))), G = Math.max(3, Math.min(40, Math.round(m.grid)));
-  const src = model.trainData;
+  // A model file loaded without its data: its own samples stand in for x_0 (as the forward-process panel does).
+  const src = model.trainData.n > 0 ? model.trainData : (model.reseedSampling(model.config.seed + 516), model.sample(1000).points);
   const n = Math.min(1000, src.n);
   const sub: Points = { data: src.data.subarray(0, n * d), n, d };
   model.reseedSampling(model.config.seed + 515); // the same noise at every t: the cloud moves smoothly with the slider
-  const pts = n > 0 ? planeOf(model.diffuse(sub, [t])[0].data, d) : new Float32Array(0);
+  const pts = planeOf(model.diffuse(sub, [t])[0].data, d);
   const xs = pts.filter((_, i) => i % 2 === 0), ys = pts.filter((_, i) => i % 2 === 1);
   const data = planeOf(sub.data, d);
   const { xRange, yRange } = pointRanges([{ x: xs, y: ys }, { x: data.filter((_, i) => i % 2 === 0), y: data.filter((_, i) => i % 2 === 1) }], 0.04);

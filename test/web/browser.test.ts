@@ -1,7 +1,9 @@
 /**
  * The browser lab end to end in Debian's Chromium (playwright-core): serve dist/web, train on moons and watch
  * the live charts, play the reverse process, draw a data set and train on it, download a model and sample it
- * with the CLI, load a CLI checkpoint and sample from it, get a readable error for a malformed CSV, run the
+ * with the CLI, load a CLI checkpoint and sample from it, get a readable error for a malformed CSV, see the deck
+ * panels (trajectories coloured by their start with a sampler switch, the learned field on a t slider, the
+ * two-sample verdict), run the
  * embedding example (dist/index.js in a browser, kernels from a URL), with no console errors and a main thread
  * that never stalls 100 ms while training. Screenshots go to test-results/.
  */
@@ -78,6 +80,53 @@ describe('browser lab', () => {
     for (const id of ['chart-samples', 'chart-reverse', 'chart-forward', 'chart-traj', 'chart-schedule']) {
       expect(await page.$(`#${id} canvas`), id).not.toBeNull();
     }
+  }, 120_000);
+
+  it('the deck panels after training: coloured trajectories with a sampler switch, the field on a t slider, the two-sample verdict', async () => {
+    // Pixels of a chart's canvas that are drawn and coloured (not grey): the wheel colours of the points, lines and arrows.
+    const ink = (id: string) => page.$eval(`#${id} canvas`, (c) => {
+      const { data } = (c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, (c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height);
+      let drawn = 0, coloured = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i + 3] === 0) continue;
+        drawn++;
+        if (Math.max(data[i], data[i + 1], data[i + 2]) - Math.min(data[i], data[i + 1], data[i + 2]) > 40) coloured++;
+      }
+      return { drawn, coloured };
+    });
+    // After sampling the page asks the worker for its views by itself: DDIM eta = 0 first.
+    await page.waitForFunction(() => document.getElementById('card-traj')!.dataset.sampler === 'ddim', null, { timeout: 30_000 });
+    expect(await page.textContent('#traj-caption')).toMatch(/colours stay ordered/);
+    for (const id of ['chart-traj-start', 'chart-traj', 'chart-traj-time']) expect((await ink(id)).coloured, id).toBeGreaterThan(200);
+    const before = await updates(page, 'chart-traj');
+    await page.selectOption('#traj-sampler', 'ddpm');
+    await page.waitForFunction(() => document.getElementById('card-traj')!.dataset.sampler === 'ddpm', null, { timeout: 30_000 });
+    expect(await page.textContent('#traj-caption')).toMatch(/colours mix/);
+    expect(await updates(page, 'chart-traj')).toBeGreaterThan(before);
+    await page.locator('#card-traj').screenshot({ path: join(shots, 'lab-trajectories.png') });
+    // The field: drawn at the default t, redrawn at a larger t from the slider.
+    await page.waitForSelector('#chart-field canvas', { timeout: 30_000 });
+    expect((await ink('chart-field')).drawn).toBeGreaterThan(500);
+    const t0 = Number(await page.getAttribute('#t-field-label', 'data-t'));
+    expect(t0).toBeGreaterThanOrEqual(1);
+    await page.$eval('#t-field', (e) => {
+      (e as HTMLInputElement).value = '700';
+      e.dispatchEvent(new Event('input'));
+    });
+    await page.waitForFunction((t) => Number(document.getElementById('t-field-label')!.dataset.t) > t, t0, { timeout: 30_000 });
+    expect(Number(await page.getAttribute('#t-field-label', 'data-t'))).toBeLessThanOrEqual(50);
+    await page.locator('#card-field').screenshot({ path: join(shots, 'lab-field.png') });
+    // The verdict: the classifier two-sample test against fresh moons, with its accuracy and z.
+    await page.waitForSelector('#verdict:not([hidden])', { timeout: 60_000 });
+    expect(await page.textContent('#verdict')).toMatch(/Two-sample test, 2000 samples against 2000 of fresh data: .* z = -?\d/);
+    const acc = Number(await page.getAttribute('#verdict', 'data-accuracy'));
+    expect(acc).toBeGreaterThan(0.3);
+    expect(acc).toBeLessThan(1);
+    expect(Number.isFinite(Number(await page.getAttribute('#verdict', 'data-z')))).toBe(true);
+    // Back to DDIM so the next test sees the page as a user leaves it; the forward process is coloured by x_0.
+    await page.selectOption('#traj-sampler', 'ddim');
+    await page.waitForFunction(() => document.getElementById('card-traj')!.dataset.sampler === 'ddim', null, { timeout: 30_000 });
+    expect((await ink('chart-forward')).coloured).toBeGreaterThan(200);
   }, 120_000);
 
   it('plays the reverse process, scrubs it, and moves the forward slider', async () => {
