@@ -162,46 +162,30 @@ function pointsPath(fill: string, sizeCss: number): uPlot.Series.PathBuilder {
   };
 }
 
-/** Path builder for many polylines stored end to end in one faceted series; `starts` has one entry per path plus the total. */
-function polylinesPath(stroke: string, widthCss: number, starts: Int32Array): uPlot.Series.PathBuilder {
-  return (u, seriesIdx) => {
-    const [xs, ys] = u.data[seriesIdx] as unknown as [ArrayLike<number>, ArrayLike<number>];
-    const { ax, kx, ay, ky } = pixelMap(u);
-    clipped(u, (ctx) => {
-      ctx.strokeStyle = stroke;
-      ctx.lineWidth = widthCss * dpr();
-      ctx.lineJoin = 'round';
-      ctx.beginPath();
-      for (let p = 0; p + 1 < starts.length; p++) {
-        const a = starts[p], b = starts[p + 1];
-        if (b - a < 2) continue;
-        ctx.moveTo(ax + xs[a] * kx, ay - ys[a] * ky);
-        for (let i = a + 1; i < b; i++) ctx.lineTo(ax + xs[i] * kx, ay - ys[i] * ky);
-      }
-      ctx.stroke();
-    });
-    return null;
-  };
-}
-
-/** polylinesPath with each path in its wheel colour (one stroke per path: the paths drawn are a few dozen to hundreds). */
-function wheelPolylinesPath(alpha: number, widthCss: number, starts: Int32Array, colors: ArrayLike<number>): uPlot.Series.PathBuilder {
+/**
+ * Path builder for many polylines stored end to end in one faceted series; `starts` has one entry per path plus the
+ * total. One stroke for all in `stroke`, or with `colors` each path in its wheel colour (one stroke per path: the
+ * paths drawn then are a few dozen to hundreds).
+ */
+function polylinesPath(stroke: string, widthCss: number, starts: Int32Array, colors?: ArrayLike<number>, alpha = 1): uPlot.Series.PathBuilder {
   return (u, seriesIdx) => {
     const [xs, ys] = u.data[seriesIdx] as unknown as [ArrayLike<number>, ArrayLike<number>];
     const { ax, kx, ay, ky } = pixelMap(u);
     clipped(u, (ctx) => {
       ctx.globalAlpha = alpha;
+      ctx.strokeStyle = stroke;
       ctx.lineWidth = widthCss * dpr();
       ctx.lineJoin = 'round';
+      if (!colors) ctx.beginPath();
       for (let p = 0; p + 1 < starts.length; p++) {
         const a = starts[p], b = starts[p + 1];
         if (b - a < 2) continue;
-        ctx.strokeStyle = WHEEL_COLORS[colors[p]] ?? '#555';
-        ctx.beginPath();
+        if (colors) (ctx.strokeStyle = WHEEL_COLORS[colors[p]] ?? stroke), ctx.beginPath();
         ctx.moveTo(ax + xs[a] * kx, ay - ys[a] * ky);
         for (let i = a + 1; i < b; i++) ctx.lineTo(ax + xs[i] * kx, ay - ys[i] * ky);
-        ctx.stroke();
+        if (colors) ctx.stroke();
       }
+      if (!colors) ctx.stroke();
     });
     return null;
   };
@@ -325,7 +309,7 @@ export function trajectoryChart(
     end.facets!.push({ scale: 'c', auto: false });
     opts.series.push(
       facetSeries('data', roles.data, pointsPath(withAlpha(roles.data, 0.25), 2)),
-      facetSeries('trajectories', '#555', wheelPolylinesPath(Math.max(alpha, 0.35), 1, starts, colors)),
+      facetSeries('trajectories', '#555', polylinesPath('#555', 1, starts, colors, Math.max(alpha, 0.35))),
       end,
     );
     const data = [null, [facetColumn(background.x), facetColumn(background.y)], [xs, ys], [ex, ey, facetColumn(colors)]];
