@@ -233,8 +233,14 @@ export function deckReport(res: DeckResult): ReportData {
   for (const ds of sets) {
     const T = ds.results[0].schedule.T;
     const x = Array.from({ length: T }, (_, i) => i + 1);
-    sections.push({ kind: 'lines', title: `beta_t per schedule: ${ds.name}`, x, series: ds.results.map((r) => ({ label: r.label, y: Array.from(r.schedule.beta) })), logY: true, xLabel: 't', yLabel: 'beta_t' });
-    sections.push({ kind: 'lines', title: `abar_t per schedule: ${ds.name}`, x, series: ds.results.map((r) => ({ label: r.label, y: Array.from(r.schedule.alphaBar) })), xLabel: 't', yLabel: 'abar_t' });
+    sections.push({
+      kind: 'lines', title: `beta_t per schedule: ${ds.name}`, x, series: ds.results.map((r) => ({ label: r.label, y: Array.from(r.schedule.beta) })), logY: true, xLabel: 't', yLabel: 'beta_t',
+      note: 'The variance of the noise each forward step adds (log axis): the deck asks it to be small against the data and increasing.',
+    });
+    sections.push({
+      kind: 'lines', title: `abar_t per schedule: ${ds.name}`, x, series: ds.results.map((r) => ({ label: r.label, y: Array.from(r.schedule.alphaBar) })), xLabel: 't', yLabel: 'abar_t',
+      note: 'How much of x_0 is left at t (x_t = sqrt(abar_t) x_0 + noise): it must reach ~0 by T, or x_T is not yet the isotropic noise sampling starts from.',
+    });
     sections.push({
       kind: 'table', title: `The deck's three criteria and the models' quality per schedule: ${ds.name}`, columns: SCHEDULE_COLUMNS, rows: scheduleRows(ds),
       note: 'small: every step\'s noise sqrt(beta_t) is at most half the data\'s sd (standardised units); isotropic: abar_T <= 0.01 (L_T: the KL of q(x_T|x_0) from N(0, I) per point); ' +
@@ -242,7 +248,10 @@ export function deckReport(res: DeckResult): ReportData {
         `W2 ratio: exact W2 to fresh data over fresh data's own (${ds.results[0].report.draws} draws of ${ds.results[0].report.size}; 1 = as close as fresh data, noisy at this size). ` +
         `Bound on ${ds.results[0].vlb.n} held-out points, data units.`,
     });
-    sections.push({ kind: 'scatterRow', title: `Samples per schedule: ${ds.name}`, panels: [{ title: 'data', ...plane(ds.train, ds.train.d, 1000) }, ...ds.results.map((r) => ({ title: r.label, ...plane(r.samples, r.samples.d, 1000) }))] });
+    sections.push({
+      kind: 'scatterRow', title: `Samples per schedule: ${ds.name}`, panels: [{ title: 'data', ...plane(ds.train, ds.train.d, 1000) }, ...ds.results.map((r) => ({ title: r.label, ...plane(r.samples, r.samples.d, 1000) }))],
+      note: '1000 samples of each schedule\'s model beside the data (grey): same seed, data, network and budget; only beta_t differs.',
+    });
   }
   sections.push({
     kind: 'table', title: 'The variational bound L_vlb against the exact NLL', columns: ['data set', 'schedule', 'L_vlb bits/dim', '± s.e.', 'L_vlb nats', 'L_T', 'sum L_{t-1}', 'L_0', 'exact NLL bits/dim', 'gap (bits/dim)'],

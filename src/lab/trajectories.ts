@@ -325,10 +325,10 @@ export function trajectorySections(s: TrajectoryStudy, data: Points, o: { paths?
       kind: 'positions', title: `Positions over time${on}: x and y of ${s.forwardPositions.lines.length} points against t`,
       panels: [
         { title: 'forward q: x against t', t: s.forwardPositions.t, lines: coord(s.forwardPositions.lines, 'x'), yLabel: 'x', caption: 'Forward: each line is one data point (coloured by x_0\'s place), drifting to noise as t grows.' },
-        { title: 'forward q: y against t', t: s.forwardPositions.t, lines: coord(s.forwardPositions.lines, 'y'), yLabel: 'y' },
+        { title: 'forward q: y against t', t: s.forwardPositions.t, lines: coord(s.forwardPositions.lines, 'y'), yLabel: 'y', caption: 'The same points\' y coordinate.' },
         ...s.positions.flatMap((p) => [
           { title: `reverse ${p.label}: x against t`, t: p.t, lines: coord(p.lines, 'x'), reversed: true, yLabel: 'x', caption: `Reverse ${p.label}: t runs from T (left) to 0; lines coloured by their start.` },
-          { title: `reverse ${p.label}: y against t`, t: p.t, lines: coord(p.lines, 'y'), reversed: true, yLabel: 'y' },
+          { title: `reverse ${p.label}: y against t`, t: p.t, lines: coord(p.lines, 'y'), reversed: true, yLabel: 'y', caption: 'The same paths\' y coordinate.' },
         ]),
       ],
       note: 'Forward, the lines leave their places and tangle; in reverse they untangle into the data\'s shape in the last part of the chain (small t).',
