@@ -94,40 +94,53 @@ export async function runDeck(o: DeckOptions): Promise<DeckResult> {
   for (let di = 0; di < o.datasets.length; di++) {
     const name = o.datasets[di];
     const { train, heldOut } = o.data(name);
-    let base = di * perSet, at = 0, current = '';
-    const tell = (what: string, info?: Record<string, string>) => o.onProgress?.(Math.round(base + at), total, what, info);
+    // Work units done: this data set's start, the variant's start within it, and how far into the variant.
+    const base = di * perSet, mainAt = o.schedules.indexOf(main);
+    let start = 0, within = 0, current = '';
+    const tell = (what: string, info?: Record<string, string>) => o.onProgress?.(Math.round(base + start + within), total, what, info);
     let extras: Omit<DeckDataset, 'name' | 'train' | 'results' | 'mainLabel' | 'tests'> | undefined;
     const tests = new Map<string, TwoSampleResult>();
     const fresh: Points = { data: heldOut.data.subarray(o.vlbN * heldOut.d), n: heldOut.n - o.vlbN, d: heldOut.d };
     const results = await runStudy(o.schedules.map((s) => ({ label: s, config: { schedule: s } })), {
       base: { ...o.base, dataset: name, data: train }, heldOut, vlbN: o.vlbN, draws: o.draws, size: o.size, seed: o.seed,
       onVariant: (i, v) => {
-        at = i * steps * (1 + JUDGE_SHARE) + (i > o.schedules.indexOf(main) ? MAIN_SHARE * steps : 0);
+        start = i * steps * (1 + JUDGE_SHARE) + (i > mainAt ? MAIN_SHARE * steps : 0);
+        within = 0;
         current = `${name} ${v.label}`;
         tell(`${current}: train`);
       },
-      onTrain: (step, _s, loss) => tell(`${current}: train`, { loss: loss.toFixed(4) }),
-      onPhase: (what) => tell(`${current}: ${what}`),
+      onTrain: (step, _s, loss) => {
+        within = step;
+        tell(`${current}: train`, { loss: loss.toFixed(4) });
+      },
+      onPhase: (what) => {
+        within = steps * (1 + JUDGE_SHARE / 2);
+        tell(`${current}: ${what}`);
+      },
       onModel: (model, v) => {
-        at = o.schedules.indexOf(v.label as ScheduleName) * steps * (1 + JUDGE_SHARE) + steps * (1 + JUDGE_SHARE);
+        within = steps * (1 + JUDGE_SHARE);
         tell(`${current}: two-sample test`);
         model.reseedSampling(o.seed + 7);
         tests.set(v.label, classifierTwoSampleTest(model.sample(Math.min(o.testN, fresh.n)).points, fresh, { seed: o.seed }));
         if (v.label !== main) return;
+        const extra = (share: number) => (within = steps * (1 + JUDGE_SHARE) + share * MAIN_SHARE * steps);
         tell(`${name}: forward and reverse process`);
         model.reseedSampling(o.seed + 11);
         const rec = model.sample(o.reverseN, { record: true });
         const forward = forwardSection(model, train, `Forward process q(x_t | x_0): ${name}`);
         const reverse = reverseSection(model, rec.frames!, `Reverse process p_theta(x_{t-1} | x_t): ${name}`);
+        extra(0.2);
         tell(`${name}: trajectories`);
         const tr = o.trajectories;
         const trajectories = trajectoryStudy(model, heldOut, {
           samplers: DECK_SAMPLERS, nOverlap: tr.nOverlap, starts: tr.starts, runs: tr.runs, fanRuns: tr.fanRuns, lines: tr.lines, k: tr.k, paths: 1, seed: o.seed,
         });
+        extra(0.8);
         tell(`${name}: learned field`);
         const field = fieldSection(model, train, { grid: o.fieldGrid, title: `The learned field: -eps_theta(x, t) on a grid over q(x_t): ${name}` });
         let nll: DeckDataset['nll'];
         if (o.exactNll) {
+          extra(0.9);
           tell(`${name}: exact NLL`);
           nll = o.exactNll(model, { data: heldOut.data.subarray(0, o.vlbN * heldOut.d), n: o.vlbN, d: heldOut.d });
         }
