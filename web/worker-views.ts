@@ -17,7 +17,7 @@ import { classifierTwoSampleTest } from '../src/eval/two-sample';
 import { gridPoints, pointRanges } from '../src/report/charts';
 import { Rng } from '../src/util/rng';
 
-/** Samplers of the trajectory panel's switch: the stochastic DDPM and the deterministic DDIM eta = 0. */
+/** Samplers of the trajectory panel's switch: the stochastic DDPM and the deterministic DDIM eta = 0 (the probability-flow ODE joins them when diffusion/samplers has it). */
 export const VIEW_SAMPLERS = ['ddpm', 'ddim'] as const;
 export type ViewSampler = (typeof VIEW_SAMPLERS)[number];
 

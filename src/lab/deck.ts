@@ -269,7 +269,8 @@ export function deckReport(res: DeckResult): ReportData {
   sections.push({
     kind: 'table', title: 'The variational bound L_vlb against the exact NLL', columns: ['data set', 'schedule', 'L_vlb bits/dim', '± s.e.', 'L_vlb nats', 'L_T', 'sum L_{t-1}', 'L_0', 'exact NLL bits/dim', 'gap (bits/dim)'],
     rows: sets.map(nllRow),
-    note: `L_vlb = L_T + sum L_{t-1} + L_0 (Ho et al. eq. 5) of the stochastic model on ${sets[0].results[0].vlb.n} held-out points, data units, an upper bound on -log p_theta(x_0). ` +
+    note: `L_vlb = L_T + sum L_{t-1} + L_0 (Ho et al. eq. 5) of the stochastic model on ${sets[0].results[0].vlb.n} held-out points, data units, an upper bound on -log p_theta(x_0) ` +
+      '(negative bits/dim are no error: a density on thin curves is above 1 per unit area). ' +
       (sets.some((ds) => ds.nll) ? `Exact NLL: ${sets.find((ds) => ds.nll)!.nll!.method}.` : 'Exact NLL: not measured in this build (the probability-flow ODE\'s likelihood is not available).'),
   });
   return {
