@@ -20,8 +20,8 @@ import { VERSION } from '../util/version';
 
 /**
  * Default budget. 5 schedules x 3 data sets = 15 models; at ~120-150 steps/s (default model, batch 256, 2 threads)
- * 1500 steps each is ~10-12 s of training, and judging a model (bound, 2000 + 5000 samples, distances, the
- * two-sample test) ~3-4 s, which
+ * 1500 steps each is ~10-12 s of training, and judging a model (bound, 2000 samples, distances, the two-sample
+ * test on them) ~2-3 s, which
  * leaves the trajectories and fields of the three main models inside 5 minutes.
  */
 export const DECK_STEPS = 1500;
@@ -44,16 +44,16 @@ export function deckOptions(v: Values): DeckOptions {
   const D = DEFAULT_RUN;
   const seed = int(v, 'seed', 0, Number.MAX_SAFE_INTEGER) ?? D.seed;
   const nData = int(v, 'n-data', 100, 1e7) ?? (quick ? 600 : D.nData);
-  const vlbN = quick ? 60 : 1000, draws = quick ? 1 : 4, size = quick ? 60 : 500, testN = quick ? 100 : 5000;
+  const vlbN = quick ? 60 : 1000, draws = quick ? 1 : 4, size = quick ? 60 : 500;
   return {
-    datasets, schedules, seed: 1, vlbN, draws, size, testN,
+    datasets, schedules, seed: 1, vlbN, draws, size,
     base: {
       nData, seed, steps: int(v, 'steps', 1, 1e9) ?? (quick ? 30 : DECK_STEPS), T: int(v, 'T', 2, 100000) ?? (quick ? 10 : D.T),
       batch: quick ? 32 : D.batch, model: quick ? { width: 16, depth: 1, embedSize: 8 } : undefined,
     },
     data: (name) => ({
       train: getDataset(name, nData, seed),
-      heldOut: getDataset(name, vlbN + Math.max(2 * draws * size, testN), seed + FRESH_SEED_OFFSET),
+      heldOut: getDataset(name, vlbN + 2 * draws * size, seed + FRESH_SEED_OFFSET),
     }),
     trajectories: quick ? { nOverlap: 60, starts: 10, runs: 2, fanRuns: 3, lines: 8, k: 5 } : { nOverlap: 500, starts: 100, runs: 4, fanRuns: 30, lines: 30, k: 10 },
     fieldGrid: quick ? 7 : 19,

@@ -7,7 +7,7 @@
  *     against deterministic DDIM eta = 0, with the neighbourhood-overlap figures (src/lab/trajectories.ts);
  *   - the learned field -eps_theta(x, t) at a few t;
  *   - the schedule: the deck's three criteria per schedule (small against the data, x_T isotropic, increasing) and
- *     each model's sample quality (the classifier two-sample test of src/eval/two-sample.ts on `testN` samples
+ *     each model's sample quality (the classifier two-sample test of src/eval/two-sample.ts on the study's samples
  *     against as many fresh points, beside the study's W2 ratio) and bound;
  *   - the variational bound against the exact NLL of the deterministic model (`DeckOptions.exactNll`, a seam
  *     for the probability-flow ODE's likelihood; without it the report says the figure is missing).
@@ -41,15 +41,13 @@ export interface DeckOptions {
   base: Omit<DiffusionOptions, 'dataset' | 'data' | 'schedule'>;
   schedules: ScheduleName[];
   /**
-   * Training data per data set (data units) and held-out points: vlbN for the bound, then at least
-   * max(2 x draws x size, testN) fresh points for the W2 draws and the two-sample test.
+   * Training data per data set (data units) and held-out points: vlbN for the bound, then 2 x draws x size fresh
+   * points for the W2 draws and the two-sample test (which judges the study's draws x size samples).
    */
   data: (name: string) => { train: Points; heldOut: Points };
   vlbN: number;
   draws: number;
   size: number;
-  /** Samples per model for the classifier two-sample test (against as many fresh points). */
-  testN: number;
   /** The trajectory study's sizes (src/lab/trajectories.ts). */
   trajectories: { nOverlap: number; starts: number; runs: number; fanRuns: number; lines: number; k: number };
   fieldGrid: number;
@@ -119,9 +117,6 @@ export async function runDeck(o: DeckOptions): Promise<DeckResult> {
       },
       onModel: (model, v) => {
         within = steps * (1 + JUDGE_SHARE);
-        tell(`${current}: two-sample test`);
-        model.reseedSampling(o.seed + 7);
-        tests.set(v.label, classifierTwoSampleTest(model.sample(Math.min(o.testN, fresh.n)).points, fresh, { seed: o.seed }));
         if (v.label !== main) return;
         const extra = (share: number) => (within = steps * (1 + JUDGE_SHARE) + share * MAIN_SHARE * steps);
         tell(`${name}: forward and reverse process`);
@@ -147,6 +142,8 @@ export async function runDeck(o: DeckOptions): Promise<DeckResult> {
         extras = { forward, reverse, trajectories, field, nll };
       },
     });
+    // The two-sample test on the samples the study judged with W2 (drawing more would cost more than the training).
+    for (const r of results) tests.set(r.label, classifierTwoSampleTest(r.samples, fresh, { seed: o.seed }));
     out.push({ name, train, results, tests, mainLabel: main, ...extras! });
   }
   o.onProgress?.(total, total, 'done');
