@@ -178,11 +178,6 @@ function scheduleRows(ds: DeckDataset): (string | number)[][] {
 }
 const SCHEDULE_COLUMNS = ['schedule', 'max sqrt(beta_t) / data sd', 'small?', 'abar_T', 'L_T (nats)', 'isotropic x_T?', 'increasing?', 'two-sample accuracy', 'z', 'W2 ratio', 'bound bits/dim', '± s.e.'];
 
-/** The best schedule by the two-sample test (lowest z: the hardest to tell from fresh data). */
-function bestSchedule(ds: DeckDataset): VariantResult {
-  return ds.results.reduce((a, b) => (judge(ds, b).z < judge(ds, a).z ? b : a));
-}
-
 function nllRow(ds: DeckDataset): (string | number)[] {
   const r = mainOf(ds), v = r.vlb;
   const sumKl = v.totalNats - v.prior - v.terms[0];
@@ -194,11 +189,23 @@ function nllRow(ds: DeckDataset): (string | number)[] {
 export function deckAnswers(ds: DeckDataset): { decides: string; schedule: string; bound: string } {
   const tr = ds.trajectories, r = tr.randomExpected;
   const [ddpm, det] = tr.figures;
-  const best = bestSchedule(ds), j = judge(ds, best);
   const v = mainOf(ds).vlb;
+  // The deck's criteria per schedule, and the two-sample test: z <= 3 cannot be told from fresh data at this n;
+  // two independent z's differ by noise of sd sqrt(2), so a gap under ~3 between two schedules is not a finding.
+  const all = ds.results.filter((x) => x.props.small && x.props.isotropic && x.props.increasing).map((x) => x.label);
+  const broken = ds.results.filter((x) => !all.includes(x.label)).map((x) => {
+    const miss = [!x.props.small && 'not small', !x.props.isotropic && 'x_T not isotropic', !x.props.increasing && 'not increasing'].filter(Boolean);
+    return `${x.label}: ${miss.join(', ')}`;
+  });
+  const zs = ds.results.map((x) => ({ label: x.label, z: judge(ds, x).z }));
+  const pass = zs.filter((x) => x.z <= 3).map((x) => x.label), fail = zs.filter((x) => x.z > 3);
+  const n = ds.tests.values().next().value?.n ?? 0;
   return {
     decides: `after ${det.label} ${orderVerdict(det.colorOverlap, r)}; after ${ddpm.label} ${orderVerdict(ddpm.colorOverlap, r)}`,
-    schedule: `best ${best.label} (${j.text}); criteria: small ${yes(best.props.small)}, isotropic ${yes(best.props.isotropic)}, increasing ${yes(best.props.increasing)}`,
+    schedule: `the three criteria hold for ${all.join(', ') || 'none'}${broken.length ? ` (${broken.join('; ')})` : ''}; ` +
+      `two-sample test at n = ${n}: ${zs.map((x) => `${x.label} z ${x.z.toFixed(1)}`).join(', ')}; ` +
+      (pass.length ? `indistinguishable from fresh data (z <= 3): ${pass.join(', ')}` : 'every schedule is told from fresh data (z > 3)') +
+      (fail.length ? `; told apart: ${fail.map((x) => x.label).join(', ')}` : ''),
     bound: `bound ${v.bitsPerDim.toFixed(3)} bits/dim` + (ds.nll ? `, exact NLL ${ds.nll.bitsPerDim.toFixed(3)} bits/dim (gap ${(v.bitsPerDim - ds.nll.bitsPerDim).toFixed(3)})` : ', exact NLL not measured'),
   };
 }

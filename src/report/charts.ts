@@ -337,13 +337,21 @@ export interface LineOptions extends ChartSize {
   yLabel?: string;
 }
 
+/** Tick label of a log axis: plain down to 0.001, then powers of ten. */
+function logTick(v: number | null): string {
+  if (v == null || !Number.isFinite(v)) return '';
+  const a = Math.abs(v);
+  return a === 0 || (a >= 1e-3 && a < 1e6) ? String(Number(v.toPrecision(3))) : v.toExponential(0).replace('e+', 'e');
+}
+
 function alignedBase(title: string, options: LineOptions): uPlot.Options {
   return {
     title,
     width: options.width ?? 640,
     height: options.height ?? 280,
     scales: { x: { time: false }, y: options.logY ? { distr: 3 } : {} },
-    axes: [axis(options.xLabel), axis(options.yLabel, { size: 56 })],
+    // A log axis spans decades below 1e-3, which uPlot's default labels round to "0": write those as 1e-4, 1e-5.
+    axes: [axis(options.xLabel), axis(options.yLabel, options.logY ? { size: 56, values: (_u, vals) => vals.map(logTick) } : { size: 56 })],
     legend: { live: true },
     cursor: { drag: { x: true, y: false } },
     series: [{ label: options.xLabel ?? 'x' }],

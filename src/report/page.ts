@@ -80,7 +80,7 @@ const renderers: { [K in ReportSection['kind']]: Renderer<K> } = {
   scatterRow(body, s) {
     const row = el('div', { class: 'row' }, body);
     const n = Math.max(1, s.panels.length);
-    const size = Math.max(180, Math.min(340, Math.floor((fullWidth(body) - 12 * (n - 1)) / n)));
+    const size = Math.max(150, Math.min(340, Math.floor((fullWidth(body) - 12 * (n - 1)) / n)));
     const { xRange, yRange } = pointRanges(s.panels);
     s.panels.forEach((p, i) => {
       const color = p.color ?? (i === 0 ? '#7f7f7f' : '#1f77b4');
