@@ -17,8 +17,8 @@ import { classifierTwoSampleTest } from '../src/eval/two-sample';
 import { gridPoints, pointRanges } from '../src/report/charts';
 import { Rng } from '../src/util/rng';
 
-/** Samplers of the trajectory panel's switch: the stochastic DDPM and the deterministic DDIM eta = 0 (the probability-flow ODE joins them when diffusion/samplers has it). */
-export const VIEW_SAMPLERS = ['ddpm', 'ddim'] as const;
+/** Samplers of the trajectory panel's switch: the stochastic DDPM, the deterministic DDIM eta = 0 and probability-flow ODE. */
+export const VIEW_SAMPLERS = ['ddpm', 'ddim', 'ode'] as const;
 export type ViewSampler = (typeof VIEW_SAMPLERS)[number];
 
 export type ViewRequest =
@@ -70,7 +70,7 @@ function trajectories(model: Diffusion, m: Extract<ViewRequest, { type: 'traject
   const rng = new Rng(model.config.seed + 31337, 5);
   const zT = Float32Array.from({ length: n * d }, () => rng.normal());
   model.reseedSampling(model.config.seed + 4243);
-  const rec = labSample(model, n, { sampler: m.sampler, eta: 0, zT, record: true });
+  const rec = labSample(model, n, { sampler: m.sampler, eta: m.sampler === 'ddim' ? 0 : undefined, zT, record: true });
   const frames = rec.frames!, F = frames.length;
   const lines = new Float32Array(F * L * 2);
   frames.forEach((f, j) => lines.set(planeOf(f.subarray(0, L * d), d, L), j * L * 2));

@@ -57,6 +57,7 @@ export function deckOptions(v: Values): DeckOptions {
     }),
     trajectories: quick ? { nOverlap: 60, starts: 10, runs: 2, fanRuns: 3, lines: 8, k: 5 } : { nOverlap: 500, starts: 100, runs: 4, fanRuns: 30, lines: 30, k: 10 },
     fieldGrid: quick ? 7 : 19,
+    nllN: quick ? 20 : 500,
     reverseN: quick ? 100 : 1000,
   };
 }

@@ -88,6 +88,7 @@ export const DEFAULT_SAMPLERS: SamplerSpec[] = [
   { label: 'DDPM (beta-tilde)', sampler: 'ddpm' },
   { label: 'DDIM eta = 0', sampler: 'ddim', eta: 0 },
   { label: 'DDIM eta = 0.5', sampler: 'ddim', eta: 0.5 },
+  { label: 'probability-flow ODE', sampler: 'ode' },
 ];
 
 export interface TrajectoryFigures {

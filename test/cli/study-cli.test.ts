@@ -161,7 +161,7 @@ describe('study deck', () => {
     const r = run(['study', 'deck', '--quick', '--datasets', 'moons', '--schedules', 'linear,cosine', '--out', out]);
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/deck .*units/);
-    expect(r.out).toMatch(/^moons:\n  start decides end\? after DDIM eta = 0 .*; after DDPM /m);
+    expect(r.out).toMatch(/^moons:\n  start decides end\? after DDIM eta = 0 .*; after probability-flow ODE .*; after DDPM /m);
     expect(r.out).toMatch(/report: .*report\.html/);
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(s.datasets).toHaveLength(1);
@@ -172,7 +172,7 @@ describe('study deck', () => {
       expect(Number.isFinite(x.quality.z)).toBe(true);
       expect(typeof x.small).toBe('boolean');
     }
-    expect(d.trajectories.samplers.map((x: { label: string }) => x.label)).toEqual(['DDPM', 'DDIM eta = 0']);
+    expect(d.trajectories.samplers.map((x: { label: string }) => x.label)).toEqual(['DDPM', 'DDIM eta = 0', 'probability-flow ODE']);
     expect(existsSync(join(out, 'report.html'))).toBe(true);
   });
 });

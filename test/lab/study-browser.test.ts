@@ -141,7 +141,7 @@ describe('study reports in headless Chromium', () => {
     expect(summary.datasets.map((d: { name: string }) => d.name)).toEqual(['swissroll', 'moons', 'cross']);
     for (const d of summary.datasets) {
       expect(d.schedules.map((s: { label: string }) => s.label)).toEqual(['linear', 'quadratic', 'cosine', 'sigmoid', 'learned']);
-      expect(d.trajectories.samplers).toHaveLength(2);
+      expect(d.trajectories.samplers).toHaveLength(3);
     }
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(html).not.toMatch(/<(script|link)[^>]+(src|href)=/i); // everything inline

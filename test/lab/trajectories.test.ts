@@ -119,9 +119,12 @@ describe('colour by position', () => {
 
   it('the drawn start colours: overlap on the DDIM eta = 0 endings far above chance, on DDPM near it, shuffled at chance', () => {
     const s = trajectoryStudy(model, getDataset('moons', 1000, 5), { nOverlap: 400, k: 10, starts: 20, runs: 2, paths: 10, fanRuns: 4 });
-    const [ddpm, ddim0] = s.figures, chance = s.randomExpected;
+    const [ddpm, ddim0, , ode] = s.figures, chance = s.randomExpected;
     // sd of a random matching's overlap is ~ sqrt(k/(N-1) / (N k)) per point-neighbour ~ 0.002 here: 5x chance is > 40 sd away
     expect(ddim0.colorOverlap).toBeGreaterThan(5 * chance);
+    expect(ode.label).toBe('probability-flow ODE'); // the other deterministic sampler: the same answer
+    expect(ode.colorOverlap).toBeGreaterThan(5 * chance);
+    expect(ode.spread).toBe(0);
     expect(ddpm.colorOverlap).toBeLessThan(2 * chance);
     expect(s.forwardColorOverlap).toBeLessThan(2 * chance);
     // the same endings with the colours shuffled among the starts: the order was in the mapping, not in the measure

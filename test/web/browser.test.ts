@@ -102,7 +102,11 @@ describe('browser lab', () => {
     await page.selectOption('#traj-sampler', 'ddpm');
     await page.waitForFunction(() => document.getElementById('card-traj')!.dataset.sampler === 'ddpm', null, { timeout: 30_000 });
     expect(await page.textContent('#traj-caption')).toMatch(/colours mix/);
+    await page.locator('#card-traj').screenshot({ path: join(shots, 'lab-trajectories-ddpm.png') });
     expect(await updates(page, 'chart-traj')).toBeGreaterThan(before);
+    await page.selectOption('#traj-sampler', 'ode');
+    await page.waitForFunction(() => document.getElementById('card-traj')!.dataset.sampler === 'ode', null, { timeout: 30_000 });
+    expect(await page.textContent('#traj-caption')).toMatch(/probability-flow ODE .* colours stay ordered/);
     await page.locator('#card-traj').screenshot({ path: join(shots, 'lab-trajectories.png') });
     // The field: drawn at the default t, redrawn at a larger t from the slider.
     await page.waitForSelector('#chart-field canvas', { timeout: 30_000 });

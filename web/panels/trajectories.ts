@@ -14,6 +14,7 @@ const N = 600, LINES = 30;
 
 const CAPTIONS: Record<ViewSampler, string> = {
   ddim: 'DDIM η = 0 is deterministic: neighbouring starts end as neighbours, so the colours stay ordered along the data. The start decides the end.',
+  ode: 'The probability-flow ODE is deterministic too (DDIM η = 0 is its first-order step): the colours stay ordered. The start decides the end.',
   ddpm: 'DDPM adds fresh noise at every step: the colours mix on the data. The start does not decide the end.',
 };
 
