@@ -221,7 +221,8 @@ export function deckAnswers(ds: DeckDataset): { decides: string; schedule: strin
       (fail.length ? `; told apart: ${fail.map((x) => x.label).join(', ')}` : ''),
     bound: ds.nll
       ? `on ${ds.nll.nll.n} held-out points the bound L_vlb is ${ds.nll.vlb.bitsPerDim.toFixed(3)} bits/dim and the ODE's exact NLL ${ds.nll.nll.bitsPerDim.toFixed(3)}: ` +
-        `the bound sits ${ds.nll.gap.nats.toFixed(3)} ± ${ds.nll.gap.stderr.toFixed(3)} nats per point above it`
+        `gap L_vlb - NLL ${ds.nll.gap.nats.toFixed(3)} ± ${ds.nll.gap.stderr.toFixed(3)} nats per point` +
+        (ds.nll.gap.nats + 2 * ds.nll.gap.stderr < 0 ? ' (below zero: the deterministic model fits these points worse than the stochastic one\'s bound; they are two models of one network)' : '')
       : `bound ${v.bitsPerDim.toFixed(3)} bits/dim on ${v.n} held-out points (exact NLL not measured)`,
   };
 }
@@ -258,7 +259,7 @@ export function deckReport(res: DeckResult): ReportData {
       ];
     }),
     note: `${r0.nOverlap} starts per data set, ${r0.k} nearest neighbours; a random matching gives k/(N-1) = ${r0.randomExpected.toFixed(4)} (x random = 1). ` +
-      `Spread: ${r0.starts} starts run ${r0.runs} times each. Deterministic DDIM keeps the start's neighbourhood (and spread 0); DDPM's fresh noise at every step forgets it.`,
+      `Spread: ${r0.starts} starts run ${r0.runs} times each. The deterministic samplers (DDIM eta = 0, the probability-flow ODE) keep the start's neighbourhood (and spread 0); DDPM's fresh noise at every step forgets it.`,
   });
   for (const ds of sets) sections.push(...trajectorySections(ds.trajectories, ds.train, { table: false, paths: 0, name: ds.name }));
   for (const ds of sets) sections.push(ds.field);
