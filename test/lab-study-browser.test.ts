@@ -5,7 +5,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/wasm-embedded';
 import { getDataset } from '../src/data';
@@ -15,6 +15,7 @@ import { formatSummary, runStudy, studyReport } from '../src/lab/study';
 import { trajectoryStudy } from '../src/lab/trajectories';
 import { runVarianceStudy, varianceReport } from '../src/lab/variance-study';
 import { loadReportAssets } from '../src/node/report-assets';
+import { launchChromium } from './system.mjs';
 import { type ReportData, renderReport } from '../src/report';
 
 const tiny = { width: 16, depth: 1, embedSize: 8 };
@@ -22,14 +23,7 @@ let browser: BrowserContext;
 const dir = mkdtempSync(join(tmpdir(), 'ddpm-lab-'));
 
 beforeAll(async () => {
-  // A fresh profile directory each run (playwright passes it as --user-data-dir).
-  browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'ddpm-chromium-')), {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1200, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium({ viewport: { width: 1200, height: 900 } });
 });
 afterAll(async () => {
   await browser?.close();
