@@ -66,7 +66,7 @@ try {
 const dataset = model.config.dataset;
 if (dataset.toLowerCase().endsWith('.csv')) fail(`the model was trained on ${dataset}: this needs a named data set`);
 const plan = { draws: 5, size: 1000 };
-// Exactly eval's fresh data and split (src/cli.ts: 2 x draws x size points at seed + FRESH_SEED_OFFSET, makeDraws at seed).
+// Exactly eval's fresh data and split (src/cli/main.ts: 2 x draws x size points at seed + FRESH_SEED_OFFSET, makeDraws at seed).
 const data = getDataset(dataset, 2 * plan.draws * plan.size, seed + FRESH_SEED_OFFSET);
 const perfectSamples = (j) => getDataset(dataset, plan.draws * plan.size, seed + PERFECT_SEED_OFFSET + 104729 * j);
 // The floor depends on the data draws only: computed once, as eval computes it.

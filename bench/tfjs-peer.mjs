@@ -2,7 +2,7 @@
 // with raw ops (tf.variable, tf.matMul, ...), trained with optimizer.minimize and sampled with Algorithm 2, on
 // TF.js's wasm backend (XNNPACK, SIMD build) and its cpu backend (plain JavaScript). Imported by bench/bench.mjs.
 //
-// The model is src/model.ts's DEFAULT_MODEL: x in R^2 -> [emb(25 x_0) | emb(25 x_1) | emb(t - 1)] (3 x 128 = 384,
+// The model is src/engine/model.ts's DEFAULT_MODEL: x in R^2 -> [emb(25 x_0) | emb(25 x_1) | emb(t - 1)] (3 x 128 = 384,
 // emb(v) = [sin(v f_k) | cos(v f_k)], f_k = 10000^(-k/63), k < 64; not learned) -> Linear(384, 128) -> GELU ->
 // 3 x (h = h + GELU(Linear(128, 128)(h))) -> Linear(128, 2); GELU is the tanh approximation, written
 // as x * sigmoid(2u) like assembly/activation.ts. Loss: mean squared error against eps on

@@ -1,8 +1,8 @@
 /**
- * A plain float64 TypeScript eps_theta, written from the model's definition (src/model.ts header) and not
+ * A plain float64 TypeScript eps_theta, written from the model's definition (src/engine/model.ts header) and not
  * from the kernels: the oracle that the wasm forward pass and its gradients are checked against.
  */
-import type { ModelConfig } from '../src/model';
+import type { ModelConfig } from '../src/engine/model';
 
 export type Named = Record<string, { shape: number[]; data: ArrayLike<number> }>;
 

@@ -36,7 +36,7 @@ if (m) {
 // vitest: the json reporter gives exact counts; the default reporter stays for people. The browser test runs
 // last and alone: it measures the page's frame gaps, which other test files running beside it would distort.
 const dir = mkdtempSync(join(tmpdir(), 'ddpm-test-'));
-const ALONE = 'test/browser.test.ts';
+const ALONE = 'test/web/browser.test.ts';
 const extra = process.argv.slice(2);
 const runs = extra.length ? [extra] : [['--exclude', ALONE], [ALONE]];
 runs.forEach((args, i) => {

@@ -1,7 +1,7 @@
 /**
  * The lab page's main thread: settings, the drawing pad, CSV and checkpoint files, and the charts. All
  * computation happens in web/worker.ts; this thread only turns its messages into chart updates, batched so
- * that each chart is redrawn at most once per animation frame. Chart options come from src/charts.ts (the
+ * that each chart is redrawn at most once per animation frame. Chart options come from src/report/charts.ts (the
  * builders the Node report uses) and always get copies of the data (the worker transfers copies; nothing
  * here sees wasm memory).
  *
@@ -9,10 +9,10 @@
  * (shown as "longest frame gap"; the browser test reads it).
  */
 import uPlot from 'uplot';
-import { type ChartSpec, lossChart, pointRanges, roles, scatterChart, scheduleChart, smooth, trajectoryChart } from '../src/charts';
-import { DATASETS, type Points, getDataset, parseCsv, toCsv } from '../src/data';
-import { initialLearnedSchedule } from '../src/lab/learned-schedule';
-import { ALL_SCHEDULES, makeSchedule } from '../src/schedule';
+import { type ChartSpec, lossChart, pointRanges, roles, scatterChart, scheduleChart, smooth, trajectoryChart } from '../src/report/charts';
+import { DATASETS, type Points, getDataset, parseCsv, toCsv } from '../src/data/datasets';
+import { initialLearnedSchedule } from '../src/diffusion/learned-schedule';
+import { ALL_SCHEDULES, makeSchedule } from '../src/schedule/schedule';
 import type { FromWorker, ModelInfo, ToWorker, TrainRequest } from './worker';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;

@@ -5,14 +5,14 @@
  * process, and reads and writes safetensors checkpoints.
  *
  * Everything posted is a copy (typed arrays transferred), never a view of the wasm memory.
- * Not here: drawing, DOM, chart options (web/main.ts, src/charts.ts).
+ * Not here: drawing, DOM, chart options (web/main.ts, src/report/charts.ts).
  */
 /// <reference lib="webworker" />
-import '../src/wasm-embedded';
-import type { Points } from '../src/data';
-import { Diffusion, type DiffusionOptions } from '../src/diffusion';
-import { parameterCount } from '../src/model';
-import { simdSupported } from '../src/wasm';
+import '../src/engine/wasm-embedded';
+import type { Points } from '../src/data/datasets';
+import { Diffusion, type DiffusionOptions } from '../src/api/diffusion';
+import { parameterCount } from '../src/engine/model';
+import { simdSupported } from '../src/engine/wasm';
 
 declare const self: DedicatedWorkerGlobalScope;
 

@@ -1,22 +1,22 @@
 /**
  * Studies: train one model per variant (a schedule, or a T) with the same seed, data, model and budget, then
- * measure each the same way: the variational bound on held-out points (src/lab/vlb.ts), the sample distances
- * of `eval` (src/eval.ts), and the seed's three properties of a good schedule:
+ * measure each the same way: the variational bound on held-out points (src/diffusion/bound.ts), the sample distances
+ * of `eval` (src/eval/distances.ts), and the seed's three properties of a good schedule:
  *   small      every step's noise is small against the data: sqrt(beta_t) <= 0.5 data std (standardised units),
  *   isotropic  x_T is noise: abar_T <= 0.01, and L_T = KL(q(x_T|x_0) || N(0,I)) is reported per point,
  *   increasing beta_t does not decrease.
- * Builds one report (ReportData) and a terminal table. Browser-safe; the CLI is src/lab/cli-study.ts.
+ * Builds one report (ReportData) and a terminal table. Browser-safe; the CLI is src/cli/study.ts.
  */
-import type { RunConfig } from '../config';
-import type { Points } from '../data';
-import { type Diffusion, type DiffusionOptions, createDiffusion } from '../diffusion';
-import { type Report, compareToData, makeDraws, planDraws } from '../eval';
-import { parameterCount } from '../model';
-import type { ReportData, ReportSection } from '../report';
-import { downsample, metricsTable, plane } from '../report-build';
-import type { Schedule } from '../schedule';
-import { VERSION } from '../version';
-import { type VlbResult, modelBound } from './vlb';
+import type { RunConfig } from '../diffusion/config';
+import type { Points } from '../data/datasets';
+import { type Diffusion, type DiffusionOptions, createDiffusion } from '../api/diffusion';
+import { type Report, compareToData, makeDraws, planDraws } from '../eval/distances';
+import { parameterCount } from '../engine/model';
+import type { ReportData, ReportSection } from '../report/render';
+import { downsample, metricsTable, plane } from '../report/train-report';
+import type { Schedule } from '../schedule/schedule';
+import { VERSION } from '../util/version';
+import { type VlbResult, modelBound } from '../diffusion/bound';
 
 export interface Variant {
   label: string;

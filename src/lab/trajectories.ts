@@ -11,10 +11,10 @@
  *
  * Not here: drawing (report sections are built by the caller from `paths`).
  */
-import { type Points, standardize, unstandardize } from '../data';
-import type { Diffusion } from '../diffusion';
-import { Rng } from '../rng';
-import { type SamplerName, labSample } from './ddim';
+import { type Points, standardize, unstandardize } from '../data/datasets';
+import type { Diffusion } from '../api/diffusion';
+import { Rng } from '../util/rng';
+import { type SamplerName, labSample } from '../diffusion/samplers';
 
 /** Forward Markov chain x_t = sqrt(alpha_t) x_{t-1} + sqrt(beta_t) eps from x0 (data units): T+1 frames, data units. */
 export function forwardPaths(model: Diffusion, x0: Points, seed: number): Float32Array[] {

@@ -1,20 +1,20 @@
 /**
  * `study variance`: sigma_t^2 = beta_t vs beta-tilde_t (one network trained on L_simple, sampled and bounded with
  * each) vs a learned Sigma_theta (Nichol & Dhariwal 2021; a second network of the same size and budget trained on
- * the hybrid or the vlb objective, src/lab/learned.ts). Per variant: the bound on held-out points, the sample
+ * the hybrid or the vlb objective, src/diffusion/learned-variance.ts). Per variant: the bound on held-out points, the sample
  * distances with all T steps, and the W2 ratio with fewer (respaced) steps; the learned variance drawn between
- * beta_t and beta-tilde_t. Browser-safe; the CLI lives in src/lab/cli-study.ts.
+ * beta_t and beta-tilde_t. Browser-safe; the CLI lives in src/cli/study.ts.
  */
-import type { Points } from '../data';
-import { type DiffusionOptions, createDiffusion } from '../diffusion';
-import { type Report, compareToData, makeDraws, planDraws } from '../eval';
-import type { ReportData, ReportSection } from '../report';
-import { downsample, metricsTable, plane } from '../report-build';
-import type { VarianceName } from '../schedule';
-import { VERSION } from '../version';
-import { labSample } from './ddim';
-import type { LearnedLoss } from './learned';
-import { type VlbResult, modelBound } from './vlb';
+import type { Points } from '../data/datasets';
+import { type DiffusionOptions, createDiffusion } from '../api/diffusion';
+import { type Report, compareToData, makeDraws, planDraws } from '../eval/distances';
+import type { ReportData, ReportSection } from '../report/render';
+import { downsample, metricsTable, plane } from '../report/train-report';
+import type { VarianceName } from '../schedule/schedule';
+import { VERSION } from '../util/version';
+import { labSample } from '../diffusion/samplers';
+import type { LearnedLoss } from '../diffusion/learned-variance';
+import { type VlbResult, modelBound } from '../diffusion/bound';
 
 export interface VarianceResult {
   label: string;

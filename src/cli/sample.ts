@@ -1,0 +1,47 @@
+/** `sample`: new points from a trained model: Algorithm 2, or DDIM on a subsequence of the steps. */
+import { Diffusion } from '../api/diffusion';
+import { toCsv } from '../data/datasets';
+import { checkNumber } from '../diffusion/config';
+import { VARIANCES, type VarianceName } from '../schedule/schedule';
+import { UsageError } from '../util/errors';
+import { readFileChecked, writeFileAtomic } from './fsutil';
+import { type Command, int, num, str } from './options';
+import { progress } from './progress';
+import { SAMPLER_OPTS, sampleWithFlags } from './sampler-flags';
+
+export const sampleCommand: Command = {
+  summary: 'draw new points from a trained model (Algorithm 2)',
+  usage: 'sample --model FILE [--n N] [--seed S] [--variance beta|posterior] [--sampler ddpm|ddim --steps K --eta E] [--out FILE.csv]',
+  opts: [
+    { name: 'model', type: 'string', arg: 'FILE', help: 'model.safetensors or checkpoint.safetensors written by train' },
+    { name: 'n', type: 'string', arg: 'N', help: 'number of points (default 1000)' },
+    { name: 'seed', type: 'string', arg: 'S', help: 'sampling seed (default: the model\'s)' },
+    { name: 'variance', type: 'string', arg: VARIANCES.join('|'), help: 'sigma_t^2 (default: the model\'s)' },
+    { name: 'clip-x0', type: 'string', arg: 'X', help: 'clamp of the predicted x_0 in standardised units, 0 = off (default: the model\'s)' },
+    { name: 'out', type: 'string', arg: 'FILE.csv', help: 'write the points here (default: stdout)' },
+    { name: 'threads', type: 'string', arg: 'N', help: 'threads sharing each reverse step (default: the model\'s)' },
+    ...SAMPLER_OPTS,
+  ],
+  async run(v) {
+    const path = str(v, 'model');
+    if (!path) throw new UsageError('sample needs --model FILE');
+    const n = int(v, 'n', 1, 1e7) ?? 1000;
+    const variance = str(v, 'variance');
+    if (variance !== undefined && !(VARIANCES as readonly string[]).includes(variance)) throw new UsageError(`unknown variance "${variance}"; choose one of ${VARIANCES.join(', ')}`);
+    const model = await Diffusion.load(readFileChecked(path, 'model'), { source: path, threads: int(v, 'threads', 1, 64) });
+    const seed = int(v, 'seed', 0, Number.MAX_SAFE_INTEGER);
+    if (seed !== undefined) model.reseedSampling(seed);
+    const bar = progress('sample', n, { quiet: !!v.quiet || !str(v, 'out'), unit: 'points' });
+    const clipX0 = num(v, 'clip-x0');
+    if (clipX0 !== undefined) checkNumber('--clip-x0', clipX0, 0, 1e6, true);
+    const pts = sampleWithFlags(model, n, v, { variance: variance as VarianceName | undefined, clipX0, onChunk: (d) => bar.update(d) });
+    bar.stop();
+    const out = str(v, 'out');
+    if (out) {
+      writeFileAtomic(out, toCsv(pts));
+      if (v.json) process.stdout.write(JSON.stringify({ out, n }) + '\n');
+      else process.stdout.write(`wrote ${n} points to ${out}\n`);
+    } else process.stdout.write(toCsv(pts));
+    return 0;
+  },
+};

@@ -1,0 +1,158 @@
+/**
+ * `train`: Algorithm 1 on a data set, then samples, the model, its checkpoint, the loss and the HTML report.
+ * Ctrl-C writes a checkpoint and exits 130; `--resume DIR` continues bit for bit.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Diffusion } from '../api/diffusion';
+import { type Points, getDataset, toCsv } from '../data/datasets';
+import { initialLearnedSchedule } from '../diffusion/learned-schedule';
+import { parameterCount } from '../engine/model';
+import { type Report, formatReport } from '../eval/distances';
+import { renderReport } from '../report/render';
+import { trainReport } from '../report/train-report';
+import { scheduleChecks } from '../schedule/schedule';
+import { UsageError } from '../util/errors';
+import { VERSION } from '../util/version';
+import { evaluate } from './eval';
+import { readFileChecked, writeFileAtomic } from './fsutil';
+import { type Command, type Opt, RUN_OPTS, int, loadPoints, runConfigFrom, str } from './options';
+import { progress } from './progress';
+import { loadReportAssets } from './report-assets';
+
+const TRAIN_OPTS: Opt[] = [
+  ...RUN_OPTS,
+  { name: 'out', type: 'string', arg: 'DIR', help: 'output directory (default runs/<dataset>-<date>-<time>)' },
+  { name: 'samples', type: 'string', arg: 'N', help: 'points sampled at the end into samples.csv and the report (default 2000)' },
+  { name: 'checkpoint-every', type: 'string', arg: 'N', help: 'steps between checkpoints (default 1000)' },
+  { name: 'eval', type: 'boolean', help: 'also compute the sample distances of `eval` at the end (adds ~10 s)' },
+  { name: 'resume', type: 'string', arg: 'DIR', help: 'continue the run in DIR from its checkpoint (bit-identical to an uninterrupted run); --steps may extend it' },
+];
+
+/** With --resume the configuration comes from the checkpoint; only these may still be given. */
+const RESUME_OK = new Set(['resume', 'steps', 'samples', 'checkpoint-every', 'eval', 'json', 'quiet', 'help']);
+
+function stamp(): string {
+  const d = new Date(), p = (x: number) => String(x).padStart(2, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+function datasetLabel(spec: string): string {
+  return spec.toLowerCase().endsWith('.csv') ? spec.replace(/^.*[\\/]/, '').replace(/\.csv$/i, '') : spec;
+}
+
+function lossCsv(losses: Float32Array): string {
+  const lines = ['step,loss'];
+  for (let i = 0; i < losses.length; i++) lines.push(`${i + 1},${losses[i]}`);
+  return lines.join('\n') + '\n';
+}
+
+
+function meanTail(l: Float32Array): number {
+  const k = Math.min(l.length, 100);
+  let s = 0;
+  for (let i = l.length - k; i < l.length; i++) s += l[i];
+  return k ? s / k : NaN;
+}
+
+export const trainCommand: Command = {
+  summary: 'train a model (Algorithm 1), sample from it, write model, loss, samples and an HTML report',
+  usage: 'train [options]',
+  opts: TRAIN_OPTS,
+  async run(v) {
+    const nSamples = int(v, 'samples', 1, 1e7) ?? 2000;
+    const every = int(v, 'checkpoint-every', 1, 1e9) ?? 1000;
+    const quiet = !!v.quiet;
+    let model: Diffusion, data: Points, out: string;
+    const resumeDir = str(v, 'resume');
+    if (resumeDir) {
+      for (const [k, x] of Object.entries(v)) {
+        if (x !== undefined && !RESUME_OK.has(k)) throw new UsageError(`--${k} cannot be combined with --resume: the configuration comes from the checkpoint`);
+      }
+      out = resolve(resumeDir);
+      const ck = join(out, 'checkpoint.safetensors');
+      let loaded: Points | undefined;
+      model = await Diffusion.load(readFileChecked(ck, 'checkpoint'), { source: ck, dataFor: (c) => (loaded = loadPoints(c.dataset, c.nData, c.seed)) });
+      data = loaded!;
+      const steps = int(v, 'steps', 1, 1e9);
+      if (steps !== undefined) model.config.steps = steps;
+      // A run killed after its last checkpoint but before its outputs: nothing to train, write the outputs.
+      if (model.step >= model.config.steps && !v.quiet) {
+        process.stderr.write(`the checkpoint in ${out} is at step ${model.step} of ${model.config.steps}: writing the outputs (a larger --steps trains on)\n`);
+      }
+    } else {
+      const c = runConfigFrom(v);
+      data = loadPoints(c.dataset, c.nData, c.seed);
+      model = await Diffusion.create({ ...c, data });
+      out = resolve(str(v, 'out') ?? join('runs', `${datasetLabel(c.dataset)}-${stamp()}`));
+    }
+    const config = model.config;
+    mkdirSync(out, { recursive: true });
+    const checks = scheduleChecks(model.schedule);
+    const log = (s: string) => { if (!quiet) process.stderr.write(s + '\n'); };
+    log(`ddpm-wasm ${VERSION}: ${config.dataset} (${data.n} points, d = ${data.d}), ${parameterCount(config.model)} parameters, ` +
+      `T = ${config.T} ${config.schedule}, abar_T = ${checks.alphaBarT.toExponential(2)}, ${config.steps} steps of batch ${config.batch}`);
+    if (!checks.isotropicAtT) process.stderr.write(`warning: abar_T = ${checks.alphaBarT.toFixed(4)} > 0.01: x_T is not close to N(0, I); raise --T or --beta-end\n`);
+
+    const signal = { stop: false };
+    const onSigint = () => {
+      // First Ctrl-C: finish the step, write a checkpoint, exit 130. Second: leave now (files are written atomically).
+      if (signal.stop) process.exit(130);
+      signal.stop = true;
+    };
+    process.on('SIGINT', onSigint);
+    const saveCheckpoint = () => writeFileAtomic(join(out, 'checkpoint.safetensors'), model.save(true));
+    if (model.step > 0) log(`resuming from step ${model.step} in ${out}`);
+    const bar = progress('train', config.steps, { quiet });
+    const t0 = performance.now();
+    try {
+      await model.train({
+        progressEvery: 50,
+        onProgress: (p) => bar.update(p.step, { loss: p.loss.toFixed(4), 'steps/s': p.stepsPerSecond.toFixed(0) }),
+        checkpointEvery: every,
+        onCheckpoint: saveCheckpoint,
+        signal,
+        yieldEvery: 20, // lets the SIGINT handler run
+      });
+    } finally {
+      bar.stop();
+      process.off('SIGINT', onSigint);
+    }
+    const trainSeconds = (performance.now() - t0) / 1000;
+    saveCheckpoint();
+    writeFileAtomic(join(out, 'model.safetensors'), model.save(false));
+    writeFileAtomic(join(out, 'loss.csv'), lossCsv(model.losses));
+    if (signal.stop) {
+      log(`interrupted at step ${model.step}: checkpoint saved; continue with: node dist/cli.js train --resume ${out}`);
+      return 130;
+    }
+    const t1 = performance.now();
+    const T = model.schedule.T;
+    // The report's reverse-process panels come from the same run as samples.csv while recording it is cheap
+    // (T + 1 frames of n points); past 10,000 points they come from a separate run of 1000.
+    const rec = model.sample(nSamples <= 10000 ? nSamples : 1000, { record: true });
+    const samples = nSamples > 10000 ? model.sample(nSamples).points : rec.points;
+    const sampleSeconds = (performance.now() - t1) / 1000;
+    writeFileAtomic(join(out, 'samples.csv'), toCsv(samples));
+    let report: Report | undefined;
+    if (v.eval) {
+      const fresh = config.dataset.toLowerCase().endsWith('.csv') ? data : getDataset(config.dataset, 10000, config.seed + 1);
+      report = await evaluate(model, fresh, { draws: 5, size: Math.min(1000, Math.floor(fresh.n / 10)), seed: config.seed, quiet });
+      process.stdout.write(formatReport(report));
+    }
+    const html = renderReport(trainReport(model, { data, samples, frames: rec.frames!, report, trainSeconds, sampleSeconds }), loadReportAssets());
+    writeFileAtomic(join(out, 'report.html'), html);
+    const files = { model: join(out, 'model.safetensors'), checkpoint: join(out, 'checkpoint.safetensors'), loss: join(out, 'loss.csv'), samples: join(out, 'samples.csv'), report: join(out, 'report.html') };
+    if (v.json) {
+      process.stdout.write(JSON.stringify({ out, files, steps: model.step, finalLoss: meanTail(model.losses), trainSeconds, sampleSeconds, T, alphaBarT: model.schedule.alphaBar[T - 1], config: model.config, eval: report?.metrics.map((m) => ({ name: m.name, value: m.value, floor: m.floor, ratio: m.ratio })) }) + '\n');
+    } else {
+      process.stdout.write(`trained ${model.step} steps in ${trainSeconds.toFixed(1)} s (final loss ${meanTail(model.losses).toFixed(4)}); sampled ${nSamples} points in ${sampleSeconds.toFixed(1)} s\n`);
+      if (config.schedule === 'learned') {
+        const sch = model.schedule;
+        process.stdout.write(`learned schedule: beta_1 = ${sch.beta[0].toExponential(2)}, abar_T = ${sch.alphaBar[T - 1].toExponential(2)} (linear started at ${initialLearnedSchedule(T, config).alphaBar[T - 1].toExponential(2)})\n`);
+      }
+      for (const [k, f] of Object.entries(files)) process.stdout.write(`  ${k.padEnd(10)} ${f}\n`);
+    }
+    return 0;
+  },
+};

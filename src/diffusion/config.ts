@@ -1,0 +1,113 @@
+/**
+ * One run's whole configuration, its defaults and its validation. Everything a checkpoint needs to
+ * rebuild the engine lives here, so `__metadata__.config` is this object as JSON.
+ */
+import { DEFAULT_ADAM, type AdamConfig, type Engine } from '../engine/engine';
+import type { Standardization } from '../data/datasets';
+import { UsageError } from '../util/errors';
+import { DEFAULT_MODEL, type ModelConfig, checkModelConfig } from '../engine/model';
+import { ALL_SCHEDULES, type Schedule, VARIANCES, type ScheduleName, type VarianceName } from '../schedule/schedule';
+
+export interface RunConfig {
+  dataset: string; // a data set name or a CSV path
+  nData: number; // points generated for a named data set
+  model: ModelConfig;
+  schedule: ScheduleName;
+  T: number;
+  betaStart?: number;
+  betaEnd?: number;
+  /**
+   * sigma_t^2 of the reverse process: beta_t, beta-tilde_t, or 'learned' (the network also outputs v and
+   * Sigma = exp(v log beta_t + (1 - v) log beta-tilde_t); Nichol & Dhariwal 2021), trained on `loss`.
+   */
+  variance: VarianceName | 'learned';
+  /** Objective of a learned variance: L_simple + lambda L_vlb ('hybrid', the default) or L_vlb alone. */
+  loss?: 'hybrid' | 'vlb';
+  /** Weight of L_vlb in the hybrid objective (default 0.001, Nichol & Dhariwal). */
+  lambda?: number;
+  /** Sampling clamps the predicted x_0 to [-clipX0, clipX0] (standardised units); 0 = plain Algorithm 2; unset = from the data. */
+  clipX0?: number;
+  steps: number;
+  batch: number;
+  lr: number;
+  warmup: number;
+  lrDecay: 'cosine' | 'constant';
+  adam: AdamConfig;
+  seed: number;
+  /**
+   * Threads sharing each step. Part of the configuration because float sums depend on how the batch is split:
+   * the same seed and thread count give the same bits anywhere, and --resume keeps the count.
+   */
+  threads: number;
+}
+
+/** Defaults chosen so `train` with no flags finishes in about a minute on 2 cores and passes the quality bar (see README). */
+export const DEFAULT_RUN: RunConfig = {
+  dataset: 'swissroll',
+  nData: 10000,
+  model: DEFAULT_MODEL,
+  schedule: 'linear',
+  T: 200,
+  variance: 'beta',
+  steps: 10000,
+  batch: 256,
+  lr: 2e-3,
+  warmup: 200,
+  lrDecay: 'cosine',
+  adam: { ...DEFAULT_ADAM, emaDecay: 0.995 },
+  seed: 0,
+  threads: 2,
+};
+
+/** Integer in [lo, hi] or a one-line UsageError naming the flag and the value. */
+export function checkInt(name: string, v: number, lo: number, hi: number): number {
+  if (!Number.isInteger(v) || v < lo || v > hi) throw new UsageError(`${name} must be an integer in [${lo}, ${hi}], got ${v}`);
+  return v;
+}
+
+/** Finite number in (lo, hi] (or [lo, hi] when `closedLow`). */
+export function checkNumber(name: string, v: number, lo: number, hi: number, closedLow = false): number {
+  const okLow = closedLow ? v >= lo : v > lo;
+  if (!Number.isFinite(v) || !okLow || v > hi) throw new UsageError(`${name} must be a number in ${closedLow ? '[' : '('}${lo}, ${hi}], got ${v}`);
+  return v;
+}
+
+export function checkRunConfig(c: RunConfig): void {
+  checkModelConfig(c.model);
+  if (!ALL_SCHEDULES.includes(c.schedule)) throw new UsageError(`unknown schedule "${c.schedule}"; choose one of ${ALL_SCHEDULES.join(', ')}`);
+  const variances = [...VARIANCES, 'learned'];
+  if (!variances.includes(c.variance)) throw new UsageError(`unknown variance "${c.variance}"; choose one of ${variances.join(', ')}`);
+  if (c.loss !== undefined && c.loss !== 'hybrid' && c.loss !== 'vlb') throw new UsageError(`unknown loss "${c.loss}"; choose hybrid or vlb`);
+  if (c.loss !== undefined && c.variance !== 'learned') throw new UsageError(`--loss ${c.loss} trains a learned variance: add --variance learned`);
+  if (c.lambda !== undefined) checkNumber('--lambda', c.lambda, 0, 1e6, true);
+  if (c.variance === 'learned' && c.schedule === 'learned') throw new UsageError('--variance learned and --schedule learned cannot be combined: pick one to learn');
+  if (c.variance === 'learned' !== !!c.model.learnSigma) throw new UsageError(`--variance learned and the model's learnSigma go together (variance ${c.variance}, learnSigma ${!!c.model.learnSigma})`);
+  checkInt('--T', c.T, 1, 100000);
+  if (c.schedule === 'learned' && c.T < 2) throw new UsageError(`--schedule learned needs --T of at least 2, got ${c.T}`);
+  checkInt('--steps', c.steps, 1, 1e9);
+  checkInt('--batch', c.batch, 1, 65536);
+  checkInt('--n-data', c.nData, 2, 1e7);
+  checkNumber('--lr', c.lr, 0, 10);
+  checkInt('--warmup', c.warmup, 0, 1e9);
+  if (c.lrDecay !== 'cosine' && c.lrDecay !== 'constant') throw new UsageError(`unknown lr decay "${c.lrDecay}"; choose cosine or constant`);
+  checkNumber('--weight-decay', c.adam.weightDecay, 0, 1, true);
+  checkNumber('--clip', c.adam.clip, 0, 1e6, true);
+  checkNumber('--ema', c.adam.emaDecay, 0, 1, true);
+  if (c.adam.emaDecay >= 1) throw new UsageError(`--ema must be below 1, got ${c.adam.emaDecay}`);
+  checkInt('--seed', c.seed, 0, Number.MAX_SAFE_INTEGER);
+  checkInt('--threads', c.threads, 1, 64);
+  if (c.clipX0 !== undefined) checkNumber('--clip-x0', c.clipX0, 0, 1e6, true);
+  if (c.betaStart !== undefined && !(c.betaStart > 0 && c.betaStart < 1)) throw new UsageError(`--beta-start must be in (0, 1), got ${c.betaStart}`);
+  if (c.betaEnd !== undefined && !(c.betaEnd > 0 && c.betaEnd < 1)) throw new UsageError(`--beta-end must be in (0, 1), got ${c.betaEnd}`);
+}
+
+/**
+ * What the samplers and the bound read of a trained model. The library's Diffusion class (src/api/) is one;
+ * a structural type keeps diffusion/ from importing the layer above it.
+ */
+export interface TrainedModel {
+  readonly config: RunConfig;
+  readonly engine: Engine;
+  readonly standardization: Standardization;
+  readonly schedule: Schedule;
+}

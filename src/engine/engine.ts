@@ -1,0 +1,562 @@
+/**
+ * The engine: one wasm instance, one arena planned once, and the three things done with them:
+ * a training step (Ho et al. Algorithm 1), a reverse step (Algorithm 2) and the forward pass both use.
+ * Everything here is orchestration: each line below is one kernel call over pointers and counts.
+ *
+ * Random streams (xoshiro128** in wasm, seeded from the run's seed):
+ *   stream 1: weight initialisation, stream 2: training (data order, t, eps), stream 3: sampling.
+ * Keeping sampling on its own stream means drawing samples mid-run never changes the training run.
+ */
+import { Arena, planSlabs, type TensorSpec } from './arena';
+import { UsageError } from '../util/errors';
+import {
+  type ModelConfig, checkModelConfig, embeddingFrequencies, inDim, outDim, paramSpecs,
+} from './model';
+import { type Schedule, type VarianceName, ddpmCoefficients } from '../schedule/schedule';
+import { type Program, ThreadPool, recordCalls, threadsAvailable } from './threads';
+import { compileKernels, instantiateKernels, type Kernels, type WasmSource } from './wasm';
+
+export const STREAM_INIT = 1;
+export const STREAM_TRAIN = 2;
+export const STREAM_SAMPLE = 3;
+
+export interface AdamConfig {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** Global gradient-norm clipping threshold; 0 disables. */
+  clip: number;
+  emaDecay: number;
+}
+
+export const DEFAULT_ADAM: AdamConfig = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, clip: 1, emaDecay: 0.999 };
+
+export interface EngineOptions {
+  model: ModelConfig;
+  schedule: Schedule;
+  /** Standardised training points (n x dim); omit for a sampling-only engine. */
+  data?: Float32Array;
+  /** Rows processed at once: the training batch, and the chunk size of sampling. */
+  rows: number;
+  seed: number;
+  adam?: AdamConfig;
+  wasm?: WasmSource;
+  flavor?: 'simd' | 'scalar';
+  /**
+   * Threads sharing the work of a step (data-parallel over the batch's rows; over the points when sampling).
+   * Needs SharedArrayBuffer and a thread allowed to block (Node, a browser Worker of a cross-origin-isolated
+   * page); elsewhere the engine quietly uses one. Default 1.
+   */
+  threads?: number;
+}
+
+export interface SampleCall {
+  variance: VarianceName;
+  /** 'ema' (default) or the raw training weights. */
+  weights?: 'params' | 'ema';
+  /** Bound on the predicted x_0 in standardised units; 0: plain Algorithm 2. */
+  clip?: number;
+  /** Positions after each step: a view into wasm memory, valid during the call (copy what you keep). */
+  onStep?: (i: number, x: Float32Array, offset: number) => void;
+  onChunk?: (done: number) => void;
+}
+
+export interface StepStats {
+  loss: number;
+  gradNorm: number;
+}
+
+type ActFns = { fwd: (y: number, x: number, n: number) => void; bwd: (dx: number, dy: number, x: number, n: number) => void };
+
+/** Rows [r0, r0 + n) of a batch, handled by one lane (thread). */
+interface Part {
+  lane: number;
+  r0: number;
+  n: number;
+}
+
+export class Engine {
+  /** The kernels (swapped for a recording proxy while worker programs are recorded). */
+  k: Kernels;
+  readonly arena: Arena;
+  readonly model: ModelConfig;
+  /** The noise schedule; setSchedule swaps it (a learned schedule moves while the network trains). */
+  schedule: Schedule;
+  readonly rows: number;
+  readonly nData: number;
+  readonly adam: AdamConfig;
+  readonly seed: number;
+  readonly paramCount: number; // floats in the parameter slab, padding included
+  /** Optimiser steps taken (Adam's t). */
+  step = 0;
+  /** Threads working on a step: this one (lane 0) and pool.size workers. */
+  readonly lanes: number;
+  private pool?: ThreadPool;
+  private programKey = '';
+  private readonly act: ActFns;
+  private readonly inDim: number;
+  private readonly outDim: number;
+
+  static async create(o: EngineOptions): Promise<Engine> {
+    const want = Math.max(1, Math.floor(o.threads ?? 1));
+    // A caller-supplied module is one build; threads need the shared-memory build, so they come with the embedded one.
+    const lanes = want > 1 && threadsAvailable() && o.wasm === undefined ? want : 1;
+    const module = await compileKernels(o.wasm, lanes > 1 ? 'threads' : o.flavor);
+    const memory = lanes > 1 ? new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true }) : undefined;
+    const e = new Engine(module, o, memory, lanes);
+    if (lanes > 1) {
+      const names = WebAssembly.Module.exports(module).filter((x) => x.kind === 'function').map((x) => x.name);
+      e.pool = await ThreadPool.create(module, e.arena.memory, lanes - 1, names);
+    }
+    return e;
+  }
+
+  /** Stop the worker threads (if any). The engine keeps working on one thread. */
+  close(): void {
+    this.pool?.close();
+    this.pool = undefined;
+    this.programKey = '';
+  }
+
+  constructor(module: WebAssembly.Module, o: EngineOptions, memory?: WebAssembly.Memory, lanes = 1) {
+    checkModelConfig(o.model);
+    if (!Number.isInteger(o.rows) || o.rows < 1 || o.rows > 1 << 20) throw new UsageError(`batch must be an integer in [1, 1048576], got ${o.rows}`);
+    this.model = o.model;
+    this.schedule = o.schedule;
+    this.rows = o.rows;
+    this.seed = o.seed;
+    this.adam = o.adam ?? DEFAULT_ADAM;
+    const c = o.model, d = c.dim, R = o.rows, H = c.width, T = o.schedule.T;
+    this.inDim = inDim(c);
+    this.outDim = outDim(c);
+    if (o.data && o.data.length % d) throw new Error('data length is not a multiple of dim');
+    this.nData = o.data ? o.data.length / d : 0;
+    this.lanes = lanes;
+
+    const params = paramSpecs(c);
+    const acts: TensorSpec[] = [{ name: 'inp', shape: [R, this.inDim] }, { name: 'a0', shape: [R, H] }, { name: 'h0', shape: [R, H] }];
+    const actGrads: TensorSpec[] = [{ name: 'dout', shape: [R, this.outDim] }, { name: 'dh0', shape: [R, H] }, { name: 'da0', shape: [R, H] }];
+    for (let k = 1; k <= c.depth; k++) {
+      acts.push({ name: `a${k}`, shape: [R, H] }, { name: `g${k}`, shape: [R, H] }, { name: `h${k}`, shape: [R, H] });
+      actGrads.push({ name: `dh${k}`, shape: [R, H] }, { name: `da${k}`, shape: [R, H] });
+    }
+    acts.push({ name: 'out', shape: [R, this.outDim] });
+    // Lanes 1.. (worker threads) get their own activations and gradients for their share of the rows.
+    const laneRows = Math.ceil(R / lanes);
+    const laneSlabs: { name: string; tensors: TensorSpec[] }[] = [];
+    const resize = (ts: TensorSpec[]) => ts.map((t) => ({ ...t, shape: [laneRows, ...t.shape.slice(1)] }));
+    for (let l = 1; l < lanes; l++) {
+      laneSlabs.push({ name: `grads${l}`, tensors: params }, { name: `acts${l}`, tensors: resize(acts) }, { name: `actGrads${l}`, tensors: resize(actGrads) });
+    }
+
+    // The stub runtime keeps its static data below __heap_base; the arena starts above it.
+    memory ??= new WebAssembly.Memory({ initial: 1 });
+    this.k = instantiateKernels(module, memory);
+    const plan = planSlabs(this.k.heapBase(), [
+      { name: 'params', tensors: params },
+      { name: 'grads', tensors: params },
+      { name: 'adamM', tensors: params },
+      { name: 'adamV', tensors: params },
+      { name: 'ema', tensors: params },
+      {
+        name: 'tables',
+        tensors: [
+          { name: 'sqrtAlphaBar', shape: [T] },
+          { name: 'sqrtOneMinusAlphaBar', shape: [T] },
+          { name: 'freqs', shape: [c.embedSize / 2] },
+          { name: 'tValues', shape: [T] },
+          { name: 'tEmb', shape: [T, c.embedSize] },
+          { name: 'identity', shape: [R], dtype: 'i32' },
+        ],
+      },
+      { name: 'data', tensors: [{ name: 'x', shape: [this.nData, d] }] },
+      { name: 'rng', tensors: [{ name: 'train', shape: [4], dtype: 'u32' }, { name: 'sample', shape: [4], dtype: 'u32' }, { name: 'init', shape: [4], dtype: 'u32' }] },
+      {
+        name: 'batch',
+        tensors: [
+          { name: 'idx', shape: [R], dtype: 'i32' },
+          { name: 't', shape: [R], dtype: 'i32' },
+          { name: 'x0', shape: [R, d] },
+          { name: 'eps', shape: [R, d] },
+          { name: 'xt', shape: [R, d] },
+          { name: 'xPrev', shape: [R, d] },
+          { name: 'z', shape: [R, d] },
+        ],
+      },
+      {
+        // Sampling's first layer, split (see sample): contiguous copies of the x- and t-columns of inp.weight
+        // of the weights being sampled, and the per-step bias W_t tEmb_t + b shared by every row of a step.
+        name: 'split',
+        tensors: [
+          { name: 'inpX.weight', shape: [H, this.inDim - c.embedSize] },
+          { name: 'inpT.weight', shape: [H, c.embedSize] },
+          { name: 'stepBias', shape: [H] },
+        ],
+      },
+      { name: 'acts', tensors: acts },
+      { name: 'actGrads', tensors: actGrads },
+      ...laneSlabs,
+    ]);
+    this.arena = new Arena(memory, plan);
+    this.paramCount = this.arena.slabLength('params');
+    this.act = this.activationFns();
+
+    const a = this.arena;
+    this.setSchedule(o.schedule);
+    a.f32('tables', 'freqs').set(embeddingFrequencies(c.embedSize));
+    const tv = a.f32('tables', 'tValues');
+    for (let i = 0; i < T; i++) tv[i] = i;
+    // The time embedding depends only on t: one table of T rows, gathered per batch.
+    this.k.sinusoidalEmbed(a.ptr('tables', 'tEmb'), a.ptr('tables', 'tValues'), a.ptr('tables', 'freqs'), T, 1, c.embedSize / 2, 1, c.embedSize);
+    const id = a.t('tables', 'identity').view as Int32Array;
+    for (let i = 0; i < R; i++) id[i] = i;
+    if (o.data) a.f32('data', 'x').set(o.data);
+
+    this.k.rngSeed(a.ptr('rng', 'init'), BigInt(o.seed), STREAM_INIT);
+    this.k.rngSeed(a.ptr('rng', 'train'), BigInt(o.seed), STREAM_TRAIN);
+    this.k.rngSeed(a.ptr('rng', 'sample'), BigInt(o.seed), STREAM_SAMPLE);
+    this.initParams();
+  }
+
+  /** Use schedule `s` (same T) from now on: the qSample tables in wasm memory are rewritten; everything else reads this.schedule. */
+  setSchedule(s: Schedule): void {
+    if (s.T !== this.arena.t('tables', 'sqrtAlphaBar').size) throw new Error(`setSchedule: T ${s.T} does not match the engine's tables`);
+    this.schedule = s;
+    this.programKey = ''; // recorded sampling programs hold the old schedule's coefficients
+    this.arena.f32('tables', 'sqrtAlphaBar').set(s.sqrtAlphaBar);
+    this.arena.f32('tables', 'sqrtOneMinusAlphaBar').set(s.sqrtOneMinusAlphaBar);
+  }
+
+  /** The activation's kernels, looked up on this.k at each call (so a recording proxy sees them too). */
+  private activationFns(): ActFns {
+    const name = this.model.activation;
+    const k = () => this.k as unknown as Record<string, (...a: number[]) => void>;
+    return { fwd: (y, x, n) => k()[`${name}Forward`](y, x, n), bwd: (dx, dy, x, n) => k()[`${name}Backward`](dx, dy, x, n) };
+  }
+
+  /** PyTorch nn.Linear's default: weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)). EMA starts equal. */
+  initParams(): void {
+    const a = this.arena, rng = a.ptr('rng', 'init');
+    for (const s of paramSpecs(this.model)) {
+      const t = a.t('params', s.name);
+      const fanIn = s.name.endsWith('.bias') ? a.t('params', s.name.replace('.bias', '.weight')).shape[1] : s.shape[1];
+      const bound = 1 / Math.sqrt(fanIn);
+      this.k.rngUniformRange(t.offset, t.size, -bound, bound, rng);
+    }
+    a.slabView('ema').set(a.slabView('params'));
+    a.zero('adamM');
+    a.zero('adamV');
+    this.step = 0;
+  }
+
+  /** Pointer of parameter `name` inside slab `slab` ('params', 'ema', 'grads', ...). */
+  p(slab: string, name: string): number {
+    return this.arena.ptr(slab, name);
+  }
+
+  /** Slab names of a lane: lane 0 (this thread) uses the plain names. */
+  private slab(name: 'acts' | 'actGrads' | 'grads', lane: number): string {
+    return lane === 0 ? name : `${name}${lane}`;
+  }
+
+  /**
+   * eps_theta(x, t) for n rows: x at pointer `x` (n, dim), table indices at batch/t + tRow; result in the lane's
+   * acts/out. `weights` picks the parameter slab: 'params' while training, 'ema' for sampling.
+   */
+  forward(n: number, x: number, weights: 'params' | 'ema' = 'params', lane = 0, tRow = 0): void {
+    const k = this.k, a = this.arena, c = this.model, H = c.width, E = c.embedSize, d = c.dim, A = this.slab('acts', lane);
+    const inp = a.ptr(A, 'inp');
+    if (c.inputEmbedding) k.sinusoidalEmbed(inp, x, a.ptr('tables', 'freqs'), n, d, E / 2, c.inputScale, this.inDim);
+    else k.gatherRows(inp, x, a.ptr('tables', 'identity'), n, d, this.inDim);
+    const xCols = c.inputEmbedding ? d * E : d;
+    k.gatherRows(inp + 4 * xCols, a.ptr('tables', 'tEmb'), a.ptr('batch', 't') + 4 * tRow, n, E, this.inDim);
+
+    k.linearForward(a.ptr(A, 'a0'), inp, this.p(weights, 'inp.weight'), this.p(weights, 'inp.bias'), n, this.inDim, H);
+    this.trunk(n, weights, lane);
+  }
+
+  /** The network after its first layer: from the lane's acts/a0 (n, H) to acts/out (n, outDim). */
+  private trunk(n: number, weights: 'params' | 'ema', lane: number): void {
+    const k = this.k, a = this.arena, c = this.model, H = c.width, A = this.slab('acts', lane);
+    this.act.fwd(a.ptr(A, 'h0'), a.ptr(A, 'a0'), n * H);
+    for (let b = 1; b <= c.depth; b++) {
+      const ak = a.ptr(A, `a${b}`), gk = a.ptr(A, `g${b}`), prev = a.ptr(A, `h${b - 1}`);
+      k.linearForward(ak, prev, this.p(weights, `blocks.${b - 1}.weight`), this.p(weights, `blocks.${b - 1}.bias`), n, H, H);
+      this.act.fwd(gk, ak, n * H);
+      k.residualForward(a.ptr(A, `h${b}`), prev, gk, n * H);
+    }
+    k.linearForward(a.ptr(A, 'out'), a.ptr(A, `h${c.depth}`), this.p(weights, 'out.weight'), this.p(weights, 'out.bias'), n, H, this.outDim);
+  }
+
+  /**
+   * Gradients of the squared error against `target` into the lane's grads slab (accumulated; the caller zeroes).
+   * `scale` is 2 / (elements of the whole batch): lanes holding slices of one batch then sum to its mean's gradient.
+   */
+  backward(n: number, target: number, lane = 0, scale = 2 / (n * this.outDim)): void {
+    const k = this.k, a = this.arena, c = this.model, H = c.width, G = this.slab('grads', lane);
+    const AG = this.slab('actGrads', lane), A = this.slab('acts', lane);
+    const g = (s: string) => a.ptr(AG, s), act = (s: string) => a.ptr(A, s);
+    k.mseBackwardScaled(g('dout'), act('out'), target, n * this.outDim, scale);
+    this.backwardFromDout(n, lane);
+  }
+
+  /**
+   * The network's backward pass from a dout (n, outDim) already in the lane's actGrads/dout: for losses other than
+   * the squared error (the learned-variance objectives of src/diffusion/learned-variance.ts write their own dout).
+   */
+  backwardFromDout(n: number, lane = 0): void {
+    const k = this.k, a = this.arena, c = this.model, H = c.width, G = this.slab('grads', lane);
+    const AG = this.slab('actGrads', lane), A = this.slab('acts', lane);
+    const g = (s: string) => a.ptr(AG, s), act = (s: string) => a.ptr(A, s);
+    k.linearBackward(g(`dh${c.depth}`), this.p(G, 'out.weight'), this.p(G, 'out.bias'), g('dout'), act(`h${c.depth}`), this.p('params', 'out.weight'), n, H, this.outDim);
+    for (let b = c.depth; b >= 1; b--) {
+      // h_b = h_{b-1} + act(a_b): the residual passes dh_b through unchanged, the branch goes through act and the linear layer.
+      k.addInPlace(g(`dh${b - 1}`), g(`dh${b}`), n * H);
+      this.act.bwd(g(`da${b}`), g(`dh${b}`), act(`a${b}`), n * H);
+      k.linearBackward(g(`dh${b - 1}`), this.p(G, `blocks.${b - 1}.weight`), this.p(G, `blocks.${b - 1}.bias`), g(`da${b}`), act(`h${b - 1}`), this.p('params', `blocks.${b - 1}.weight`), n, H, H);
+    }
+    this.act.bwd(g('da0'), g('dh0'), act('a0'), n * H);
+    // The embeddings are fixed functions of x_t and t: no gradient is needed for the network's input.
+    k.linearBackward(0, this.p(G, 'inp.weight'), this.p(G, 'inp.bias'), g('da0'), act('inp'), this.p('params', 'inp.weight'), n, this.inDim, H);
+  }
+
+  /** The rows of an n-row batch, split over the lanes in contiguous, fixed slices (so results do not depend on timing). */
+  private parts(n: number): Part[] {
+    const per = Math.ceil(n / this.lanes), out: Part[] = [];
+    for (let l = 0, r0 = 0; l < this.lanes && r0 < n; l++, r0 += per) out.push({ lane: l, r0, n: Math.min(per, n - r0) });
+    return out;
+  }
+
+  /** Record each worker lane's share of `work` (a function of a part) as a program: calls, not results. */
+  private recordPrograms(ids: number, work: (part: Part, id: number) => void, parts: Part[]): Program[][] {
+    const real = this.k, rec = recordCalls(real);
+    const programs: Program[][] = Array.from({ length: this.lanes - 1 }, () => []);
+    this.k = rec.k;
+    try {
+      for (let id = 0; id < ids; id++) {
+        for (const part of parts.slice(1)) {
+          work(part, id);
+          programs[part.lane - 1][id] = rec.take();
+        }
+        for (let l = parts.length; l < this.lanes; l++) programs[l - 1][id] = [];
+      }
+    } finally {
+      this.k = real;
+    }
+    return programs;
+  }
+
+  /** Make sure the workers hold the programs for `key`, recording and loading them when it changed. */
+  private ensurePrograms(key: string, ids: number, work: (part: Part, id: number) => void, parts: Part[]): void {
+    if (this.programKey === key) return;
+    this.pool!.load(this.recordPrograms(ids, work, parts));
+    this.programKey = key;
+  }
+
+  /** Draw a training batch (Algorithm 1, lines 2-4): x_0 from the data, t uniform, eps ~ N(0, I), x_t = q_sample. */
+  drawBatch(n: number): void {
+    if (this.nData === 0) throw new UsageError('this engine has no training data');
+    const k = this.k, a = this.arena, rng = a.ptr('rng', 'train'), d = this.model.dim;
+    k.rngIntBelow(a.ptr('batch', 'idx'), n, this.nData, rng);
+    k.gatherRows(a.ptr('batch', 'x0'), a.ptr('data', 'x'), a.ptr('batch', 'idx'), n, d, d);
+    k.rngIntBelow(a.ptr('batch', 't'), n, this.schedule.T, rng);
+    k.rngNormal(a.ptr('batch', 'eps'), n * d, rng);
+    k.qSample(a.ptr('batch', 'xt'), a.ptr('batch', 'x0'), a.ptr('batch', 'eps'), a.ptr('batch', 't'),
+      a.ptr('tables', 'sqrtAlphaBar'), a.ptr('tables', 'sqrtOneMinusAlphaBar'), n, d);
+  }
+
+  /** Loss and gradients of the simplified objective on the current batch, without updating weights. */
+  lossAndGrad(n: number): number {
+    if (this.model.learnSigma) throw new UsageError('a learned-variance model trains with src/diffusion/learned-variance.ts (learnedTrainStep), not the L_simple step');
+    const a = this.arena, d = this.model.dim, scale = 2 / (n * this.outDim);
+    const share = (p: Part) => {
+      this.forward(p.n, a.ptr('batch', 'xt') + 4 * p.r0 * d, 'params', p.lane, p.r0);
+      this.backward(p.n, a.ptr('batch', 'eps') + 4 * p.r0 * d, p.lane, scale);
+    };
+    const parts = this.parts(n);
+    for (const p of parts) {
+      a.zero(this.slab('grads', p.lane));
+      a.zeroRows(this.slab('actGrads', p.lane), p.n);
+    }
+    if (this.pool && parts.length > 1) {
+      this.ensurePrograms(`train:${n}`, 1, share, parts);
+      this.pool.run(0, () => share(parts[0]));
+    } else share(parts[0]);
+    // Lanes' gradients add up in a fixed order: the same thread count gives the same bits every run.
+    const P = this.paramCount, grads = a.slabPtr('grads');
+    let loss = 0;
+    for (const p of parts) {
+      if (p.lane > 0) this.k.addInPlace(grads, a.slabPtr(this.slab('grads', p.lane)), P);
+      const l = this.k.mseForward(a.ptr(this.slab('acts', p.lane), 'out'), a.ptr('batch', 'eps') + 4 * p.r0 * d, p.n * d);
+      loss += parts.length === 1 ? l : (l * p.n) / n;
+    }
+    return loss;
+  }
+
+  /** One step of Algorithm 1 with AdamW at learning rate `lr`, then the EMA update. */
+  trainStep(lr: number, n: number = this.rows): StepStats {
+    this.drawBatch(n);
+    const loss = this.lossAndGrad(n);
+    return { loss, gradNorm: this.optimizerStep(lr) };
+  }
+
+  /**
+   * AdamW on the gradients in the grads slab (clipped to the global norm `adam.clip`), then the EMA update.
+   * Returns the gradient norm before clipping. Any objective that fills the grads slab can use it.
+   */
+  optimizerStep(lr: number): number {
+    const k = this.k, a = this.arena, o = this.adam;
+    const P = this.paramCount, grads = a.slabPtr('grads');
+    const gradNorm = Math.sqrt(k.sumSquares(grads, P));
+    const gradScale = o.clip > 0 && gradNorm > o.clip ? o.clip / gradNorm : 1;
+    this.step++;
+    const bc1 = 1 - o.beta1 ** this.step, bc2 = 1 - o.beta2 ** this.step;
+    k.adamwStep(a.slabPtr('params'), grads, a.slabPtr('adamM'), a.slabPtr('adamV'), P, lr, o.beta1, o.beta2, o.eps, o.weightDecay, gradScale, bc1, bc2);
+    // EMA warm-up (decay grows from 0.1 towards emaDecay) so early weights do not linger in the average.
+    const decay = Math.min(o.emaDecay, (1 + this.step) / (10 + this.step));
+    k.emaUpdate(a.slabPtr('ema'), a.slabPtr('params'), P, decay);
+    return gradNorm;
+  }
+
+  /**
+   * Algorithm 2 for `count` points, in chunks of `rows`: x_T ~ N(0, I), then T reverse steps with sigma_t^2 = beta_t
+   * or beta-tilde_t. With `clip` > 0 each step goes through the predicted x_0 clamped to [-clip, clip]
+   * (posteriorStep; identical to Algorithm 2 wherever the clamp does not bite). `onStep(i, x, offset)` sees a view (valid during the call: copy what you keep)
+   * of each chunk's positions after each step (i = table index of the x just produced, T for x_T).
+   * eps_theta is forward's network with the first layer split (splitFirstLayer): equal to forward() up to float32
+   * summation order, not bit for bit.
+   */
+  sample(count: number, o: SampleCall): Float32Array {
+    if (this.model.learnSigma) throw new UsageError('a learned-variance model samples with src/diffusion/samplers.ts (reverseSample / labSample)');
+    const k = this.k, a = this.arena, d = this.model.dim, T = this.schedule.T, rng = a.ptr('rng', 'sample');
+    const weights = o.weights ?? 'ema', clip = o.clip ?? 0;
+    const out = new Float32Array(count * d);
+    const bufs = [a.ptr('batch', 'xt'), a.ptr('batch', 'xPrev')];
+    this.splitFirstLayer(weights);
+    // Step i reads x from bufs[(T-1-i) % 2] and writes the other: the pointers are known before the run.
+    const step = (p: Part, i: number) => {
+      const x = bufs[(T - 1 - i) % 2] + 4 * p.r0 * d, xNext = bufs[(T - i) % 2] + 4 * p.r0 * d;
+      this.forwardSplit(p.n, x, weights, p.lane);
+      this.reverseStepRows(xNext, x, a.ptr(this.slab('acts', p.lane), 'out'), p.n, i, o.variance, clip, a.ptr('batch', 'z') + 4 * p.r0 * d);
+    };
+    for (let off = 0; off < count; off += this.rows) {
+      const n = Math.min(this.rows, count - off);
+      const parts = this.parts(n);
+      const threaded = !!this.pool && parts.length > 1;
+      if (threaded) this.ensurePrograms(`sample:${n}:${weights}:${clip}:${o.variance}`, T, step, parts);
+      k.rngNormal(bufs[0], n * d, rng);
+      if (o.onStep) o.onStep(T, new Float32Array(a.memory.buffer, bufs[0], n * d), off);
+      for (let i = T - 1; i >= 0; i--) {
+        // On this thread before the lanes start: they only read it, and the next step overwrites it only after
+        // pool.run has seen every lane finish.
+        this.stepBias(i, weights);
+        // The noise for all rows is drawn here, in one stream, so results do not depend on the thread count.
+        if (ddpmCoefficients(this.schedule, i, o.variance).sigma > 0) k.rngNormal(a.ptr('batch', 'z'), n * d, rng);
+        if (threaded) this.pool!.run(i, () => step(parts[0], i));
+        else step(parts[0], i);
+        if (o.onStep) o.onStep(i, new Float32Array(a.memory.buffer, bufs[(T - i) % 2], n * d), off);
+      }
+      out.set(new Float32Array(a.memory.buffer, bufs[T % 2], n * d), off * d);
+      o.onChunk?.(off + n);
+    }
+    return out;
+  }
+
+  /**
+   * Every row of a reverse step has the same t, so the first layer splits along inp's columns:
+   *   a0 = [emb(x) | tEmb_t] W^T + b = emb(x) W_x^T + (W_t tEmb_t + b)
+   * and the bracket is one matrix-vector product per step (split/stepBias) instead of E of the inDim columns of
+   * every row's product (a third of the first layer's work at the defaults). The kernels take dense (out, in) weights,
+   * so this copies W_x (H, inDim - E) and W_t (H, E) of slab `weights` out of inp.weight (H, inDim), whose rows hold
+   * both. Called at the start of each sample(): the weights may have moved since the last.
+   */
+  splitFirstLayer(weights: 'params' | 'ema'): void {
+    const a = this.arena, E = this.model.embedSize, H = this.model.width, xCols = this.inDim - E, w = this.p(weights, 'inp.weight');
+    this.k.rowsStrided(a.ptr('split', 'inpX.weight'), w, H, xCols, this.inDim);
+    this.k.rowsStrided(a.ptr('split', 'inpT.weight'), w + 4 * xCols, H, E, this.inDim);
+  }
+
+  /**
+   * eps_theta (acts/out, lane 0) for n rows that all sit at table index i, through the split first layer: what a
+   * reverse step outside sample() calls (src/diffusion/samplers.ts), after splitFirstLayer(weights) once per run.
+   */
+  forwardAtStep(n: number, x: number, i: number, weights: 'params' | 'ema' = 'ema'): void {
+    this.stepBias(i, weights);
+    this.forwardSplit(n, x, weights, 0);
+  }
+
+  /** split/stepBias = W_t tEmb_t + b for table index i: the first layer's share of a step that every row has. */
+  private stepBias(i: number, weights: 'params' | 'ema'): void {
+    const a = this.arena, E = this.model.embedSize;
+    this.k.linearForward(a.ptr('split', 'stepBias'), a.ptr('tables', 'tEmb') + 4 * i * E, a.ptr('split', 'inpT.weight'), this.p(weights, 'inp.bias'), 1, E, this.model.width);
+  }
+
+  /** forward() for n rows of one reverse step, through the split first layer (split/stepBias holds the step's bias). */
+  private forwardSplit(n: number, x: number, weights: 'params' | 'ema', lane: number): void {
+    const k = this.k, a = this.arena, c = this.model, E = c.embedSize, A = this.slab('acts', lane), xCols = this.inDim - E;
+    // The x-columns of inp, rows of xCols (without an input embedding they are x itself).
+    let inp = x;
+    if (c.inputEmbedding) {
+      inp = a.ptr(A, 'inp');
+      k.sinusoidalEmbed(inp, x, a.ptr('tables', 'freqs'), n, c.dim, E / 2, c.inputScale, xCols);
+    }
+    k.linearForward(a.ptr(A, 'a0'), inp, a.ptr('split', 'inpX.weight'), a.ptr('split', 'stepBias'), n, xCols, c.width);
+    this.trunk(n, weights, lane);
+  }
+
+  /**
+   * One reverse step (Algorithm 2) for n rows at table index i: x_{t-1} from x_t and eps_theta, noise from `z`
+   * (when sigma_t > 0). With clip > 0 it goes through the clamped predicted x_0 (posteriorStep).
+   */
+  reverseStepRows(xNext: number, x: number, eps: number, n: number, i: number, variance: VarianceName, clip: number, z: number): void {
+    const s = this.schedule, d = this.model.dim;
+    const { cx, ceps, sigma } = ddpmCoefficients(s, i, variance);
+    const zp = sigma > 0 ? z : 0;
+    if (clip > 0) {
+      const ab = s.alphaBar[i];
+      this.k.posteriorStep(xNext, x, eps, zp, n * d, 1 / Math.sqrt(ab), -Math.sqrt(1 / ab - 1), clip, s.posteriorMeanCoefX0[i], s.posteriorMeanCoefXt[i], sigma);
+    } else this.k.reverseStep(xNext, x, eps, zp, n * d, cx, ceps, sigma);
+  }
+
+  /** Forward process for plots: x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps at table index i, noise from the sample stream. */
+  diffuse(x0: Float32Array, i: number): Float32Array {
+    const d = this.model.dim, n = x0.length / d, a = this.arena, k = this.k, out = new Float32Array(x0.length);
+    const view = (name: string, m: number) => new Float32Array(a.memory.buffer, a.ptr('batch', name), m * d);
+    // The training path's own kernel (qSample), chunk by chunk through the batch buffers, with every row at index i.
+    for (let off = 0; off < n; off += this.rows) {
+      const m = Math.min(this.rows, n - off);
+      view('x0', m).set(x0.subarray(off * d, (off + m) * d));
+      (a.t('batch', 't').view as Int32Array).fill(i, 0, m);
+      k.rngNormal(a.ptr('batch', 'eps'), m * d, a.ptr('rng', 'sample'));
+      k.qSample(a.ptr('batch', 'xt'), a.ptr('batch', 'x0'), a.ptr('batch', 'eps'), a.ptr('batch', 't'),
+        a.ptr('tables', 'sqrtAlphaBar'), a.ptr('tables', 'sqrtOneMinusAlphaBar'), m, d);
+      out.set(view('xt', m), off * d);
+    }
+    return out;
+  }
+
+
+  /** Parameters by PyTorch name, copied out (never live views). */
+  namedTensors(slab: 'params' | 'ema'): Map<string, { shape: number[]; data: Float32Array }> {
+    const m = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const s of paramSpecs(this.model)) m.set(s.name, { shape: s.shape, data: this.arena.f32(slab, s.name).slice() });
+    return m;
+  }
+
+  /** Load parameters by name into a slab; shapes must match exactly. */
+  loadNamed(slab: string, tensors: Map<string, { shape: number[]; data: ArrayLike<number> }> | Record<string, { shape: number[]; data: ArrayLike<number> }>): void {
+    const get = (n: string) => (tensors instanceof Map ? tensors.get(n) : tensors[n]);
+    for (const s of paramSpecs(this.model)) {
+      const t = get(s.name);
+      if (!t) throw new UsageError(`checkpoint has no tensor "${s.name}"`);
+      if (t.shape.join(',') !== s.shape.join(',')) throw new UsageError(`tensor "${s.name}" has shape [${t.shape}], expected [${s.shape}]`);
+      this.arena.f32(slab, s.name).set(t.data);
+    }
+  }
+
+  /** Bytes of wasm memory in use (constant after construction: nothing grows it). */
+  memoryBytes(): number {
+    return this.arena.memory.buffer.byteLength;
+  }
+}

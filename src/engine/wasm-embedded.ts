@@ -1,0 +1,10 @@
+/**
+ * Registers the kernel builds (SIMD, scalar, and SIMD with shared memory for threads) embedded in the bundle (esbuild's binary loader inlines dist/*.wasm),
+ * so that `createDiffusion()` works with no file or URL to find, in Node and in any bundler.
+ */
+import simd from '../../dist/ddpm.wasm';
+import scalar from '../../dist/ddpm.scalar.wasm';
+import threads from '../../dist/ddpm.threads.wasm';
+import { setDefaultWasm } from './wasm';
+
+setDefaultWasm({ simd, scalar, threads });

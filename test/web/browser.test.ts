@@ -1,0 +1,222 @@
+/**
+ * The browser lab end to end in Debian's Chromium (playwright-core): serve dist/web, train on moons and watch
+ * the live charts, play the reverse process, draw a data set and train on it, download a model and sample it
+ * with the CLI, load a CLI checkpoint and sample from it, get a readable error for a malformed CSV, run the
+ * embedding example (dist/index.js in a browser, kernels from a URL), with no console errors and a main thread
+ * that never stalls 100 ms while training. Screenshots go to test-results/.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../system.mjs';
+
+const root = new URL('../..', import.meta.url).pathname;
+const cli = join(root, 'dist/cli.js');
+const shots = join(root, 'test-results');
+const tmp = mkdtempSync(join(tmpdir(), 'ddpm-browser-'));
+
+let server: ChildProcess, url: string, ctx: BrowserContext, page: Page;
+const problems: string[] = [];
+
+/** Small settings: each run takes a few seconds. */
+async function settings(p: Page, o: Record<string, string | number>): Promise<void> {
+  for (const [id, v] of Object.entries(o)) await p.fill(`#${id}`, String(v));
+}
+const updates = (p: Page, id: string) => p.$eval(`#${id}`, (e) => Number((e as HTMLElement).dataset.updates ?? 0));
+const csvRows = (path: string) => readFileSync(path, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
+
+beforeAll(async () => {
+  mkdirSync(shots, { recursive: true });
+  server = spawn(process.execPath, [cli, 'serve', '--port', '0', '--json'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  url = await new Promise<string>((ok) => server.stdout!.once('data', (b) => ok(JSON.parse(String(b)).url)));
+  ctx = await launchChromium({ acceptDownloads: true, viewport: { width: 1440, height: 1000 } });
+  page = ctx.pages()[0] ?? (await ctx.newPage());
+  page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
+  page.on('request', (r) => !r.url().startsWith(url) && !/^(data|blob):/.test(r.url()) && problems.push(`external request: ${r.url()}`));
+  await page.goto(url);
+  await page.waitForSelector('body[data-state=idle]', { timeout: 30_000 });
+}, 60_000);
+
+afterAll(async () => {
+  await ctx?.close();
+  server?.kill('SIGTERM');
+});
+
+describe('browser lab', () => {
+  it('trains on moons in the worker with live loss and samples, and the main thread stays responsive', async () => {
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    expect(await page.textContent('#badge-engine')).toMatch(/wasm SIMD/);
+    await page.selectOption('#dataset', 'moons');
+    await settings(page, { 'n-data': 2000, T: 50, width: 48, depth: 2, steps: 1200, lr: 0.003, seed: 1 });
+    const loss0 = await updates(page, 'chart-loss');
+    await page.click('#train');
+    await page.waitForSelector('body[data-state=training]');
+    // Live: the loss chart redraws and a snapshot reaches the scatter while the run is still going.
+    await page.waitForFunction(() => /^step \d+$/.test(document.getElementById('samples-title')!.textContent ?? ''), null, { timeout: 60_000 });
+    expect(await page.$eval('body', (b) => b.dataset.state)).toBe('training');
+    expect(await updates(page, 'chart-loss')).toBeGreaterThan(loss0 + 1);
+    await page.screenshot({ path: join(shots, 'lab-training.png'), fullPage: true });
+    await page.waitForSelector('body[data-state=ready]', { timeout: 90_000 });
+    expect(await page.textContent('#status')).toMatch(/at step 1200: sampled 1000 points/);
+    const gapMs = Number(await page.$eval('#frame-gap', (e) => (e as HTMLElement).dataset.ms));
+    expect(gapMs).toBeGreaterThan(0);
+    console.log(`longest frame gap while training: ${gapMs} ms`);
+    expect(gapMs, `longest frame gap ${gapMs} ms`).toBeLessThan(100);
+    const loss = Number(await page.textContent('#stat-loss'));
+    expect(loss).toBeGreaterThan(0);
+    expect(loss).toBeLessThan(0.6); // from ~1 at the start: it learned something
+    for (const id of ['chart-samples', 'chart-reverse', 'chart-forward', 'chart-traj', 'chart-schedule']) {
+      expect(await page.$(`#${id} canvas`), id).not.toBeNull();
+    }
+  }, 120_000);
+
+  it('plays the reverse process, scrubs it, and moves the forward slider', async () => {
+    await page.evaluate(() => {
+      const w = window as unknown as { seenT: Set<string> };
+      w.seenT = new Set();
+      new MutationObserver(() => w.seenT.add(document.getElementById('t-reverse-label')!.dataset.t!)).observe(document.getElementById('t-reverse-label')!, { attributes: true, childList: true, characterData: true, subtree: true });
+    });
+    expect(await page.getAttribute('#t-reverse-label', 'data-t')).toBe('50');
+    await page.click('#play');
+    expect(await page.getAttribute('#card-reverse', 'class')).toMatch(/playing/);
+    await page.waitForTimeout(900);
+    await page.screenshot({ path: join(shots, 'lab-reverse-playing.png'), fullPage: false, clip: await page.locator('#card-reverse').boundingBox() ?? undefined });
+    await page.waitForFunction(() => document.getElementById('t-reverse-label')!.dataset.t === '0', null, { timeout: 20_000 });
+    const seen = await page.evaluate(() => [...(window as unknown as { seenT: Set<string> }).seenT].map(Number));
+    expect(seen.filter((t) => t > 0 && t < 50).length).toBeGreaterThan(5);
+    expect(await page.getAttribute('#card-reverse', 'class')).not.toMatch(/playing/);
+    await page.$eval('#t-reverse', (e) => {
+      (e as HTMLInputElement).value = '20';
+      e.dispatchEvent(new Event('input'));
+    });
+    await page.waitForFunction(() => document.getElementById('t-reverse-label')!.dataset.t === '30');
+    await page.$eval('#t-forward', (e) => {
+      (e as HTMLInputElement).value = '25';
+      e.dispatchEvent(new Event('input'));
+    });
+    await page.waitForFunction(() => document.getElementById('t-forward-label')!.dataset.t === '25');
+    await page.screenshot({ path: join(shots, 'lab-trained.png'), fullPage: true });
+  }, 60_000);
+
+  it('downloads the model, which the CLI samples from, and the samples as CSV', async () => {
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#dl-model')]);
+    expect(dl.suggestedFilename()).toMatch(/^ddpm-moons-step1200-model\.safetensors$/);
+    const model = join(tmp, 'page-model.safetensors');
+    await dl.saveAs(model);
+    const r = spawnSync(process.execPath, [cli, 'sample', '--model', model, '--n', '200', '--seed', '3'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const pts = r.stdout.trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
+    expect(pts).toHaveLength(200);
+    // moons spans x in [-1, 1], y in [-0.5, 0.5]: most CLI samples of the page's model land there.
+    const inside = pts.filter(([x, y]) => Math.abs(x) < 1.3 && Math.abs(y) < 0.8).length;
+    expect(inside).toBeGreaterThan(170);
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#dl-samples')]);
+    await csv.saveAs(join(tmp, 'page-samples.csv'));
+    expect(readFileSync(join(tmp, 'page-samples.csv'), 'utf8').split('\n')[0]).toBe('x,y');
+    expect(csvRows(join(tmp, 'page-samples.csv'))).toHaveLength(1000);
+  }, 60_000);
+
+  it('draws a data set with mouse moves and trains on it', async () => {
+    await page.selectOption('#dataset', 'draw');
+    const box = (await page.locator('#draw').boundingBox())!;
+    const cx = box.x + box.width / 2, cy = box.y + box.height / 2, r = box.width * 0.3;
+    // A ring of radius 0.3 * 2.4 = 0.72 in data units (the pad spans [-1.2, 1.2]).
+    await page.mouse.move(cx + r, cy);
+    await page.mouse.down();
+    for (let k = 1; k <= 60; k++) await page.mouse.move(cx + r * Math.cos((2 * Math.PI * k) / 60), cy + r * Math.sin((2 * Math.PI * k) / 60), { steps: 2 });
+    await page.mouse.up();
+    const drawn = Number((await page.textContent('#draw-count'))!.split(' ')[0]);
+    expect(drawn).toBeGreaterThan(100);
+    await page.screenshot({ path: join(shots, 'lab-drawn.png'), clip: (await page.locator('#card-data').boundingBox())! });
+    await settings(page, { steps: 800, T: 40 });
+    await page.click('#train');
+    await page.waitForSelector('body[data-state=training]');
+    await page.waitForSelector('body[data-state=ready]', { timeout: 90_000 });
+    expect(await page.textContent('#status')).toMatch(/at step 800/);
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#dl-samples')]);
+    await csv.saveAs(join(tmp, 'drawn-samples.csv'));
+    const radii = csvRows(join(tmp, 'drawn-samples.csv')).map(([x, y]) => Math.hypot(x, y)).sort((a, b) => a - b);
+    const median = radii[radii.length >> 1];
+    expect(median).toBeGreaterThan(0.5);
+    expect(median).toBeLessThan(0.95); // on the drawn ring, not a blob at the centre
+    expect(Number(await page.$eval('#frame-gap', (e) => (e as HTMLElement).dataset.ms))).toBeLessThan(100);
+    await page.screenshot({ path: join(shots, 'lab-drawn-trained.png'), fullPage: true });
+  }, 120_000);
+
+  it('loads a checkpoint made by the CLI and samples from it', async () => {
+    const out = join(tmp, 'cli-run');
+    const r = spawnSync(process.execPath, [cli, 'train', '--dataset', 'moons', '--steps', '1000', '--T', '30', '--width', '48', '--depth', '2', '--embed', '32',
+      '--batch', '128', '--n-data', '1000', '--samples', '50', '--schedule', 'cosine', '--out', out, '-q'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    await page.setInputFiles('#ckpt-file', join(out, 'checkpoint.safetensors'));
+    await page.waitForFunction(() => /^Loaded checkpoint\.safetensors/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 30_000 });
+    await page.waitForSelector('body[data-state=ready]', { timeout: 30_000 });
+    expect(await page.textContent('#status')).toMatch(/Model checkpoint at step 1000: sampled 1000 points/);
+    expect(await page.inputValue('#T')).toBe('30');
+    expect(await page.inputValue('#schedule')).toBe('cosine');
+    expect(await page.textContent('#data-title')).toMatch(/moons/);
+    expect(await page.inputValue('#dataset')).toBe('moons');
+    expect(await page.isVisible('#draw-area')).toBe(false);
+    expect(await page.getAttribute('#t-reverse-label', 'data-t')).toBe('30');
+    await page.click('#play');
+    await page.waitForFunction(() => document.getElementById('t-reverse-label')!.dataset.t === '0', null, { timeout: 20_000 });
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#dl-samples')]);
+    await csv.saveAs(join(tmp, 'ckpt-samples.csv'));
+    expect(csvRows(join(tmp, 'ckpt-samples.csv'))).toHaveLength(1000);
+    await page.screenshot({ path: join(shots, 'lab-checkpoint.png'), fullPage: true });
+    // A file that is not a checkpoint: a readable error, and the page stays usable.
+    await page.setInputFiles('#ckpt-file', { name: 'junk.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not a checkpoint at all') });
+    await page.waitForSelector('#error:not([hidden])');
+    expect(await page.textContent('#error')).toMatch(/could not load the checkpoint: .*junk\.safetensors/);
+    expect(await page.$eval('#train', (b) => (b as HTMLButtonElement).disabled)).toBe(false);
+  }, 90_000);
+
+  it('trains with the learned schedule, then with a learned variance (one thread), and samples from each', async () => {
+    await page.selectOption('#dataset', 'moons');
+    await settings(page, { 'n-data': 1000, T: 30, width: 32, depth: 1, steps: 300, seed: 2 });
+    for (const [schedule, variance] of [['learned', 'beta'], ['linear', 'learned']]) {
+      await page.selectOption('#schedule', schedule);
+      await page.selectOption('#variance', variance);
+      const schedDraws = await updates(page, 'chart-schedule');
+      await page.click('#train');
+      await page.waitForSelector('body[data-state=training]');
+      await page.waitForSelector('body[data-state=ready]', { timeout: 90_000 });
+      expect(await page.textContent('#status'), `${schedule} / ${variance}`).toMatch(/at step 300: sampled \d+ points/);
+      expect(await updates(page, 'chart-schedule')).toBeGreaterThan(schedDraws); // the model's own (learned) curve came back
+    }
+    await page.selectOption('#schedule', 'linear');
+    await page.selectOption('#variance', 'posterior');
+  }, 120_000);
+
+  it('shows a readable error for a malformed CSV', async () => {
+    await page.selectOption('#dataset', 'csv');
+    await page.setInputFiles('#csv-file', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('x,y\n0.1,0.2\n0.3,abc\n') });
+    await page.waitForSelector('#data-error:not([hidden])');
+    expect(await page.textContent('#data-error')).toBe('bad.csv: line 3, column 2 ("y"): "abc" is not a number');
+    await page.click('#train');
+    expect(await page.textContent('#error')).toMatch(/choose a CSV file first/);
+    await page.screenshot({ path: join(shots, 'lab-bad-csv.png'), clip: (await page.locator('aside').boundingBox())! });
+    await page.setInputFiles('#csv-file', { name: 'good.csv', mimeType: 'text/csv', buffer: Buffer.from('x,y\n' + Array.from({ length: 300 }, (_, i) => `${Math.cos(i)},${Math.sin(i)}`).join('\n')) });
+    await page.waitForSelector('#data-error', { state: 'hidden' });
+    expect(await page.textContent('#data-info')).toMatch(/good\.csv: 300 rows × 2 columns/);
+  }, 30_000);
+
+  it('the embedding example runs dist/index.js in the page with kernels fetched from a URL', async () => {
+    const wasmTypes: string[] = [];
+    page.on('response', (r) => r.url().endsWith('.wasm') && wasmTypes.push(r.headers()['content-type']));
+    await page.goto(`${url}examples/embed.html`);
+    await page.waitForSelector('#status[data-done="1000"]', { timeout: 60_000 });
+    expect(await page.textContent('#status')).toMatch(/done: 1000 samples after 1000 steps/);
+    expect(wasmTypes).toEqual(['application/wasm']);
+    await page.screenshot({ path: join(shots, 'embed.png') });
+  }, 90_000);
+
+  it('ended with no console errors, failed or external requests', () => {
+    expect(problems).toEqual([]);
+  });
+});
