@@ -106,6 +106,20 @@ export function findTorchPython(env = process.env) {
   throw new SystemError(`no python imports torch (tried ${tried.join(', ')}): ${INSTALL.torch}`, 'missing');
 }
 
+/**
+ * For a test file that needs torch: { python } or, only where torch cannot be installed (not root on Debian),
+ * { skip: one-line reason } (printed). Where apt-get could install it, or a variable points nowhere, it throws.
+ */
+export function torchForTests(label) {
+  try {
+    return { python: findTorchPython().python };
+  } catch (e) {
+    if (!(e instanceof SystemError) || e.kind !== 'missing' || aptUsable()) throw e;
+    console.log(`${label} skipped: ${e.message}`);
+    return { skip: e.message };
+  }
+}
+
 /** Whether this machine could install system packages itself: root on Debian (or a derivative) with apt-get. */
 export function aptUsable() {
   return process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/etc/debian_version') && executable('/usr/bin/apt-get');

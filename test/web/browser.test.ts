@@ -1,7 +1,8 @@
 /**
  * The browser lab end to end in Debian's Chromium (playwright-core): serve dist/web, train on moons and watch
  * the live charts, play the reverse process, draw a data set and train on it, download a model and sample it
- * with the CLI, load a CLI checkpoint and sample from it, get a readable error for a malformed CSV, run the
+ * with the CLI, load a CLI checkpoint and a model written by PyTorch (python/ddpm_torch.py) and sample from them,
+ * get a readable error for a malformed CSV, run the
  * embedding example (dist/index.js in a browser, kernels from a URL), with no console errors and a main thread
  * that never stalls 100 ms while training. Screenshots go to test-results/.
  */
@@ -11,9 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../system.mjs';
+import { launchChromium, torchForTests } from '../system.mjs';
 
 const root = new URL('../..', import.meta.url).pathname;
+const torch = torchForTests('the browser test of a PyTorch-written model');
 const cli = join(root, 'dist/cli.js');
 const shots = join(root, 'test-results');
 const tmp = mkdtempSync(join(tmpdir(), 'ddpm-browser-'));
@@ -174,6 +176,26 @@ describe('browser lab', () => {
     await page.waitForSelector('#error:not([hidden])');
     expect(await page.textContent('#error')).toMatch(/could not load the checkpoint: .*junk\.safetensors/);
     expect(await page.$eval('#train', (b) => (b as HTMLButtonElement).disabled)).toBe(false);
+  }, 90_000);
+
+  it.skipIf(!torch.python)('loads a model written by PyTorch (python/ddpm_torch.py fine-tuned the CLI\'s model) and samples from it', async () => {
+    // The CLI's model from the test above, trained on in PyTorch and saved there in our layout.
+    const data = join(tmp, 'moons.csv'), model = join(tmp, 'torch-model.safetensors');
+    expect(spawnSync(process.execPath, [cli, 'data', '--dataset', 'moons', '--n', '1000', '--out', data, '-q']).status).toBe(0);
+    const r = spawnSync(torch.python!, [join(root, 'python/ddpm_torch.py'), 'train', '--model', join(tmp, 'cli-run', 'model.safetensors'), '--data', data,
+      '--steps', '100', '--out', model], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' }, timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    await page.setInputFiles('#ckpt-file', model);
+    await page.waitForFunction(() => /^Loaded torch-model\.safetensors/.test(document.getElementById('status')!.textContent ?? '') || !document.getElementById('error')!.hidden, null, { timeout: 30_000 });
+    expect(await page.isVisible('#error'), (await page.textContent('#error')) ?? '').toBe(false);
+    await page.waitForSelector('body[data-state=ready]', { timeout: 30_000 });
+    // (A model file carries no optimiser state: the page counts its steps from 0, as for a CLI model file.)
+    expect(await page.textContent('#status')).toMatch(/^Model torch-model at step \d+: sampled 1000 points/);
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#dl-samples')]);
+    await csv.saveAs(join(tmp, 'torch-samples.csv'));
+    const pts = csvRows(join(tmp, 'torch-samples.csv'));
+    expect(pts).toHaveLength(1000);
+    expect(pts.filter(([x, y]) => Math.abs(x) < 1.3 && Math.abs(y) < 0.8).length).toBeGreaterThan(900);
   }, 90_000);
 
   it('trains with the learned schedule, then with a learned variance (one thread), and samples from each', async () => {
