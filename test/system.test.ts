@@ -9,7 +9,7 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SystemError, chromiumCandidates, findChromium, pythonCandidates } from './system.mjs';
+import { SystemError, aptUsable, chromiumCandidates, findChromium, pythonCandidates } from './system.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const empty = mkdtempSync(join(tmpdir(), 'ddpm-empty-')); // stays empty: a machine with nothing installed
@@ -93,6 +93,21 @@ describe('finding PyTorch', () => {
     expect(bad.status).toBe(2);
     oneLine(bad.stderr);
     expect(bad.stderr).toMatch(/^error: TORCH_PYTHON=.* cannot import torch/);
+  });
+});
+
+describe('the PyTorch tests\' skip policy (torchForTests)', () => {
+  it('without torch: a failure where apt-get could install it (root on Debian), else a skip with one printed line', () => {
+    const r = node(['-e', "import('./test/system.mjs').then((m) => console.log(JSON.stringify(m.torchForTests('the torch tests'))))"], { DDPM_SEARCH_DIRS: empty });
+    if (aptUsable()) {
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/no python imports torch/);
+    } else {
+      expect(r.status, r.stderr).toBe(0);
+      const [line, json] = r.stdout.trim().split('\n');
+      expect(line).toMatch(/^the torch tests skipped: no python imports torch/);
+      expect(JSON.parse(json).skip).toMatch(/install PyTorch/);
+    }
   });
 });
 

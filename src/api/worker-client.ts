@@ -92,7 +92,7 @@ export class DiffusionWorker {
   }
 
   /** Start a worker and wait until its kernels are ready. */
-  static start(o: DiffusionWorkerOptions = {}): Promise<DiffusionWorker> {
+  static async start(o: DiffusionWorkerOptions = {}): Promise<DiffusionWorker> {
     if (!o.worker && typeof Worker === 'undefined') throw new UsageError('Web Workers are not available here: use createDiffusion (the same options) on this thread');
     const worker = o.worker ?? new Worker(o.url ?? new URL('./worker.js', import.meta.url), { type: 'module' });
     return new Promise((resolve, reject) => {
