@@ -9,7 +9,12 @@
 set -u
 cd "$(dirname "$0")/.."
 dry=0
-[ "${1:-}" = "--dry-run" ] && dry=1
+case "${1:-}" in
+  "") ;;
+  --dry-run) dry=1 ;;
+  -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "error: unknown option $1 (try --help)" >&2; exit 2 ;;
+esac
 
 missing=""
 node test/system.mjs chromium >/dev/null 2>&1

@@ -127,6 +127,13 @@ describe('test/setup-system.sh', () => {
     expect(r.stdout.trim()).toBe('setup-system: would run: apt-get update && apt-get install -y python3-torch libopenblas0-pthread');
   });
 
+  it('--help prints its usage; an unknown option is one line and exit 2', () => {
+    expect(setup({}, '--help').stdout).toMatch(/--dry-run/);
+    const r = setup({}, '--bogus');
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe('error: unknown option --bogus (try --help)');
+  });
+
   it('stops with the one line when a variable points at nothing (installing would not help)', () => {
     const r = setup({ CHROMIUM_PATH: join(empty, 'nowhere') }, '--dry-run');
     expect(r.status).toBe(2);
