@@ -1,7 +1,8 @@
 /**
  * The PyTorch round trip, run with real PyTorch (python/ddpm_torch.py under Debian's python3-torch, found by
  * test/system.mjs): our model files load in torch and its eps_theta matches the wasm forward pass within 1e-5;
- * its Algorithm 2, fed the very noise the wasm sampler draws, ends where ours does; its samples under its own
+ * its Algorithm 2, fed the very noise the wasm sampler draws, ends within 1e-5 of ours (sigma_t^2 = beta_t, beta-tilde_t
+ * or learned; the predicted x_0 clamped as by default, tightly, or not at all); its samples under its own
  * generator have our samples' moments; and a model written by PyTorch (re-saved, or trained in torch) loads and
  * samples through `node dist/cli.js sample --model`. Where no python imports torch this file is skipped with a
  * one-line reason, but only on a machine that cannot install it (not root on Debian): there it fails.
@@ -116,7 +117,7 @@ describe.skipIf(!python)('PyTorch round trip (python/ddpm_torch.py)', () => {
   });
 
   it.each(['beta', 'posterior', 'learned'] as const)('Algorithm 2 in torch, fed the wasm sampler\'s noise, ends where the wasm sampler does (sigma^2: %s)', async (variance) => {
-    const bytes = await modelFile({ variance, steps: 200 });
+    const bytes = await modelFile({ variance, steps: 2000 });
     const path = save(`alg2-${variance}.safetensors`, bytes);
     const n = 301, T = 37;
     const a = await Diffusion.load(bytes, { threads: 1 });
@@ -144,6 +145,21 @@ describe.skipIf(!python)('PyTorch round trip (python/ddpm_torch.py)', () => {
     // 37 steps of float32 arithmetic in two summation orders (measured ~1e-6); a wrong sigma or coefficient moves
     // points by 1e-2 and more (checked below).
     expect(diff).toBeLessThan(1e-5);
+    if (variance === 'beta') {
+      // Plain Algorithm 2 (no clamp of the predicted x_0): the other form of the step.
+      const c = await Diffusion.load(bytes, { threads: 1 });
+      const plain = c.sample(n, { clipX0: 0 }).points.data;
+      const got0 = readCsv(torch(['sample', '--model', path, '--n', String(n), '--noise', join(dir, 'noise.f32'), '--clip-x0', '0']).stdout).flat();
+      // (Trained for 2000 steps: after 200, half the unclamped trajectories run away to |x| ~ 1000, where float32
+      // differences grow every step and even our own two forms of the step differ by 1e-4.)
+      expect(maxAbsDiff(got0, plain)).toBeLessThan(1e-5);
+      // A clamp that bites on most steps (0.5 standardised units): the clamped x_0 is used, not just computed.
+      const d5 = await Diffusion.load(bytes, { threads: 1 });
+      const tight = d5.sample(n, { clipX0: 0.5 }).points.data;
+      const got5 = readCsv(torch(['sample', '--model', path, '--n', String(n), '--noise', join(dir, 'noise.f32'), '--clip-x0', '0.5']).stdout).flat();
+      expect(maxAbsDiff(got5, tight)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(tight, want)).toBeGreaterThan(1e-2);
+    }
     // The wrong variance is far off: the comparison can fail.
     if (variance !== 'learned') {
       const other = variance === 'beta' ? 'posterior' : 'beta';
