@@ -8,7 +8,7 @@
  * one-line reason, but only on a machine that cannot install it (not root on Debian): there it fails.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '../../src/engine/wasm-embedded';
@@ -219,6 +219,21 @@ describe.skipIf(!python)('PyTorch round trip (python/ddpm_torch.py)', () => {
     const inside = pts.filter(([x, y]) => Math.abs(x) < 1.3 && Math.abs(y) < 0.8).length;
     expect(inside).toBeGreaterThan(360);
   }, 180_000);
+
+  it('the README\'s Python block runs as written, and the model it saves samples through the CLI', async () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## To PyTorch and back'));
+    const block = /```python\n([\s\S]*?)```/.exec(section)![1];
+    const work = mkdtempSync(join(dir, 'readme-'));
+    mkdirSync(join(work, 'run'));
+    writeFileSync(join(work, 'run/model.safetensors'), await modelFile());
+    writeFileSync(join(work, 'block.py'), block);
+    const r = spawnSync(python!, ['block.py'], { cwd: work, encoding: 'utf8', env: { ...process.env, PYTHONPATH: join(root, 'python'), OMP_NUM_THREADS: '1' }, timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const s = spawnSync(process.execPath, [cli, 'sample', '--model', join(work, 'mine.safetensors'), '--n', '20'], { encoding: 'utf8' });
+    expect(s.status, s.stderr).toBe(0);
+    expect(readCsv(s.stdout)).toHaveLength(20);
+  });
 
   it('refuses, with one line and exit 2, a corrupt file, a file that is not a model, and bad input', async () => {
     const bytes = await modelFile();
