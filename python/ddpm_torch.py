@@ -145,7 +145,11 @@ def read_safetensors(path: str, raw_bytes: dict | None = None) -> tuple[dict[str
         if not isinstance(e, dict) or e.get("dtype") not in _DTYPES:
             raise FormatError(f'{path}: tensor "{name}" has an unknown dtype {e.get("dtype") if isinstance(e, dict) else e!r}')
         code, dtype, size = _DTYPES[e["dtype"]]
-        shape, (begin, end) = e["shape"], e["data_offsets"]
+        shape, offsets = e.get("shape"), e.get("data_offsets")
+        if not (isinstance(shape, list) and all(isinstance(v, int) and v >= 0 for v in shape)
+                and isinstance(offsets, list) and len(offsets) == 2 and all(isinstance(v, int) and v >= 0 for v in offsets)):
+            raise FormatError(f'{path}: tensor "{name}" has no valid shape and data_offsets')
+        begin, end = offsets
         count = math.prod(shape)
         if end - begin != count * size or end > len(data):
             raise FormatError(f'{path}: tensor "{name}" data_offsets [{begin}, {end}] do not fit shape {shape} of {e["dtype"]}')
@@ -258,7 +262,10 @@ def load_model(path: str) -> Model:
         config, std, betas = json.loads(meta["config"]), json.loads(meta["standardization"]), json.loads(meta["betas"])
     except (KeyError, json.JSONDecodeError) as e:
         raise FormatError(f"{path}: metadata config, standardization or betas is missing or not JSON ({e})") from None
-    net = EpsModel(**config["model"])
+    try:
+        net = EpsModel(**config["model"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise FormatError(f"{path}: metadata config has no valid model configuration ({e})") from None
     weights = {k: v for k, v in tensors.items() if not k.startswith("train.")}
     try:
         net.load_state_dict(weights)
