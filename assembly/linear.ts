@@ -148,10 +148,11 @@ export function linearForwardScalar(y: usize, x: usize, w: usize, b: usize, n: i
 
 // dx[n,din] += dy[n,dout] . w[dout,din]     (skipped when dx == 0)
 // dw[dout,din] += dy^T . x                  db[dout] += sum_i dy[i,:]   (db skipped when db == 0)
+// (dw skipped when dw == 0: the input gradient d eps / d x of a trained network needs dx alone.)
 export function linearBackward(dx: usize, dw: usize, db: usize, dy: usize, x: usize, w: usize, n: i32, din: i32, dout: i32): void {
   if (ASC_FEATURE_SIMD) {
     if (dx) backwardInput(dx, dy, w, n, din, dout);
-    backwardWeight(dw, dy, x, n, din, dout);
+    if (dw) backwardWeight(dw, dy, x, n, din, dout);
     if (db) backwardBias(db, dy, n, dout);
     return;
   }
@@ -421,7 +422,7 @@ export function linearBackwardScalar(dx: usize, dw: usize, db: usize, dy: usize,
       for (let k = 0; k < din; k++) {
         const kb = <usize>k << 2;
         if (dx) store<f32>(dxi + kb, load<f32>(dxi + kb) + g * load<f32>(wo + kb));
-        store<f32>(dwo + kb, load<f32>(dwo + kb) + g * load<f32>(xi + kb));
+        if (dw) store<f32>(dwo + kb, load<f32>(dwo + kb) + g * load<f32>(xi + kb));
       }
       if (db) store<f32>(db + (<usize>o << 2), load<f32>(db + (<usize>o << 2)) + g);
     }

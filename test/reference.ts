@@ -35,12 +35,16 @@ export function embed(v: number, embedSize: number): number[] {
   return out;
 }
 
-/** eps_theta(x, t) for rows x (n x d) and table indices t (0..T-1). */
-export function referenceForward(c: ModelConfig, p: Named, x: number[][], t: number[]): number[][] {
+/**
+ * eps_theta(x, t) for rows x (n x d) and table indices t (0..T-1). `roundInput` (default true) rounds x * inputScale to
+ * f32 as the kernel does; finite differences with respect to x turn it off (the rounding would be their noise).
+ */
+export function referenceForward(c: ModelConfig, p: Named, x: number[][], t: number[], roundInput = true): number[][] {
   const act = ACT[c.activation];
+  const rnd = roundInput ? Math.fround : (v: number) => v;
   const inp = x.map((row, i) => {
     const parts: number[] = [];
-    for (const v of row) parts.push(...(c.inputEmbedding ? embed(Math.fround(v * c.inputScale), c.embedSize) : [v]));
+    for (const v of row) parts.push(...(c.inputEmbedding ? embed(rnd(v * c.inputScale), c.embedSize) : [v]));
     parts.push(...embed(t[i], c.embedSize));
     return parts;
   });
@@ -69,4 +73,15 @@ export function centralDiff(w: { [i: number]: number }, i: number, h: number, f:
   const lm = f();
   w[i] = w0;
   return (lp - lm) / (2 * h);
+}
+
+/** Mean of xs and its standard error (sample sd / sqrt(n)): the noise a statistical tolerance is derived from. */
+export function meanSe(xs: ArrayLike<number>): { mean: number; se: number } {
+  const n = xs.length;
+  let m = 0;
+  for (let i = 0; i < n; i++) m += xs[i];
+  m /= n;
+  let v = 0;
+  for (let i = 0; i < n; i++) v += (xs[i] - m) ** 2;
+  return { mean: m, se: Math.sqrt(v / (n - 1) / n) };
 }

@@ -1,5 +1,6 @@
-// embed.ts: sinusoidalEmbed vs a hand-computed case, vs f64 Math.sin/cos, and vs its scalar twin.
-import { sinusoidalEmbed, sinusoidalEmbedScalar } from "../embed";
+// embed.ts: sinusoidalEmbed and its backward vs hand-computed cases, vs f64 Math.sin/cos (the backward: the
+// analytic derivative), and vs their scalar twins.
+import { sinusoidalEmbed, sinusoidalEmbedScalar, sinusoidalEmbedBackward, sinusoidalEmbedBackwardScalar } from "../embed";
 
 let seed: u32 = 777;
 function rnd(): f64 {
@@ -103,5 +104,95 @@ describe("sinusoidalEmbed", () => {
     const fr = freqTable(4);
     sinusoidalEmbed(ptr(out), ptr(x), ptr(fr), 0, 1, 4, 1.0, 8);
     expect<f32>(out[0]).toBe(SENTINEL);
+  });
+});
+
+// Backward: SIMD vs its scalar twin (same sum in another order: within f32 rounding of sum |terms|), both vs an
+// f64 oracle of the analytic derivative, accumulation into a prefilled dx, and dy's padding columns not read.
+function checkBackward(n: i32, d: i32, half: i32, scale: f32, outStride: i32, xRange: f64): void {
+  const x = new StaticArray<f32>(n * d);
+  for (let i = 0; i < n * d; i++) x[i] = <f32>((rnd() * 2 - 1) * xRange);
+  const fr = freqTable(half);
+  const y = new StaticArray<f32>(n * outStride);
+  sinusoidalEmbed(ptr(y), ptr(x), ptr(fr), n, d, half, scale, outStride);
+  const dy = new StaticArray<f32>(n * outStride);
+  for (let i = 0; i < n * outStride; i++) dy[i] = <f32>(rnd() * 2 - 1);
+  // Padding of dy holds NaN: a kernel that reads it poisons dx.
+  for (let i = 0; i < n; i++) for (let c = d * 2 * half; c < outStride; c++) dy[i * outStride + c] = NaN;
+  const a = new StaticArray<f32>(n * d), b = new StaticArray<f32>(n * d), prior = new StaticArray<f32>(n * d);
+  for (let i = 0; i < n * d; i++) { prior[i] = <f32>(rnd() - 0.5); a[i] = prior[i]; b[i] = prior[i]; }
+  sinusoidalEmbedBackward(ptr(a), ptr(dy), ptr(y), ptr(fr), n, d, half, scale, outStride);
+  sinusoidalEmbedBackwardScalar(ptr(b), ptr(dy), ptr(y), ptr(fr), n, d, half, scale, outStride);
+  let twin: f64 = 0, oracle: f64 = 0; // worst |err| / tolerance
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) {
+      const s: f32 = scale * x[i * d + j];
+      const o = i * outStride + j * 2 * half;
+      let want: f64 = 0, mag: f64 = 0;
+      for (let k = 0; k < half; k++) {
+        const arg = <f64>(s * fr[k]);
+        const term = <f64>fr[k] * (<f64>dy[o + k] * Math.cos(arg) - <f64>dy[o + half + k] * Math.sin(arg));
+        want += term;
+        mag += Math.abs(term);
+      }
+      want = <f64>prior[i * d + j] + <f64>scale * want;
+      const q = i * d + j;
+      // f32 summation of `half` terms: (half + 2) ulp of sum |terms| covers any order; the oracle adds the
+      // trig error of y (2e-6 + 6e-8 |a| per entry, a <= scale xRange).
+      const roundTol = (<f64>half + 2) * 1.2e-7 * <f64>scale * mag + 1.2e-7 * Math.abs(want) + 1e-30;
+      const trigTol = roundTol + <f64>scale * mag * (2e-6 + 6e-8 * <f64>scale * xRange);
+      twin = Math.max(twin, Math.abs(<f64>a[q] - <f64>b[q]) / roundTol);
+      oracle = Math.max(oracle, Math.max(Math.abs(<f64>a[q] - want), Math.abs(<f64>b[q] - want)) / trigTol);
+    }
+  }
+  expect<f64>(twin).toBeLessThan(1.0, "SIMD vs scalar twin");
+  expect<f64>(oracle).toBeLessThan(1.0, "vs f64 analytic derivative");
+}
+
+describe("sinusoidalEmbedBackward", () => {
+  it("hand-computed: n = 1, d = 1, half = 1, a = scale x = 1.5", () => {
+    // y = [sin 1.5, cos 1.5]; dy = [2, 3]: dx = 0.5 + 0.75 (2 cos 1.5 - 3 sin 1.5)
+    const x = new StaticArray<f32>(1);
+    x[0] = 2;
+    const fr = new StaticArray<f32>(1);
+    fr[0] = 1;
+    const y = new StaticArray<f32>(2);
+    sinusoidalEmbed(ptr(y), ptr(x), ptr(fr), 1, 1, 1, 0.75, 2);
+    const dy = new StaticArray<f32>(2);
+    dy[0] = 2; dy[1] = 3;
+    const dx = new StaticArray<f32>(1);
+    dx[0] = 0.5;
+    sinusoidalEmbedBackward(ptr(dx), ptr(dy), ptr(y), ptr(fr), 1, 1, 1, 0.75, 2);
+    const want = 0.5 + 0.75 * (2 * Math.cos(1.5) - 3 * Math.sin(1.5));
+    expect<f64>(Math.abs(<f64>dx[0] - want)).toBeLessThan(2e-6);
+  });
+
+  it("input embedding: d = 2, scale 25, half = 11 / 19 / 35 / 64 (SIMD tails 3, 3, 3, 0), n = 1 / 5 / 19", () => {
+    checkBackward(5, 2, 11, 25.0, 44, 4.0);
+    checkBackward(19, 2, 19, 25.0, 76, 4.0);
+    checkBackward(1, 2, 35, 25.0, 140, 4.0);
+    checkBackward(5, 2, 64, 25.0, 256, 4.0);
+  });
+
+  it("half = 1, 3 (no vector), 4 (one vector), 7; d = 1 and 3", () => {
+    checkBackward(7, 3, 1, 1.0, 6, 3.0);
+    checkBackward(7, 1, 3, 2.0, 6, 3.0);
+    checkBackward(7, 3, 4, 1.0, 24, 3.0);
+    checkBackward(11, 3, 7, 5.0, 42, 3.0);
+  });
+
+  it("outStride wider than the embedding: the padding of dy is not read", () => {
+    checkBackward(11, 2, 11, 25.0, 44 + 7, 4.0);
+    checkBackward(3, 2, 16, 3.0, 64 + 5, 2.0);
+  });
+
+  it("n = 0 writes nothing", () => {
+    const dx = new StaticArray<f32>(2);
+    dx[0] = SENTINEL;
+    const z = new StaticArray<f32>(16);
+    const fr = freqTable(4);
+    sinusoidalEmbedBackward(ptr(dx), ptr(z), ptr(z), ptr(fr), 0, 1, 4, 1.0, 8);
+    sinusoidalEmbedBackwardScalar(ptr(dx), ptr(z), ptr(z), ptr(fr), 0, 1, 4, 1.0, 8);
+    expect<f32>(dx[0]).toBe(SENTINEL);
   });
 });

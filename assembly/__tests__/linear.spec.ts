@@ -108,6 +108,12 @@ function checkShape(n: i32, din: i32, dout: i32): void {
     expect(close(dw, dwRef, dwScale, dout * din, tol)).toBe(true, "dw alone");
     expect(memory.compare(dx, dx0, <usize>(n * din) << 2)).toBe(0, "dx touched");
     expect(memory.compare(db, db0, <usize>dout << 2)).toBe(0, "db touched");
+
+    // dw == 0 and db == 0: only dx changes (the input gradient)
+    copy(dx, dx0, n * din); copy(dw, dw0, dout * din);
+    if (simd) linearBackward(dx, 0, 0, dy, x, w, n, din, dout); else linearBackwardScalar(dx, 0, 0, dy, x, w, n, din, dout);
+    expect(close(dx, dxRef, dxScale, n * din, tol)).toBe(true, "dx alone");
+    expect(memory.compare(dw, dw0, <usize>(dout * din) << 2)).toBe(0, "dw touched");
   }
 }
 

@@ -4,7 +4,7 @@
  * over to `runEvalVlb` when --vlb is given; the flags it reads are listed in `VLB_OPTS`.
  */
 import { existsSync } from 'node:fs';
-import { loadDataset } from '../data/datasets';
+import { type Points, loadDataset } from '../data/datasets';
 import { Diffusion } from '../api/diffusion';
 import { UsageError } from '../util/errors';
 import { FRESH_SEED_OFFSET } from '../eval/distances';
@@ -61,22 +61,34 @@ export function vlbSections(results: { label: string; r: VlbResult }[], x?: numb
   ];
 }
 
-export async function runEvalVlb(v: Record<string, string | boolean | undefined>): Promise<number> {
-  const modelPath = str(v, 'model');
-  if (!modelPath) throw new UsageError('eval --vlb needs --model FILE');
-  const n = int(v, 'vlb-n', 2, 1e6) ?? 2000;
-  const seed = int(v, 'seed', 0, Number.MAX_SAFE_INTEGER) ?? 1;
+/** `--vlb-variance` checked (undefined: the model's). */
+export function vlbVariance(v: Record<string, unknown>): VarianceName | undefined {
   const variance = str(v, 'vlb-variance');
   if (variance !== undefined && !(VARIANCES as readonly string[]).includes(variance)) throw new UsageError(`unknown variance "${variance}"; choose one of ${VARIANCES.join(', ')}`);
+  return variance as VarianceName | undefined;
+}
+
+/** --model FILE and n held-out points of its data set (or --data): what `eval --vlb` and `eval --nll` judge. */
+export async function modelAndHeldOut(v: Record<string, unknown>, n: number, flag: string): Promise<{ model: Diffusion; data: Points; seed: number }> {
+  const modelPath = str(v, 'model');
+  if (!modelPath) throw new UsageError(`eval --${flag} needs --model FILE`);
+  const seed = int(v, 'seed', 0, Number.MAX_SAFE_INTEGER) ?? 1;
   const model = await Diffusion.load(readFileChecked(modelPath, 'model'), { source: modelPath });
   const spec = str(v, 'data') ?? model.config.dataset;
   if (!str(v, 'data') && spec.toLowerCase().endsWith('.csv') && !existsSync(spec)) throw new UsageError(`the model was trained on ${spec}, which is gone; pass --data`);
   // Held-out: a seed the training set never used (as eval does); a CSV is used whole.
   const data = loadDataset(spec, n, seed + FRESH_SEED_OFFSET, (p) => readTextChecked(p, 'data file'));
   if (data.d !== model.config.model.dim) throw new UsageError(`data have ${data.d} columns, the model ${model.config.model.dim}`);
+  return { model, data, seed };
+}
+
+export async function runEvalVlb(v: Record<string, string | boolean | undefined>): Promise<number> {
+  const n = int(v, 'vlb-n', 2, 1e6) ?? 2000;
+  const variance = vlbVariance(v);
+  const { model, data, seed } = await modelAndHeldOut(v, n, 'vlb');
   const T = model.schedule.T;
   const bar = progress('bound', T, { quiet: !!v.quiet, unit: 't' });
-  const r = modelBound(model, data, { variance: variance as VarianceName | undefined, seed, onT: (k) => bar.update(k) });
+  const r = modelBound(model, data, { variance, seed, onT: (k) => bar.update(k) });
   bar.stop();
   const reportPath = str(v, 'report');
   if (reportPath) {

@@ -1,6 +1,7 @@
 /**
  * `eval`: how close generated points are to the data, each distance beside the same distance between two
- * fresh data draws (the floor); `--repeats` runs the protocol over seeds beside a perfect model, `--vlb` the bound.
+ * fresh data draws (the floor); `--repeats` runs the protocol over seeds beside a perfect model, `--vlb` the bound,
+ * `--nll` the exact likelihood of the ODE beside it.
  * `train --eval` calls evaluate() from here.
  */
 import { existsSync } from 'node:fs';
@@ -10,6 +11,7 @@ import {
   FRESH_SEED_OFFSET, PERFECT_SEED_OFFSET, type Report, compareToData, formatRepeats, formatReport, makeDraws, planDraws, summarizeRepeats,
 } from '../eval/distances';
 import { UsageError } from '../util/errors';
+import { NLL_OPTS, runEvalNll } from './eval-nll';
 import { VLB_OPTS, runEvalVlb } from './eval-vlb';
 import { readFileChecked } from './fsutil';
 import { type Command, int, loadPoints, readText, str } from './options';
@@ -31,7 +33,7 @@ export async function evaluate(model: Diffusion, data: Points, o: { draws: numbe
 
 export const evalCommand: Command = {
   summary: 'distances between generated points and fresh data (W2 exact, sliced W2, energy, MMD) against the data-vs-data floor',
-  usage: 'eval --model FILE [--data NAME|FILE.csv]   |   eval --samples A.csv --data B.csv',
+  usage: 'eval --model FILE [--data NAME|FILE.csv] [--vlb | --nll]   |   eval --samples A.csv --data B.csv',
   opts: [
     { name: 'model', type: 'string', arg: 'FILE', help: 'a model written by train: samples are drawn from it' },
     { name: 'samples', type: 'string', arg: 'A.csv', help: 'generated points to judge (instead of --model)' },
@@ -41,8 +43,10 @@ export const evalCommand: Command = {
     { name: 'seed', type: 'string', arg: 'S', help: 'seed of the draws and of fresh data (default 1)' },
     { name: 'repeats', type: 'string', arg: 'K', help: 'with --model: run the whole protocol K times (seeds S..S+K-1) beside a perfect model (fresh data as samples): how much of the ratio is luck' },
     ...VLB_OPTS,
+    ...NLL_OPTS,
   ],
   async run(v) {
+    if (v.nll) return runEvalNll(v);
     if (v.vlb) return runEvalVlb(v);
     const draws = int(v, 'draws', 1, 100) ?? 5;
     const size = int(v, 'size', 50, 5000) ?? 1000;

@@ -1,4 +1,4 @@
-/** `sample`: new points from a trained model: Algorithm 2, or DDIM on a subsequence of the steps. */
+/** `sample`: new points from a trained model: Algorithm 2, DDIM on a subsequence of the steps, or the probability-flow ODE. */
 import { Diffusion } from '../api/diffusion';
 import { toCsv } from '../data/datasets';
 import { checkNumber } from '../diffusion/config';
@@ -10,8 +10,8 @@ import { progress } from './progress';
 import { SAMPLER_OPTS, sampleWithFlags } from './sampler-flags';
 
 export const sampleCommand: Command = {
-  summary: 'draw new points from a trained model (Algorithm 2)',
-  usage: 'sample --model FILE [--n N] [--seed S] [--variance beta|posterior] [--sampler ddpm|ddim --steps K --eta E] [--out FILE.csv]',
+  summary: 'draw new points from a trained model (Algorithm 2, DDIM or the probability-flow ODE)',
+  usage: 'sample --model FILE [--n N] [--seed S] [--variance beta|posterior] [--sampler ddpm|ddim|ode --steps K --eta E] [--out FILE.csv]',
   opts: [
     { name: 'model', type: 'string', arg: 'FILE', help: 'model.safetensors or checkpoint.safetensors written by train' },
     { name: 'n', type: 'string', arg: 'N', help: 'number of points (default 1000)' },

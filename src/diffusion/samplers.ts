@@ -15,6 +15,21 @@
  *
  * Random numbers come from the engine's sample stream in the same order as Engine.sample (x_T, then z per noisy
  * step), so ddpm here with the same stream state reproduces Engine.sample bit for bit.
+ *
+ * The probability-flow ODE ('ode'; Song et al. 2021b, eq. 13, of the variance-preserving process the discrete DDPM
+ * discretises). In the data-prediction form of DPM-Solver++ (Lu et al. 2022), with z = x / sigma, u = alpha / sigma
+ * (alpha = sqrt(abar), sigma = sqrt(1 - abar); lambda = log u is half the log-SNR), it is exactly
+ *   dz/du = x0_hat(x, t) = (x - sigma eps_theta(x, t)) / alpha
+ * and DDIM with eta = 0 is its Euler step (Song et al. 2021a, eq. 14). Here each step is Heun's predictor-corrector for
+ * this exponential-integrator form: the predictor is the DDIM step, the corrector integrates x0_hat exactly as if it were
+ * linear in lambda between the step's two ends (the endpoint variant of DPM-Solver-2; for small steps Heun's trapezoid).
+ * Steps run on K timesteps of the model's own grid (timeSubsequence; eps_theta is only evaluated at the integer t it was
+ * trained on), the last one, from t = 1 to the data (sigma = 0, where the network is not defined), by Euler onto x0_hat:
+ * 2K - 1 network evaluations. Why this form and not Heun in s = sigma/alpha (Karras et al. 2022): the t-grid's steps are
+ * long in lambda at both ends, and there the eps form multiplies the error of the second evaluation by alpha'/alpha
+ * (up to ~10 at K = 5, T = 100, where it diverged while DDIM did not); x0_hat's coefficients stay below 1.
+ * The endings are a deterministic function of x_T (no random numbers after it). A clamp of the predicted x_0 is no
+ * part of the flow: the ODE ignores `clip`. Its likelihood (the same scheme, data to noise) is src/diffusion/likelihood.ts.
  */
 import { type Points, standardize, unstandardize } from '../data/datasets';
 import type { TrainedModel } from './config';
@@ -22,18 +37,18 @@ import type { Engine } from '../engine/engine';
 import { UsageError } from '../util/errors';
 import { type Schedule, type VarianceName, ddpmCoefficients } from '../schedule/schedule';
 
-export type SamplerName = 'ddpm' | 'ddim';
-export const SAMPLERS: readonly SamplerName[] = ['ddpm', 'ddim'];
+export type SamplerName = 'ddpm' | 'ddim' | 'ode';
+export const SAMPLERS: readonly SamplerName[] = ['ddpm', 'ddim', 'ode'];
 
 export interface ReverseCall {
   sampler: SamplerName;
-  /** K steps (default T). DDIM: the subsequence; DDPM with K < T (or a learned variance): the respaced chain. */
+  /** K steps (default T). DDIM, ODE: the subsequence; DDPM with K < T (or a learned variance): the respaced chain. */
   steps?: number;
   /** DDIM: eta in [0, 1] (default 0). */
   eta?: number;
   /** DDPM: sigma_t^2 = beta_t or beta-tilde_t. */
   variance?: VarianceName;
-  /** Clamp of the predicted x_0 (standardised units); 0 = none. */
+  /** Clamp of the predicted x_0 (standardised units); 0 = none. The ODE clamps its x0_hat (then it is no longer the flow the likelihood is of). */
   clip?: number;
   weights?: 'params' | 'ema';
   /** Start points x_T (count, d), standardised units; drawn from the sample stream when omitted. */
@@ -67,24 +82,103 @@ export function ddimCoefficients(sch: Schedule, t: number, s: number, eta: numbe
   };
 }
 
+/** sqrt(abar_t) and sqrt(1 - abar_t) at timestep t (t = 0: the data, 1 and 0). */
+export function alphaSigma(sch: Schedule, t: number): { alpha: number; sigma: number } {
+  const ab = t === 0 ? 1 : sch.alphaBar[t - 1];
+  return { alpha: Math.sqrt(ab), sigma: Math.sqrt(1 - ab) };
+}
+
+/**
+ * One step of the probability-flow ODE from timestep t to tn (either direction; see the header) on x0_hat, the
+ * predicted x_0 at each end (x0_hat = (x - sigma eps_theta) / alpha, clamped when sampling with a clip):
+ *   predictor  x~ = keep x + pred x0_hat(x, t)                                   (the DDIM step, eta = 0)
+ *   corrector  x' = keep x + corr1 x0_hat(x, t) + corr2 x0_hat(x~, tn)
+ * keep = sigma'/sigma, pred = sigma' (u' - u), and with x0_hat linear in lambda = log u over [lambda, lambda'] the
+ * integral of x0_hat e^lambda d lambda is (u' - u) D1 + w (D2 - D1), w = ((h - 1) u' + u) / h, h = lambda' - lambda.
+ * tn = 0 (the data): x' = x0_hat(x, t), the Euler step; keep = 0, pred = 1.
+ */
+export function flowStepCoefficients(sch: Schedule, t: number, tn: number): { keep: number; pred: number; corr1: number; corr2: number } {
+  if (tn === 0) return { keep: 0, pred: 1, corr1: 1, corr2: 0 };
+  const a = alphaSigma(sch, t), b = alphaSigma(sch, tn);
+  const u = a.alpha / a.sigma, un = b.alpha / b.sigma, h = Math.log(un / u), w = ((h - 1) * un + u) / h;
+  return { keep: b.sigma / a.sigma, pred: b.sigma * (un - u), corr1: b.sigma * (un - u - w), corr2: b.sigma * w };
+}
+
+/**
+ * The chunk loop the reverse loops share: per chunk of engine.rows, x_T (given, or drawn from the sample stream) in
+ * batch/xt and onStep(T, ...); `toData(n, x, xNext, off)` takes it to x_0 (ping-ponging between the two buffers) and
+ * returns the pointer that holds it; then the copy out and onChunk.
+ */
+function inChunks(engine: Engine, count: number, o: ReverseCall, toData: (n: number, x: number, xNext: number, off: number) => number): Float32Array {
+  const k = engine.k, a = engine.arena, d = engine.model.dim, T = engine.schedule.T;
+  if (o.xT && o.xT.length !== count * d) throw new Error(`xT has ${o.xT.length} values, expected ${count * d}`);
+  const out = new Float32Array(count * d);
+  for (let off = 0; off < count; off += engine.rows) {
+    const n = Math.min(engine.rows, count - off);
+    const x = a.ptr('batch', 'xt');
+    if (o.xT) new Float32Array(a.memory.buffer, x, n * d).set(o.xT.subarray(off * d, (off + n) * d));
+    else k.rngNormal(x, n * d, a.ptr('rng', 'sample'));
+    o.onStep?.(T, new Float32Array(a.memory.buffer, x, n * d).slice(), off);
+    const x0 = toData(n, x, a.ptr('batch', 'xPrev'), off);
+    out.set(new Float32Array(a.memory.buffer, x0, n * d), off * d);
+    o.onChunk?.(off + n);
+  }
+  return out;
+}
+
+/**
+ * The probability-flow ODE sampler (see the header): from x_T over the K timesteps of timeSubsequence(T, K), Heun's
+ * predictor-corrector in the exponential-integrator form, the last step onto x0_hat. Same call as reverseSample (which
+ * hands 'ode' here); random numbers only for x_T when it is not given. Both halves of a step are the DDIM kernel call
+ * (reverseStep without noise, its third operand carrying the second x0_hat) with flowStepCoefficients.
+ */
+export function probabilityFlowSample(engine: Engine, count: number, o: ReverseCall): Float32Array {
+  const k = engine.k, a = engine.arena, d = engine.model.dim, sch = engine.schedule, clip = o.clip ?? 0;
+  const weights = o.weights ?? 'ema', outDim = engine.model.learnSigma ? 2 * d : d;
+  if (o.eta !== undefined && o.eta !== 0) throw new UsageError(`the ODE sampler is deterministic: --eta applies to ddim, got ${o.eta}`);
+  const ts = timeSubsequence(sch.T, o.steps ?? sch.T);
+  // e1 = eps_theta(x, t), D1 = x0_hat(x, t), e2 = eps_theta(x~, tn); D2 = x0_hat(x~, tn) replaces e1, no longer needed.
+  const e1 = a.ptr('batch', 'eps'), D1 = a.ptr('batch', 'x0'), e2 = a.ptr('batch', 'z'), D2 = e1, net = a.ptr('acts', 'out');
+  // x0_hat = (x - sigma eps) / alpha into `out`, clamped to [-clip, clip] when clip > 0.
+  const x0hat = (out: number, x: number, eps: number, n: number, t: number) => {
+    const { alpha, sigma } = alphaSigma(sch, t);
+    if (clip > 0) k.posteriorStep(out, x, eps, 0, n * d, 1 / alpha, -sigma / alpha, clip, 1, 0, 0);
+    else k.reverseStep(out, x, eps, 0, n * d, 1 / alpha, -sigma / alpha, 0);
+  };
+  engine.splitFirstLayer(weights);
+  return inChunks(engine, count, o, (n, x, xNext, off) => {
+    for (let j = ts.length - 1; j >= 0; j--) {
+      const t = ts[j], tn = j > 0 ? ts[j - 1] : 0, c = flowStepCoefficients(sch, t, tn);
+      engine.forwardAtStep(n, x, t - 1, weights);
+      k.rowsStrided(e1, net, n, d, outDim); // eps dense (a learned variance's rows are [eps | v])
+      if (tn === 0) x0hat(xNext, x, e1, n, t); // onto the data
+      else {
+        x0hat(D1, x, e1, n, t);
+        k.reverseStep(xNext, x, D1, 0, n * d, c.keep, c.pred, 0); // the predictor x~
+        engine.forwardAtStep(n, xNext, tn - 1, weights);
+        k.rowsStrided(e2, net, n, d, outDim);
+        x0hat(D2, xNext, e2, n, tn);
+        k.reverseStep(xNext, x, D1, D2, n * d, c.keep, c.corr1, c.corr2); // the corrector (D2 as the third operand)
+      }
+      [x, xNext] = [xNext, x];
+      o.onStep?.(tn, new Float32Array(a.memory.buffer, x, n * d).slice(), off);
+    }
+    return x;
+  });
+}
+
 /** `count` samples through the chosen reverse process, in chunks of engine.rows; standardised units. */
 export function reverseSample(engine: Engine, count: number, o: ReverseCall): Float32Array {
+  if (o.sampler === 'ode') return probabilityFlowSample(engine, count, o);
   const k = engine.k, a = engine.arena, d = engine.model.dim, sch = engine.schedule, T = sch.T, rng = a.ptr('rng', 'sample');
   const weights = o.weights ?? 'ema', clip = o.clip ?? 0, eta = o.eta ?? 0;
   if (!(eta >= 0 && eta <= 1)) throw new UsageError(`--eta must be in [0, 1], got ${eta}`);
-  if (o.xT && o.xT.length !== count * d) throw new Error(`xT has ${o.xT.length} values, expected ${count * d}`);
   // (t, s) pairs of the steps: DDPM all T, DDIM the subsequence.
   const ts = timeSubsequence(T, o.steps ?? T);
   const learned = !!engine.model.learnSigma, full = ts.length === T;
   const variance = o.variance ?? 'posterior';
-  const out = new Float32Array(count * d);
   engine.splitFirstLayer(weights);
-  for (let off = 0; off < count; off += engine.rows) {
-    const n = Math.min(engine.rows, count - off);
-    let x = a.ptr('batch', 'xt'), xNext = a.ptr('batch', 'xPrev');
-    if (o.xT) new Float32Array(a.memory.buffer, x, n * d).set(o.xT.subarray(off * d, (off + n) * d));
-    else k.rngNormal(x, n * d, rng);
-    o.onStep?.(T, new Float32Array(a.memory.buffer, x, n * d).slice(), off);
+  return inChunks(engine, count, o, (n, x, xNext, off) => {
     for (let j = ts.length - 1; j >= 0; j--) {
       const t = ts[j], s = j > 0 ? ts[j - 1] : 0, i = t - 1;
       engine.forwardAtStep(n, x, i, weights);
@@ -128,10 +222,8 @@ export function reverseSample(engine: Engine, count: number, o: ReverseCall): Fl
       [x, xNext] = [xNext, x];
       o.onStep?.(s, new Float32Array(a.memory.buffer, x, n * d).slice(), off);
     }
-    out.set(new Float32Array(a.memory.buffer, x, n * d), off * d);
-    o.onChunk?.(off + n);
-  }
-  return out;
+    return x;
+  });
 }
 
 export interface LabSampleOptions extends Omit<ReverseCall, 'xT' | 'onStep' | 'clip'> {

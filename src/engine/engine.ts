@@ -196,6 +196,14 @@ export class Engine {
       },
       { name: 'acts', tensors: acts },
       { name: 'actGrads', tensors: actGrads },
+      // inputVjp's own buffers: x, its embedding (the x-columns of inp), their gradients.
+      {
+        name: 'inputGrad',
+        tensors: [
+          { name: 'x', shape: [R, d] }, { name: 'emb', shape: [R, this.inDim - c.embedSize] },
+          { name: 'dinp', shape: [R, this.inDim - c.embedSize] }, { name: 'dx', shape: [R, d] },
+        ],
+      },
       ...laneSlabs,
     ]);
     this.arena = new Arena(memory, plan);
@@ -517,6 +525,56 @@ export class Engine {
       const ab = s.alphaBar[i];
       this.k.posteriorStep(xNext, x, eps, zp, n * d, 1 / Math.sqrt(ab), -Math.sqrt(1 / ab - 1), clip, s.posteriorMeanCoefX0[i], s.posteriorMeanCoefXt[i], sigma);
     } else this.k.reverseStep(xNext, x, eps, zp, n * d, cx, ceps, sigma);
+  }
+
+  /**
+   * The network's gradient with respect to its input x_t (not its weights): eps_theta(x, t) at table index i for the
+   * n rows of x (n, d), and for each cotangent v (n, d) the vector-Jacobian products v^T (d eps_theta / d x), one
+   * row each: with v = e_j in every row, row r of the result is row j of that point's Jacobian, so d cotangents give
+   * the exact divergence (src/diffusion/likelihood.ts). For a learned-variance model, eps is the first d outputs and
+   * the products are of eps alone. Chunked to `rows`; lane 0 only; overwrites acts/actGrads and the split first layer.
+   *
+   * The backward goes through the trunk like backwardFromDout with every weight gradient skipped (linearBackward with
+   * dw = 0), then through the first layer's x-columns and the input embedding (sinusoidalEmbedBackward), which
+   * training never needs. The embedding is recomputed here rather than read from acts/inp, whose layout is forward's.
+   */
+  inputVjp(x: Float32Array, i: number, cotangents: readonly Float32Array[], weights: 'params' | 'ema' = 'ema'): { eps: Float32Array; vjp: Float32Array[] } {
+    const k = this.k, a = this.arena, c = this.model, d = c.dim, H = c.width, E = c.embedSize, O = this.outDim, xCols = this.inDim - E;
+    if (x.length % d) throw new Error('inputVjp: x length is not a multiple of dim');
+    if (!(Number.isInteger(i) && i >= 0 && i < this.schedule.T)) throw new Error(`inputVjp: table index ${i} outside [0, ${this.schedule.T})`);
+    const n = x.length / d;
+    for (const v of cotangents) if (v.length !== n * d) throw new Error(`inputVjp: a cotangent has ${v.length} values, expected ${n * d}`);
+    const eps = new Float32Array(n * d), vjp = cotangents.map(() => new Float32Array(n * d));
+    const A = (s: string) => a.ptr('acts', s), G = (s: string) => a.ptr('actGrads', s), W = (s: string) => this.p(weights, s);
+    const xp = a.ptr('inputGrad', 'x'), emb = a.ptr('inputGrad', 'emb'), dinp = a.ptr('inputGrad', 'dinp'), dx = a.ptr('inputGrad', 'dx');
+    this.splitFirstLayer(weights);
+    for (let off = 0; off < n; off += this.rows) {
+      const m = Math.min(this.rows, n - off);
+      a.f32('inputGrad', 'x').set(x.subarray(off * d, (off + m) * d));
+      this.forwardAtStep(m, xp, i, weights);
+      const out = a.f32('acts', 'out');
+      for (let r = 0; r < m; r++) for (let j = 0; j < d; j++) eps[(off + r) * d + j] = out[r * O + j];
+      if (c.inputEmbedding) k.sinusoidalEmbed(emb, xp, a.ptr('tables', 'freqs'), m, d, E / 2, c.inputScale, xCols);
+      cotangents.forEach((v, ci) => {
+        a.zeroRows('actGrads', m);
+        a.f32('inputGrad', 'dinp').fill(0, 0, m * xCols);
+        a.f32('inputGrad', 'dx').fill(0, 0, m * d);
+        const dout = a.f32('actGrads', 'dout');
+        for (let r = 0; r < m; r++) for (let j = 0; j < d; j++) dout[r * O + j] = v[(off + r) * d + j];
+        k.linearBackward(G(`dh${c.depth}`), 0, 0, G('dout'), 0, W('out.weight'), m, H, O);
+        for (let b = c.depth; b >= 1; b--) {
+          k.addInPlace(G(`dh${b - 1}`), G(`dh${b}`), m * H);
+          this.act.bwd(G(`da${b}`), G(`dh${b}`), A(`a${b}`), m * H);
+          k.linearBackward(G(`dh${b - 1}`), 0, 0, G(`da${b}`), 0, W(`blocks.${b - 1}.weight`), m, H, H);
+        }
+        this.act.bwd(G('da0'), G('dh0'), A('a0'), m * H);
+        // The t-columns of inp do not depend on x: only W_x (split/inpX.weight) carries the gradient back.
+        k.linearBackward(c.inputEmbedding ? dinp : dx, 0, 0, G('da0'), 0, a.ptr('split', 'inpX.weight'), m, xCols, H);
+        if (c.inputEmbedding) k.sinusoidalEmbedBackward(dx, dinp, emb, a.ptr('tables', 'freqs'), m, d, E / 2, c.inputScale, xCols);
+        vjp[ci].set(a.f32('inputGrad', 'dx').subarray(0, m * d), off * d);
+      });
+    }
+    return { eps, vjp };
   }
 
   /** Forward process for plots: x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps at table index i, noise from the sample stream. */

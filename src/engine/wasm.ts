@@ -41,6 +41,8 @@ export interface Kernels {
   emaUpdate(ema: Ptr, p: Ptr, n: number, decay: number): void;
   // embed.ts
   sinusoidalEmbed(out: Ptr, x: Ptr, freqs: Ptr, n: number, d: number, half: number, scale: number, outStride: number): void;
+  sinusoidalEmbedBackward(dx: Ptr, dy: Ptr, y: Ptr, freqs: Ptr, n: number, d: number, half: number, scale: number, outStride: number): void;
+  sinusoidalEmbedBackwardScalar(dx: Ptr, dy: Ptr, y: Ptr, freqs: Ptr, n: number, d: number, half: number, scale: number, outStride: number): void;
   // rng.ts
   rngSeed(state: Ptr, seed: bigint, stream: number): void;
   rngNextU32(state: Ptr): number;

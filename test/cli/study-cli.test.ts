@@ -1,26 +1,12 @@
 // The lab's CLI surface end to end (dist/cli.js): eval --vlb, sample --sampler ddim, study; one-line errors.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { expectCleanError, run } from './run-cli';
 
-const root = new URL('../..', import.meta.url).pathname;
-const cli = join(root, 'dist/cli.js');
-const run = (args: string[]) => {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-};
 const dir = mkdtempSync(join(tmpdir(), 'ddpm-lab-cli-'));
 const model = join(dir, 'model.safetensors');
-
-function expectCleanError(r: { code: number | null; err: string }, pattern: RegExp) {
-  expect(r.code).toBe(2);
-  const lines = r.err.trim().split('\n');
-  expect(lines, r.err).toHaveLength(1);
-  expect(lines[0]).toMatch(/^error: /);
-  expect(lines[0]).toMatch(pattern);
-}
 
 beforeAll(() => {
   const r = run(['train', '--dataset', 'moons', '--width', '32', '--embed', '16', '--depth', '2', '--T', '20', '--batch', '64', '--n-data', '2000',

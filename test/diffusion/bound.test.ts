@@ -9,17 +9,8 @@ import { type Points, getDataset } from '../../src/data/datasets';
 import { createDiffusion } from '../../src/api/diffusion';
 import { type EpsFn, gaussianKL, gaussianNll, modelBound, reverseVariance, variationalBound } from '../../src/diffusion/bound';
 import { Rng } from '../../src/util/rng';
+import { meanSe } from '../reference';
 import { makeSchedule } from '../../src/schedule/schedule';
-
-const meanSe = (xs: ArrayLike<number>) => {
-  const n = xs.length;
-  let m = 0;
-  for (let i = 0; i < n; i++) m += xs[i];
-  m /= n;
-  let v = 0;
-  for (let i = 0; i < n; i++) v += (xs[i] - m) ** 2;
-  return { mean: m, se: Math.sqrt(v / (n - 1) / n) };
-};
 
 describe('closed-form KL', () => {
   it('matches a Monte-Carlo estimate of E_q[log q - log p] (5 random pairs, 200k draws each)', () => {
