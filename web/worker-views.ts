@@ -21,6 +21,12 @@ import { Rng } from '../src/util/rng';
 export const VIEW_SAMPLERS = ['ddpm', 'ddim', 'ode'] as const;
 export type ViewSampler = (typeof VIEW_SAMPLERS)[number];
 
+export const VIEW_TYPES = ['trajectories', 'field', 'judge'] as const;
+
+export function isViewRequest(m: { type: string }): m is ViewRequest {
+  return (VIEW_TYPES as readonly string[]).includes(m.type);
+}
+
 export type ViewRequest =
   | { type: 'trajectories'; sampler: ViewSampler; n: number; lines: number }
   | { type: 'field'; t: number; grid: number }

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/engine/wasm-embedded';
 import { getDataset } from '../../src/data/datasets';
@@ -17,20 +17,14 @@ import { trajectorySections, trajectoryStudy } from '../../src/lab/trajectories'
 import { runVarianceStudy, varianceReport } from '../../src/lab/variance-study';
 import { loadReportAssets } from '../../src/cli/report-assets';
 import { type ReportData, renderReport } from '../../src/report/render';
+import { launchChromium } from '../system.mjs';
 
 const tiny = { width: 16, depth: 1, embedSize: 8 };
 let browser: BrowserContext;
 const dir = mkdtempSync(join(tmpdir(), 'ddpm-lab-'));
 
 beforeAll(async () => {
-  // A fresh profile directory each run (playwright passes it as --user-data-dir).
-  browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'ddpm-chromium-')), {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1200, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium({ viewport: { width: 1200, height: 900 } });
 });
 afterAll(async () => {
   await browser?.close();
