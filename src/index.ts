@@ -11,6 +11,11 @@ import './engine/wasm-embedded';
 
 export { Diffusion, createDiffusion } from './api/diffusion';
 export type { DiffusionOptions, TrainCallOptions, SampleOptions, SampleResult, LoadOptions } from './api/diffusion';
+export { DiffusionWorker } from './api/worker-client';
+export type { DiffusionWorkerOptions, WorkerTrainOptions, WorkerTrainResult, WorkerSamples } from './api/worker-client';
+export { serveDiffusionWorker } from './api/worker-host';
+export type { WorkerScope } from './api/worker-host';
+export type { ToWorker, FromWorker, TrainRequest, SampleRequest, LoadRequest, ModelInfo, ProgressMessage, SampledMessage, TrainedMessage } from './api/worker-protocol';
 export { Engine } from './engine/engine';
 export type { EngineOptions, AdamConfig, StepStats } from './engine/engine';
 export { DEFAULT_RUN } from './diffusion/config';
