@@ -4,6 +4,10 @@
 // scalar loop for the n % 4 tail (and for the whole array in the scalar build). The elementary functions
 // come from math.ts, whose f32x4 and scalar forms are bit-identical, so these kernels give identical
 // results in both builds. Not here: matmuls (linear.ts), losses (loss.ts).
+//
+// The layer epilogues at the end (actForward, actBackward) are what linear.ts's fused kernels apply to each block
+// of rows while it is still in L1: the value, the residual and the derivative in one pass, bit for bit the same as
+// the separate kernels above (same operations in the same order).
 
 import { exp1, exp4, k4, ONE, sigmoid1, sigmoid4 } from "./math";
 
@@ -274,5 +278,106 @@ export function scaleInPlaceScalar(y: usize, n: i32, s: f32): void {
   for (let i = 0; i < n; i++) {
     const o = <usize>i << 2;
     store<f32>(y + o, load<f32>(y + o) * s);
+  }
+}
+
+// ------------------------------------------------------------------------------------ layer epilogue
+
+// Activation codes of the fused layer kernels (linear.ts linearForwardAct); src/engine.ts ACT_CODES mirrors them.
+const ACT_NONE: i32 = 0;
+const ACT_GELU: i32 = 1;
+const ACT_SILU: i32 = 2;
+const ACT_RELU: i32 = 3;
+
+/**
+ * h[i] = resid[i] + act(h[i]) in place (resid == 0: no residual), and dact[i] = act'(h[i]) of the value before
+ * (dact == 0: not wanted, as when sampling). Storing the derivative at forward time is what lets the backward pass
+ * multiply instead of recomputing exp and a divide: da = dh * dact (actBackward). Per element the value is
+ * geluForward's (v / (1 + exp(-t))) and the derivative geluBackward's g, so fused and unfused layers agree bit for bit.
+ */
+export function actForward(h: usize, dact: usize, resid: usize, n: i32, act: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const one = k4(ONE);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const v = v128.load(h + o);
+      let y = v, g = one;
+      if (act == ACT_GELU) {
+        const c2 = k4(GELUK), a = k4(GELUK + 4), a3 = k4(GELUK + 8);
+        const v2 = f32x4.mul(v, v);
+        const t = f32x4.mul(c2, f32x4.add(v, f32x4.mul(a, f32x4.mul(v2, v))));
+        const e = f32x4.add(one, exp4(f32x4.neg(t)));
+        y = f32x4.div(v, e);
+        if (dact) {
+          const s = f32x4.div(one, e);
+          const du = f32x4.mul(c2, f32x4.add(one, f32x4.mul(a3, v2)));
+          g = f32x4.add(s, f32x4.mul(f32x4.mul(f32x4.mul(v, s), f32x4.sub(one, s)), du));
+        }
+      } else if (act == ACT_SILU) {
+        const s = sigmoid4(v);
+        y = f32x4.mul(v, s);
+        g = f32x4.mul(s, f32x4.add(one, f32x4.mul(v, f32x4.sub(one, s))));
+      } else if (act == ACT_RELU) {
+        const pos = f32x4.gt(v, f32x4.splat(0));
+        y = f32x4.max(v, f32x4.splat(0));
+        g = v128.and(one, pos);
+      }
+      if (resid) y = f32x4.add(v128.load(resid + o), y);
+      v128.store(h + o, y);
+      if (dact) v128.store(dact + o, g);
+    }
+  }
+  if (i < n) {
+    const o = <usize>i << 2;
+    actForwardScalar(h + o, dact ? dact + o : 0, resid ? resid + o : 0, n - i, act); // the elements SIMD leaves over
+  }
+}
+
+export function actForwardScalar(h: usize, dact: usize, resid: usize, n: i32, act: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const v = load<f32>(h + o);
+    let y = v, g: f32 = 1;
+    if (act == ACT_GELU) {
+      const v2 = v * v;
+      const t = GELU_C2 * (v + GELU_A * (v2 * v));
+      const e = <f32>1 + exp1(-t);
+      y = v / e;
+      const s = <f32>1 / e;
+      g = s + ((v * s) * (<f32>1 - s)) * (GELU_C2 * (<f32>1 + GELU_A3 * v2));
+    } else if (act == ACT_SILU) {
+      const s = sigmoid1(v);
+      y = v * s;
+      g = s * (<f32>1 + v * (<f32>1 - s));
+    } else if (act == ACT_RELU) {
+      y = max<f32>(v, 0);
+      g = v > 0 ? 1 : 0;
+    }
+    if (resid) y = load<f32>(resid + o) + y;
+    store<f32>(h + o, y);
+    if (dact) store<f32>(dact + o, g);
+  }
+}
+
+// da[i] = dh[i] * dact[i]: the activation's backward through the derivative actForward stored.
+export function actBackward(da: usize, dh: usize, dact: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(da + o, f32x4.mul(v128.load(dh + o), v128.load(dact + o)));
+    }
+  }
+  if (i < n) {
+    const o = <usize>i << 2;
+    actBackwardScalar(da + o, dh + o, dact + o, n - i); // the elements SIMD leaves over
+  }
+}
+
+export function actBackwardScalar(da: usize, dh: usize, dact: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(da + o, load<f32>(dh + o) * load<f32>(dact + o));
   }
 }

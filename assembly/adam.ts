@@ -113,3 +113,112 @@ export function emaUpdateScalar(ema: usize, p: usize, n: i32, decay: f32): void 
     store<f32>(ema + o, e + c * (load<f32>(p + o) - e));
   }
 }
+
+// ------------------------------------------------------------------------- the fused optimiser pass
+
+// Offsets (f32 slots) of the step's scalars in the block adamwEmaStep reads: the host writes them once a step, so
+// the kernel's arguments stay the same every step (worker threads replay recorded calls with fixed arguments).
+const HP_LR = 0, HP_BETA1 = 1, HP_BETA2 = 2, HP_EPS = 3, HP_WD = 4, HP_GRAD_SCALE = 5, HP_STEP_SIZE = 6, HP_RSQRT_BC2 = 7, HP_EMA_DECAY = 8;
+
+/**
+ * One pass over the parameter slab: AdamW, then the EMA of the new weights, then g = 0 for the next step's
+ * accumulation (the pass that zeroed the gradients, the one that updated the EMA and AdamW's own are one).
+ * hp (f32): [lr, beta1, beta2, eps, weightDecay, gradScale, lr / bc1, 1 / sqrt(bc2), emaDecay].
+ *   gs = g gradScale ; m = b1 m + (1 - b1) gs ; v = b2 v + (1 - b2) gs^2
+ *   p = (p - lr wd p) - (lr / bc1) (m / (sqrt(v) / sqrt(bc2) + eps))   (torch.optim.AdamW's update, in its order;
+ *       the division by sqrt(bc2) as a multiply by its reciprocal: one divide and one sqrt per element, not three
+ *       divides as adamwStep's literal form)
+ *   ema = ema + (1 - decay) (p - ema)
+ * SIMD and scalar perform the same IEEE operations in the same order: bit-identical.
+ */
+export function adamwEmaStep(p: usize, g: usize, m: usize, v: usize, ema: usize, n: i32, hp: usize): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vb1 = v128.load32_splat(hp + 4 * HP_BETA1), vb2 = v128.load32_splat(hp + 4 * HP_BETA2);
+    const vo1 = f32x4.splat(<f32>1 - load<f32>(hp + 4 * HP_BETA1)), vo2 = f32x4.splat(<f32>1 - load<f32>(hp + 4 * HP_BETA2));
+    const veps = v128.load32_splat(hp + 4 * HP_EPS), vgs = v128.load32_splat(hp + 4 * HP_GRAD_SCALE);
+    const vlrwd = f32x4.splat(load<f32>(hp + 4 * HP_LR) * load<f32>(hp + 4 * HP_WD));
+    const vss = v128.load32_splat(hp + 4 * HP_STEP_SIZE), vrb = v128.load32_splat(hp + 4 * HP_RSQRT_BC2);
+    const vc = f32x4.splat(<f32>1 - load<f32>(hp + 4 * HP_EMA_DECAY));
+    const zero = f32x4.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const gs = f32x4.mul(v128.load(g + o), vgs);
+      const mi = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vo1, gs));
+      const vi = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vo2, f32x4.mul(gs, gs)));
+      v128.store(m + o, mi);
+      v128.store(v + o, vi);
+      v128.store(g + o, zero);
+      const pi = v128.load(p + o);
+      const step = f32x4.mul(vss, f32x4.div(mi, f32x4.add(f32x4.mul(f32x4.sqrt(vi), vrb), veps)));
+      const pn = f32x4.sub(f32x4.sub(pi, f32x4.mul(vlrwd, pi)), step);
+      v128.store(p + o, pn);
+      const e = v128.load(ema + o);
+      v128.store(ema + o, f32x4.add(e, f32x4.mul(vc, f32x4.sub(pn, e))));
+    }
+  }
+  if (i < n) {
+    const o = <usize>i << 2;
+    adamwEmaStepScalar(p + o, g + o, m + o, v + o, ema + o, n - i, hp); // the elements SIMD leaves over
+  }
+}
+
+export function adamwEmaStepScalar(p: usize, g: usize, m: usize, v: usize, ema: usize, n: i32, hp: usize): void {
+  const b1 = load<f32>(hp + 4 * HP_BETA1), b2 = load<f32>(hp + 4 * HP_BETA2), o1 = <f32>1 - b1, o2 = <f32>1 - b2;
+  const eps = load<f32>(hp + 4 * HP_EPS), gsc = load<f32>(hp + 4 * HP_GRAD_SCALE);
+  const lrwd = load<f32>(hp + 4 * HP_LR) * load<f32>(hp + 4 * HP_WD);
+  const ss = load<f32>(hp + 4 * HP_STEP_SIZE), rb = load<f32>(hp + 4 * HP_RSQRT_BC2), c = <f32>1 - load<f32>(hp + 4 * HP_EMA_DECAY);
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const gs = load<f32>(g + o) * gsc;
+    const mi = b1 * load<f32>(m + o) + o1 * gs;
+    const vi = b2 * load<f32>(v + o) + o2 * (gs * gs);
+    store<f32>(m + o, mi);
+    store<f32>(v + o, vi);
+    store<f32>(g + o, 0);
+    const pi = load<f32>(p + o);
+    const pn = (pi - lrwd * pi) - ss * (mi / (sqrt<f32>(vi) * rb + eps));
+    store<f32>(p + o, pn);
+    const e = load<f32>(ema + o);
+    store<f32>(ema + o, e + c * (pn - e));
+  }
+}
+
+/**
+ * g += gl, gl = 0, and the sum of the new g^2 in f64: a worker lane's gradients folded into lane 0's, that lane's
+ * slab left zeroed for its next step, and the clipping norm, in one pass. Summation as sumSquares (two f64x2 lanes).
+ */
+export function accumulateSumSquares(g: usize, gl: usize, n: i32): f64 {
+  let i = 0;
+  let sum: f64 = 0;
+  if (ASC_FEATURE_SIMD) {
+    let lo = f64x2.splat(0), hi = f64x2.splat(0);
+    const zero = f32x4.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const v = f32x4.add(v128.load(g + o), v128.load(gl + o));
+      v128.store(g + o, v);
+      v128.store(gl + o, zero);
+      const vl = f64x2.promote_low_f32x4(v);
+      const vh = f64x2.promote_low_f32x4(f32x4.shuffle(v, v, 2, 3, 2, 3));
+      lo = f64x2.add(lo, f64x2.mul(vl, vl));
+      hi = f64x2.add(hi, f64x2.mul(vh, vh));
+    }
+    const s = f64x2.add(lo, hi);
+    sum = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+  }
+  const o = <usize>i << 2;
+  return sum + accumulateSumSquaresScalar(g + o, gl + o, n - i);
+}
+
+export function accumulateSumSquaresScalar(g: usize, gl: usize, n: i32): f64 {
+  let sum: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const v = load<f32>(g + o) + load<f32>(gl + o);
+    store<f32>(g + o, v);
+    store<f32>(gl + o, 0);
+    sum += <f64>v * <f64>v;
+  }
+  return sum;
+}

@@ -19,3 +19,4 @@ export * from './embed';
 export * from './rng';
 export * from './diffusion';
 export * from './peak';
+export * from './timebias';

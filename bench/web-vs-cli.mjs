@@ -1,5 +1,5 @@
 // Training steps per second in the lab page's Web Worker vs the CLI, same settings, same machine, runs
-// alternated so both see the same load. Not a test. Needs a build (npm run build) and /usr/bin/chromium.
+// alternated so both see the same load. Not a test. Needs a build (npm run build) and a Chromium (test/system.mjs finds it).
 //   node bench/web-vs-cli.mjs [rounds=2] [steps=2000]
 // The page's figure is its worker's own count (training time only; the sample snapshots it takes for the
 // live chart are timed and left out), the CLI's is steps / trainSeconds of `train --json`.
@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../test/system.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const rounds = Number(process.argv[2] ?? 2), steps = Number(process.argv[3] ?? 2000);
@@ -25,10 +25,7 @@ function cliRun() {
 
 const server = spawn(process.execPath, [join(root, 'dist/cli.js'), 'serve', '--port', '0', '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
 const url = await new Promise((ok) => server.stdout.once('data', (b) => ok(JSON.parse(String(b)).url)));
-const ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'ddpm-chromium-')), {
-  executablePath: '/usr/bin/chromium', headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const ctx = await launchChromium();
 const page = ctx.pages()[0] ?? (await ctx.newPage());
 await page.goto(url);
 await page.waitForSelector('body[data-state=idle]');

@@ -145,7 +145,11 @@ def read_safetensors(path: str, raw_bytes: dict | None = None) -> tuple[dict[str
         if not isinstance(e, dict) or e.get("dtype") not in _DTYPES:
             raise FormatError(f'{path}: tensor "{name}" has an unknown dtype {e.get("dtype") if isinstance(e, dict) else e!r}')
         code, dtype, size = _DTYPES[e["dtype"]]
-        shape, (begin, end) = e["shape"], e["data_offsets"]
+        shape, offsets = e.get("shape"), e.get("data_offsets")
+        if not (isinstance(shape, list) and all(isinstance(v, int) and v >= 0 for v in shape)
+                and isinstance(offsets, list) and len(offsets) == 2 and all(isinstance(v, int) and v >= 0 for v in offsets)):
+            raise FormatError(f'{path}: tensor "{name}" has no valid shape and data_offsets')
+        begin, end = offsets
         count = math.prod(shape)
         if end - begin != count * size or end > len(data):
             raise FormatError(f'{path}: tensor "{name}" data_offsets [{begin}, {end}] do not fit shape {shape} of {e["dtype"]}')
@@ -258,7 +262,10 @@ def load_model(path: str) -> Model:
         config, std, betas = json.loads(meta["config"]), json.loads(meta["standardization"]), json.loads(meta["betas"])
     except (KeyError, json.JSONDecodeError) as e:
         raise FormatError(f"{path}: metadata config, standardization or betas is missing or not JSON ({e})") from None
-    net = EpsModel(**config["model"])
+    try:
+        net = EpsModel(**config["model"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise FormatError(f"{path}: metadata config has no valid model configuration ({e})") from None
     weights = {k: v for k, v in tensors.items() if not k.startswith("train.")}
     try:
         net.load_state_dict(weights)
@@ -319,13 +326,15 @@ def unstandardize(m: Model, z: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def sample(m: Model, n: int, seed: int = 0, variance: str | None = None, clip_x0: float | None = None,
-           standardized: bool = False) -> torch.Tensor:
+           standardized: bool = False, noise: torch.Tensor | None = None) -> torch.Tensor:
     """Algorithm 2 for n points: x_T ~ N(0, I), then for t = T..1
         x0_hat  = clamp((x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t), -clip, clip)     (clip = 0: no clamp)
         x_{t-1} = coef_x0 x0_hat + coef_xt x_t + sigma_t z,   z ~ N(0, I), no noise at t = 1
     which without the clamp is (x_t - beta_t / sqrt(1 - abar_t) eps) / sqrt(alpha_t) + sigma_t z; sigma_t^2 = beta_t,
     beta-tilde_t, or for a learned variance exp(v log beta_t + (1 - v) log beta-tilde_t). The same distribution as
-    ddpm-wasm's sampler, not the same draws (torch's generator, not xoshiro128**). Data units unless `standardized`.
+    ddpm-wasm's sampler, not the same draws (torch's generator, not xoshiro128**), unless `noise` (T, n, dim) gives
+    them: noise[0] is x_T, noise[k] the z of the k-th noisy step (t = T, T-1, .., 2), the order ddpm-wasm draws them in.
+    Data units unless `standardized`.
     """
     c, d = m.config, m.config["model"]["dim"]
     learned = bool(c["model"].get("learnSigma"))
@@ -336,9 +345,13 @@ def sample(m: Model, n: int, seed: int = 0, variance: str | None = None, clip_x0
         raise ValueError(f'unknown variance "{variance}"; choose beta or posterior')
     clip = c.get("clipX0", 0) if clip_x0 is None else clip_x0
     s, T = schedule_tables(m.betas), len(m.betas)
+    if noise is not None and tuple(noise.shape) != (T, n, d):
+        raise ValueError(f"noise has shape {tuple(noise.shape)}, expected (T, n, dim) = ({T}, {n}, {d})")
     g = torch.Generator().manual_seed(seed)
+    draws = iter(noise.to(torch.float32)) if noise is not None else None
+    draw = (lambda: next(draws)) if draws else (lambda: torch.randn(n, d, generator=g))
     m.net.eval()
-    x = torch.randn(n, d, generator=g)
+    x = draw()
     for i in range(T - 1, -1, -1):
         out = m.net(x, torch.full((n,), i + 1, dtype=torch.int64)).to(torch.float64)
         eps, xt = out[:, :d], x.to(torch.float64)
@@ -349,7 +362,7 @@ def sample(m: Model, n: int, seed: int = 0, variance: str | None = None, clip_x0
         else:
             mean = (xt - s["beta"][i] / (1 - ab).sqrt() * eps) / s["alpha"][i].sqrt()
         if i > 0:
-            z = torch.randn(n, d, generator=g).to(torch.float64)
+            z = draw().to(torch.float64)
             if variance == "learned":
                 v = out[:, d:]
                 sigma = torch.exp(0.5 * (v * s["beta"][i].log() + (1 - v) * s["posterior_variance"][i].log()))
@@ -457,6 +470,8 @@ def main(argv=None) -> int:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--variance", choices=["beta", "posterior"], help="default: the model's")
     s.add_argument("--clip-x0", type=float, help="clamp of the predicted x_0, standardised units, 0 = off (default: the model's)")
+    s.add_argument("--standardized", action="store_true", help="print standardised units (what the network sees), not data units")
+    s.add_argument("--noise", metavar="FILE.f32", help="x_T and each step's z as T x n x dim little-endian float32 instead of --seed's draws")
     s.add_argument("--out", metavar="FILE.csv", help="default: stdout")
     t = sub.add_parser("train", help="Algorithm 1 in PyTorch from a model file on a CSV of points (data units), saved in ddpm-wasm's layout")
     t.add_argument("--model", required=True, help="the starting point: its configuration, betas and standardisation are kept")
@@ -491,7 +506,18 @@ def main(argv=None) -> int:
         elif a.command == "sample":
             if a.n < 1:
                 raise ValueError(f"--n must be at least 1, got {a.n}")
-            _emit(csv_text(point_header(d), sample(m, a.n, a.seed, a.variance, a.clip_x0)), a.out)
+            noise = None
+            if a.noise:
+                buf = array.array("f")
+                with open(a.noise, "rb") as f:
+                    buf.frombytes(f.read())
+                if sys.byteorder != "little":
+                    buf.byteswap()
+                if len(buf) != len(m.betas) * a.n * d:
+                    raise ValueError(f"{a.noise} holds {len(buf)} floats; T x n x dim = {len(m.betas) * a.n * d}")
+                noise = torch.frombuffer(buf, dtype=torch.float32).reshape(len(m.betas), a.n, d)
+            x = sample(m, a.n, a.seed, a.variance, a.clip_x0, standardized=a.standardized, noise=noise)
+            _emit(csv_text(point_header(d), x), a.out)
         elif a.command == "train":
             _, data = read_csv(a.data)
             if data.shape[1] != d:

@@ -1,6 +1,7 @@
 // adam.ts: sumSquares (f64) vs f64 reference; adamwStep and emaUpdate bit-identical to their scalar
 // twins, vs a hand-computed step and an f64 re-implementation of torch.optim.AdamW's update.
-import { sumSquares, sumSquaresScalar, adamwStep, adamwStepScalar, emaUpdate, emaUpdateScalar } from "../adam";
+import { sumSquares, sumSquaresScalar, adamwStep, adamwStepScalar, emaUpdate, emaUpdateScalar, adamwEmaStep, adamwEmaStepScalar,
+         accumulateSumSquares, accumulateSumSquaresScalar } from "../adam";
 
 function buf(n: i32): usize {
   return (heap.alloc(<usize>(n + 4) * 4 + 16) + 15) & ~(<usize>15);
@@ -87,5 +88,58 @@ describe("emaUpdate", () => {
     let m: f64 = 0;
     for (let i = 0; i < n; i++) m = Math.max(m, Math.abs(<f64>get(a, i) - <f64>get(q, i)));
     expect(m).toBeLessThan(1e-7);
+  });
+});
+
+describe("adamwEmaStep (the fused pass)", () => {
+  it("SIMD == scalar bitwise over 3 steps on n = 1027; matches adamwStep + emaUpdate to f32 rounding; zeroes g", () => {
+    const n = 1027;
+    const p = buf(n), g = buf(n), m = buf(n), v = buf(n), e = buf(n), hp = buf(9);
+    fill(p, n, 2); fill(m, n, 0.1); fill(v, n, 0.01); fill(e, n, 2);
+    for (let i = 0; i < n + 4; i++) set(v, i, abs<f32>(get(v, i)));
+    const p2 = buf(n), g2 = buf(n), m2 = buf(n), v2 = buf(n), e2 = buf(n);
+    const p3 = buf(n), g3 = buf(n), m3 = buf(n), v3 = buf(n), e3 = buf(n);
+    copy(p2, p, n); copy(m2, m, n); copy(v2, v, n); copy(e2, e, n);
+    copy(p3, p, n); copy(m3, m, n); copy(v3, v, n); copy(e3, e, n);
+    const lr: f32 = 0.01, b1: f32 = 0.9, b2: f32 = 0.999, eps: f32 = 1e-8, wd: f32 = 0.05, gsc: f32 = 0.7, decay: f32 = 0.99;
+    for (let t = 1; t <= 3; t++) {
+      fill(g, n, 1); copy(g2, g, n); copy(g3, g, n);
+      const bc1 = <f32>(1 - Math.pow(b1, t)), bc2 = <f32>(1 - Math.pow(b2, t));
+      set(hp, 0, lr); set(hp, 1, b1); set(hp, 2, b2); set(hp, 3, eps); set(hp, 4, wd); set(hp, 5, gsc);
+      set(hp, 6, <f32>(<f64>lr / <f64>bc1)); set(hp, 7, <f32>(1 / Math.sqrt(<f64>bc2))); set(hp, 8, decay);
+      adamwEmaStep(p, g, m, v, e, n, hp);
+      adamwEmaStepScalar(p2, g2, m2, v2, e2, n, hp);
+      adamwStep(p3, g3, m3, v3, n, lr, b1, b2, eps, wd, gsc, bc1, bc2);
+      emaUpdate(e3, p3, n, decay);
+      expect(same(p, p2, n - 1)).toBe(true);   // the 4 floats past n are untouched sentinels of different fills
+      expect(same(m, m2, n - 1)).toBe(true);
+      expect(same(e, e2, n - 1)).toBe(true);
+      let dp: f64 = 0, de: f64 = 0;
+      for (let i = 0; i < n; i++) {
+        dp = Math.max(dp, Math.abs(<f64>get(p, i) - <f64>get(p3, i)));
+        de = Math.max(de, Math.abs(<f64>get(e, i) - <f64>get(e3, i)));
+        expect(get(g, i)).toBe(0);
+      }
+      expect(dp).toBeLessThan(1e-6);
+      expect(de).toBeLessThan(1e-6);
+      expect(same(m, m3, n - 1)).toBe(true);   // m and v: the same operations as adamwStep
+    }
+  });
+});
+
+describe("accumulateSumSquares", () => {
+  it("g += gl, gl = 0, returns sum g^2: SIMD and scalar vs f64 on n = 1, 19, 4099", () => {
+    const sizes: i32[] = [1, 19, 4099];
+    for (let s = 0; s < sizes.length; s++) {
+      const n = sizes[s];
+      const g = buf(n), gl = buf(n), g2 = buf(n), gl2 = buf(n);
+      fill(g, n, 3); fill(gl, n, 3); copy(g2, g, n); copy(gl2, gl, n);
+      let ref: f64 = 0;
+      for (let i = 0; i < n; i++) { const v = <f64>(get(g, i) + get(gl, i)); ref += v * v; }
+      expect(Math.abs(accumulateSumSquares(g, gl, n) - ref) / ref).toBeLessThan(1e-13);
+      expect(Math.abs(accumulateSumSquaresScalar(g2, gl2, n) - ref) / ref).toBeLessThan(1e-13);
+      expect(same(g, g2, n)).toBe(true);
+      for (let i = 0; i < n; i++) { expect(get(gl, i)).toBe(0); expect(get(gl2, i)).toBe(0); }
+    }
   });
 });

@@ -4,7 +4,7 @@
  * on the same points (src/diffusion/bound.ts), so the bound's gap is a number with its standard error (paired over
  * the points). The eval command (eval.ts) hands over to `runEvalNll` when --nll is given; its flags are `NLL_OPTS`.
  */
-import { type NllResult, modelNll } from '../diffusion/likelihood';
+import { type NllResult, boundGap, modelNll } from '../diffusion/likelihood';
 import { type VlbResult, modelBound } from '../diffusion/bound';
 import { modelAndHeldOut, vlbVariance } from './eval-vlb';
 import { UsageError } from '../util/errors';
@@ -19,17 +19,6 @@ export const NLL_OPTS: Opt[] = [
 ];
 
 const f = (x: number, digits = 4) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
-
-/** The paired gap L_vlb - NLL over the points, data units (both carry the same log-det), and its standard error. */
-export function boundGap(nll: NllResult, vlb: VlbResult): { nats: number; stderr: number } {
-  const n = nll.n;
-  let m = 0;
-  for (let p = 0; p < n; p++) m += vlb.perPoint[p] - nll.perPoint[p];
-  m /= n;
-  let ss = 0;
-  for (let p = 0; p < n; p++) ss += (vlb.perPoint[p] - nll.perPoint[p] - m) ** 2;
-  return { nats: m, stderr: n > 1 ? Math.sqrt(ss / (n - 1) / n) : NaN };
-}
 
 /** The likelihood, the bound and their gap as aligned text lines. */
 export function formatNll(r: NllResult, b: VlbResult): string {

@@ -18,12 +18,12 @@ import { type Command, int, num, runOpts, str } from './options';
 import { readFileChecked, readTextChecked, writeFileAtomic } from './fsutil';
 import { progress } from './progress';
 import { loadReportAssets } from './report-assets';
-import { type ReportSection, renderReport } from '../report/render';
-import { plane } from '../report/train-report';
+import { renderReport } from '../report/render';
 import { ALL_SCHEDULES, VARIANCES } from '../schedule/schedule';
 import { VERSION } from '../util/version';
 import { type Variant, type VariantResult, formatSummary, runStudy, studyDifferences, studyReport, SUMMARY_COLUMNS, summaryRows } from '../lab/study';
-import { type TrajectoryStudy, trajectoryStudy } from '../lab/trajectories';
+import { type TrajectoryStudy, trajectorySections, trajectoryStudy } from '../lab/trajectories';
+import { runDeckCli } from './study-deck';
 import { LEARNED_LOSSES, type LearnedLoss } from '../diffusion/learned-variance';
 import { runVarianceStudy, varianceDifferences, varianceReport } from '../lab/variance-study';
 
@@ -216,33 +216,12 @@ async function runVariance(v: Record<string, string | boolean | undefined>): Pro
   return 0;
 }
 
-/** Report sections of the trajectory study. */
-export function trajectorySections(s: TrajectoryStudy, data: Points): ReportSection[] {
-  const bg = plane(data, data.d, 1500);
-  return [
-    {
-      kind: 'table', title: 'Does the starting position influence the ending position?',
-      columns: ['process', 'spread of endings from one x_T / data RMS radius', 'spread (data units)', `x_T vs x_0 ${s.k}-NN overlap`, 'overlap / random', 'z vs random'],
-      rows: [
-        ...s.figures.map((f) => [f.label, f.spread, f.spreadData, f.overlap, f.overlap / s.randomExpected, (f.overlap - s.randomExpected) / s.randomSd]),
-        ['forward q (data -> x_T)', '', '', s.forwardOverlap, s.forwardOverlap / s.randomExpected, (s.forwardOverlap - s.randomExpected) / s.randomSd],
-        ['random matching (20 shuffles: mean, sd)', 1, '', s.randomMeasured, s.randomMeasured / s.randomExpected, s.randomSd],
-      ],
-      note: `spread: ${s.starts} starting points x_T, each run ${s.runs} times; RMS distance of the endings from their centroid, over the data's RMS distance ` +
-        `from its centroid (${s.dataRadius.toFixed(3)} data units). overlap: ${s.nOverlap} starts, fraction of each point's ${s.k} nearest neighbours at x_T ` +
-        `still among its ${s.k} nearest at x_0 (standardised units); a random matching gives k/(N-1) = ${s.randomExpected.toFixed(4)}.`,
-    },
-    ...s.reversePaths.map((p) => ({ kind: 'trajectories' as const, title: `Reverse paths x_T -> x_0: ${p.label}`, paths: p.paths, background: bg, note: `${p.paths.length} paths over the data (grey); red: where they end.` })),
-    { kind: 'trajectories', title: 'Forward paths x_0 -> x_T (q)', paths: s.forward, background: bg, note: `${s.forward.length} data points diffused step by step; red: x_T.` },
-  ];
-}
-
 export function formatTrajectories(s: TrajectoryStudy): string {
   const z = (o: number) => ((o - s.randomExpected) / s.randomSd).toFixed(1);
-  const rows = [['process', 'spread/data', 'spread', 'kNN overlap', 'x random', 'z'],
-    ...s.figures.map((f) => [f.label, f.spread.toFixed(3), f.spreadData.toFixed(4), f.overlap.toFixed(4), (f.overlap / s.randomExpected).toFixed(2), z(f.overlap)]),
-    ['forward q', '', '', s.forwardOverlap.toFixed(4), (s.forwardOverlap / s.randomExpected).toFixed(2), z(s.forwardOverlap)],
-    [`random (20 shuffles, sd ${s.randomSd.toFixed(4)})`, '1', '', s.randomMeasured.toFixed(4), (s.randomMeasured / s.randomExpected).toFixed(2), '']];
+  const rows = [['process', 'spread/data', 'spread', 'kNN overlap', 'x random', 'z', 'colour overlap', 'x random'],
+    ...s.figures.map((f) => [f.label, f.spread.toFixed(3), f.spreadData.toFixed(4), f.overlap.toFixed(4), (f.overlap / s.randomExpected).toFixed(2), z(f.overlap), f.colorOverlap.toFixed(4), (f.colorOverlap / s.randomExpected).toFixed(2)]),
+    ['forward q', '', '', s.forwardOverlap.toFixed(4), (s.forwardOverlap / s.randomExpected).toFixed(2), z(s.forwardOverlap), s.forwardColorOverlap.toFixed(4), (s.forwardColorOverlap / s.randomExpected).toFixed(2)],
+    [`random (20 shuffles, sd ${s.randomSd.toFixed(4)})`, '1', '', s.randomMeasured.toFixed(4), (s.randomMeasured / s.randomExpected).toFixed(2), '', '', '']];
   const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return [
     `same x_T run ${s.runs} times (${s.starts} starts); ${s.k}-NN overlap of x_T and x_0 over ${s.nOverlap} points (random: ${s.randomExpected.toFixed(4)})`,
@@ -283,8 +262,8 @@ async function runTrajectories(v: Record<string, string | boolean | undefined>):
 }
 
 export const studyCommand: Command = {
-  summary: 'experiments: study schedules | T | variance (models side by side, one report), study trajectories',
-  usage: 'study schedules|T|variance|trajectories [--dataset D] [--schedules linear,quadratic,cosine,sigmoid,learned] [--Ts 20,50,100,200] [--T N] [--steps N] [--out DIR]',
+  summary: 'experiments: study schedules | T | variance (models side by side, one report), study trajectories, study deck (the deck\'s experiments on swissroll, moons, cross)',
+  usage: 'study schedules|T|variance|trajectories|deck [--dataset D] [--schedules linear,quadratic,cosine,sigmoid,learned] [--Ts 20,50,100,200] [--T N] [--steps N] [--out DIR]',
   positionals: true,
   opts: [
     ...runOpts(['dataset', `data set (default moons): ${Object.keys(DATASETS).join(', ')}`]),
@@ -312,6 +291,8 @@ export const studyCommand: Command = {
     { name: 'n-overlap', type: 'string', arg: 'N', help: 'trajectories: points for the neighbourhood overlap (default 500)' },
     { name: 'k', type: 'string', arg: 'K', help: 'trajectories: neighbours (default 10)' },
     { name: 'paths', type: 'string', arg: 'N', help: 'trajectories: paths drawn (default 300)' },
+    { name: 'datasets', type: 'string', arg: 'A,B,..', help: 'deck: data sets (default swissroll,moons,cross)' },
+    { name: 'quick', type: 'boolean', help: 'deck: a tiny budget (seconds; for tests): the figures mean nothing' },
     { name: 'out', type: 'string', arg: 'DIR', help: 'output directory (default runs/study-<kind>-<dataset>-<time>)' },
   ],
   async run(v, _cmd, positionals = []) {
@@ -321,6 +302,7 @@ export const studyCommand: Command = {
     if (what === 'T') return runVariants('T', v);
     if (what === 'trajectories') return runTrajectories(v);
     if (what === 'variance') return runVariance(v);
-    throw new UsageError(what ? `unknown study "${what}"; choose schedules, T, variance or trajectories` : 'study needs an experiment: schedules, T, variance or trajectories');
+    if (what === 'deck') return runDeckCli(v);
+    throw new UsageError(what ? `unknown study "${what}"; choose schedules, T, variance, trajectories or deck` : 'study needs an experiment: schedules, T, variance, trajectories or deck');
   },
 };

@@ -26,6 +26,7 @@ import type { Engine } from '../engine/engine';
 import type { Schedule } from '../schedule/schedule';
 import { UsageError } from '../util/errors';
 import { Rng } from '../util/rng';
+import type { VlbResult } from './bound';
 import type { TrainedModel } from './config';
 import { alphaSigma, flowStepCoefficients, timeSubsequence } from './samplers';
 
@@ -210,4 +211,15 @@ export function engineEpsVjp(engine: Engine, weights: 'params' | 'ema' = 'ema'):
 export function modelNll(model: TrainedModel, data: Points, o: Omit<NllOptions, 'logDet'> = {}): NllResult {
   const z = standardize(data, model.standardization);
   return probabilityFlowNll(engineEpsVjp(model.engine), z.data, data.d, model.schedule, { ...o, logDet: logDetJacobian(model.standardization) });
+}
+
+/** The paired gap L_vlb - NLL over the points, data units (both carry the same log-det), and its standard error. */
+export function boundGap(nll: NllResult, vlb: Pick<VlbResult, 'perPoint'>): { nats: number; stderr: number } {
+  const n = nll.n;
+  let m = 0;
+  for (let p = 0; p < n; p++) m += vlb.perPoint[p] - nll.perPoint[p];
+  m /= n;
+  let ss = 0;
+  for (let p = 0; p < n; p++) ss += (vlb.perPoint[p] - nll.perPoint[p] - m) ** 2;
+  return { nats: m, stderr: n > 1 ? Math.sqrt(ss / (n - 1) / n) : NaN };
 }

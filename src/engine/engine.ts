@@ -14,7 +14,7 @@ import {
 } from './model';
 import { type Schedule, type VarianceName, ddpmCoefficients } from '../schedule/schedule';
 import { type Program, ThreadPool, recordCalls, threadsAvailable } from './threads';
-import { compileKernels, instantiateKernels, type Kernels, type WasmSource } from './wasm';
+import { compileKernels, type Flavor, instantiateKernels, type Kernels, relaxedSimdSupported, type WasmSource } from './wasm';
 
 export const STREAM_INIT = 1;
 export const STREAM_TRAIN = 2;
@@ -44,6 +44,12 @@ export interface EngineOptions {
   wasm?: WasmSource;
   flavor?: 'simd' | 'scalar';
   /**
+   * Opt in to the relaxed-SIMD build (fused multiply-add in the matmuls, src/wasm.ts) when this runtime has relaxed
+   * SIMD; otherwise the plain SIMD build. Faster, but its results may differ between machines (and from the plain
+   * build), unlike the default build's. Ignored with `wasm` or `flavor: 'scalar'`. Default false.
+   */
+  fma?: boolean;
+  /**
    * Threads sharing the work of a step (data-parallel over the batch's rows; over the points when sampling).
    * Needs SharedArrayBuffer and a thread allowed to block (Node, a browser Worker of a cross-origin-isolated
    * page); elsewhere the engine quietly uses one. Default 1.
@@ -67,7 +73,8 @@ export interface StepStats {
   gradNorm: number;
 }
 
-type ActFns = { fwd: (y: number, x: number, n: number) => void; bwd: (dx: number, dy: number, x: number, n: number) => void };
+/** assembly/activation.ts's ACT_* codes, what the fused layer kernels take. */
+const ACT_CODES: Record<ModelConfig['activation'], number> = { gelu: 1, silu: 2, relu: 3 };
 
 /** Rows [r0, r0 + n) of a batch, handled by one lane (thread). */
 interface Part {
@@ -90,11 +97,17 @@ export class Engine {
   readonly paramCount: number; // floats in the parameter slab, padding included
   /** Optimiser steps taken (Adam's t). */
   step = 0;
+  /** Running the relaxed-SIMD (FMA) build (EngineOptions.fma, where supported). */
+  fma = false;
+  /** Every lane's gradient slab is zero (true at the start and after optimizerStep): lossAndGrad need not zero them. */
+  private gradsZero = true;
+  /** Squared gradient norm found while folding the lanes' gradients (lossAndGrad), or -1: optimizerStep computes it. */
+  private gradNorm2 = -1;
   /** Threads working on a step: this one (lane 0) and pool.size workers. */
   readonly lanes: number;
   private pool?: ThreadPool;
   private programKey = '';
-  private readonly act: ActFns;
+  private readonly act: number;
   private readonly inDim: number;
   private readonly outDim: number;
 
@@ -102,14 +115,22 @@ export class Engine {
     const want = Math.max(1, Math.floor(o.threads ?? 1));
     // A caller-supplied module is one build; threads need the shared-memory build, so they come with the embedded one.
     const lanes = want > 1 && threadsAvailable() && o.wasm === undefined ? want : 1;
-    const module = await compileKernels(o.wasm, lanes > 1 ? 'threads' : o.flavor);
+    const relaxed = !!o.fma && o.wasm === undefined && o.flavor !== 'scalar' && relaxedSimdSupported();
+    const flavor: Flavor | undefined = lanes > 1 ? (relaxed ? 'threads-relaxed' : 'threads') : relaxed ? 'relaxed' : o.flavor;
+    const module = await compileKernels(o.wasm, flavor);
     const memory = lanes > 1 ? new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true }) : undefined;
     const e = new Engine(module, o, memory, lanes);
+    e.fma = relaxed;
     if (lanes > 1) {
       const names = WebAssembly.Module.exports(module).filter((x) => x.kind === 'function').map((x) => x.name);
       e.pool = await ThreadPool.create(module, e.arena.memory, lanes - 1, names);
     }
     return e;
+  }
+
+  /** The worker pool's profile hooks (bench/bench.mjs profile); undefined on one thread. */
+  get threadPool(): ThreadPool | undefined {
+    return this.pool;
   }
 
   /** Stop the worker threads (if any). The engine keeps working on one thread. */
@@ -135,19 +156,31 @@ export class Engine {
     this.lanes = lanes;
 
     const params = paramSpecs(c);
-    const acts: TensorSpec[] = [{ name: 'inp', shape: [R, this.inDim] }, { name: 'a0', shape: [R, H] }, { name: 'h0', shape: [R, H] }];
+    // Per layer k: h_k (the activation, the next layer's input) and d_k = act'(pre-activation), stored by the fused
+    // forward (linearForwardAct) so the backward multiplies instead of recomputing the activation.
+    // inp holds the x-columns of the first layer's input only: the t-columns go through timeBiasForward (tShare).
+    const xCols = this.inDim - c.embedSize;
+    const acts: TensorSpec[] = [{ name: 'inp', shape: [R, xCols] }, { name: 'd0', shape: [R, H] }, { name: 'h0', shape: [R, H] }];
     const actGrads: TensorSpec[] = [{ name: 'dout', shape: [R, this.outDim] }, { name: 'dh0', shape: [R, H] }, { name: 'da0', shape: [R, H] }];
     for (let k = 1; k <= c.depth; k++) {
-      acts.push({ name: `a${k}`, shape: [R, H] }, { name: `g${k}`, shape: [R, H] }, { name: `h${k}`, shape: [R, H] });
+      acts.push({ name: `d${k}`, shape: [R, H] }, { name: `h${k}`, shape: [R, H] });
       actGrads.push({ name: `dh${k}`, shape: [R, H] }, { name: `da${k}`, shape: [R, H] });
     }
     acts.push({ name: 'out', shape: [R, this.outDim] });
     // Lanes 1.. (worker threads) get their own activations and gradients for their share of the rows.
     const laneRows = Math.ceil(R / lanes);
+    // The first layer's t-share per distinct t of a lane's rows (assembly/timebias.ts): seen (T, kept at -1 between
+    // calls), the distinct count, uniq and slot, the gathered embeddings, W_t e(t) + b and its gradient.
+    const tShare = (rows: number): TensorSpec[] => [
+      { name: 'seen', shape: [T], dtype: 'i32' }, { name: 'count', shape: [4], dtype: 'i32' },
+      { name: 'uniq', shape: [rows], dtype: 'i32' }, { name: 'slot', shape: [rows], dtype: 'i32' },
+      { name: 'embU', shape: [rows, c.embedSize] }, { name: 'tb', shape: [rows, H] }, { name: 'dtb', shape: [rows, H] },
+    ];
     const laneSlabs: { name: string; tensors: TensorSpec[] }[] = [];
     const resize = (ts: TensorSpec[]) => ts.map((t) => ({ ...t, shape: [laneRows, ...t.shape.slice(1)] }));
     for (let l = 1; l < lanes; l++) {
-      laneSlabs.push({ name: `grads${l}`, tensors: params }, { name: `acts${l}`, tensors: resize(acts) }, { name: `actGrads${l}`, tensors: resize(actGrads) });
+      laneSlabs.push({ name: `grads${l}`, tensors: params }, { name: `acts${l}`, tensors: resize(acts) }, { name: `actGrads${l}`, tensors: resize(actGrads) },
+        { name: `tShare${l}`, tensors: tShare(laneRows) });
     }
 
     // The stub runtime keeps its static data below __heap_base; the arena starts above it.
@@ -168,6 +201,8 @@ export class Engine {
           { name: 'tValues', shape: [T] },
           { name: 'tEmb', shape: [T, c.embedSize] },
           { name: 'identity', shape: [R], dtype: 'i32' },
+          // The optimizer step's scalars, written by optimizerStep and read by adamwEmaStep (assembly/adam.ts HP_*).
+          { name: 'optimizer', shape: [9] },
         ],
       },
       { name: 'data', tensors: [{ name: 'x', shape: [this.nData, d] }] },
@@ -195,6 +230,7 @@ export class Engine {
         ],
       },
       { name: 'acts', tensors: acts },
+      { name: 'tShare', tensors: tShare(R) },
       { name: 'actGrads', tensors: actGrads },
       // inputVjp's own buffers: x, its embedding (the x-columns of inp), their gradients.
       {
@@ -208,7 +244,7 @@ export class Engine {
     ]);
     this.arena = new Arena(memory, plan);
     this.paramCount = this.arena.slabLength('params');
-    this.act = this.activationFns();
+    this.act = ACT_CODES[c.activation];
 
     const a = this.arena;
     this.setSchedule(o.schedule);
@@ -220,6 +256,7 @@ export class Engine {
     const id = a.t('tables', 'identity').view as Int32Array;
     for (let i = 0; i < R; i++) id[i] = i;
     if (o.data) a.f32('data', 'x').set(o.data);
+    for (let l = 0; l < lanes; l++) (a.t(this.slab('tShare', l), 'seen').view as Int32Array).fill(-1);
 
     this.k.rngSeed(a.ptr('rng', 'init'), BigInt(o.seed), STREAM_INIT);
     this.k.rngSeed(a.ptr('rng', 'train'), BigInt(o.seed), STREAM_TRAIN);
@@ -234,13 +271,6 @@ export class Engine {
     this.programKey = ''; // recorded sampling programs hold the old schedule's coefficients
     this.arena.f32('tables', 'sqrtAlphaBar').set(s.sqrtAlphaBar);
     this.arena.f32('tables', 'sqrtOneMinusAlphaBar').set(s.sqrtOneMinusAlphaBar);
-  }
-
-  /** The activation's kernels, looked up on this.k at each call (so a recording proxy sees them too). */
-  private activationFns(): ActFns {
-    const name = this.model.activation;
-    const k = () => this.k as unknown as Record<string, (...a: number[]) => void>;
-    return { fwd: (y, x, n) => k()[`${name}Forward`](y, x, n), bwd: (dx, dy, x, n) => k()[`${name}Backward`](dx, dy, x, n) };
   }
 
   /** PyTorch nn.Linear's default: weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)). EMA starts equal. */
@@ -264,7 +294,7 @@ export class Engine {
   }
 
   /** Slab names of a lane: lane 0 (this thread) uses the plain names. */
-  private slab(name: 'acts' | 'actGrads' | 'grads', lane: number): string {
+  private slab(name: 'acts' | 'actGrads' | 'grads' | 'tShare', lane: number): string {
     return lane === 0 ? name : `${name}${lane}`;
   }
 
@@ -274,25 +304,27 @@ export class Engine {
    */
   forward(n: number, x: number, weights: 'params' | 'ema' = 'params', lane = 0, tRow = 0): void {
     const k = this.k, a = this.arena, c = this.model, H = c.width, E = c.embedSize, d = c.dim, A = this.slab('acts', lane);
-    const inp = a.ptr(A, 'inp');
-    if (c.inputEmbedding) k.sinusoidalEmbed(inp, x, a.ptr('tables', 'freqs'), n, d, E / 2, c.inputScale, this.inDim);
-    else k.gatherRows(inp, x, a.ptr('tables', 'identity'), n, d, this.inDim);
-    const xCols = c.inputEmbedding ? d * E : d;
-    k.gatherRows(inp + 4 * xCols, a.ptr('tables', 'tEmb'), a.ptr('batch', 't') + 4 * tRow, n, E, this.inDim);
-
-    k.linearForward(a.ptr(A, 'a0'), inp, this.p(weights, 'inp.weight'), this.p(weights, 'inp.bias'), n, this.inDim, H);
-    this.trunk(n, weights, lane);
+    const inp = a.ptr(A, 'inp'), xCols = this.inDim - E, S = this.slab('tShare', lane), ts = (name: string) => a.ptr(S, name);
+    if (c.inputEmbedding) k.sinusoidalEmbed(inp, x, a.ptr('tables', 'freqs'), n, d, E / 2, c.inputScale, xCols);
+    else k.gatherRows(inp, x, a.ptr('tables', 'identity'), n, d, xCols);
+    // a0 = emb(x) W_x^T + (W_t e(t) + b): the bracket once per distinct t of these rows, gathered in the matmul's store.
+    const w = this.p(weights, 'inp.weight');
+    k.timeBiasForward(ts('tb'), ts('embU'), ts('uniq'), ts('slot'), ts('count'), a.ptr('batch', 't') + 4 * tRow, n, ts('seen'),
+      a.ptr('tables', 'tEmb'), w + 4 * xCols, this.p(weights, 'inp.bias'), E, H, this.inDim);
+    k.linearForwardRowBias(a.ptr(A, 'h0'), a.ptr(A, 'd0'), inp, w, ts('tb'), ts('slot'), n, xCols, H, xCols, this.inDim, this.act);
+    this.trunk(n, weights, lane, true);
   }
 
-  /** The network after its first layer: from the lane's acts/a0 (n, H) to acts/out (n, outDim). */
-  private trunk(n: number, weights: 'params' | 'ema', lane: number): void {
+  /**
+   * The network after its first layer: from the lane's acts/h0 (n, H) to acts/out (n, outDim). `derivatives`: store
+   * each layer's act' (acts/d_k) for a backward pass; sampling skips them.
+   */
+  private trunk(n: number, weights: 'params' | 'ema', lane: number, derivatives: boolean): void {
     const k = this.k, a = this.arena, c = this.model, H = c.width, A = this.slab('acts', lane);
-    this.act.fwd(a.ptr(A, 'h0'), a.ptr(A, 'a0'), n * H);
     for (let b = 1; b <= c.depth; b++) {
-      const ak = a.ptr(A, `a${b}`), gk = a.ptr(A, `g${b}`), prev = a.ptr(A, `h${b - 1}`);
-      k.linearForward(ak, prev, this.p(weights, `blocks.${b - 1}.weight`), this.p(weights, `blocks.${b - 1}.bias`), n, H, H);
-      this.act.fwd(gk, ak, n * H);
-      k.residualForward(a.ptr(A, `h${b}`), prev, gk, n * H);
+      // h_b = h_{b-1} + act(h_{b-1} W_b^T + b_b): bias, activation and residual in the matmul's store.
+      const prev = a.ptr(A, `h${b - 1}`);
+      k.linearForwardAct(a.ptr(A, `h${b}`), derivatives ? a.ptr(A, `d${b}`) : 0, prev, this.p(weights, `blocks.${b - 1}.weight`), this.p(weights, `blocks.${b - 1}.bias`), prev, n, H, H, this.act);
     }
     k.linearForward(a.ptr(A, 'out'), a.ptr(A, `h${c.depth}`), this.p(weights, 'out.weight'), this.p(weights, 'out.bias'), n, H, this.outDim);
   }
@@ -314,19 +346,30 @@ export class Engine {
    * the squared error (the learned-variance objectives of src/diffusion/learned-variance.ts write their own dout).
    */
   backwardFromDout(n: number, lane = 0): void {
+    if (lane === 0) {
+      this.gradsZero = false;
+      this.gradNorm2 = -1;
+    }
     const k = this.k, a = this.arena, c = this.model, H = c.width, G = this.slab('grads', lane);
     const AG = this.slab('actGrads', lane), A = this.slab('acts', lane);
     const g = (s: string) => a.ptr(AG, s), act = (s: string) => a.ptr(A, s);
-    k.linearBackward(g(`dh${c.depth}`), this.p(G, 'out.weight'), this.p(G, 'out.bias'), g('dout'), act(`h${c.depth}`), this.p('params', 'out.weight'), n, H, this.outDim);
-    for (let b = c.depth; b >= 1; b--) {
-      // h_b = h_{b-1} + act(a_b): the residual passes dh_b through unchanged, the branch goes through act and the linear layer.
-      k.addInPlace(g(`dh${b - 1}`), g(`dh${b}`), n * H);
-      this.act.bwd(g(`da${b}`), g(`dh${b}`), act(`a${b}`), n * H);
-      k.linearBackward(g(`dh${b - 1}`), this.p(G, `blocks.${b - 1}.weight`), this.p(G, `blocks.${b - 1}.bias`), g(`da${b}`), act(`h${b - 1}`), this.p('params', `blocks.${b - 1}.weight`), n, H, H);
+    // Each layer's input gradient and the activation's backward below it come out of one kernel (the fused dx store:
+    // da_k = dh_k * d_k); the activation gradients are written, not accumulated, so they need no zeroing.
+    const D = c.depth, W = (name: string) => this.p('params', name);
+    k.linearBackwardInputAct(g(`dh${D}`), g(`da${D}`), g('dout'), W('out.weight'), 0, act(`d${D}`), n, H, this.outDim);
+    k.linearBackward(0, this.p(G, 'out.weight'), this.p(G, 'out.bias'), g('dout'), act(`h${D}`), W('out.weight'), n, H, this.outDim);
+    for (let b = D; b >= 1; b--) {
+      // h_b = h_{b-1} + act(a_b): the residual passes dh_b through unchanged (dx's starting value), the branch goes
+      // through the linear layer; then da_{b-1} = dh_{b-1} * act'(a_{b-1}) in the same store.
+      const w = `blocks.${b - 1}.weight`;
+      k.linearBackwardInputAct(g(`dh${b - 1}`), g(`da${b - 1}`), g(`da${b}`), W(w), g(`dh${b}`), act(`d${b - 1}`), n, H, H);
+      k.linearBackward(0, this.p(G, w), this.p(G, `blocks.${b - 1}.bias`), g(`da${b}`), act(`h${b - 1}`), W(w), n, H, H);
     }
-    this.act.bwd(g('da0'), g('dh0'), act('a0'), n * H);
-    // The embeddings are fixed functions of x_t and t: no gradient is needed for the network's input.
-    k.linearBackward(0, this.p(G, 'inp.weight'), this.p(G, 'inp.bias'), g('da0'), act('inp'), this.p('params', 'inp.weight'), n, this.inDim, H);
+    // The embeddings are fixed functions of x_t and t: no gradient is needed for the network's input. The first layer's
+    // weight gradient in its two column blocks: x-columns per row, t-columns per distinct t (timeBiasBackward).
+    const E = c.embedSize, xCols = this.inDim - E, S = this.slab('tShare', lane), ts = (name: string) => a.ptr(S, name), dw = this.p(G, 'inp.weight');
+    k.linearBackwardWeight(dw, 0, g('da0'), act('inp'), n, xCols, H, xCols, this.inDim);
+    k.timeBiasBackward(dw + 4 * xCols, this.p(G, 'inp.bias'), ts('dtb'), g('da0'), ts('slot'), ts('count'), n, ts('embU'), E, H, this.inDim);
   }
 
   /** The rows of an n-row batch, split over the lanes in contiguous, fixed slices (so results do not depend on timing). */
@@ -394,19 +437,25 @@ export class Engine {
       this.backward(p.n, a.ptr('batch', 'eps') + 4 * p.r0 * d, p.lane, scale);
     };
     const parts = this.parts(n);
+    // The gradient slabs are zero after an optimizer step (adamwEmaStep and accumulateSumSquares leave them so);
+    // zero them here only when something else wrote them since.
+    if (!this.gradsZero) for (let l = 0; l < this.lanes; l++) a.zero(this.slab('grads', l));
+    this.gradsZero = false;
     for (const p of parts) {
-      a.zero(this.slab('grads', p.lane));
-      a.zeroRows(this.slab('actGrads', p.lane), p.n);
+      // mseBackwardScaled accumulates into dout; the other activation gradients are written by the fused backward.
+      a.f32(this.slab('actGrads', p.lane), 'dout').fill(0, 0, p.n * this.outDim);
     }
     if (this.pool && parts.length > 1) {
       this.ensurePrograms(`train:${n}`, 1, share, parts);
       this.pool.run(0, () => share(parts[0]));
     } else share(parts[0]);
     // Lanes' gradients add up in a fixed order: the same thread count gives the same bits every run.
+    // Each fold also zeroes the worker lane's slab and, on the last, gives the squared norm optimizerStep clips by.
     const P = this.paramCount, grads = a.slabPtr('grads');
     let loss = 0;
+    this.gradNorm2 = -1;
     for (const p of parts) {
-      if (p.lane > 0) this.k.addInPlace(grads, a.slabPtr(this.slab('grads', p.lane)), P);
+      if (p.lane > 0) this.gradNorm2 = this.k.accumulateSumSquares(grads, a.slabPtr(this.slab('grads', p.lane)), P);
       const l = this.k.mseForward(a.ptr(this.slab('acts', p.lane), 'out'), a.ptr('batch', 'eps') + 4 * p.r0 * d, p.n * d);
       loss += parts.length === 1 ? l : (l * p.n) / n;
     }
@@ -427,14 +476,19 @@ export class Engine {
   optimizerStep(lr: number): number {
     const k = this.k, a = this.arena, o = this.adam;
     const P = this.paramCount, grads = a.slabPtr('grads');
-    const gradNorm = Math.sqrt(k.sumSquares(grads, P));
+    // lossAndGrad's fold of the worker lanes already summed the squares; one lane (or another objective): one pass.
+    const gradNorm = Math.sqrt(this.gradNorm2 >= 0 ? this.gradNorm2 : k.sumSquares(grads, P));
+    this.gradNorm2 = -1;
     const gradScale = o.clip > 0 && gradNorm > o.clip ? o.clip / gradNorm : 1;
     this.step++;
     const bc1 = 1 - o.beta1 ** this.step, bc2 = 1 - o.beta2 ** this.step;
-    k.adamwStep(a.slabPtr('params'), grads, a.slabPtr('adamM'), a.slabPtr('adamV'), P, lr, o.beta1, o.beta2, o.eps, o.weightDecay, gradScale, bc1, bc2);
     // EMA warm-up (decay grows from 0.1 towards emaDecay) so early weights do not linger in the average.
     const decay = Math.min(o.emaDecay, (1 + this.step) / (10 + this.step));
-    k.emaUpdate(a.slabPtr('ema'), a.slabPtr('params'), P, decay);
+    a.f32('tables', 'optimizer').set([lr, o.beta1, o.beta2, o.eps, o.weightDecay, gradScale, lr / bc1, 1 / Math.sqrt(bc2), decay]);
+    // AdamW, the EMA and zeroing the gradients for the next step: one pass (adamwEmaStep).
+    k.adamwEmaStep(a.slabPtr('params'), grads, a.slabPtr('adamM'), a.slabPtr('adamV'), a.slabPtr('ema'), P, a.ptr('tables', 'optimizer'));
+    // Worker lanes' slabs are written only by lossAndGrad, which folds (and zeroes) them: now every slab is zero.
+    this.gradsZero = true;
     return gradNorm;
   }
 
@@ -512,7 +566,7 @@ export class Engine {
   }
 
   /** forward() for n rows of one reverse step, through the split first layer (split/stepBias holds the step's bias). */
-  private forwardSplit(n: number, x: number, weights: 'params' | 'ema', lane: number): void {
+  private forwardSplit(n: number, x: number, weights: 'params' | 'ema', lane: number, derivatives = false): void {
     const k = this.k, a = this.arena, c = this.model, E = c.embedSize, A = this.slab('acts', lane), xCols = this.inDim - E;
     // The x-columns of inp, rows of xCols (without an input embedding they are x itself).
     let inp = x;
@@ -520,8 +574,8 @@ export class Engine {
       inp = a.ptr(A, 'inp');
       k.sinusoidalEmbed(inp, x, a.ptr('tables', 'freqs'), n, c.dim, E / 2, c.inputScale, xCols);
     }
-    k.linearForward(a.ptr(A, 'a0'), inp, a.ptr('split', 'inpX.weight'), a.ptr('split', 'stepBias'), n, xCols, c.width);
-    this.trunk(n, weights, lane);
+    k.linearForwardAct(a.ptr(A, 'h0'), derivatives ? a.ptr(A, 'd0') : 0, inp, a.ptr('split', 'inpX.weight'), a.ptr('split', 'stepBias'), 0, n, xCols, c.width, this.act);
+    this.trunk(n, weights, lane, derivatives);
   }
 
   /**
@@ -545,8 +599,8 @@ export class Engine {
    * the exact divergence (src/diffusion/likelihood.ts). For a learned-variance model, eps is the first d outputs and
    * the products are of eps alone. Chunked to `rows`; lane 0 only; overwrites acts/actGrads and the split first layer.
    *
-   * The backward goes through the trunk like backwardFromDout with every weight gradient skipped (linearBackward with
-   * dw = 0), then through the first layer's x-columns and the input embedding (sinusoidalEmbedBackward), which
+   * The backward goes through the trunk like backwardFromDout's input-gradient half (linearBackwardInputAct, no weight
+   * gradients), then through the first layer's x-columns and the input embedding (sinusoidalEmbedBackward), which
    * training never needs. The embedding is recomputed here rather than read from acts/inp, whose layout is forward's.
    */
   inputVjp(x: Float32Array, i: number, cotangents: readonly Float32Array[], weights: 'params' | 'ema' = 'ema'): { eps: Float32Array; vjp: Float32Array[] } {
@@ -562,7 +616,8 @@ export class Engine {
     for (let off = 0; off < n; off += this.rows) {
       const m = Math.min(this.rows, n - off);
       a.f32('inputGrad', 'x').set(x.subarray(off * d, (off + m) * d));
-      this.forwardAtStep(m, xp, i, weights);
+      this.stepBias(i, weights);
+      this.forwardSplit(m, xp, weights, 0, true); // with each layer's act' (acts/d_k) for the backward below
       const out = a.f32('acts', 'out');
       for (let r = 0; r < m; r++) for (let j = 0; j < d; j++) eps[(off + r) * d + j] = out[r * O + j];
       if (c.inputEmbedding) k.sinusoidalEmbed(emb, xp, a.ptr('tables', 'freqs'), m, d, E / 2, c.inputScale, xCols);
@@ -572,13 +627,11 @@ export class Engine {
         a.f32('inputGrad', 'dx').fill(0, 0, m * d);
         const dout = a.f32('actGrads', 'dout');
         for (let r = 0; r < m; r++) for (let j = 0; j < d; j++) dout[r * O + j] = v[(off + r) * d + j];
-        k.linearBackward(G(`dh${c.depth}`), 0, 0, G('dout'), 0, W('out.weight'), m, H, O);
+        // As backwardFromDout's input-gradient half: the fused kernels give dh and da = dh * act' layer by layer.
+        k.linearBackwardInputAct(G(`dh${c.depth}`), G(`da${c.depth}`), G('dout'), W('out.weight'), 0, A(`d${c.depth}`), m, H, O);
         for (let b = c.depth; b >= 1; b--) {
-          k.addInPlace(G(`dh${b - 1}`), G(`dh${b}`), m * H);
-          this.act.bwd(G(`da${b}`), G(`dh${b}`), A(`a${b}`), m * H);
-          k.linearBackward(G(`dh${b - 1}`), 0, 0, G(`da${b}`), 0, W(`blocks.${b - 1}.weight`), m, H, H);
+          k.linearBackwardInputAct(G(`dh${b - 1}`), G(`da${b - 1}`), G(`da${b}`), W(`blocks.${b - 1}.weight`), G(`dh${b}`), A(`d${b - 1}`), m, H, H);
         }
-        this.act.bwd(G('da0'), G('dh0'), A('a0'), m * H);
         // The t-columns of inp do not depend on x: only W_x (split/inpX.weight) carries the gradient back.
         k.linearBackward(c.inputEmbedding ? dinp : dx, 0, 0, G('da0'), 0, a.ptr('split', 'inpX.weight'), m, xCols, H);
         if (c.inputEmbedding) k.sinusoidalEmbedBackward(dx, dinp, emb, a.ptr('tables', 'freqs'), m, d, E / 2, c.inputScale, xCols);

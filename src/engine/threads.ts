@@ -46,6 +46,7 @@ const SEQ = 0; // bumped by the caller to start a program
 const PROGRAM = 1; // which program to run; -1 = reload programs from the next message; -2 = exit
 const DONE = 2; // workers that finished the current sequence number
 const READY = 3; // workers that loaded the current program set
+const PROFILE = 4; // 1: workers time each call into the profile buffer (bench/profile only)
 
 /**
  * Program encoding (Float64Array): [count, offset_0 .. offset_{count-1}, then for each program:
@@ -76,10 +77,12 @@ function encode(programs: Program[], names: string[]): Float64Array {
 const WORKER_SOURCE = `
 let port = typeof self !== 'undefined' && typeof self.postMessage === 'function' ? self : null;
 async function start(init, onMessage) {
-  const { module, memory, ctl, names } = init;
+  const { module, memory, ctl, names, prof, id } = init;
   const exp = new WebAssembly.Instance(module, { env: { memory } }).exports;
   const fns = names.map((n) => exp[n]);
   const c = new Int32Array(ctl);
+  // Profile: milliseconds per kernel name, then the busy total, for this worker.
+  const P = new Float64Array(prof, id * (names.length + 1) * 8, names.length + 1);
   let prog = new Float64Array(0);
   let seq = Atomics.load(c, 0);
   const loop = () => {
@@ -91,8 +94,9 @@ async function start(init, onMessage) {
       if (p === -1) { onMessage((f) => { prog = f; Atomics.add(c, 3, 1); Atomics.notify(c, 3); loop(); }); return; }
       let o = prog[1 + p];
       const ncalls = prog[o++];
+      const timed = Atomics.load(c, 4) === 1, t0 = timed ? performance.now() : 0;
       for (let i = 0; i < ncalls; i++) {
-        const f = fns[prog[o++]], argc = prog[o++];
+        const fi = prog[o++], f = fns[fi], argc = prog[o++], s0 = timed ? performance.now() : 0;
         switch (argc) {
           case 3: f(prog[o], prog[o + 1], prog[o + 2]); break;
           case 4: f(prog[o], prog[o + 1], prog[o + 2], prog[o + 3]); break;
@@ -102,7 +106,9 @@ async function start(init, onMessage) {
           default: f(...prog.subarray(o, o + argc));
         }
         o += argc;
+        if (timed) P[fi] += performance.now() - s0;
       }
+      if (timed) P[names.length] += performance.now() - t0;
       Atomics.add(c, 2, 1);
       Atomics.notify(c, 2);
     }
@@ -133,20 +139,41 @@ interface WorkerLike {
 export class ThreadPool {
   private readonly c: Int32Array;
   private seq = 0;
+  /** Milliseconds the caller spent waiting for the workers after its own share (every run; two clock reads each). */
+  waitedMs = 0;
   private constructor(
     readonly size: number, // workers besides the caller
     private readonly workers: WorkerLike[],
     ctl: SharedArrayBuffer,
     private readonly names: string[],
+    private readonly prof: SharedArrayBuffer,
   ) {
     this.c = new Int32Array(ctl);
+  }
+
+  /** Turn per-call timing in the workers on or off, and clear what they and waitedMs have counted. */
+  profile(on: boolean): void {
+    new Float64Array(this.prof).fill(0);
+    this.waitedMs = 0;
+    Atomics.store(this.c, PROFILE, on ? 1 : 0);
+  }
+
+  /** What the workers counted since profile(true): per worker, milliseconds per kernel name and busy in total. */
+  profiled(): { kernels: Map<string, number>; busyMs: number }[] {
+    const n = this.names.length, f = new Float64Array(this.prof);
+    return Array.from({ length: this.size }, (_, w) => {
+      const kernels = new Map<string, number>();
+      this.names.forEach((name, i) => { if (f[w * (n + 1) + i] > 0) kernels.set(name, f[w * (n + 1) + i]); });
+      return { kernels, busyMs: f[w * (n + 1) + n] };
+    });
   }
 
   /** Start `workers` threads on `memory` (shared) with `module` (the threads build). */
   static async create(module: WebAssembly.Module, memory: WebAssembly.Memory, workers: number, names: string[]): Promise<ThreadPool> {
     const ctl = new SharedArrayBuffer(64);
     const c = new Int32Array(ctl);
-    const init = { module, memory, ctl, names };
+    const prof = new SharedArrayBuffer(8 * workers * (names.length + 1));
+    const init = { module, memory, ctl, names, prof };
     const list: WorkerLike[] = [];
     const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof (globalThis as { window?: unknown }).window === 'undefined';
     for (let i = 0; i < workers; i++) {
@@ -164,7 +191,7 @@ export class ThreadPool {
     }
     // Wait (asynchronously: the workers may need this thread's event loop to start) until all have instantiated.
     while (Atomics.load(c, READY) < workers) await new Promise((r) => setTimeout(r, 1));
-    return new ThreadPool(workers, list, ctl, names);
+    return new ThreadPool(workers, list, ctl, names, prof);
   }
 
   /** Replace the worker programs: programs[w] is worker w's list, indexed by program id. */
@@ -188,7 +215,9 @@ export class ThreadPool {
     Atomics.store(this.c, PROGRAM, id);
     this.signal();
     mine();
+    const t0 = performance.now();
     for (let d; (d = Atomics.load(this.c, DONE)) < this.size; ) Atomics.wait(this.c, DONE, d, 1000);
+    this.waitedMs += performance.now() - t0;
   }
 
   close(): void {

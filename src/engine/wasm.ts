@@ -14,11 +14,34 @@ export interface Kernels {
   // peak.ts (bench yardstick)
   madPeak(iters: number): number;
   madPeakScalar(iters: number): number;
+  fmaPeak(iters: number): number;
+  clockChain(iters: number, y: number): number;
   // linear.ts
   linearForward(y: Ptr, x: Ptr, w: Ptr, b: Ptr, n: number, din: number, dout: number): void;
   linearForwardScalar(y: Ptr, x: Ptr, w: Ptr, b: Ptr, n: number, din: number, dout: number): void;
   linearBackward(dx: Ptr, dw: Ptr, db: Ptr, dy: Ptr, x: Ptr, w: Ptr, n: number, din: number, dout: number): void;
   linearBackwardScalar(dx: Ptr, dw: Ptr, db: Ptr, dy: Ptr, x: Ptr, w: Ptr, n: number, din: number, dout: number): void;
+  // linear.ts, fused layers (bias, activation, residual and act' in the store; act: activation.ts ACT_*)
+  linearForwardAct(h: Ptr, dact: Ptr, x: Ptr, w: Ptr, b: Ptr, resid: Ptr, n: number, din: number, dout: number, act: number): void;
+  linearForwardActScalar(h: Ptr, dact: Ptr, x: Ptr, w: Ptr, b: Ptr, resid: Ptr, n: number, din: number, dout: number, act: number): void;
+  linearBackwardInputAct(dx: Ptr, da: Ptr, dy: Ptr, w: Ptr, resid: Ptr, dact: Ptr, n: number, din: number, dout: number): void;
+  linearBackwardInputActScalar(dx: Ptr, da: Ptr, dy: Ptr, w: Ptr, resid: Ptr, dact: Ptr, n: number, din: number, dout: number): void;
+  actForward(h: Ptr, dact: Ptr, resid: Ptr, n: number, act: number): void;
+  actForwardScalar(h: Ptr, dact: Ptr, resid: Ptr, n: number, act: number): void;
+  actBackward(da: Ptr, dh: Ptr, dact: Ptr, n: number): void;
+  actBackwardScalar(da: Ptr, dh: Ptr, dact: Ptr, n: number): void;
+  // linear.ts, column blocks of wider matrices (row strides ldx, ldw) and the first layer's per-row gathered bias
+  linearForwardStrided(y: Ptr, x: Ptr, w: Ptr, b: Ptr, n: number, din: number, dout: number, ldx: number, ldw: number): void;
+  linearForwardStridedScalar(y: Ptr, x: Ptr, w: Ptr, b: Ptr, n: number, din: number, dout: number, ldx: number, ldw: number): void;
+  linearForwardRowBias(h: Ptr, dact: Ptr, x: Ptr, w: Ptr, rowBias: Ptr, slot: Ptr, n: number, din: number, dout: number, ldx: number, ldw: number, act: number): void;
+  linearForwardRowBiasScalar(h: Ptr, dact: Ptr, x: Ptr, w: Ptr, rowBias: Ptr, slot: Ptr, n: number, din: number, dout: number, ldx: number, ldw: number, act: number): void;
+  linearBackwardWeight(dw: Ptr, db: Ptr, dy: Ptr, x: Ptr, n: number, din: number, dout: number, ldx: number, ldw: number): void;
+  linearBackwardWeightScalar(dw: Ptr, db: Ptr, dy: Ptr, x: Ptr, n: number, din: number, dout: number, ldx: number, ldw: number): void;
+  // timebias.ts: the first layer's t-columns once per distinct t
+  timeBiasForward(tb: Ptr, embU: Ptr, uniq: Ptr, slot: Ptr, count: Ptr, t: Ptr, n: number, seen: Ptr, table: Ptr, wt: Ptr, b: Ptr, E: number, H: number, ldw: number): void;
+  timeBiasForwardScalar(tb: Ptr, embU: Ptr, uniq: Ptr, slot: Ptr, count: Ptr, t: Ptr, n: number, seen: Ptr, table: Ptr, wt: Ptr, b: Ptr, E: number, H: number, ldw: number): void;
+  timeBiasBackward(dwt: Ptr, db: Ptr, dtb: Ptr, da: Ptr, slot: Ptr, count: Ptr, n: number, embU: Ptr, E: number, H: number, ldw: number): void;
+  timeBiasBackwardScalar(dwt: Ptr, db: Ptr, dtb: Ptr, da: Ptr, slot: Ptr, count: Ptr, n: number, embU: Ptr, E: number, H: number, ldw: number): void;
   // activation.ts
   geluForward(y: Ptr, x: Ptr, n: number): void;
   geluBackward(dx: Ptr, dy: Ptr, x: Ptr, n: number): void;
@@ -39,6 +62,10 @@ export interface Kernels {
   adamwStep(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number,
     weightDecay: number, gradScale: number, bc1: number, bc2: number): void;
   emaUpdate(ema: Ptr, p: Ptr, n: number, decay: number): void;
+  adamwEmaStep(p: Ptr, g: Ptr, m: Ptr, v: Ptr, ema: Ptr, n: number, hp: Ptr): void;
+  adamwEmaStepScalar(p: Ptr, g: Ptr, m: Ptr, v: Ptr, ema: Ptr, n: number, hp: Ptr): void;
+  accumulateSumSquares(g: Ptr, gl: Ptr, n: number): number;
+  accumulateSumSquaresScalar(g: Ptr, gl: Ptr, n: number): number;
   // embed.ts
   sinusoidalEmbed(out: Ptr, x: Ptr, freqs: Ptr, n: number, d: number, half: number, scale: number, outStride: number): void;
   sinusoidalEmbedBackward(dx: Ptr, dy: Ptr, y: Ptr, freqs: Ptr, n: number, d: number, half: number, scale: number, outStride: number): void;
@@ -74,12 +101,43 @@ export function simdSupported(): boolean {
   }
 }
 
-export type Flavor = 'simd' | 'scalar' | 'threads';
+/** Smallest module using f32x4.relaxed_madd (three v128.const zeros, then the op). */
+const V128_ZERO = [253, 12, ...new Array<number>(16).fill(0)];
+const RELAXED_BODY = [0, ...V128_ZERO, ...V128_ZERO, ...V128_ZERO, 253, 133, 2, 11];
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, RELAXED_BODY.length + 2, 1, RELAXED_BODY.length, ...RELAXED_BODY,
+]);
 
-let defaultBytes: { simd: Uint8Array; scalar: Uint8Array; threads?: Uint8Array } | undefined;
+/**
+ * Relaxed SIMD (f32x4.relaxed_madd, the FMA build) can run here. Browsers: WebAssembly.validate (Chrome 114+ ship it).
+ * Node 20's V8 has it behind --experimental-wasm-relaxed-simd; V8 accepts that flag at run time, before the module
+ * is compiled, so in Node this sets it (node:v8 setFlagsFromString) when validation first fails. Node 22 has it on.
+ */
+export function relaxedSimdSupported(): boolean {
+  try {
+    if (WebAssembly.validate(RELAXED_PROBE)) return true;
+    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+    const v8 = proc?.getBuiltinModule?.('node:v8') as { setFlagsFromString?: (f: string) => void } | undefined;
+    if (!v8?.setFlagsFromString) return false;
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    return WebAssembly.validate(RELAXED_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * 'relaxed' and 'threads-relaxed' are the SIMD and threads builds with every matmul multiply-add as relaxed_madd
+ * (assembly/linear.ts madd): faster where it becomes one FMA instruction, but its rounding (fused or not) depends on
+ * the machine, so results can differ between machines and from the 'simd' build. Opt-in only (Engine `fma`).
+ */
+export type Flavor = 'simd' | 'scalar' | 'threads' | 'relaxed' | 'threads-relaxed';
+
+type Builds = { simd: Uint8Array; scalar: Uint8Array; threads?: Uint8Array; relaxed?: Uint8Array; 'threads-relaxed'?: Uint8Array };
+let defaultBytes: Builds | undefined;
 
 /** The bundles call this once with the embedded builds. */
-export function setDefaultWasm(bytes: { simd: Uint8Array; scalar: Uint8Array; threads?: Uint8Array }): void {
+export function setDefaultWasm(bytes: Builds): void {
   defaultBytes = bytes;
 }
 

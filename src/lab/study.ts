@@ -42,6 +42,8 @@ export interface StudyOptions {
   onVariant?: (index: number, v: Variant) => void;
   onTrain?: (step: number, steps: number, loss: number, stepsPerSecond: number) => void;
   onPhase?: (what: string) => void;
+  /** Sees each trained model after it has been judged and before it is closed (the deck draws its trajectories). */
+  onModel?: (model: Diffusion, v: Variant, index: number) => void | Promise<void>;
 }
 
 export interface ScheduleProps {
@@ -108,6 +110,7 @@ export async function runStudy(variants: Variant[], o: StudyOptions): Promise<Va
     const { samplesDraws, dataDrawsA, dataDrawsB } = makeDraws(samples, evalData, plan, o.seed);
     const report = compareToData(samplesDraws, dataDrawsA, dataDrawsB, { seed: o.seed });
     const test = o.testData && classifierTwoSampleTest(slicePoints(all, 0, o.testData.n), o.testData, { seed: o.seed });
+    await o.onModel?.(model, variant, v);
     model.close(); // its worker threads, if any
     out.push({ label: variant.label, config: model.config, schedule: model.schedule, losses: model.losses, trainSeconds, vlb, report, samples, props: scheduleProps(model.schedule), test });
   }

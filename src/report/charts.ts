@@ -162,23 +162,30 @@ function pointsPath(fill: string, sizeCss: number): uPlot.Series.PathBuilder {
   };
 }
 
-/** Path builder for many polylines stored end to end in one faceted series; `starts` has one entry per path plus the total. */
-function polylinesPath(stroke: string, widthCss: number, starts: Int32Array): uPlot.Series.PathBuilder {
+/**
+ * Path builder for many polylines stored end to end in one faceted series; `starts` has one entry per path plus the
+ * total. One stroke for all in `stroke`, or with `colors` each path in its wheel colour (one stroke per path: the
+ * paths drawn then are a few dozen to hundreds).
+ */
+function polylinesPath(stroke: string, widthCss: number, starts: Int32Array, colors?: ArrayLike<number>, alpha = 1): uPlot.Series.PathBuilder {
   return (u, seriesIdx) => {
     const [xs, ys] = u.data[seriesIdx] as unknown as [ArrayLike<number>, ArrayLike<number>];
     const { ax, kx, ay, ky } = pixelMap(u);
     clipped(u, (ctx) => {
+      ctx.globalAlpha = alpha;
       ctx.strokeStyle = stroke;
       ctx.lineWidth = widthCss * dpr();
       ctx.lineJoin = 'round';
-      ctx.beginPath();
+      if (!colors) ctx.beginPath();
       for (let p = 0; p + 1 < starts.length; p++) {
         const a = starts[p], b = starts[p + 1];
         if (b - a < 2) continue;
+        if (colors) (ctx.strokeStyle = WHEEL_COLORS[colors[p]] ?? stroke), ctx.beginPath();
         ctx.moveTo(ax + xs[a] * kx, ay - ys[a] * ky);
         for (let i = a + 1; i < b; i++) ctx.lineTo(ax + xs[i] * kx, ay - ys[i] * ky);
+        if (colors) ctx.stroke();
       }
-      ctx.stroke();
+      if (!colors) ctx.stroke();
     });
     return null;
   };
@@ -261,6 +268,8 @@ export interface TrajectoryOptions {
   yRange?: [number, number];
   /** Line opacity; the default keeps 300 overlapping paths readable. */
   alpha?: number;
+  /** Wheel colour index per path: each path (and its end) drawn in its start's colour instead of one blue. */
+  colors?: ArrayLike<number>;
 }
 
 /**
@@ -292,6 +301,20 @@ export function trajectoryChart(
   const fit = pointRanges([background, { x: xs, y: ys }]);
   const opts = facetedBase(title, size, options.xRange ?? fit.xRange, options.yRange ?? fit.yRange);
   const alpha = options.alpha ?? Math.min(0.6, Math.max(0.08, 20 / Math.max(1, paths.length)));
+  const colors = options.colors;
+  if (colors) {
+    opts.legend = { show: false };
+    opts.scales!.c = { auto: false, range: [0, WHEEL_COLORS.length] };
+    const end = facetSeries('x\u2080', '#555', wheelPointsPath(4, 0.95));
+    end.facets!.push({ scale: 'c', auto: false });
+    opts.series.push(
+      facetSeries('data', roles.data, pointsPath(withAlpha(roles.data, 0.25), 2)),
+      facetSeries('trajectories', '#555', polylinesPath('#555', 1, starts, colors, Math.max(alpha, 0.35))),
+      end,
+    );
+    const data = [null, [facetColumn(background.x), facetColumn(background.y)], [xs, ys], [ex, ey, facetColumn(colors)]];
+    return { opts, data: data as unknown as uPlot.AlignedData };
+  }
   opts.series.push(
     facetSeries('data', roles.data, pointsPath(withAlpha(roles.data, 0.25), 2)),
     facetSeries('trajectories', roles.trajectory, polylinesPath(withAlpha(roles.trajectory, alpha), 1, starts)),
@@ -314,13 +337,21 @@ export interface LineOptions extends ChartSize {
   yLabel?: string;
 }
 
+/** Tick label of a log axis: plain down to 0.001, then powers of ten. */
+function logTick(v: number | null): string {
+  if (v == null || !Number.isFinite(v)) return '';
+  const a = Math.abs(v);
+  return a === 0 || (a >= 1e-3 && a < 1e6) ? String(Number(v.toPrecision(3))) : v.toExponential(0).replace('e+', 'e');
+}
+
 function alignedBase(title: string, options: LineOptions): uPlot.Options {
   return {
     title,
     width: options.width ?? 640,
     height: options.height ?? 280,
     scales: { x: { time: false }, y: options.logY ? { distr: 3 } : {} },
-    axes: [axis(options.xLabel), axis(options.yLabel, { size: 56 })],
+    // A log axis spans decades below 1e-3, which uPlot's default labels round to "0": write those as 1e-4, 1e-5.
+    axes: [axis(options.xLabel), axis(options.yLabel, options.logY ? { size: 56, values: (_u, vals) => vals.map(logTick) } : { size: 56 })],
     legend: { live: true },
     cursor: { drag: { x: true, y: false } },
     series: [{ label: options.xLabel ?? 'x' }],
@@ -425,4 +456,352 @@ export function barChart(title: string, x: ArrayLike<number>, series: LineSeries
     s.fill = withAlpha(color, 0.8);
   });
   return spec;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Colour by position: does the start decide the end?
+//
+// Each point gets the colour of its place on a 2-D colour wheel: the angle around the set's centre is the hue,
+// the distance from it the chroma (grey at the centre, saturated at the rim), in OKLCH so that equal steps in
+// position look like equal steps in colour. A point keeps its start's colour wherever it goes; if the colours
+// stay ordered at the end, the start decided the end. The wheel is quantised to WHEEL_HUES x WHEEL_RINGS
+// colours so a chart of thousands of points is one canvas path per colour, not one per point.
+
+export const WHEEL_HUES = 24;
+export const WHEEL_RINGS = 5;
+
+/**
+ * OKLab (L, a, b) of a position (u, v) on the unit disc (r clipped to 1): lightness 0.74 -> 0.62 and chroma
+ * 0 -> 0.19 outwards, chroma rising as sqrt(r) so that most of a Gaussian cloud (r ~ 0.3-0.7) is clearly coloured.
+ */
+export function wheelLab(u: number, v: number): [number, number, number] {
+  const r = Math.min(1, Math.hypot(u, v)), h = Math.atan2(v, u);
+  const C = 0.19 * Math.sqrt(r);
+  return [0.74 - 0.12 * r, C * Math.cos(h), C * Math.sin(h)];
+}
+
+/** OKLab -> sRGB bytes (Ottosson's matrices; out-of-gamut channels clamped). */
+export function oklabToRgb(L: number, a: number, b: number): [number, number, number] {
+  const l = (L + 0.3963377774 * a + 0.2158037573 * b) ** 3;
+  const m = (L - 0.1055613458 * a - 0.0638541728 * b) ** 3;
+  const s = (L - 0.0894841775 * a - 1.291485548 * b) ** 3;
+  const lin = [
+    4.0767416621 * l - 3.3077115913 * m + 0.2309699292 * s,
+    -1.2684380046 * l + 2.6097574011 * m - 0.3413193965 * s,
+    -0.0041960863 * l - 0.7034186147 * m + 1.707612701 * s,
+  ];
+  return lin.map((c) => {
+    const g = c <= 0.0031308 ? 12.92 * c : 1.055 * Math.max(0, c) ** (1 / 2.4) - 0.055;
+    return Math.round(255 * Math.min(1, Math.max(0, g)));
+  }) as [number, number, number];
+}
+
+/** Index of the wheel colour of (u, v) on the unit disc: ring (0 = centre) * WHEEL_HUES + hue bin. */
+export function wheelIndex(u: number, v: number): number {
+  const r = Math.min(1, Math.hypot(u, v));
+  const ring = Math.min(WHEEL_RINGS - 1, Math.floor(r * WHEEL_RINGS));
+  const turn = (Math.atan2(v, u) / (2 * Math.PI) + 1) % 1;
+  return ring * WHEEL_HUES + (Math.floor(turn * WHEEL_HUES) % WHEEL_HUES);
+}
+
+/** The (u, v) at the centre of wheel colour `idx` (the colour the bin is drawn in). */
+export function wheelCentre(idx: number): [number, number] {
+  const ring = Math.floor(idx / WHEEL_HUES), hue = idx % WHEEL_HUES;
+  const r = (ring + 0.5) / WHEEL_RINGS, h = ((hue + 0.5) / WHEEL_HUES) * 2 * Math.PI;
+  return [r * Math.cos(h), r * Math.sin(h)];
+}
+
+/** The quantised wheel as CSS colours, indexed by wheelIndex. */
+export const WHEEL_COLORS: readonly string[] = Array.from({ length: WHEEL_HUES * WHEEL_RINGS }, (_, i) => {
+  const [L, a, b] = wheelLab(...wheelCentre(i));
+  const [r, g, bl] = oklabToRgb(L, a, b);
+  return `rgb(${r},${g},${bl})`;
+});
+
+export interface WheelFrame {
+  cx: number;
+  cy: number;
+  /** Per-axis scales: (x - cx) / sx, (y - cy) / sy lands the set's outer 5% on the rim. */
+  sx: number;
+  sy: number;
+}
+
+/** The frame that puts a set on the wheel: its centroid, each axis by its sd times the 95% quantile of the radius. */
+export function wheelFrame(x: ArrayLike<number>, y: ArrayLike<number>): WheelFrame {
+  const n = Math.min(x.length, y.length);
+  let mx = 0, my = 0;
+  for (let i = 0; i < n; i++) (mx += x[i] / n), (my += y[i] / n);
+  let vx = 0, vy = 0;
+  for (let i = 0; i < n; i++) (vx += (x[i] - mx) ** 2 / n), (vy += (y[i] - my) ** 2 / n);
+  const sdx = Math.sqrt(vx) || 1, sdy = Math.sqrt(vy) || 1;
+  const r = Float64Array.from({ length: n }, (_, i) => Math.hypot((x[i] - mx) / sdx, (y[i] - my) / sdy)).sort();
+  const q = n ? r[Math.min(n - 1, Math.floor(0.95 * n))] || 1 : 1;
+  return { cx: mx, cy: my, sx: sdx * q, sy: sdy * q };
+}
+
+/** Wheel colour index of every point, in `frame` (default: the set's own). */
+export function wheelIndices(x: ArrayLike<number>, y: ArrayLike<number>, frame: WheelFrame = wheelFrame(x, y)): Uint16Array {
+  const n = Math.min(x.length, y.length), out = new Uint16Array(n);
+  for (let i = 0; i < n; i++) out[i] = wheelIndex((x[i] - frame.cx) / frame.sx, (y[i] - frame.cy) / frame.sy);
+  return out;
+}
+
+/** Path builder for a faceted series [x, y, colour index]: one filled path per wheel colour. */
+function wheelPointsPath(sizeCss: number, alpha: number): uPlot.Series.PathBuilder {
+  return (u, seriesIdx) => {
+    const [xs, ys, cs] = u.data[seriesIdx] as unknown as [ArrayLike<number>, ArrayLike<number>, ArrayLike<number>];
+    const { ax, kx, ay, ky } = pixelMap(u);
+    const r = sizeCss * dpr(), h = r / 2, n = Math.min(xs.length, ys.length, cs.length);
+    // Bucket the points by colour first: then one path and one fill per colour.
+    const count = new Int32Array(WHEEL_COLORS.length + 1);
+    for (let i = 0; i < n; i++) count[cs[i] + 1]++;
+    for (let c = 1; c <= WHEEL_COLORS.length; c++) count[c] += count[c - 1];
+    const order = new Int32Array(n), at = count.slice();
+    for (let i = 0; i < n; i++) order[at[cs[i]]++] = i;
+    clipped(u, (ctx) => {
+      ctx.globalAlpha = alpha;
+      for (let c = 0; c < WHEEL_COLORS.length; c++) {
+        if (count[c + 1] === count[c]) continue;
+        ctx.fillStyle = WHEEL_COLORS[c];
+        ctx.beginPath();
+        for (let k = count[c]; k < count[c + 1]; k++) {
+          const i = order[k], x = xs[i], y = ys[i];
+          if (x == null || y == null || !Number.isFinite(x) || !Number.isFinite(y)) continue;
+          const px = ax + x * kx, py = ay - y * ky;
+          ctx.moveTo(px + h, py);
+          ctx.arc(px, py, h, 0, 2 * Math.PI);
+        }
+        ctx.fill();
+      }
+    });
+    return null;
+  };
+}
+
+export interface WheelSet extends PointSet {
+  /** wheelIndex per point (usually of the point's start). */
+  color: ArrayLike<number>;
+}
+
+export interface WheelChartOptions extends ScatterOptions {
+  /** Grey points drawn underneath (the data). */
+  background?: PointSet;
+}
+
+/** Points coloured by their wheel index (a start's colour carried to its end), over an optional grey background. */
+export function wheelScatterChart(title: string, set: WheelSet, options: WheelChartOptions = {}): ChartSpec {
+  const size = options.size ?? 300;
+  const fit = options.xRange && options.yRange ? { xRange: options.xRange, yRange: options.yRange } : pointRanges([set, ...(options.background ? [options.background] : [])]);
+  const opts = facetedBase(title, size, options.xRange ?? fit.xRange, options.yRange ?? fit.yRange);
+  opts.legend = { show: false };
+  const data: unknown[] = [null];
+  if (options.background) {
+    opts.series.push(facetSeries('data', roles.data, pointsPath(withAlpha(roles.data, 0.18), 2)));
+    data.push([facetColumn(options.background.x), facetColumn(options.background.y)]);
+  }
+  const n = Math.min(set.x.length, set.y.length);
+  const s = facetSeries('points', '#555', wheelPointsPath(options.pointSize ?? (n > 3000 ? 2.5 : n > 1000 ? 3.5 : 4.5), options.alpha ?? 0.85));
+  s.facets!.push({ scale: 'c', auto: false });
+  opts.scales!.c = { auto: false, range: [0, WHEEL_COLORS.length] };
+  opts.series.push(s);
+  data.push([facetColumn(set.x), facetColumn(set.y), facetColumn(set.color)]);
+  return { opts, data: data as uPlot.AlignedData };
+}
+
+/** The key of the wheel charts: a disc of points, each in the colour its position gets. */
+export function wheelKeyChart(title: string, size = 160): ChartSpec {
+  const xs: number[] = [], ys: number[] = [], cs: number[] = [];
+  const G = 41;
+  for (let i = 0; i < G; i++) for (let j = 0; j < G; j++) {
+    const u = (2 * i) / (G - 1) - 1, v = (2 * j) / (G - 1) - 1;
+    if (u * u + v * v > 1.0001) continue;
+    xs.push(u), ys.push(v), cs.push(wheelIndex(u, v));
+  }
+  const spec = wheelScatterChart(title, { x: xs, y: ys, color: cs }, { size, xRange: [-1.1, 1.1], yRange: [-1.1, 1.1], pointSize: size / 30, alpha: 1 });
+  spec.opts.axes = [{ show: false }, { show: false }];
+  spec.opts.padding = [6, 6, 6, 6];
+  return spec;
+}
+
+/** Path builder for [x0, y0, x1, y1, colour index]: a thin segment per row in its wheel colour (a start to each ending). */
+function wheelSegmentsPath(alpha: number, widthCss: number): uPlot.Series.PathBuilder {
+  return (u, seriesIdx) => {
+    const [x0, y0, x1, y1, cs] = u.data[seriesIdx] as unknown as ArrayLike<number>[];
+    const { ax, kx, ay, ky } = pixelMap(u);
+    clipped(u, (ctx) => {
+      ctx.globalAlpha = alpha;
+      ctx.lineWidth = widthCss * dpr();
+      for (let i = 0; i < x0.length; i++) {
+        ctx.strokeStyle = WHEEL_COLORS[cs[i]] ?? '#555';
+        ctx.beginPath();
+        ctx.moveTo(ax + x0[i] * kx, ay - y0[i] * ky);
+        ctx.lineTo(ax + x1[i] * kx, ay - y1[i] * ky);
+        ctx.stroke();
+      }
+    });
+    return null;
+  };
+}
+
+/** Path builder for markers [x, y, colour index]: a ring in the point's colour with a dark outline. */
+function ringsPath(sizeCss: number): uPlot.Series.PathBuilder {
+  return (u, seriesIdx) => {
+    const [xs, ys, cs] = u.data[seriesIdx] as unknown as [ArrayLike<number>, ArrayLike<number>, ArrayLike<number>];
+    const { ax, kx, ay, ky } = pixelMap(u);
+    const r = (sizeCss / 2) * dpr();
+    clipped(u, (ctx) => {
+      for (let i = 0; i < Math.min(xs.length, ys.length); i++) {
+        const px = ax + xs[i] * kx, py = ay - ys[i] * ky;
+        ctx.beginPath();
+        ctx.arc(px, py, r, 0, 2 * Math.PI);
+        ctx.fillStyle = WHEEL_COLORS[cs[i]] ?? '#555';
+        ctx.fill();
+        ctx.lineWidth = 2 * dpr();
+        ctx.strokeStyle = '#111';
+        ctx.stroke();
+      }
+    });
+    return null;
+  };
+}
+
+export interface FanGroup {
+  /** The start x_T (plotted in data units). */
+  start: [number, number];
+  /** Its endings, one per run. */
+  x: ArrayLike<number>;
+  y: ArrayLike<number>;
+  /** Wheel colour of the start. */
+  color: number;
+}
+
+/**
+ * One start run many times: each start (a ringed dot) and its endings (small dots of the same colour) over the
+ * data (grey). A deterministic sampler puts every run of a start on one spot; a stochastic one spreads them.
+ */
+export function fanChart(title: string, groups: FanGroup[], background: PointSet, options: ScatterOptions = {}): ChartSpec {
+  const size = options.size ?? 340;
+  const ex: number[] = [], ey: number[] = [], ec: number[] = [], fx: number[] = [], fy: number[] = [];
+  for (const g of groups) for (let i = 0; i < Math.min(g.x.length, g.y.length); i++) ex.push(g.x[i]), ey.push(g.y[i]), ec.push(g.color), fx.push(g.start[0]), fy.push(g.start[1]);
+  const sx = groups.map((g) => g.start[0]), sy = groups.map((g) => g.start[1]), sc = groups.map((g) => g.color);
+  const fit = pointRanges([background, { x: ex, y: ey }, { x: sx, y: sy }], 0.08, 0);
+  const opts = facetedBase(title, size, options.xRange ?? fit.xRange, options.yRange ?? fit.yRange);
+  opts.legend = { show: false };
+  opts.scales!.c = { auto: false, range: [0, WHEEL_COLORS.length] };
+  const ends = facetSeries('endings', '#555', wheelPointsPath(options.pointSize ?? 5, options.alpha ?? 0.8));
+  const rays = facetSeries('runs', '#555', wheelSegmentsPath(0.3, 1));
+  const rings = facetSeries('starts', '#111', ringsPath(12));
+  ends.facets!.push({ scale: 'c', auto: false });
+  rings.facets!.push({ scale: 'c', auto: false });
+  rays.facets!.push({ scale: 'x', auto: false }, { scale: 'y', auto: false }, { scale: 'c', auto: false });
+  opts.series.push(facetSeries('data', roles.data, pointsPath(withAlpha(roles.data, 0.2), 2)), rays, ends, rings);
+  const data = [null, [facetColumn(background.x), facetColumn(background.y)], [fx, fy, ex, ey, ec], [ex, ey, ec], [sx, sy, sc]];
+  return { opts, data: data as unknown as uPlot.AlignedData };
+}
+
+export interface PositionsOptions extends ChartSize {
+  /** Draw t from high to low (the reverse process read left to right). */
+  reversed?: boolean;
+  yLabel?: string;
+}
+
+/**
+ * One coordinate of a few dozen points against t, each line in its point's wheel colour (x_0's for the forward
+ * process, x_T's for the reverse): where the lines cross and tangle, position is being forgotten or chosen.
+ */
+export function positionsChart(title: string, t: ArrayLike<number>, lines: { y: ArrayLike<number>; color: number }[], options: PositionsOptions = {}): ChartSpec {
+  // uPlot wants x ascending: sort t once and carry every line along.
+  const order = Array.from({ length: t.length }, (_, i) => i).sort((a, b) => t[a] - t[b]);
+  const x = order.map((i) => t[i]);
+  const opts = alignedBase(title, { width: options.width ?? 480, height: options.height ?? 260, xLabel: 't', yLabel: options.yLabel });
+  opts.legend = { show: false };
+  opts.cursor = { show: false };
+  opts.scales = { x: { time: false, dir: options.reversed ? -1 : 1 }, y: {} };
+  const data: (number | null)[][] = [x];
+  for (const l of lines) {
+    opts.series.push({ label: '', stroke: withAlpha(WHEEL_COLORS[l.color] ?? '#555', 0.9), width: 1.2, points: { show: false } });
+    data.push(lineColumn(order.map((i) => l.y[i])));
+  }
+  return { opts, data: data as uPlot.AlignedData };
+}
+
+export interface FieldGrid {
+  /** Arrow tails (grid points), data units. */
+  x: ArrayLike<number>;
+  y: ArrayLike<number>;
+  /** Arrow vectors (any units: lengths are normalised per chart). */
+  u: ArrayLike<number>;
+  v: ArrayLike<number>;
+}
+
+/** Path builder drawing arrows (x, y) -> (x, y) + scale (u, v), heads included; one stroke for all. */
+function arrowsPath(color: string, widthCss: number): uPlot.Series.PathBuilder {
+  return (u, seriesIdx) => {
+    const [xs, ys, us, vs] = u.data[seriesIdx] as unknown as ArrayLike<number>[];
+    const { ax, kx, ay, ky } = pixelMap(u);
+    const n = Math.min(xs.length, ys.length, us.length, vs.length);
+    // Spacing of the grid in pixels. Arrow length grows as the square root of the vector's size, so the short
+    // vectors on the data stay visible beside the long ones far from it; the 95% quantile gets 0.9 of a cell.
+    let cell = Infinity;
+    for (let i = 1; i < n; i++) {
+      const dx = Math.abs(xs[i] - xs[0]) * kx, dy = Math.abs(ys[i] - ys[0]) * ky;
+      const d = Math.max(dx, dy);
+      if (d > 0.5) cell = Math.min(cell, d);
+    }
+    if (!Number.isFinite(cell)) cell = 20 * dpr();
+    const mags = Float64Array.from({ length: n }, (_, i) => Math.hypot(us[i] * kx, vs[i] * ky)).sort();
+    const top = mags[Math.min(n - 1, Math.floor(0.95 * n))] || 1;
+    clipped(u, (ctx) => {
+      ctx.strokeStyle = color;
+      ctx.lineWidth = widthCss * dpr();
+      ctx.lineCap = 'round';
+      ctx.beginPath();
+      for (let i = 0; i < n; i++) {
+        const px = us[i] * kx, py = -vs[i] * ky, m = Math.hypot(px, py);
+        if (!(m > 0)) continue;
+        const len = Math.min(1.1, Math.sqrt(m / top) * 0.9) * cell;
+        if (len < 0.5) continue;
+        const dx = (px / m) * len, dy = (py / m) * len;
+        const x0 = ax + xs[i] * kx, y0 = ay - ys[i] * ky, x1 = x0 + dx, y1 = y0 + dy;
+        ctx.moveTo(x0, y0);
+        ctx.lineTo(x1, y1);
+        const head = Math.min(0.35 * len, 5 * dpr()), ux = dx / len, uy = dy / len;
+        ctx.moveTo(x1 - head * (ux - 0.5 * uy), y1 - head * (uy + 0.5 * ux));
+        ctx.lineTo(x1, y1);
+        ctx.lineTo(x1 - head * (ux + 0.5 * uy), y1 - head * (uy - 0.5 * ux));
+      }
+      ctx.stroke();
+    });
+    return null;
+  };
+}
+
+/**
+ * The learned field at one t: arrows on a grid over the points of q(x_t) (light blue). Arrow lengths grow as the
+ * square root of the vector's size, scaled per chart (the longest ~ one grid cell): compare directions between
+ * charts, and sizes within one.
+ */
+export function fieldChart(title: string, grid: FieldGrid, points: PointSet, options: ScatterOptions = {}): ChartSpec {
+  const size = options.size ?? 300;
+  const fit = pointRanges([{ x: grid.x, y: grid.y }], 0.03, 0);
+  const opts = facetedBase(title, size, options.xRange ?? fit.xRange, options.yRange ?? fit.yRange);
+  opts.legend = { show: false };
+  const arrows = facetSeries('field', '#222', arrowsPath('rgba(20,20,20,0.85)', 1.1));
+  arrows.facets!.push({ scale: 'u', auto: false }, { scale: 'v', auto: false });
+  opts.scales!.u = { auto: false, range: [-1, 1] };
+  opts.scales!.v = { auto: false, range: [-1, 1] };
+  const np = Math.min(points.x.length, points.y.length);
+  opts.series.push(facetSeries('q(x_t)', roles.samples, pointsPath(withAlpha(roles.samples, np > 2000 ? 0.3 : 0.45), 2.5)), arrows);
+  const data = [null, [facetColumn(points.x), facetColumn(points.y)], [facetColumn(grid.x), facetColumn(grid.y), facetColumn(grid.u), facetColumn(grid.v)]];
+  return { opts, data: data as unknown as uPlot.AlignedData };
+}
+
+/** A square grid of G x G arrow tails covering the given ranges (row-major, y outer). */
+export function gridPoints(xRange: [number, number], yRange: [number, number], G: number): { x: Float32Array; y: Float32Array } {
+  const x = new Float32Array(G * G), y = new Float32Array(G * G);
+  for (let j = 0; j < G; j++) for (let i = 0; i < G; i++) {
+    x[j * G + i] = xRange[0] + ((i + 0.5) * (xRange[1] - xRange[0])) / G;
+    y[j * G + i] = yRange[0] + ((j + 0.5) * (yRange[1] - yRange[0])) / G;
+  }
+  return { x, y };
 }

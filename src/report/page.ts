@@ -6,7 +6,10 @@
  * Not here: the data model and the HTML shell (report.ts), chart options (charts.ts).
  */
 import uPlot from 'uplot';
-import { barChart, lineChart, lossChart, pointRanges, scatterChart, scheduleChart, smooth, trajectoryChart, type ChartSpec } from './charts';
+import {
+  barChart, fanChart, fieldChart, lineChart, lossChart, pointRanges, positionsChart, scatterChart, scheduleChart, smooth, trajectoryChart,
+  wheelKeyChart, wheelScatterChart, type ChartSpec,
+} from './charts';
 import type { ReportData, ReportSection } from './render';
 
 type Renderer<K extends ReportSection['kind']> = (body: HTMLElement, section: Extract<ReportSection, { kind: K }>) => void;
@@ -43,6 +46,23 @@ function plot(spec: ChartSpec, parent: HTMLElement, fluidIn?: HTMLElement): uPlo
   return u;
 }
 
+/** Square panel size for n panels (`extra` of them at half size) in one row of the section body, 12 px gaps. */
+function panelSize(body: HTMLElement, n: number, max = 340, half = 0): number {
+  const gaps = 12 * (n + half - 1) + 4;
+  return Math.max(180, Math.min(max, Math.floor((fullWidth(body) - gaps) / Math.max(1, n + half / 2))));
+}
+
+/** One chart of a row with its one-sentence caption underneath, as wide as the chart. */
+function panel(row: HTMLElement, spec: ChartSpec, caption?: string, cls = 'panel'): uPlot {
+  const holder = el('div', { class: cls }, row);
+  const u = plot(spec, holder);
+  if (caption) {
+    const c = el('p', { class: 'caption', text: caption }, holder);
+    c.style.maxWidth = `${spec.opts.width}px`;
+  }
+  return u;
+}
+
 function note(body: HTMLElement, text?: string): void {
   if (text) el('p', { class: 'note', text }, body);
 }
@@ -60,7 +80,7 @@ const renderers: { [K in ReportSection['kind']]: Renderer<K> } = {
   scatterRow(body, s) {
     const row = el('div', { class: 'row' }, body);
     const n = Math.max(1, s.panels.length);
-    const size = Math.max(180, Math.min(340, Math.floor((fullWidth(body) - 12 * (n - 1)) / n)));
+    const size = Math.max(150, Math.min(340, Math.floor((fullWidth(body) - 12 * (n - 1)) / n)));
     const { xRange, yRange } = pointRanges(s.panels);
     s.panels.forEach((p, i) => {
       const color = p.color ?? (i === 0 ? '#7f7f7f' : '#1f77b4');
@@ -78,7 +98,39 @@ const renderers: { [K in ReportSection['kind']]: Renderer<K> } = {
   },
   trajectories(body, s) {
     const size = Math.min(560, fullWidth(body));
-    plot(trajectoryChart('', s.paths, s.background, { size }), body);
+    plot(trajectoryChart('', s.paths, s.background, { size, colors: s.colors }), body);
+    note(body, s.note);
+  },
+  wheelRow(body, s) {
+    const row = el('div', { class: 'row' }, body);
+    const size = panelSize(body, s.panels.length, 340, s.key ? 1 : 0);
+    if (s.key) panel(row, wheelKeyChart('colour = position', Math.floor(size / 2)), 'Each point gets the colour of its place on this wheel: angle is hue, distance from the centre is saturation.', 'panel key');
+    const shared = s.panels.filter((p) => !p.ownRange);
+    const { xRange, yRange } = pointRanges([...shared, ...(s.background ? [s.background] : [])]);
+    for (const p of s.panels) {
+      const own = p.ownRange ? pointRanges([p]) : { xRange, yRange };
+      panel(row, wheelScatterChart(p.title, { x: p.x, y: p.y, color: p.color }, { size, ...own, background: p.ownRange ? undefined : s.background }), p.caption);
+    }
+    note(body, s.note);
+  },
+  fanRow(body, s) {
+    const row = el('div', { class: 'row' }, body);
+    const size = panelSize(body, s.panels.length, 420);
+    const all = s.panels.flatMap((p) => p.groups);
+    const { xRange, yRange } = pointRanges([s.background, { x: all.flatMap((g) => g.x), y: all.flatMap((g) => g.y) }, { x: all.map((g) => g.start[0]), y: all.map((g) => g.start[1]) }], 0.08, 0);
+    for (const p of s.panels) panel(row, fanChart(p.title, p.groups, s.background, { size, xRange, yRange }), p.caption);
+    note(body, s.note);
+  },
+  positions(body, s) {
+    const row = el('div', { class: 'row' }, body);
+    const n = s.panels.length, w = Math.max(300, Math.floor((fullWidth(body) - 12 * (Math.min(n, 2) - 1)) / Math.min(n, 2)));
+    for (const p of s.panels) panel(row, positionsChart(p.title, p.t, p.lines, { width: w, height: 240, reversed: p.reversed, yLabel: p.yLabel }), p.caption);
+    note(body, s.note);
+  },
+  fieldRow(body, s) {
+    const row = el('div', { class: 'row' }, body);
+    const size = panelSize(body, s.panels.length);
+    for (const p of s.panels) panel(row, fieldChart(p.title, p.grid, p.points, { size }), p.caption);
     note(body, s.note);
   },
   lines(body, s) {

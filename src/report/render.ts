@@ -46,6 +46,45 @@ export interface TrajectoriesSection {
   title: string;
   paths: { x: number[]; y: number[] }[];
   background: { x: number[]; y: number[] };
+  /** Wheel colour per path (src/charts.ts wheelIndex); one colour for all without. */
+  colors?: number[];
+  note?: string;
+}
+
+/** Points in wheel colours side by side, shared ranges; `key` adds the colour wheel itself as the first panel. */
+export interface WheelRowSection {
+  kind: 'wheelRow';
+  title: string;
+  /** `ownRange`: this panel is scaled to itself, the others share one range (e.g. the starts beside their endings). */
+  panels: { title: string; x: number[]; y: number[]; color: number[]; caption?: string; ownRange?: boolean }[];
+  /** Grey points under every panel (the data). */
+  background?: { x: number[]; y: number[] };
+  key?: boolean;
+  note?: string;
+}
+
+/** Fans side by side: a few starts, each run many times (charts.ts fanChart). */
+export interface FanRowSection {
+  kind: 'fanRow';
+  title: string;
+  panels: { title: string; groups: { start: [number, number]; x: number[]; y: number[]; color: number }[]; caption?: string }[];
+  background: { x: number[]; y: number[] };
+  note?: string;
+}
+
+/** One coordinate of a few dozen points against t per panel, lines in wheel colours. */
+export interface PositionsSection {
+  kind: 'positions';
+  title: string;
+  panels: { title: string; t: number[]; lines: { y: number[]; color: number }[]; reversed?: boolean; yLabel?: string; caption?: string }[];
+  note?: string;
+}
+
+/** The learned field at a few t: arrows on a grid over q(x_t) (charts.ts fieldChart). */
+export interface FieldRowSection {
+  kind: 'fieldRow';
+  title: string;
+  panels: { title: string; grid: { x: number[]; y: number[]; u: number[]; v: number[] }; points: { x: number[]; y: number[] }; caption?: string }[];
   note?: string;
 }
 
@@ -82,6 +121,10 @@ export type ReportSection =
   | LossSection
   | ScheduleSection
   | TrajectoriesSection
+  | WheelRowSection
+  | FanRowSection
+  | PositionsSection
+  | FieldRowSection
   | LinesSection
   | TableSection
   | TextSection;
@@ -156,6 +199,9 @@ section h2 { font-size: 18px; margin: 0 0 10px; padding-bottom: 4px; border-bott
 .note { color: #555; margin: 6px 0 0; }
 .row { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
 .chart { min-width: 0; }
+.panel { min-width: 0; }
+.caption { color: #555; font-size: 12px; line-height: 1.35; margin: 2px 0 0; }
+.key .u-title { font-weight: 400 !important; }
 .data-table th, .data-table td { padding: 3px 10px; border-bottom: 1px solid #eee; text-align: right; }
 .data-table th { background: #f6f7f9; border-bottom: 1px solid #ddd; font-weight: 600; }
 .data-table th:first-child, .data-table td:first-child { text-align: left; }

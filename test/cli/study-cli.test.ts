@@ -154,3 +154,36 @@ describe('eval --repeats', () => {
     expectCleanError(run(['eval', '--samples', model, '--data', 'moons', '--repeats', '2']), /--repeats needs --model/);
   });
 });
+
+describe('study deck', () => {
+  it('--help names the deck and its flags; bad input is one line and exit 2', () => {
+    const h = run(['study', '--help']);
+    expect(h.code).toBe(0);
+    expect(h.out).toMatch(/study deck/);
+    expect(h.out).toMatch(/--quick/);
+    expect(h.out).toMatch(/--datasets/);
+    expectCleanError(run(['study', 'deck', '--datasets', 'moons,nope', '--quick']), /unknown data set "nope"/);
+    expectCleanError(run(['study', 'deck', '--schedules', 'linear,wobbly', '--quick']), /unknown schedule "wobbly"/);
+    expectCleanError(run(['study', 'deck', '--steps', '0', '--quick']), /--steps/);
+  });
+
+  it('--quick on one data set writes report.html and summary.json with the figures, a progress bar on stderr', () => {
+    const out = join(dir, 'deck');
+    const r = run(['study', 'deck', '--quick', '--datasets', 'moons', '--schedules', 'linear,cosine', '--out', out]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/deck .*units/);
+    expect(r.out).toMatch(/^moons:\n  start decides end\? after DDIM eta = 0 .*; after probability-flow ODE .*; after DDPM /m);
+    expect(r.out).toMatch(/report: .*report\.html/);
+    const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(s.datasets).toHaveLength(1);
+    const d = s.datasets[0];
+    expect(d.schedules.map((x: { label: string }) => x.label)).toEqual(['linear', 'cosine']);
+    for (const x of d.schedules) {
+      expect(x.quality.accuracy).toBeGreaterThanOrEqual(0);
+      expect(Number.isFinite(x.quality.z)).toBe(true);
+      expect(typeof x.small).toBe('boolean');
+    }
+    expect(d.trajectories.samplers.map((x: { label: string }) => x.label)).toEqual(['DDPM', 'DDIM eta = 0', 'probability-flow ODE']);
+    expect(existsSync(join(out, 'report.html'))).toBe(true);
+  });
+});

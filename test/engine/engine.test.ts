@@ -3,12 +3,13 @@ import '../../src/engine/wasm-embedded';
 import { Engine, STREAM_SAMPLE } from '../../src/engine/engine';
 import { type ModelConfig, paramSpecs } from '../../src/engine/model';
 import { Rng } from '../../src/util/rng';
+import { relaxedSimdSupported } from '../../src/engine/wasm';
 import { ddpmCoefficients, makeSchedule } from '../../src/schedule/schedule';
 import { type Named, centralDiff, referenceForward, referenceLoss } from '../reference';
 
 const tiny: ModelConfig = { dim: 2, embedSize: 6, width: 10, depth: 2, activation: 'gelu', inputEmbedding: true, inputScale: 3 };
 
-async function engineWithBatch(model: ModelConfig, n: number, flavor?: 'simd' | 'scalar', seed = 5) {
+async function engineWithBatch(model: ModelConfig, n: number, flavor?: 'simd' | 'scalar', seed = 5, tValues = 40) {
   const rng = new Rng(99);
   const data = Float32Array.from({ length: 64 * model.dim }, () => rng.normal());
   const e = await Engine.create({ model, schedule: makeSchedule('linear', 40), rows: n, seed, data, flavor });
@@ -19,7 +20,7 @@ async function engineWithBatch(model: ModelConfig, n: number, flavor?: 'simd' | 
     xt[i] = rng.normal();
     eps[i] = rng.normal();
   }
-  for (let i = 0; i < n; i++) t[i] = rng.intBelow(40);
+  for (let i = 0; i < n; i++) t[i] = rng.intBelow(tValues);
   return e;
 }
 
@@ -73,6 +74,33 @@ describe.each(['simd', 'scalar'] as const)('engine (%s build)', (flavor) => {
     }
   });
 
+  // The first layer's t-columns go through W_t e(t) + b once per distinct t (assembly/timebias.ts): a batch with only
+  // 3 distinct t among 13 rows must still give the per-row layer's output and every gradient of it.
+  for (const inputEmbedding of [true, false]) {
+    it(`t-shared first layer, repeated t (input embedding ${inputEmbedding}): forward and every gradient match the float64 reference`, async () => {
+      const model = { ...tiny, inputEmbedding };
+      const n = 13;
+      const e = await engineWithBatch(model, n, flavor, 5, 3);
+      const loss = e.lossAndGrad(n);
+      const { x, eps, t } = batchOf(e, n);
+      expect(new Set(t).size).toBeLessThan(n);
+      const p = named(e);
+      const ref = referenceForward(model, p, x, t), out = e.arena.f32('acts', 'out');
+      for (let i = 0; i < n; i++) for (let j = 0; j < 2; j++) expect(out[i * 2 + j]).toBeCloseTo(ref[i][j], 4);
+      expect(loss).toBeCloseTo(referenceLoss(model, p, x, t, eps), 5);
+      for (const s of paramSpecs(model)) {
+        const g = e.arena.f32('grads', s.name), w = p[s.name].data as Float64Array;
+        let maxErr = 0, scale = 0;
+        for (let i = 0; i < w.length; i++) {
+          const fd = centralDiff(w, i, 1e-5, () => referenceLoss(model, p, x, t, eps));
+          maxErr = Math.max(maxErr, Math.abs(fd - g[i]));
+          scale = Math.max(scale, Math.abs(fd));
+        }
+        expect(maxErr / scale, s.name).toBeLessThan(2e-3);
+      }
+    });
+  }
+
   it('default-size model: sampled gradient entries match finite differences', async () => {
     const model: ModelConfig = { dim: 2, embedSize: 128, width: 128, depth: 3, activation: 'gelu', inputEmbedding: true, inputScale: 25 };
     const n = 11;
@@ -93,6 +121,27 @@ describe.each(['simd', 'scalar'] as const)('engine (%s build)', (flavor) => {
         expect(Math.abs(fd - g[i]), `${s.name}[${i}]`).toBeLessThan(5e-3 * gmax + 1e-6);
       }
     }
+  });
+});
+
+describe('engine: the opt-in FMA build (relaxed SIMD)', () => {
+  it('loads where relaxed SIMD runs, trains like the plain build to float tolerance, and repeats bit for bit', async () => {
+    const rng = new Rng(7);
+    const data = Float32Array.from({ length: 512 }, () => rng.normal());
+    const model: ModelConfig = { dim: 2, embedSize: 16, width: 19, depth: 2, activation: 'gelu', inputEmbedding: true, inputScale: 5 };
+    const run = async (fma: boolean) => {
+      const e = await Engine.create({ model, schedule: makeSchedule('linear', 30), rows: 23, seed: 3, data, fma });
+      const losses = Array.from({ length: 5 }, () => e.trainStep(1e-3).loss);
+      return { fma: e.fma, losses, params: e.arena.slabView('params').slice() };
+    };
+    const plain = await run(false), a = await run(true), b = await run(true);
+    expect(plain.fma).toBe(false);
+    expect(a.fma).toBe(relaxedSimdSupported()); // Node 20: V8's flag is set at run time; Node 22+ and browsers: on
+    expect(b.params).toEqual(a.params);
+    let d = 0;
+    for (let i = 0; i < a.params.length; i++) d = Math.max(d, Math.abs(a.params[i] - plain.params[i]));
+    expect(d).toBeLessThan(1e-4); // 5 AdamW steps of lr 1e-3 from the same start: rounding differences only
+    for (let i = 0; i < 5; i++) expect(a.losses[i]).toBeCloseTo(plain.losses[i], 4);
   });
 });
 

@@ -1,57 +1,53 @@
 // The study reports in a real browser: a schedule study and a trajectory study on a tiny budget (the numbers do
 // not matter here, the drawing does), rendered to HTML, opened in headless Chromium; every chart's canvas must
 // have drawn marks, with coloured (series) pixels where the chart has a coloured series, and the console must
-// stay free of errors. Also the terminal summary's shape.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+// stay free of errors. Also the terminal summary's shape. And `study deck --quick` run as a user would: its report
+// opens offline with every chart drawn, no console error and not one network request.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/engine/wasm-embedded';
 import { getDataset } from '../../src/data/datasets';
 import { createDiffusion } from '../../src/api/diffusion';
-import { trajectorySections } from '../../src/cli/study';
 import { formatSummary, runStudy, studyReport } from '../../src/lab/study';
-import { trajectoryStudy } from '../../src/lab/trajectories';
+import { trajectorySections, trajectoryStudy } from '../../src/lab/trajectories';
 import { runVarianceStudy, varianceReport } from '../../src/lab/variance-study';
 import { loadReportAssets } from '../../src/cli/report-assets';
 import { type ReportData, renderReport } from '../../src/report/render';
+import { launchChromium } from '../system.mjs';
 
 const tiny = { width: 16, depth: 1, embedSize: 8 };
 let browser: BrowserContext;
 const dir = mkdtempSync(join(tmpdir(), 'ddpm-lab-'));
 
 beforeAll(async () => {
-  // A fresh profile directory each run (playwright passes it as --user-data-dir).
-  browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'ddpm-chromium-')), {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1200, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium({ viewport: { width: 1200, height: 900 } });
 });
 afterAll(async () => {
   await browser?.close();
 });
 
-/** Charts the page should draw for this report: one per lines/loss/schedule/trajectories section, one per scatter panel. */
+/** Charts the page should draw for this report: one per lines/loss/schedule/trajectories section, one per panel of a row (plus a wheel's key). */
 function expectedCharts(r: ReportData): number {
   let n = 0;
   for (const s of r.sections) {
-    if (s.kind === 'scatterRow') n += s.panels.length;
+    if ('panels' in s) n += s.panels.length + (s.kind === 'wheelRow' && s.key ? 1 : 0);
     else if (s.kind !== 'table' && s.kind !== 'text') n++;
   }
   return n;
 }
 
-async function openAndInspect(report: ReportData, name: string) {
-  const file = join(dir, name);
-  writeFileSync(file, renderReport(report, loadReportAssets()));
+async function openAndInspect(report: ReportData | string, name: string) {
+  const file = typeof report === 'string' ? report : join(dir, name);
+  if (typeof report !== 'string') writeFileSync(file, renderReport(report, loadReportAssets()));
   const page = await browser.newPage();
-  const errors: string[] = [];
+  const errors: string[] = [], requests: string[] = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(e.message));
+  page.on('request', (r) => { if (r.url() !== `file://${file}` && !/^(data|blob):/.test(r.url())) requests.push(r.url()); });
   await page.goto(`file://${file}`);
   await page.waitForSelector('footer');
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
@@ -70,8 +66,9 @@ async function openAndInspect(report: ReportData, name: string) {
     }),
   );
   const sectionErrors = await page.locator('.error').count();
+  if (typeof report === 'string') await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
   await page.close();
-  return { canvases, errors, sectionErrors };
+  return { canvases, errors, sectionErrors, requests };
 }
 
 describe('study reports in headless Chromium', () => {
@@ -128,4 +125,32 @@ describe('study reports in headless Chromium', () => {
     expect(canvases.length).toBe(expectedCharts(report));
     for (const c of canvases) expect(c.coloured, 'trajectory chart without paths').toBeGreaterThan(20);
   });
+
+  it('study deck --quick: the command writes one self-contained report; every chart drawn, no console error, no request', async () => {
+    const out = join(dir, 'deck');
+    const cli = new URL('../../dist/cli.js', import.meta.url).pathname;
+    const r = spawnSync(process.execPath, [cli, 'study', 'deck', '--quick', '--out', out, '--json', '-q'], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.datasets.map((d: { name: string }) => d.name)).toEqual(['swissroll', 'moons', 'cross']);
+    for (const d of summary.datasets) {
+      expect(d.schedules.map((s: { label: string }) => s.label)).toEqual(['linear', 'quadratic', 'cosine', 'sigmoid', 'learned']);
+      expect(d.trajectories.samplers).toHaveLength(3);
+    }
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).not.toMatch(/<(script|link)[^>]+(src|href)=/i); // everything inline
+    const data = JSON.parse(html.match(/<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/)![1]) as ReportData;
+    const kinds = new Set(data.sections.map((s) => s.kind));
+    for (const k of ['scatterRow', 'wheelRow', 'fanRow', 'positions', 'fieldRow', 'lines', 'table', 'text']) expect(kinds, k).toContain(k);
+    const { canvases, errors, sectionErrors, requests } = await openAndInspect(join(out, 'report.html'), 'deck');
+    expect(errors).toEqual([]);
+    expect(requests).toEqual([]);
+    expect(sectionErrors).toBe(0);
+    expect(canvases.length).toBe(expectedCharts(data));
+    expect(canvases.length).toBeGreaterThan(60);
+    for (const c of canvases) {
+      expect(c.ink, `chart "${c.title}" is blank`).toBeGreaterThan(100);
+      if (!/^(data|data x_0|swissroll|moons|cross)$/.test(c.title)) expect(c.coloured, `chart "${c.title}" has no series drawn`).toBeGreaterThan(20);
+    }
+  }, 180_000);
 });

@@ -8,8 +8,8 @@ import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type uPlot from 'uplot';
 import {
-  barChart, lineChart, lossChart, pointRanges, scatterChart, scheduleChart, smooth, snrChart, trajectoryChart, withAlpha,
-  type ChartSpec,
+  WHEEL_COLORS, barChart, fanChart, fieldChart, gridPoints, lineChart, lossChart, pointRanges, positionsChart, scatterChart, scheduleChart, smooth,
+  snrChart, trajectoryChart, wheelIndex, wheelKeyChart, wheelScatterChart, withAlpha, type ChartSpec,
 } from '../../src/report/charts';
 import { loadReportAssets } from '../../src/cli/report-assets';
 import { renderReport, roundSig, serializeReportData, type ReportData } from '../../src/report/render';
@@ -354,6 +354,57 @@ describe('charts drawn by real uPlot in a fake DOM', () => {
     expect(lines).toBeGreaterThanOrEqual(60);
     expect(dom.ops.some((o) => o.op === 'stroke' && o.style?.startsWith('rgba(31,119,180'))).toBe(true);
     u.destroy();
+  });
+
+  it('wheel scatter: one fill per colour present, in that colour; the key shows every hue', async () => {
+    const x = [1, 0.9, -1, -0.9, 0, 0.05], y = [0, 0.1, 0, 0.1, 0, 0];
+    const color = x.map((v, i) => wheelIndex(v, y[i]));
+    const u = draw(wheelScatterChart('w', { x, y, color }, { size: 300 }));
+    await tick();
+    const fills = dom.ops.filter((o) => o.op === 'fill').map((o) => o.style);
+    expect(new Set(color).size).toBeLessThanOrEqual(6);
+    for (const c of new Set(color)) expect(fills, `colour ${c}`).toContain(WHEEL_COLORS[c]);
+    expect(dom.ops.filter((o) => o.op === 'arc')).toHaveLength(6);
+    u.destroy();
+    const key = draw(wheelKeyChart('key'));
+    await tick();
+    expect(new Set(dom.ops.filter((o) => o.op === 'fill').map((o) => o.style)).size).toBeGreaterThan(WHEEL_COLORS.length / 2);
+    key.destroy();
+  });
+
+  it('field: one arrow per grid point, pointing the way its vector points', async () => {
+    const g = gridPoints([-2, 2], [-2, 2], 5);
+    const u0 = Array.from(g.x, (v) => -v), v0 = Array.from(g.y, (v) => -v); // towards the origin
+    const u = draw(fieldChart('f', { x: g.x, y: g.y, u: u0, v: v0 }, ring(50)));
+    await tick();
+    // the arrows' path: from its beginPath to its stroke (uPlot's own grid and ticks are paths too)
+    const end = dom.ops.findIndex((o) => o.op === 'stroke' && o.style === 'rgba(20,20,20,0.85)');
+    const begin = dom.ops.slice(0, end).map((o) => o.op).lastIndexOf('beginPath');
+    const ops = dom.ops.slice(begin, end).filter((o) => o.op === 'moveTo' || o.op === 'lineTo');
+    // each arrow: moveTo tail, lineTo tip, then the head (moveTo, lineTo tip, lineTo); the centre (0, 0) has none
+    const tails = ops.filter((o, i) => o.op === 'moveTo' && ops[i + 1]?.op === 'lineTo' && ops[i + 2]?.op === 'moveTo');
+    expect(tails.length).toBe(24);
+    const cx = u.valToPos(0, 'x', true), cy = u.valToPos(0, 'y', true);
+    for (const t of tails) {
+      const tip = ops[ops.indexOf(t) + 1].args;
+      expect(Math.hypot(tip[0] - cx, tip[1] - cy)).toBeLessThan(Math.hypot(t.args[0] - cx, t.args[1] - cy));
+    }
+    u.destroy();
+  });
+
+  it('fan: a ray from each start to each of its endings; positions: reversed t runs from T on the left', async () => {
+    const groups = [0, 1, 2].map((k) => ({ start: [k, 1] as [number, number], x: [k, k + 0.1, k - 0.1, k], y: [0, 0, 0.1, -0.1], color: 96 + 8 * k }));
+    const f = draw(fanChart('fan', groups, ring(30)));
+    await tick();
+    expect(dom.ops.filter((o) => o.op === 'stroke' && WHEEL_COLORS.includes(o.style!)).length).toBe(12);
+    f.destroy();
+    const t = [10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0];
+    const p = draw(positionsChart('x against t', t, [{ y: t.map((v) => v / 10), color: 3 }, { y: t.map(() => 0), color: 50 }], { reversed: true }));
+    await tick();
+    expect(p.data[0]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]); // sorted for uPlot, lines carried along
+    expect(p.data[1][10]).toBe(1);
+    expect(p.valToPos(10, 'x')).toBeLessThan(p.valToPos(0, 'x'));
+    p.destroy();
   });
 
   it('line, loss, schedule and bar charts build and draw', async () => {

@@ -1,18 +1,22 @@
 /**
  * The browser lab end to end in Debian's Chromium (playwright-core): serve dist/web, train on moons and watch
  * the live charts, play the reverse process, draw a data set and train on it, download a model and sample it
- * with the CLI, load a CLI checkpoint and sample from it, get a readable error for a malformed CSV, run the
- * embedding example (dist/index.js in a browser, kernels from a URL), with no console errors and a main thread
- * that never stalls 100 ms while training. Screenshots go to test-results/.
+ * with the CLI, load a CLI checkpoint and a model written by PyTorch (python/ddpm_torch.py) and sample from them,
+ * get a readable error for a malformed CSV, see the deck panels (trajectories coloured by their start with a sampler
+ * switch, the learned field on a t slider, the two-sample verdict), run the embedding examples (DiffusionWorker: frames keep coming while
+ * it trains; its protocol with and without cross-origin isolation; dist/index.js on the page's thread with kernels
+ * from a URL), with no console errors and a main thread that never stalls 100 ms while training. Screenshots go to test-results/.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, type Page, chromium } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, torchForTests } from '../system.mjs';
 
 const root = new URL('../..', import.meta.url).pathname;
+const torch = torchForTests('the browser test of a PyTorch-written model');
 const cli = join(root, 'dist/cli.js');
 const shots = join(root, 'test-results');
 const tmp = mkdtempSync(join(tmpdir(), 'ddpm-browser-'));
@@ -27,22 +31,30 @@ async function settings(p: Page, o: Record<string, string | number>): Promise<vo
 const updates = (p: Page, id: string) => p.$eval(`#${id}`, (e) => Number((e as HTMLElement).dataset.updates ?? 0));
 const csvRows = (path: string) => readFileSync(path, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
 
+/** A new page whose console errors, page errors and failed or external requests count as problems. */
+function watch(p: Page): Page {
+  p.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+  p.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  p.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
+  p.on('request', (r) => !r.url().startsWith(url) && !/^(data|blob):/.test(r.url()) && problems.push(`external request: ${r.url()}`));
+  return p;
+}
+const watchedPage = async () => watch(await ctx.newPage());
+type Lib = typeof import('../../src/index');
+/**
+ * The library bundle as the page sees it, as window.ddpm. Imported by a string (the page's CSP allows no inline
+ * script, and vitest would rewrite an import() inside a function handed to evaluate).
+ */
+async function withLibrary(p: Page): Promise<void> {
+  await p.evaluate(`import(${JSON.stringify(`${url}ddpm-wasm.js`)}).then((lib) => { window.ddpm = lib; })`);
+}
+
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
   server = spawn(process.execPath, [cli, 'serve', '--port', '0', '--json'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   url = await new Promise<string>((ok) => server.stdout!.once('data', (b) => ok(JSON.parse(String(b)).url)));
-  ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'ddpm-chromium-')), {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    acceptDownloads: true,
-    viewport: { width: 1440, height: 1000 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = ctx.pages()[0] ?? (await ctx.newPage());
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
-  page.on('request', (r) => !r.url().startsWith(url) && !/^(data|blob):/.test(r.url()) && problems.push(`external request: ${r.url()}`));
+  ctx = await launchChromium({ acceptDownloads: true, viewport: { width: 1440, height: 1000 } });
+  page = watch(ctx.pages()[0] ?? (await ctx.newPage()));
   await page.goto(url);
   await page.waitForSelector('body[data-state=idle]', { timeout: 30_000 });
 }, 60_000);
@@ -78,6 +90,57 @@ describe('browser lab', () => {
     for (const id of ['chart-samples', 'chart-reverse', 'chart-forward', 'chart-traj', 'chart-schedule']) {
       expect(await page.$(`#${id} canvas`), id).not.toBeNull();
     }
+  }, 120_000);
+
+  it('the deck panels after training: coloured trajectories with a sampler switch, the field on a t slider, the two-sample verdict', async () => {
+    // Pixels of a chart's canvas that are drawn and coloured (not grey): the wheel colours of the points, lines and arrows.
+    const ink = (id: string) => page.$eval(`#${id} canvas`, (c) => {
+      const { data } = (c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, (c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height);
+      let drawn = 0, coloured = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i + 3] === 0) continue;
+        drawn++;
+        if (Math.max(data[i], data[i + 1], data[i + 2]) - Math.min(data[i], data[i + 1], data[i + 2]) > 40) coloured++;
+      }
+      return { drawn, coloured };
+    });
+    // After sampling the page asks the worker for its views by itself: DDIM eta = 0 first.
+    await page.waitForFunction(() => document.getElementById('card-traj')!.dataset.sampler === 'ddim', null, { timeout: 30_000 });
+    expect(await page.textContent('#traj-caption')).toMatch(/colours stay ordered/);
+    for (const id of ['chart-traj-start', 'chart-traj', 'chart-traj-time']) expect((await ink(id)).coloured, id).toBeGreaterThan(200);
+    const before = await updates(page, 'chart-traj');
+    await page.selectOption('#traj-sampler', 'ddpm');
+    await page.waitForFunction(() => document.getElementById('card-traj')!.dataset.sampler === 'ddpm', null, { timeout: 30_000 });
+    expect(await page.textContent('#traj-caption')).toMatch(/colours mix/);
+    await page.locator('#card-traj').screenshot({ path: join(shots, 'lab-trajectories-ddpm.png') });
+    expect(await updates(page, 'chart-traj')).toBeGreaterThan(before);
+    await page.selectOption('#traj-sampler', 'ode');
+    await page.waitForFunction(() => document.getElementById('card-traj')!.dataset.sampler === 'ode', null, { timeout: 30_000 });
+    expect(await page.textContent('#traj-caption')).toMatch(/probability-flow ODE .* colours stay ordered/);
+    await page.locator('#card-traj').screenshot({ path: join(shots, 'lab-trajectories.png') });
+    // The field: drawn at the default t, redrawn at a larger t from the slider.
+    await page.waitForSelector('#chart-field canvas', { timeout: 30_000 });
+    expect((await ink('chart-field')).drawn).toBeGreaterThan(500);
+    const t0 = Number(await page.getAttribute('#t-field-label', 'data-t'));
+    expect(t0).toBeGreaterThanOrEqual(1);
+    await page.$eval('#t-field', (e) => {
+      (e as HTMLInputElement).value = '700';
+      e.dispatchEvent(new Event('input'));
+    });
+    await page.waitForFunction((t) => Number(document.getElementById('t-field-label')!.dataset.t) > t, t0, { timeout: 30_000 });
+    expect(Number(await page.getAttribute('#t-field-label', 'data-t'))).toBeLessThanOrEqual(50);
+    await page.locator('#card-field').screenshot({ path: join(shots, 'lab-field.png') });
+    // The verdict: the classifier two-sample test against fresh moons, with its accuracy and z.
+    await page.waitForSelector('#verdict:not([hidden])', { timeout: 60_000 });
+    expect(await page.textContent('#verdict')).toMatch(/Two-sample test, 2000 samples against 2000 of fresh data: .* z = -?\d/);
+    const acc = Number(await page.getAttribute('#verdict', 'data-accuracy'));
+    expect(acc).toBeGreaterThan(0.3);
+    expect(acc).toBeLessThan(1);
+    expect(Number.isFinite(Number(await page.getAttribute('#verdict', 'data-z')))).toBe(true);
+    // Back to DDIM so the next test sees the page as a user leaves it; the forward process is coloured by x_0.
+    await page.selectOption('#traj-sampler', 'ddim');
+    await page.waitForFunction(() => document.getElementById('card-traj')!.dataset.sampler === 'ddim', null, { timeout: 30_000 });
+    expect((await ink('chart-forward')).coloured).toBeGreaterThan(200);
   }, 120_000);
 
   it('plays the reverse process, scrubs it, and moves the forward slider', async () => {
@@ -181,6 +244,26 @@ describe('browser lab', () => {
     expect(await page.$eval('#train', (b) => (b as HTMLButtonElement).disabled)).toBe(false);
   }, 90_000);
 
+  it.skipIf(!torch.python)('loads a model written by PyTorch (python/ddpm_torch.py fine-tuned the CLI\'s model) and samples from it', async () => {
+    // The CLI's model from the test above, trained on in PyTorch and saved there in our layout.
+    const data = join(tmp, 'moons.csv'), model = join(tmp, 'torch-model.safetensors');
+    expect(spawnSync(process.execPath, [cli, 'data', '--dataset', 'moons', '--n', '1000', '--out', data, '-q']).status).toBe(0);
+    const r = spawnSync(torch.python!, [join(root, 'python/ddpm_torch.py'), 'train', '--model', join(tmp, 'cli-run', 'model.safetensors'), '--data', data,
+      '--steps', '100', '--out', model], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' }, timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    await page.setInputFiles('#ckpt-file', model);
+    await page.waitForFunction(() => /^Loaded torch-model\.safetensors/.test(document.getElementById('status')!.textContent ?? '') || !document.getElementById('error')!.hidden, null, { timeout: 30_000 });
+    expect(await page.isVisible('#error'), (await page.textContent('#error')) ?? '').toBe(false);
+    await page.waitForSelector('body[data-state=ready]', { timeout: 30_000 });
+    // (A model file carries no optimiser state: the page counts its steps from 0, as for a CLI model file.)
+    expect(await page.textContent('#status')).toMatch(/^Model torch-model at step \d+: sampled 1000 points/);
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#dl-samples')]);
+    await csv.saveAs(join(tmp, 'torch-samples.csv'));
+    const pts = csvRows(join(tmp, 'torch-samples.csv'));
+    expect(pts).toHaveLength(1000);
+    expect(pts.filter(([x, y]) => Math.abs(x) < 1.3 && Math.abs(y) < 0.8).length).toBeGreaterThan(900);
+  }, 90_000);
+
   it('trains with the learned schedule, then with a learned variance (one thread), and samples from each', async () => {
     await page.selectOption('#dataset', 'moons');
     await settings(page, { 'n-data': 1000, T: 30, width: 32, depth: 1, steps: 300, seed: 2 });
@@ -211,14 +294,117 @@ describe('browser lab', () => {
     expect(await page.textContent('#data-info')).toMatch(/good\.csv: 300 rows × 2 columns/);
   }, 30_000);
 
-  it('the embedding example runs dist/index.js in the page with kernels fetched from a URL', async () => {
+  it('the embedding example keeps the page\'s frames coming while it trains in the worker (DiffusionWorker)', async () => {
+    const p = await watchedPage();
+    // Frame gaps on the embedding page's own thread, counted only while its status says it is training.
+    await p.addInitScript(() => {
+      const f = { gaps: [] as number[], last: 0 };
+      (window as unknown as { frames_: typeof f }).frames_ = f;
+      const tick = (t: number) => {
+        if ((document.getElementById('status')?.textContent ?? '').startsWith('training')) {
+          if (f.last) f.gaps.push(t - f.last);
+          f.last = t;
+        } else f.last = 0;
+        requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+    await p.goto(`${url}examples/embed.html`);
+    await p.waitForSelector('#status[data-done="1000"]', { timeout: 90_000 });
+    expect(await p.textContent('#status')).toMatch(/^done: 1000 samples after 2000 steps$/);
+    const gaps = await p.evaluate(() => (window as unknown as { frames_: { gaps: number[] } }).frames_.gaps);
+    const longest = Math.max(...gaps);
+    console.log(`embedding page: ${gaps.length} frames while training, longest gap ${longest.toFixed(1)} ms`);
+    expect(gaps.length).toBeGreaterThan(30); // it trained for a while, and the page drew all along
+    expect(longest, `longest frame gap ${longest} ms`).toBeLessThan(100);
+    expect(await p.getAttribute('#status', 'data-threads')).toBe('1'); // every core but one, of 2
+    await p.screenshot({ path: join(shots, 'embed.png') });
+    await p.close();
+  }, 120_000);
+
+  it('DiffusionWorker: progress, cancel, seeded samples, save and load, errors as rejections', async () => {
+    const p = await watchedPage();
+    await p.goto(`${url}examples/embed.html`); // any page of the site: the test imports the library itself
+    await withLibrary(p);
+    const r = await p.evaluate(async () => {
+      const { DiffusionWorker } = (window as unknown as { ddpm: Lib }).ddpm;
+      const w = await DiffusionWorker.start();
+      const noModel = await w.sample(10).then(() => 'resolved', (e: Error) => e.message);
+      let progress = 0, lastStep = 0;
+      const run = await w.train({ dataset: 'moons', nData: 500, T: 20, steps: 1_000_000, threads: 2, model: { width: 16, depth: 1, embedSize: 8 } }, {
+        sampleN: 300,
+        onProgress: (q) => {
+          if (++progress === 2) w.cancel();
+          lastStep = q.step;
+        },
+      });
+      const a = await w.sample(200, { seed: 9 }), b = await w.sample(200, { seed: 9 });
+      const same = a.points.data.every((v, i) => v === b.points.data[i]);
+      const bytes = await w.save();
+      const w2 = await DiffusionWorker.start();
+      const loaded = await w2.load(bytes, { name: 'again.safetensors', sampleN: 50 });
+      const c = await w2.sample(200, { seed: 9 });
+      const sameAfterLoad = c.points.data.every((v, i) => v === a.points.data[i]);
+      const junk = await w2.load(new Uint8Array(16), { name: 'junk.safetensors' }).then(() => 'resolved', (e: Error) => e.message);
+      w.terminate();
+      const afterTerminate = await w.sample(5).then(() => 'resolved', (e: Error) => e.message);
+      w2.terminate();
+      return {
+        noModel, progress, lastStep, stopped: run.stopped, step: run.step, n: run.samples.points.n, isF32: run.samples.points.data instanceof Float32Array,
+        same, bytes: bytes.length, loadedName: loaded.model.name, loadedN: loaded.samples.points.n, sameAfterLoad, junk, afterTerminate,
+        isolated: w.crossOriginIsolated, threads: run.model.threads,
+      };
+    });
+    expect(r.noModel).toMatch(/no model yet/);
+    expect(r.progress).toBeGreaterThanOrEqual(2);
+    expect(r.stopped).toBe(true);
+    expect(r.step).toBeLessThan(1_000_000);
+    expect(r.step).toBeGreaterThanOrEqual(r.lastStep);
+    expect(r.n).toBe(300);
+    expect(r.isF32).toBe(true);
+    expect(r.same).toBe(true); // same seed, same points
+    expect(r.bytes).toBeGreaterThan(1000);
+    expect(r.loadedName).toBe('again');
+    expect(r.loadedN).toBe(50);
+    expect(r.sameAfterLoad).toBe(true); // the saved model, reloaded in another worker, samples the same bits
+    expect(r.junk).toMatch(/junk\.safetensors/);
+    expect(r.afterTerminate).toMatch(/terminated/);
+    expect(r.isolated).toBe(true);
+    expect(r.threads).toBe(2); // isolated: the two threads asked for (the next test: the same request without isolation)
+    await p.close();
+  }, 120_000);
+
+  it('DiffusionWorker on a page that is not cross-origin isolated trains on one thread', async () => {
+    const p = await watchedPage();
+    // The same site without the COOP/COEP headers `serve` sends: no SharedArrayBuffer, so no threads.
+    await p.route('**/*', async (route) => {
+      const res = await route.fetch();
+      const headers = { ...res.headers() };
+      delete headers['cross-origin-opener-policy'];
+      delete headers['cross-origin-embedder-policy'];
+      await route.fulfill({ response: res, headers });
+    });
+    await p.goto(`${url}examples/embed.html`);
+    await withLibrary(p);
+    const r = await p.evaluate(async () => {
+      const { DiffusionWorker } = (window as unknown as { ddpm: Lib }).ddpm;
+      const w = await DiffusionWorker.start();
+      const run = await w.train({ dataset: 'moons', nData: 500, T: 20, steps: 200, threads: 2, model: { width: 16, depth: 1, embedSize: 8 } }, { sampleN: 100 });
+      w.terminate();
+      return { pageIsolated: crossOriginIsolated, isolated: w.crossOriginIsolated, defaultThreads: w.threads, threads: run.model.threads, step: run.step, n: run.samples.points.n };
+    });
+    expect(r).toEqual({ pageIsolated: false, isolated: false, defaultThreads: 1, threads: 1, step: 200, n: 100 });
+    await p.close();
+  }, 60_000);
+
+  it('the main-thread example runs dist/index.js in the page with kernels fetched from a URL', async () => {
     const wasmTypes: string[] = [];
     page.on('response', (r) => r.url().endsWith('.wasm') && wasmTypes.push(r.headers()['content-type']));
-    await page.goto(`${url}examples/embed.html`);
+    await page.goto(`${url}examples/main-thread.html`);
     await page.waitForSelector('#status[data-done="1000"]', { timeout: 60_000 });
     expect(await page.textContent('#status')).toMatch(/done: 1000 samples after 1000 steps/);
     expect(wasmTypes).toEqual(['application/wasm']);
-    await page.screenshot({ path: join(shots, 'embed.png') });
+    await page.screenshot({ path: join(shots, 'embed-main-thread.png') });
   }, 90_000);
 
   it('ended with no console errors, failed or external requests', () => {
