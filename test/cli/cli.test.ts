@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '../../src/io/safetensors';
+import { expectCleanError } from './run-cli';
 
 const root = new URL('../..', import.meta.url).pathname;
 const cli = join(root, 'dist/cli.js');
@@ -15,15 +16,6 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'ddpm-cli-'));
 /** Small and fast: what the end-to-end tests train. */
 const SMALL = ['--width', '32', '--embed', '16', '--depth', '2', '--T', '20', '--batch', '64', '--n-data', '2000', '--samples', '300', '-q'];
 
-/** One clear line on stderr, a non-zero exit, no stack trace. */
-function expectCleanError(r: { code: number | null; err: string }, pattern: RegExp) {
-  expect(r.code).not.toBe(0);
-  const lines = r.err.trim().split('\n');
-  expect(lines, r.err).toHaveLength(1);
-  expect(lines[0]).toMatch(/^error: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.err).not.toMatch(/\n\s+at /);
-}
 
 describe('cli: help and version', () => {
   it('--version prints the package version', () => {

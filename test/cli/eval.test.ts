@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { expectCleanError } from './run-cli';
 
 const root = new URL('../..', import.meta.url).pathname;
 const cli = join(root, 'dist/cli.js');
@@ -16,13 +17,6 @@ const run = (args: string[]) => {
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
 const tmp = () => mkdtempSync(join(tmpdir(), 'ddpm-eval-'));
-function expectCleanError(r: { code: number | null; err: string }, pattern: RegExp) {
-  expect(r.code).not.toBe(0);
-  const lines = r.err.trim().split('\n');
-  expect(lines, r.err).toHaveLength(1);
-  expect(lines[0]).toMatch(/^error: /);
-  expect(lines[0]).toMatch(pattern);
-}
 
 describe('eval: the large-sample judgement', () => {
   it('fresh data judged as samples: --json carries the test and both floors; z is at chance, the ratios near 1', () => {

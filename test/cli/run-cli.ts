@@ -11,11 +11,12 @@ export function run(args: string[]): { code: number | null; out: string; err: st
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-/** Exit code 2 and a single `error: ...` line on stderr matching `pattern`. */
-export function expectCleanError(r: { code: number | null; err: string }, pattern: RegExp): void {
-  expect(r.code).toBe(2);
+/** Exit code `code` (2: a usage error) and a single `error: ...` line on stderr matching `pattern`, no stack trace. */
+export function expectCleanError(r: { code: number | null; err: string }, pattern: RegExp, code = 2): void {
+  expect(r.code).toBe(code);
   const lines = r.err.trim().split('\n');
   expect(lines, r.err).toHaveLength(1);
   expect(lines[0]).toMatch(/^error: /);
   expect(lines[0]).toMatch(pattern);
+  expect(r.err).not.toMatch(/\n\s+at /);
 }
