@@ -87,7 +87,12 @@ async function start(init, onMessage) {
   let seq = Atomics.load(c, 0);
   const loop = () => {
     for (;;) {
-      Atomics.wait(c, 0, seq);
+      // Run only when SEQ has moved. A notify wakes whoever waits, whatever the value: the caller stores SEQ, then
+      // notifies; if this worker sees the new SEQ first (not-equal), runs that program and parks again before the
+      // notify lands, the notify wakes it with SEQ unchanged, and a bare wait would run the same program twice,
+      // over the gradients the caller is folding (one wrong training step in some 10^5, seen as resumed runs that
+      // were not bit-identical).
+      while (Atomics.load(c, 0) === seq) Atomics.wait(c, 0, seq);
       seq = Atomics.load(c, 0);
       const p = Atomics.load(c, 1);
       if (p === -2) return;

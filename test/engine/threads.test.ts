@@ -4,6 +4,8 @@ import { Engine } from '../../src/engine/engine';
 import { DEFAULT_MODEL, type ModelConfig } from '../../src/engine/model';
 import { Rng } from '../../src/util/rng';
 import { makeSchedule } from '../../src/schedule/schedule';
+import { ThreadPool } from '../../src/engine/threads';
+import { compileKernels } from '../../src/engine/wasm';
 
 const model: ModelConfig = { ...DEFAULT_MODEL, width: 36, embedSize: 20, depth: 2 };
 const rng = new Rng(4);
@@ -42,4 +44,28 @@ describe('threads', () => {
       expect(smax).toBeLessThan(1e-3);
     });
   }
+});
+
+describe('thread pool', () => {
+  it('a notify that arrives after the worker has run the program does not run it again', async () => {
+    const module = await compileKernels(undefined, 'threads');
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+    const names = WebAssembly.Module.exports(module).filter((x) => x.kind === 'function').map((x) => x.name);
+    const pool = await ThreadPool.create(module, memory, 1, names);
+    // y += x once per run, 7 floats (a SIMD iteration and a tail), half a page up: above the kernels' static data.
+    const n = 7, y = 32768, x = y + 64, f = new Float32Array(memory.buffer);
+    f.fill(1, x / 4, x / 4 + n);
+    pool.load([[[{ fn: 'addInPlace', args: [y, x, n] }]]]);
+    pool.run(0, () => {});
+    expect(Array.from(f.subarray(y / 4, y / 4 + n))).toEqual(Array(n).fill(1));
+    // The race, on purpose: the caller's notify lands once the worker has run the program and parked on the same SEQ
+    // (control word 0) again. Wait until the notify finds it parked, then give a second run time to count DONE (word 2).
+    const c = (pool as unknown as { c: Int32Array }).c;
+    let woken = 0;
+    for (let i = 0; i < 1000 && !woken; i++) if (!(woken = Atomics.notify(c, 0))) await new Promise((r) => setTimeout(r, 1));
+    expect(woken).toBe(1);
+    expect(Atomics.wait(c, 2, 1, 200)).toBe('timed-out');
+    expect(Array.from(f.subarray(y / 4, y / 4 + n))).toEqual(Array(n).fill(1));
+    pool.close();
+  });
 });
