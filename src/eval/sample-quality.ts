@@ -18,6 +18,7 @@
 import type { Points } from '../data/datasets';
 import { UsageError } from '../util/errors';
 import { Rng } from '../util/rng';
+import { spread } from './distances';
 import { slicedDistances } from './sliced';
 import { classifierTwoSampleTest, type TwoSampleResult } from './two-sample';
 
@@ -72,8 +73,7 @@ export function judge(points: Points, fresh: Points, o: SampleQualityOptions = {
 }
 
 function floorOf(xs: number[]): Floor {
-  const mean = xs.reduce((a, x) => a + x, 0) / xs.length;
-  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1)) : 0;
+  const { mean, sd } = spread(xs);
   return { mean, sd, perDraw: xs };
 }
 

@@ -17,7 +17,7 @@
 import { roles } from '../report/charts';
 import type { Points } from '../data/datasets';
 import type { DiffusionOptions } from '../api/diffusion';
-import type { ReportData, ReportSection } from '../report/render';
+import { type ReportData, type ReportSection, escapeHtml } from '../report/render';
 import { fieldSection, forwardSection, plane, reverseSection } from '../report/train-report';
 import type { ScheduleName } from '../schedule/schedule';
 import { type VlbResult, modelBound } from '../diffusion/bound';
@@ -227,10 +227,6 @@ export function deckAnswers(ds: DeckDataset): { decides: string; schedule: strin
   };
 }
 
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 export function deckReport(res: DeckResult): ReportData {
   const o = res.options, sets = res.datasets;
   const c = sets[0].results[0].config;
@@ -242,7 +238,7 @@ export function deckReport(res: DeckResult): ReportData {
       '"what is the evolution of position of the data during forward and reverse process? Does the starting position influence the ending ' +
       'position?", and what makes a good beta_t schedule (small compared to the data, not so small that x_T is not yet isotropic noise, increasing). ' +
       'The answers measured here:</p><ul>' +
-      answers.map((a) => `<li><b>${esc(a.name)}</b>: ${esc(a.decides)}. Schedule: ${esc(a.schedule)}. ${esc(a.bound)}.</li>`).join('') + '</ul>',
+      answers.map((a) => `<li><b>${escapeHtml(a.name)}</b>: ${escapeHtml(a.decides)}. Schedule: ${escapeHtml(a.schedule)}. ${escapeHtml(a.bound)}.</li>`).join('') + '</ul>',
   });
   sections.push({ kind: 'scatterRow', title: 'The three data sets', panels: sets.map((ds) => ({ title: ds.name, ...plane(ds.train, ds.train.d, 2000), color: roles.data })), note: 'Different characteristics: a thin spiral, two interleaved arcs, two crossing bars.' });
   for (const ds of sets) sections.push(ds.forward);

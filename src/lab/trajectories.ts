@@ -23,6 +23,7 @@ import { Rng } from '../util/rng';
 import { type SamplerName, labSample } from '../diffusion/samplers';
 import { WHEEL_HUES, wheelCentre, wheelFrame, wheelIndices, wheelLab } from '../report/charts';
 import type { ReportSection } from '../report/render';
+import { spread } from '../eval/distances';
 import { plane } from '../report/train-report';
 
 /** Forward Markov chain x_t = sqrt(alpha_t) x_{t-1} + sqrt(beta_t) eps from x0 (data units): T+1 frames, data units. */
@@ -249,8 +250,7 @@ export function trajectoryStudy(
     for (let i = 0; i < N; i++) for (let j = 0; j < d; j++) shuffled[i * d + j] = firstEnd![perm[i] * d + j];
     nulls.push(knnOverlap(zOverlap, shuffled, d, k));
   }
-  const randomMeasured = nulls.reduce((a, b) => a + b, 0) / nulls.length;
-  const randomSd = Math.sqrt(nulls.reduce((a, b) => a + (b - randomMeasured) ** 2, 0) / (nulls.length - 1));
+  const { mean: randomMeasured, sd: randomSd } = spread(nulls);
   // Forward: N data points pushed to x_T.
   const sub: Points = { data: data.data.subarray(0, Math.min(N, data.n) * d), n: Math.min(N, data.n), d };
   const fwd = forwardPaths(model, sub, seed + 2);
