@@ -222,3 +222,15 @@ export function accumulateSumSquaresScalar(g: usize, gl: usize, n: i32): f64 {
   }
   return sum;
 }
+
+/**
+ * accumulateSumSquares with the sum stored at `out` (one f64) instead of returned: the form a worker thread runs (a
+ * replayed call's result is dropped), each lane folding its own range of the parameters (src/engine/engine.ts).
+ */
+export function accumulateSumSquaresTo(g: usize, gl: usize, n: i32, out: usize): void {
+  store<f64>(out, accumulateSumSquares(g, gl, n));
+}
+
+export function accumulateSumSquaresToScalar(g: usize, gl: usize, n: i32, out: usize): void {
+  store<f64>(out, accumulateSumSquaresScalar(g, gl, n));
+}

@@ -173,7 +173,7 @@ const CATEGORY = {
   'embeddings': ['sinusoidalEmbed'],
   'batch draw': ['rngIntBelow', 'rngNormal', 'qSample', 'gatherRows'],
   'loss': ['mseBackwardScaled', 'mseForward'],
-  'gradient reduction': ['accumulateSumSquares', 'addInPlace'],
+  'gradient reduction': ['accumulateSumSquares', 'accumulateSumSquaresTo', 'addInPlace'],
   'clipping norm': ['sumSquares'],
   'AdamW + EMA (+ zeroing)': ['adamwEmaStep', 'adamwStep', 'emaUpdate'],
 };

@@ -1,7 +1,8 @@
 // adam.ts: sumSquares (f64) vs f64 reference; adamwStep and emaUpdate bit-identical to their scalar
 // twins, vs a hand-computed step and an f64 re-implementation of torch.optim.AdamW's update.
 import { sumSquares, sumSquaresScalar, adamwStep, adamwStepScalar, emaUpdate, emaUpdateScalar, adamwEmaStep, adamwEmaStepScalar,
-         accumulateSumSquares, accumulateSumSquaresScalar } from "../adam";
+         accumulateSumSquares, accumulateSumSquaresScalar,
+         accumulateSumSquaresTo, accumulateSumSquaresToScalar } from "../adam";
 
 function buf(n: i32): usize {
   return (heap.alloc(<usize>(n + 4) * 4 + 16) + 15) & ~(<usize>15);
@@ -140,6 +141,26 @@ describe("accumulateSumSquares", () => {
       expect(Math.abs(accumulateSumSquaresScalar(g2, gl2, n) - ref) / ref).toBeLessThan(1e-13);
       expect(same(g, g2, n)).toBe(true);
       for (let i = 0; i < n; i++) { expect(get(gl, i)).toBe(0); expect(get(gl2, i)).toBe(0); }
+    }
+  });
+});
+
+describe("accumulateSumSquaresTo", () => {
+  it("stores what accumulateSumSquares returns, and folds the same: SIMD and scalar on n = 3, 4099", () => {
+    const sizes: i32[] = [3, 4099];
+    for (let s = 0; s < sizes.length; s++) {
+      const n = sizes[s];
+      const g = buf(n), gl = buf(n), g2 = buf(n), gl2 = buf(n), g3 = buf(n), gl3 = buf(n);
+      fill(g, n, 5); fill(gl, n, 6); copy(g2, g, n); copy(gl2, gl, n); copy(g3, g, n); copy(gl3, gl, n);
+      const out = buf(4);
+      const want = accumulateSumSquares(g, gl, n);
+      accumulateSumSquaresTo(g2, gl2, n, out);
+      expect(load<f64>(out)).toBe(want);
+      accumulateSumSquaresToScalar(g3, gl3, n, out + 8);
+      expect(Math.abs(load<f64>(out + 8) - want) / want).toBeLessThan(1e-13);
+      expect(same(g, g2, n)).toBe(true);
+      expect(same(g, g3, n)).toBe(true);
+      for (let i = 0; i < n; i++) { expect(get(gl2, i)).toBe(0); expect(get(gl3, i)).toBe(0); }
     }
   });
 });

@@ -107,6 +107,8 @@ export class Engine {
   readonly lanes: number;
   private pool?: ThreadPool;
   private programKey = '';
+  /** Lanes sharing the optimizer (the parameter ranges of paramRange) while the workers hold the training programs; 0 otherwise. */
+  private optimizerLanes = 0;
   private readonly act: number;
   private readonly inDim: number;
   private readonly outDim: number;
@@ -203,6 +205,8 @@ export class Engine {
           { name: 'identity', shape: [R], dtype: 'i32' },
           // The optimizer step's scalars, written by optimizerStep and read by adamwEmaStep (assembly/adam.ts HP_*).
           { name: 'optimizer', shape: [9] },
+          // Each lane's share of the squared gradient norm, one f64 (two f32 slots) per lane (accumulateSumSquaresTo).
+          { name: 'normParts', shape: [2 * lanes] },
         ],
       },
       { name: 'data', tensors: [{ name: 'x', shape: [this.nData, d] }] },
@@ -403,6 +407,33 @@ export class Engine {
     if (this.programKey === key) return;
     this.pool!.load(this.recordPrograms(ids, work, parts));
     this.programKey = key;
+    this.optimizerLanes = 0;
+  }
+
+  /**
+   * Lane `lane`'s range [begin, end) of the P parameter floats when `count` lanes share the per-parameter work (the
+   * gradients' fold, AdamW and the EMA): contiguous, cut at multiples of 16 floats (a cache line) so no two lanes
+   * write the same line.
+   */
+  private paramRange(lane: number, count: number): [number, number] {
+    const P = this.paramCount, per = Math.ceil(P / count / 16) * 16;
+    return [Math.min(P, lane * per), Math.min(P, (lane + 1) * per)];
+  }
+
+  /**
+   * Fold every worker lane's gradients into lane 0's slab over `lane`'s parameter range, in lane order (so each float
+   * is summed exactly as a single fold over all P would), zeroing the worker slabs; the range's squared norm goes to
+   * tables/normParts[lane].
+   */
+  private foldRange(lane: number, count: number): void {
+    const a = this.arena, [b, e] = this.paramRange(lane, count), out = a.ptr('tables', 'normParts') + 8 * lane;
+    for (let l = 1; l < count; l++) this.k.accumulateSumSquaresTo(a.slabPtr('grads') + 4 * b, a.slabPtr(this.slab('grads', l)) + 4 * b, e - b, out);
+  }
+
+  /** adamwEmaStep over `lane`'s parameter range (the hyperparameters are already in tables/optimizer). */
+  private optimizerRange(lane: number, count: number): void {
+    const a = this.arena, [b, e] = this.paramRange(lane, count), at = (slab: string) => a.slabPtr(slab) + 4 * b;
+    this.k.adamwEmaStep(at('params'), at('grads'), at('adamM'), at('adamV'), at('ema'), e - b, a.ptr('tables', 'optimizer'));
   }
 
   /**
@@ -445,17 +476,23 @@ export class Engine {
       // mseBackwardScaled accumulates into dout; the other activation gradients are written by the fused backward.
       a.f32(this.slab('actGrads', p.lane), 'dout').fill(0, 0, p.n * this.outDim);
     }
-    if (this.pool && parts.length > 1) {
-      this.ensurePrograms(`train:${n}`, 1, share, parts);
-      this.pool.run(0, () => share(parts[0]));
-    } else share(parts[0]);
-    // Lanes' gradients add up in a fixed order: the same thread count gives the same bits every run.
-    // Each fold also zeroes the worker lane's slab and, on the last, gives the squared norm optimizerStep clips by.
-    const P = this.paramCount, grads = a.slabPtr('grads');
-    let loss = 0;
     this.gradNorm2 = -1;
+    const L = parts.length;
+    if (this.pool && L > 1) {
+      // Three programs, each a barrier: the lanes' forward and backward passes on their rows; then each lane folds the
+      // lanes' gradients over its own range of the parameters (in a fixed order: the same thread count gives the same
+      // bits every run), with that range's squared norm; optimizerStep's AdamW + EMA is the third, over the same ranges.
+      const work = (p: Part, id: number) => (id === 0 ? share(p) : id === 1 ? this.foldRange(p.lane, L) : this.optimizerRange(p.lane, L));
+      this.ensurePrograms(`train:${n}`, 3, work, parts);
+      this.optimizerLanes = L;
+      this.pool.run(0, () => share(parts[0]));
+      this.pool.run(1, () => this.foldRange(0, L));
+      const norm = new Float64Array(a.memory.buffer, a.ptr('tables', 'normParts'), L);
+      this.gradNorm2 = 0;
+      for (let l = 0; l < L; l++) this.gradNorm2 += norm[l];
+    } else share(parts[0]);
+    let loss = 0;
     for (const p of parts) {
-      if (p.lane > 0) this.gradNorm2 = this.k.accumulateSumSquares(grads, a.slabPtr(this.slab('grads', p.lane)), P);
       const l = this.k.mseForward(a.ptr(this.slab('acts', p.lane), 'out'), a.ptr('batch', 'eps') + 4 * p.r0 * d, p.n * d);
       loss += parts.length === 1 ? l : (l * p.n) / n;
     }
@@ -485,8 +522,11 @@ export class Engine {
     // EMA warm-up (decay grows from 0.1 towards emaDecay) so early weights do not linger in the average.
     const decay = Math.min(o.emaDecay, (1 + this.step) / (10 + this.step));
     a.f32('tables', 'optimizer').set([lr, o.beta1, o.beta2, o.eps, o.weightDecay, gradScale, lr / bc1, 1 / Math.sqrt(bc2), decay]);
-    // AdamW, the EMA and zeroing the gradients for the next step: one pass (adamwEmaStep).
-    k.adamwEmaStep(a.slabPtr('params'), grads, a.slabPtr('adamM'), a.slabPtr('adamV'), a.slabPtr('ema'), P, a.ptr('tables', 'optimizer'));
+    // AdamW, the EMA and zeroing the gradients for the next step: one pass (adamwEmaStep), split over the lanes' parameter
+    // ranges while the workers hold the training programs (elementwise, so the bits do not depend on the split).
+    const L = this.optimizerLanes;
+    if (this.pool && L > 1) this.pool.run(2, () => this.optimizerRange(0, L));
+    else k.adamwEmaStep(a.slabPtr('params'), grads, a.slabPtr('adamM'), a.slabPtr('adamV'), a.slabPtr('ema'), P, a.ptr('tables', 'optimizer'));
     // Worker lanes' slabs are written only by lossAndGrad, which folds (and zeroes) them: now every slab is zero.
     this.gradsZero = true;
     return gradNorm;

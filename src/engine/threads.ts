@@ -5,8 +5,8 @@
  * (`recordCalls`), encoded into a SharedArrayBuffer, and replayed by the workers on a signal. A training step
  * or a reverse step is then one notify and one wait, with no message and no allocation.
  *
- * Synchronisation is Atomics.wait/notify on a small control block: the caller runs its own share of the work,
- * then blocks until every worker has finished. Blocking is allowed in Node's main thread and in a browser
+ * Synchronisation is on a small control block: the caller runs its own share of the work, then waits until every
+ * worker has finished; both sides spin for up to SPIN_MS before they park in Atomics.wait. Blocking is allowed in Node's main thread and in a browser
  * Worker, not on a page's main thread: there `createThreadPool` is never called (the engine stays on one thread).
  *
  * Not here: what the programs compute (engine.ts decides the split) and the fallback when
@@ -71,13 +71,29 @@ function encode(programs: Program[], names: string[]): Float64Array {
 }
 
 /**
+ * How long a thread spins on the control block before it parks with Atomics.wait: longer than the gaps inside a step
+ * (lane 0's serial part, ~0.1-0.3 ms), short enough that an idle pool stops burning a core at once. Only when every
+ * thread has a core of its own: with more threads than cores a spinning thread takes the core a working one needs.
+ */
+const SPIN_MS = 2;
+
+/** Logical processors of this machine (Node: os.availableParallelism; browsers: navigator.hardwareConcurrency). */
+async function coreCount(isNode: boolean): Promise<number> {
+  if (isNode) {
+    const os = await import('node:os');
+    return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  }
+  return (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+}
+
+/**
  * The worker's whole code, as source: Node (worker_threads, eval) and browsers (a Blob URL) both run it.
  * `init` = { module, memory, ctl, names, id }. It loops: wait for SEQ to move, run its program, count DONE.
  */
 const WORKER_SOURCE = `
 let port = typeof self !== 'undefined' && typeof self.postMessage === 'function' ? self : null;
 async function start(init, onMessage) {
-  const { module, memory, ctl, names, prof, id } = init;
+  const { module, memory, ctl, names, prof, id, spinMs } = init;
   const exp = new WebAssembly.Instance(module, { env: { memory } }).exports;
   const fns = names.map((n) => exp[n]);
   const c = new Int32Array(ctl);
@@ -92,6 +108,13 @@ async function start(init, onMessage) {
       // notify lands, the notify wakes it with SEQ unchanged, and a bare wait would run the same program twice,
       // over the gradients the caller is folding (one wrong training step in some 10^5, seen as resumed runs that
       // were not bit-identical).
+      // Spin first, then park: a parked thread takes tens of microseconds to wake (a futex round trip, longer in a
+      // virtual machine), as much as a small batch's whole share, while the caller's next signal usually comes within
+      // a few hundred microseconds (its serial part of the step). Past spinMs the worker parks and costs nothing.
+      if (spinMs > 0 && Atomics.load(c, 0) === seq) {
+        const until = performance.now() + spinMs;
+        for (let s = 0; Atomics.load(c, 0) === seq; s++) if ((s & 1023) === 1023 && performance.now() > until) break;
+      }
       while (Atomics.load(c, 0) === seq) Atomics.wait(c, 0, seq);
       seq = Atomics.load(c, 0);
       const p = Atomics.load(c, 1);
@@ -152,6 +175,8 @@ export class ThreadPool {
     ctl: SharedArrayBuffer,
     private readonly names: string[],
     private readonly prof: SharedArrayBuffer,
+    /** Milliseconds the caller spins for the workers before it parks (0: parks at once; see SPIN_MS). */
+    readonly spinMs: number,
   ) {
     this.c = new Int32Array(ctl);
   }
@@ -178,9 +203,10 @@ export class ThreadPool {
     const ctl = new SharedArrayBuffer(64);
     const c = new Int32Array(ctl);
     const prof = new SharedArrayBuffer(8 * workers * (names.length + 1));
-    const init = { module, memory, ctl, names, prof };
-    const list: WorkerLike[] = [];
     const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof (globalThis as { window?: unknown }).window === 'undefined';
+    const spinMs = workers + 1 <= (await coreCount(isNode)) ? SPIN_MS : 0;
+    const init = { module, memory, ctl, names, prof, spinMs };
+    const list: WorkerLike[] = [];
     for (let i = 0; i < workers; i++) {
       if (isNode) {
         const wt = await import('node:worker_threads');
@@ -196,7 +222,7 @@ export class ThreadPool {
     }
     // Wait (asynchronously: the workers may need this thread's event loop to start) until all have instantiated.
     while (Atomics.load(c, READY) < workers) await new Promise((r) => setTimeout(r, 1));
-    return new ThreadPool(workers, list, ctl, names, prof);
+    return new ThreadPool(workers, list, ctl, names, prof, spinMs);
   }
 
   /** Replace the worker programs: programs[w] is worker w's list, indexed by program id. */
@@ -221,6 +247,8 @@ export class ThreadPool {
     this.signal();
     mine();
     const t0 = performance.now();
+    // Spin, then park (as the workers do): the last worker usually finishes within microseconds of this thread.
+    if (this.spinMs > 0) for (let s = 0; Atomics.load(this.c, DONE) < this.size; s++) if ((s & 1023) === 1023 && performance.now() - t0 > this.spinMs) break;
     for (let d; (d = Atomics.load(this.c, DONE)) < this.size; ) Atomics.wait(this.c, DONE, d, 1000);
     this.waitedMs += performance.now() - t0;
   }

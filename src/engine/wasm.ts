@@ -66,6 +66,8 @@ export interface Kernels {
   adamwEmaStepScalar(p: Ptr, g: Ptr, m: Ptr, v: Ptr, ema: Ptr, n: number, hp: Ptr): void;
   accumulateSumSquares(g: Ptr, gl: Ptr, n: number): number;
   accumulateSumSquaresScalar(g: Ptr, gl: Ptr, n: number): number;
+  accumulateSumSquaresTo(g: Ptr, gl: Ptr, n: number, out: Ptr): void;
+  accumulateSumSquaresToScalar(g: Ptr, gl: Ptr, n: number, out: Ptr): void;
   // embed.ts
   sinusoidalEmbed(out: Ptr, x: Ptr, freqs: Ptr, n: number, d: number, half: number, scale: number, outStride: number): void;
   sinusoidalEmbedBackward(dx: Ptr, dy: Ptr, y: Ptr, freqs: Ptr, n: number, d: number, half: number, scale: number, outStride: number): void;
