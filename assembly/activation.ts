@@ -9,18 +9,28 @@
 // of rows while it is still in L1: the value, the residual and the derivative in one pass, bit for bit the same as
 // the separate kernels above (same operations in the same order).
 
-import { exp1, exp4, k4, ONE, sigmoid1, sigmoid4 } from "./math";
+import { expSig1, expSig4, k4, ONE, sigmoid1, sigmoid4 } from "./math";
 
 // GELU, tanh approximation (PyTorch nn.GELU(approximate='tanh')):
 //   gelu(x) = 0.5 x (1 + tanh(u)),  u = sqrt(2/pi) (x + 0.044715 x^3)
 // computed as x * sigmoid(2u), using 0.5 (1 + tanh u) = sigmoid(2u): one exp and one divide instead of
 // tanh's two branches, and no cancellation in 1 + tanh(u) for negative x.
 //   gelu'(x) = s + 2 x s (1 - s) u',  s = sigmoid(2u),  u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2)
-const GELU_A: f32 = 0.044715;
-const GELU_C2: f32 = 1.5957691216057308;     // 2 sqrt(2/pi): the argument of the sigmoid is C2 (x + A x^3)
+// The sigmoid's argument, -2u = x (-C2 - C2 A x^2), is one multiply-add shorter than C2 (x + A x^3), and its exp is
+// math.ts's expSig (no subnormal sigmoid for very negative x, a shorter dependent chain).
+const GELU_C2: f32 = 1.5957691216057308;     // 2 sqrt(2/pi)
 const GELU_A3: f32 = 0.134145;               // 3 * 0.044715
+const GELU_NC2: f32 = -1.5957691216057308;   // -C2
+const GELU_NC2A: f32 = -0.07135481627260025; // -C2 * 0.044715
 // Broadcast from memory in the loops, not f32x4.splat: see math.ts (k4) for why.
-const GELUK = memory.data<f32>([GELU_C2, GELU_A, GELU_A3], 16);
+const GELUK = memory.data<f32>([GELU_C2, GELU_NC2, GELU_A3, GELU_NC2A], 16);
+// -2u for a vector of x and its square.
+@inline function geluArg4(v: v128, v2: v128): v128 {
+  return f32x4.mul(v, f32x4.add(k4(GELUK + 4), f32x4.mul(k4(GELUK + 12), v2)));
+}
+@inline function geluArg1(v: f32, v2: f32): f32 {
+  return v * (GELU_NC2 + GELU_NC2A * v2);
+}
 
 // ------------------------------------------------------------------------------------------- GELU
 
@@ -31,8 +41,7 @@ export function geluForward(y: usize, x: usize, n: i32): void {
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const v = v128.load(x + o);
-      const t = f32x4.mul(k4(GELUK), f32x4.add(v, f32x4.mul(k4(GELUK + 4), f32x4.mul(f32x4.mul(v, v), v))));
-      v128.store(y + o, f32x4.div(v, f32x4.add(k4(ONE), exp4(f32x4.neg(t)))));
+      v128.store(y + o, f32x4.div(v, f32x4.add(k4(ONE), expSig4(geluArg4(v, f32x4.mul(v, v))))));
     }
   }
   if (i < n) {
@@ -45,8 +54,7 @@ export function geluForwardScalar(y: usize, x: usize, n: i32): void {
   for (let i = 0; i < n; i++) {
     const o = <usize>i << 2;
     const v = load<f32>(x + o);
-    const t = GELU_C2 * (v + GELU_A * ((v * v) * v));
-    store<f32>(y + o, v / (<f32>1 + exp1(-t)));
+    store<f32>(y + o, v / (<f32>1 + expSig1(geluArg1(v, v * v))));
   }
 }
 
@@ -55,12 +63,11 @@ export function geluBackward(dx: usize, dy: usize, x: usize, n: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     for (; i + 4 <= n; i += 4) {
-      const c2 = k4(GELUK), a = k4(GELUK + 4), a3 = k4(GELUK + 8), one = k4(ONE);
+      const c2 = k4(GELUK), a3 = k4(GELUK + 8), one = k4(ONE);
       const o = <usize>i << 2;
       const v = v128.load(x + o);
       const v2 = f32x4.mul(v, v);
-      const t = f32x4.mul(c2, f32x4.add(v, f32x4.mul(a, f32x4.mul(v2, v))));
-      const s = f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(t))));
+      const s = f32x4.div(one, f32x4.add(one, expSig4(geluArg4(v, v2))));
       // s + x s (1 - s) * 2u' ; 2u' = C2 (1 + 3A x^2)
       const du = f32x4.mul(c2, f32x4.add(one, f32x4.mul(a3, v2)));
       const g = f32x4.add(s, f32x4.mul(f32x4.mul(f32x4.mul(v, s), f32x4.sub(one, s)), du));
@@ -77,8 +84,7 @@ export function geluBackwardScalar(dx: usize, dy: usize, x: usize, n: i32): void
 @inline function geluBackwardAt(dx: usize, dy: usize, x: usize, o: usize): void {
   const v = load<f32>(x + o);
   const v2 = v * v;
-  const t = GELU_C2 * (v + GELU_A * (v2 * v));
-  const s = <f32>1 / (<f32>1 + exp1(-t));
+  const s = <f32>1 / (<f32>1 + expSig1(geluArg1(v, v2)));
   const du = GELU_C2 * (<f32>1 + GELU_A3 * v2);
   const g = s + ((v * s) * (<f32>1 - s)) * du;
   store<f32>(dx + o, load<f32>(dx + o) + load<f32>(dy + o) * g);
@@ -304,10 +310,9 @@ export function actForward(h: usize, dact: usize, resid: usize, n: i32, act: i32
       const v = v128.load(h + o);
       let y = v, g = one;
       if (act == ACT_GELU) {
-        const c2 = k4(GELUK), a = k4(GELUK + 4), a3 = k4(GELUK + 8);
+        const c2 = k4(GELUK), a3 = k4(GELUK + 8);
         const v2 = f32x4.mul(v, v);
-        const t = f32x4.mul(c2, f32x4.add(v, f32x4.mul(a, f32x4.mul(v2, v))));
-        const e = f32x4.add(one, exp4(f32x4.neg(t)));
+        const e = f32x4.add(one, expSig4(geluArg4(v, v2)));
         y = f32x4.div(v, e);
         if (dact) {
           const s = f32x4.div(one, e);
@@ -341,8 +346,7 @@ export function actForwardScalar(h: usize, dact: usize, resid: usize, n: i32, ac
     let y = v, g: f32 = 1;
     if (act == ACT_GELU) {
       const v2 = v * v;
-      const t = GELU_C2 * (v + GELU_A * (v2 * v));
-      const e = <f32>1 + exp1(-t);
+      const e = <f32>1 + expSig1(geluArg1(v, v2));
       y = v / e;
       const s = <f32>1 / e;
       g = s + ((v * s) * (<f32>1 - s)) * (GELU_C2 * (<f32>1 + GELU_A3 * v2));

@@ -106,6 +106,45 @@ export const HALF: usize = EXPK + 52;
   return f32x4.mul(f32x4.mul(p, s1), s2);
 }
 
+// --------------------------------------------------------------------------- exp for the logistic function
+// expSig: e^x where the kernel then takes 1 / (1 + e^x) (GELU's sigmoid). The same polynomial as exp, but:
+// - the argument is clamped to [-86, 86]. 1 / (1 + e^86) = 4.5e-38 is still a normal f32, so the logistic never
+//   yields a subnormal (exp's upper clamp, 88.7, gives 3e-39: wasm does not flush subnormals, and arithmetic on them
+//   costs x64 cores ~100 cycles an operation; a block whose pre-activations reached -10 ran 3x slower). e^86 also
+//   needs one power-of-two factor, not exp's two.
+// - the polynomial goes by Estrin's scheme (three independent pairs) instead of Horner's, half the dependent chain.
+//   The GELU epilogue is latency-bound (a ~100-cycle chain per vector, and the core holds only a few in flight):
+//   2.1 -> 1.55 ns per element measured. Accuracy as exp's (the spec checks both against f64).
+const SIG_LO: f32 = -86.0;
+const SIG_HI: f32 = 86.0;
+const SIGK = memory.data<f32>([SIG_LO, SIG_HI], 16);
+
+@inline export function expSig1(x: f32): f32 {
+  x = x < SIG_HI ? x : SIG_HI; // f32x4.pmin(HI, x): NaN -> SIG_HI
+  x = SIG_LO < x ? x : SIG_LO; // f32x4.pmax(LO, x)
+  const n = nearest<f32>(x * LOG2E);
+  const r = (x - n * LN2_HI) - n * LN2_LO;
+  const z = r * r;
+  const p = ((EP4 * r + EP5) + (EP2 * r + EP3) * z) + (EP0 * r + EP1) * (z * z);
+  const e = (p * z + r) + <f32>1;
+  return e * reinterpret<f32>((<i32>n + 127) << 23); // |n| <= 125: one normal power of two
+}
+
+@inline export function expSig4(x: v128): v128 {
+  x = f32x4.pmax(k4(SIGK), f32x4.pmin(k4(SIGK + 4), x));
+  const magic = k4(INTK);
+  const big = f32x4.add(f32x4.mul(x, k4(EXPK + 8)), magic);
+  const n = f32x4.sub(big, magic);
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, k4(EXPK + 12))), f32x4.mul(n, k4(EXPK + 16)));
+  const z = f32x4.mul(r, r);
+  const a = f32x4.add(f32x4.mul(k4(EXPK + 36), r), k4(EXPK + 40));   // EP4 r + EP5
+  const b = f32x4.add(f32x4.mul(k4(EXPK + 28), r), k4(EXPK + 32));   // EP2 r + EP3
+  const c = f32x4.add(f32x4.mul(k4(EXPK + 20), r), k4(EXPK + 24));   // EP0 r + EP1
+  const p = f32x4.add(f32x4.add(a, f32x4.mul(b, z)), f32x4.mul(c, f32x4.mul(z, z)));
+  const e = f32x4.add(f32x4.add(f32x4.mul(p, z), r), k4(ONE));
+  return f32x4.mul(e, i32x4.shl(i32x4.add(i32x4.sub(big, magic), k4(INTK + 4)), 23));
+}
+
 // --------------------------------------------------------------------------------------------- tanh
 
 @inline export function tanh1(x: f32): f32 {
@@ -209,6 +248,27 @@ export function expArrayScalar(out: usize, x: usize, n: i32): void {
   for (let i = 0; i < n; i++) {
     const o = <usize>i << 2;
     store<f32>(out + o, exp1(load<f32>(x + o)));
+  }
+}
+
+export function expSigArray(out: usize, x: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, expSig4(v128.load(x + o)));
+    }
+  }
+  if (i < n) {
+    const o = <usize>i << 2;
+    expSigArrayScalar(out + o, x + o, n - i); // the elements SIMD leaves over
+  }
+}
+
+export function expSigArrayScalar(out: usize, x: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, expSig1(load<f32>(x + o)));
   }
 }
 

@@ -1,5 +1,5 @@
 // math.ts: f32x4 and scalar forms agree bit for bit; both are within the documented error of f64 Math.*.
-import { expArray, expArrayScalar, tanhArray, tanhArrayScalar, sigmoidArray, sigmoidArrayScalar,
+import { expArray, expArrayScalar, expSigArray, expSigArrayScalar, tanhArray, tanhArrayScalar, sigmoidArray, sigmoidArrayScalar,
          logArray, logArrayScalar } from "../math";
 
 // 16-byte aligned f32 buffer outside the GC heap (kernels take raw pointers).
@@ -42,6 +42,31 @@ describe("exp", () => {
     expect(isFinite(get(A, 3))).toBe(true);          // clamped at 88.7, never inf
     expect(get(A, 3)).toBeGreaterThan(<f32>3e38);
     expect(get(A, 4)).toBeGreaterThan(<f32>0);       // clamped at -87.3, never 0
+  });
+});
+
+describe("expSig (the logistic's exp)", () => {
+  it("SIMD == scalar bitwise and rel err < 1e-7 vs f64 on [-86, 86]", () => {
+    grid(-86, 86);
+    expSigArray(A, X, N); expSigArrayScalar(S, X, N);
+    expect(bitDiffs(N)).toBe(0);
+    let m: f64 = 0;
+    for (let i = 0; i < N; i++) {
+      const r = Math.exp(<f64>get(X, i));
+      m = Math.max(m, Math.abs(<f64>get(A, i) - r) / r);
+    }
+    expect(m).toBeLessThan(1e-7);
+  });
+  it("saturates at +-86, where 1 / (1 + e^x) is still a normal f32 (no subnormal downstream)", () => {
+    set(X, 0, 1000); set(X, 1, -1000); set(X, 2, 86); set(X, 3, <f32>NaN); set(X, 4, 0);
+    expSigArray(A, X, 5); expSigArrayScalar(S, X, 5);
+    expect(bitDiffs(5)).toBe(0);
+    expect(get(A, 0)).toBe(get(A, 2));
+    expect(isFinite(get(A, 0))).toBe(true);
+    expect(<f32>1 / (<f32>1 + get(A, 0))).toBeGreaterThanOrEqual(<f32>1.1754944e-38);   // FLT_MIN: normal
+    expect(get(A, 1)).toBeGreaterThanOrEqual(<f32>1.1754944e-38);
+    expect(get(A, 3)).toBe(get(A, 2));   // NaN clamps to the upper bound, as exp's does
+    expect(get(A, 4)).toBe(1);
   });
 });
 

@@ -41,6 +41,8 @@ export interface LoadOptions {
   sampleRows?: number;
   /** Threads for this session (default: the checkpoint's); training on with another count is not bit-identical. */
   threads?: number;
+  /** The relaxed-SIMD (FMA) build for this session (default: the checkpoint's; see RunConfig.fma). */
+  fma?: boolean;
 }
 
 /** The run's hooks (see TrainOptions in train.ts); `steps` trains until that many total steps (default: the configured steps). */
@@ -123,7 +125,7 @@ export class Diffusion {
     const rows = Math.max(config.batch, o.sampleRows ?? 1024);
     const engine = await Engine.create({
       model: config.model, schedule, rows, seed: config.seed, adam: config.adam,
-      data: z.data, wasm: o.wasm, flavor: o.flavor, threads: config.threads,
+      data: z.data, wasm: o.wasm, flavor: o.flavor, threads: config.threads, fma: config.fma,
     });
     if (config.stream) engine.streamBatch = streamFrom(config, standardization);
     return new Diffusion(config, engine, standardization, data, undefined, learner);
@@ -139,7 +141,7 @@ export class Diffusion {
     const data = o.data ?? o.dataFor?.(c.config);
     if (data && data.d !== c.config.model.dim) throw new UsageError(`data have ${data.d} columns but the model was trained on ${c.config.model.dim}`);
     const threads = o.threads ?? c.config.threads ?? 1;
-    const engine = await engineFromCheckpoint(c, { rows, data: data ? standardize(data, c.standardization).data : undefined, wasm: o.wasm, flavor: o.flavor, threads });
+    const engine = await engineFromCheckpoint(c, { rows, data: data ? standardize(data, c.standardization).data : undefined, wasm: o.wasm, flavor: o.flavor, threads, fma: o.fma ?? c.config.fma });
     // The checkpoint's betas are the schedule as it was; its learner state lets training move it on.
     const learner = c.learnedSchedule && new ScheduleLearner(c.config.T, fixedVariance(c.config), c.config.steps, { state: c.learnedSchedule });
     if (c.config.stream) engine.streamBatch = streamFrom(c.config, c.standardization);

@@ -85,6 +85,7 @@ export const RUN_OPTS: Opt[] = [
   { name: 'ema', type: 'string', arg: 'X', help: `EMA decay of the weights used for sampling (default ${D.adam.emaDecay})` },
   { name: 'seed', type: 'string', arg: 'S', help: `random seed (default ${D.seed})` },
   { name: 'threads', type: 'string', arg: 'N', help: `threads sharing each step; the same seed and thread count give the same bits (default ${D.threads})` },
+  { name: 'fma', type: 'boolean', help: 'the relaxed-SIMD build (fused multiply-add) where this Node has it: faster steps, but float results that differ from the default build\'s and may differ between machines; --resume keeps it (default off)' },
 ];
 
 /** The entries of RUN_OPTS with these names, in that order, each optionally with its own help text. */
@@ -130,6 +131,7 @@ export function runConfigFrom(v: Record<string, unknown>): RunConfig {
   c.adam.emaDecay = num(v, 'ema') ?? c.adam.emaDecay;
   c.seed = int(v, 'seed', 0, Number.MAX_SAFE_INTEGER) ?? c.seed;
   c.threads = int(v, 'threads', 1, 64) ?? c.threads;
+  if (v.fma) c.fma = true;
   return c;
 }
 

@@ -20,6 +20,7 @@ export const sampleCommand: Command = {
     { name: 'clip-x0', type: 'string', arg: 'X', help: 'clamp of the predicted x_0 in standardised units, 0 = off (default: the model\'s)' },
     { name: 'out', type: 'string', arg: 'FILE.csv', help: 'write the points here (default: stdout)' },
     { name: 'threads', type: 'string', arg: 'N', help: 'threads sharing each reverse step (default: the model\'s)' },
+    { name: 'fma', type: 'boolean', help: 'the relaxed-SIMD build (fused multiply-add; results may differ between machines) (default: the model\'s)' },
     ...SAMPLER_OPTS,
   ],
   async run(v) {
@@ -28,7 +29,7 @@ export const sampleCommand: Command = {
     const n = int(v, 'n', 1, 1e7) ?? 1000;
     const variance = str(v, 'variance');
     if (variance !== undefined && !(VARIANCES as readonly string[]).includes(variance)) throw new UsageError(`unknown variance "${variance}"; choose one of ${VARIANCES.join(', ')}`);
-    const model = await Diffusion.load(readFileChecked(path, 'model'), { source: path, threads: int(v, 'threads', 1, 64) });
+    const model = await Diffusion.load(readFileChecked(path, 'model'), { source: path, threads: int(v, 'threads', 1, 64), fma: v.fma ? true : undefined });
     const seed = int(v, 'seed', 0, Number.MAX_SAFE_INTEGER);
     if (seed !== undefined) model.reseedSampling(seed);
     const bar = progress('sample', n, { quiet: !!v.quiet || !str(v, 'out'), unit: 'points' });

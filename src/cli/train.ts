@@ -92,6 +92,8 @@ export const trainCommand: Command = {
     const log = (s: string) => { if (!quiet) process.stderr.write(s + '\n'); };
     log(`ddpm-wasm ${VERSION}: ${config.dataset} (${config.stream ? `streamed, standardised on ${data.n} points` : `${data.n} points`}, d = ${data.d}), ${parameterCount(config.model)} parameters, ` +
       `T = ${config.T} ${config.schedule}, abar_T = ${checks.alphaBarT.toExponential(2)}, ${config.steps} steps of batch ${config.batch}`);
+    // Which build and how many threads ran: --fma falls back to the default build where relaxed SIMD is missing.
+    log(`engine: ${model.engine.lanes} thread${model.engine.lanes > 1 ? 's' : ''}, ${model.engine.fma ? 'relaxed-SIMD (FMA) build' : config.fma ? 'default SIMD build (--fma: relaxed SIMD is not available in this runtime)' : 'SIMD build'}`);
     if (!checks.isotropicAtT) process.stderr.write(`warning: abar_T = ${checks.alphaBarT.toFixed(4)} > 0.01: x_T is not close to N(0, I); raise --T or --beta-end\n`);
 
     const signal = { stop: false };

@@ -45,6 +45,12 @@ export interface RunConfig {
    * the same seed and thread count give the same bits anywhere, and --resume keeps the count.
    */
   threads: number;
+  /**
+   * The relaxed-SIMD build (fused multiply-add in the matmuls) where the runtime has it, else the default build
+   * (Engine.fma says which ran). Faster, but its float results differ from the default build's and may differ between
+   * machines; part of the configuration so that --resume keeps it. Unset: the default build.
+   */
+  fma?: boolean;
 }
 
 /** Defaults chosen so `train` with no flags finishes in about a minute on 2 cores and passes the quality bar (see README). */

@@ -72,10 +72,11 @@ function encode(programs: Program[], names: string[]): Float64Array {
 
 /**
  * How long a thread spins on the control block before it parks with Atomics.wait: longer than the gaps inside a step
- * (lane 0's serial part, ~0.1-0.3 ms), short enough that an idle pool stops burning a core at once. Only when every
- * thread has a core of its own: with more threads than cores a spinning thread takes the core a working one needs.
+ * (lane 0's serial part, ~0.05-0.2 ms with the optimizer split over the lanes), short enough that a pool between
+ * steps or idle soon stops taking a core from other work. Only when every thread has a core of its own: with more
+ * threads than cores a spinning thread takes the core a working one needs.
  */
-const SPIN_MS = 2;
+const SPIN_MS = 0.5;
 
 /** Logical processors of this machine (Node: os.availableParallelism; browsers: navigator.hardwareConcurrency). */
 async function coreCount(isNode: boolean): Promise<number> {

@@ -168,8 +168,8 @@ export function scheduleOf(c: LoadedCheckpoint): Schedule {
 }
 
 /** An engine holding a checkpoint's EMA weights (for sampling) or, with `data`, its whole training state. */
-export async function engineFromCheckpoint(c: LoadedCheckpoint, o: { rows: number; data?: Float32Array; wasm?: WasmSource; flavor?: 'simd' | 'scalar'; threads?: number }): Promise<Engine> {
-  const engine = await Engine.create({ model: c.config.model, schedule: scheduleOf(c), rows: o.rows, seed: c.config.seed, adam: c.config.adam, data: o.data, wasm: o.wasm, flavor: o.flavor, threads: o.threads });
+export async function engineFromCheckpoint(c: LoadedCheckpoint, o: { rows: number; data?: Float32Array; wasm?: WasmSource; flavor?: 'simd' | 'scalar'; threads?: number; fma?: boolean }): Promise<Engine> {
+  const engine = await Engine.create({ model: c.config.model, schedule: scheduleOf(c), rows: o.rows, seed: c.config.seed, adam: c.config.adam, data: o.data, wasm: o.wasm, flavor: o.flavor, threads: o.threads, fma: o.fma });
   const named: Record<string, { shape: number[]; data: ArrayLike<number> }> = {};
   for (const s of paramSpecs(c.config.model)) named[s.name] = { shape: c.tensors[s.name].shape, data: c.tensors[s.name].data as Float32Array };
   engine.loadNamed('ema', named);

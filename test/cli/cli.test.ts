@@ -124,6 +124,29 @@ describe('cli: end to end', () => {
     expect(rep.metrics.map((m: { name: string }) => m.name)).toEqual(['w2', 'sw2', 'energy', 'mmd2']);
   });
 
+  it('--fma trains on the relaxed-SIMD build, says so, repeats itself, and the model and --resume keep it', () => {
+    const a = tmp(), b = tmp(), plain = tmp();
+    const args = ['train', ...SMALL.filter((x) => x !== '-q'), '--steps', '150', '--seed', '4', '--fma'];
+    const r = run([...args, '--out', a]);
+    expect(r.code, r.err).toBe(0);
+    // Node 20 gets relaxed SIMD from a V8 flag set at run time (src/engine/wasm.ts): this runtime has it.
+    expect(r.err).toMatch(/engine: 2 threads, relaxed-SIMD \(FMA\) build/);
+    expect(run([...args, '-q', '--out', b]).code).toBe(0);
+    expect(run(['train', ...SMALL, '--steps', '150', '--seed', '4', '--out', plain]).code).toBe(0);
+    const model = (d: string) => readFileSync(join(d, 'model.safetensors'));
+    expect(model(a).equals(model(b))).toBe(true); // the same machine repeats the FMA build bit for bit
+    expect(model(a).equals(model(plain))).toBe(false); // and its rounding is not the default build's
+    expect(JSON.parse(decodeSafetensors(new Uint8Array(model(a))).metadata.config).fma).toBe(true);
+    expect(JSON.parse(decodeSafetensors(new Uint8Array(model(plain))).metadata.config).fma).toBeUndefined();
+    // --resume of a finished run trains nothing more, and reports the build the checkpoint asks for.
+    const res = run(['train', '--resume', a, '--steps', '200', '--samples', '10']);
+    expect(res.code, res.err).toBe(0);
+    expect(res.err).toMatch(/relaxed-SIMD \(FMA\) build/);
+    const s = run(['sample', '--model', join(a, 'model.safetensors'), '--n', '50', '--fma']);
+    expect(s.code, s.err).toBe(0);
+    expect(s.out.trim().split('\n')).toHaveLength(51);
+  });
+
   it('train is reproducible: the same seed gives byte-identical model files', () => {
     const a = tmp(), b = tmp();
     for (const dir of [a, b]) expect(run(['train', ...SMALL, '--steps', '150', '--seed', '4', '--out', dir]).code).toBe(0);

@@ -88,7 +88,9 @@ describe('kill -9 at random steps, then --resume', () => {
         kills.push(step);
       }
       killedAt.push(kills);
-      if (kills.length) expect(existsSync(join(cut, 'model.safetensors'))).toBe(false); // a killed run never got that far
+      // A kill can land after the last step, while the outputs are written (a starved poller on a loaded machine): the
+      // resume below must then finish the outputs from the last checkpoint, and match all the same.
+      if (kills.length && existsSync(join(cut, 'model.safetensors'))) console.log(`${what}: a kill at checkpoint step ${kills[kills.length - 1]} landed after training, in the outputs`);
       const r = run(['train', '--resume', cut, '--samples', '200', '-q']); // output options are not part of the checkpoint
       if (kills.length) expect(r.code, r.err).toBe(0);
       const differ = ['model.safetensors', 'checkpoint.safetensors', 'loss.csv', 'samples.csv'].filter((f) => !readFileSync(join(cut, f)).equals(readFileSync(join(full, f))));

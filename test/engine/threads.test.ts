@@ -46,6 +46,24 @@ describe('threads', () => {
   }
 });
 
+describe('three threads', () => {
+  // Three lanes: the gradients' fold adds two worker slabs per parameter range, and on this 2-core CI machine the pool
+  // has more threads than cores, so its threads park at once instead of spinning (threads.ts SPIN_MS).
+  it('train like one (summation-order tolerance) and repeat bit for bit (batch 67)', async () => {
+    const one = await run(1, 67), a = await run(3, 67), b = await run(3, 67);
+    expect(a.lanes).toBe(3);
+    expect(Buffer.from(b.w.buffer).equals(Buffer.from(a.w.buffer))).toBe(true);
+    expect(b.losses).toEqual(a.losses);
+    for (let i = 0; i < one.losses.length; i++) expect(a.losses[i]).toBeCloseTo(one.losses[i], 4);
+    let wmax = 0, dmax = 0;
+    for (let i = 0; i < one.w.length; i++) {
+      wmax = Math.max(wmax, Math.abs(one.w[i]));
+      dmax = Math.max(dmax, Math.abs(one.w[i] - a.w[i]));
+    }
+    expect(dmax / wmax).toBeLessThan(1e-4);
+  });
+});
+
 describe('thread pool', () => {
   it('a notify that arrives after the worker has run the program does not run it again', async () => {
     const module = await compileKernels(undefined, 'threads');
