@@ -41,6 +41,28 @@ export function torchUnavailable(python) {
 }
 
 /**
+ * One more timing of the PyTorch step (and, with samplePoints, of sampleSteps reverse steps) in a child of its own, with
+ * OPENBLAS_CORETYPE as `coretype` (undefined: unset): the paired rounds of bench.mjs call it between timings of ours.
+ */
+export function runTorchRound({ log, model, data, T, batches, lr, sampleT, sampleSteps, samplePoints = 0, stat = 'median', reps = 5, coretype }) {
+  const python = process.env.DDPM_TORCH_PYTHON ?? '/usr/bin/python3';
+  const dir = mkdtempSync(join(tmpdir(), 'ddpm-torch-round-'));
+  try {
+    writeFileSync(join(dir, 'data.f32'), Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    writeFileSync(join(dir, 'cfg.json'), JSON.stringify({ data: join(dir, 'data.f32'), model, T, batches, lr, threads: 1, stat, reps, samplePoints, sampleT, sampleSteps }));
+    const env = childEnv(coretype ? { OPENBLAS_CORETYPE: coretype } : {});
+    const r = spawnSync(python, [join(here, 'torch-peer.py'), join(dir, 'cfg.json')], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 24 });
+    if (r.status !== 0) {
+      for (const line of r.stderr.trim().split('\n')) if (line) log(`  ${line}`);
+      throw new Error(`torch peer failed (exit ${r.status})`);
+    }
+    return JSON.parse(r.stdout.trim().split('\n').pop());
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
  * Time the PyTorch step at `batches` (and sampling 10,000 points at sampleT over sampleSteps steps, scaled) with one
  * torch thread. Returns { skipped } or the child's JSON plus `alternative` (the SkylakeX run, when made).
  */
