@@ -77,6 +77,13 @@ function best(fn, reps = 9) {
 }
 
 const fma = relaxedSimdSupported();
+/**
+ * Training steps before a step is timed. A fresh engine's first ~25-50 steps run 1.5-2.5x slower (the arena's pages
+ * touched for the first time, the worker starting, V8 moving the kernels from its baseline compiler to the optimizing
+ * one on a background thread that competes with both lanes): measured per 25-step block at B = 256 on 2 threads,
+ * 6.4, 3.5, 2.9, then 2.5 ms. Timing from step 5, as this bench once did, read the warm-up into the step time.
+ */
+const warmSteps = (B) => Math.max(60, Math.round(16384 / B));
 const result = {
   machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.arch()}`, load: os.loadavg() },
   date: new Date().toISOString(),
@@ -202,7 +209,7 @@ for (const B of peerOnly || args.has('--no-profile') ? [] : [32, 256, 1024]) {
   for (const threads of [1, 2]) {
     const e = await Engine.create({ model: DEFAULT_MODEL, schedule: makeSchedule('linear', 1000), rows: B, seed: 1, data: z, threads });
     const steps = Math.max(20, Math.round(20000 / B));
-    for (let i = 0; i < 10; i++) e.trainStep(lr, B);
+    for (let i = 0; i < warmSteps(B); i++) e.trainStep(lr, B);
     const acc = new Map(), real = e.k;
     e.k = wrapTimed(real, acc);
     e.threadPool?.profile(true);
@@ -244,7 +251,7 @@ const cases = peerOnly ? [] : [
 ];
 for (const { flavor, fma: useFma, B, threads, T } of cases) {
   const e = await Engine.create({ model: DEFAULT_MODEL, schedule: makeSchedule('linear', T), rows: B, seed: 1, data: z, flavor, threads, fma: useFma });
-  const s = time(() => e.trainStep(lr, B), { warm: 5, reps: 7, inner: Math.max(1, Math.round(256 / B) * 4) });
+  const s = time(() => e.trainStep(lr, B), { warm: warmSteps(B), reps: 7, inner: Math.max(1, Math.round(256 / B) * 4) });
   e.close();
   const build = e.fma ? 'fma' : flavor;
   result.train.push({ flavor: build, batch: B, threads: e.lanes, T, ms: s * 1000, stepsPerSecond: 1 / s });
@@ -337,6 +344,7 @@ if (torchPeer && rounds > 0 && result.torch && !result.torch.skipped && !peerOnl
       ? await Engine.create({ model: DEFAULT_MODEL, schedule: makeSchedule('linear', 1000), rows: c.B, seed: 1, data: z, threads: c.threads, fma: c.build === 'fma' })
       : await Engine.create({ model: DEFAULT_MODEL, schedule: makeSchedule('linear', sampleSteps), rows: 1024, seed: 1, threads: c.threads, fma: c.build === 'fma' });
     c.ratios = [];
+    if (c.kind === 'train') for (let i = 0; i < warmSteps(c.B); i++) c.engine.trainStep(lr, c.B);
   }
   log(`paired rounds: ${rounds} x (ours, then PyTorch${coretype ? ' with OPENBLAS_CORETYPE=SkylakeX' : ''}); sampling over ${sampleSteps} reverse steps of 10,000 points, x${1000 / sampleSteps} for T = 1000`);
   for (let round = 0; round < rounds; round++) {

@@ -201,7 +201,7 @@ export async function runPeer({ time, log, model, makeSchedule, data, lr = 1e-3,
     for (const B of batches) {
       // Fewer repetitions on the slow backend: the cpu backend's B = 1024 step takes about a second.
       const slow = c.backend === 'cpu';
-      const s = time(() => tr.trainStep(B), { warm: slow ? 2 : 5, reps: slow ? 5 : 7, inner: Math.max(1, Math.round((slow ? 64 : 256) / B) * (slow ? 1 : 4)) });
+      const s = time(() => tr.trainStep(B), { warm: slow ? 2 : Math.max(60, Math.round(16384 / B)), reps: slow ? 5 : 7, inner: Math.max(1, Math.round((slow ? 64 : 256) / B) * (slow ? 1 : 4)) });
       result.train.push({ peer: c.name, backend: c.backend, linear: c.linear, batch: B, ms: s * 1000, stepsPerSecond: 1 / s });
       log(`TF.js ${c.name} train step B=${B}: ${(s * 1000).toFixed(2)} ms (${(1 / s).toFixed(1)} steps/s)`);
     }

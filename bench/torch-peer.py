@@ -113,7 +113,7 @@ def main():
                 torch._foreach_add_(ema, params, alpha=1 - d)
             return loss.item()
 
-        s = timed(step, warm=5, reps=cfg.get("reps", 7), inner=max(1, round(256 / B) * 4), stat=cfg.get("stat", "median"))
+        s = timed(step, warm=max(60, round(16384 / B)), reps=cfg.get("reps", 7), inner=max(1, round(256 / B) * 4), stat=cfg.get("stat", "median"))
         out["train"].append({"batch": B, "ms": s * 1000})
         log(f"PyTorch train step B={B}: {s * 1000:.3f} ms")
 
