@@ -13,7 +13,7 @@ export * from './loss';
 export * from './adam';
 // math.ts and trig.ts also export v128 building blocks for the other kernels; only their array wrappers
 // (used by the specs and the bench) are module exports, so the scalar build never sees a v128 signature.
-export { expArray, expArrayScalar, expSigArray, expSigArrayScalar, tanhArray, tanhArrayScalar, sigmoidArray, sigmoidArrayScalar, logArray, logArrayScalar } from './math';
+export { expArray, expArrayScalar, tanhArray, tanhArrayScalar, sigmoidArray, sigmoidArrayScalar, logArray, logArrayScalar } from './math';
 export { sinArray, sinArrayScalar, cosArray, cosArrayScalar } from './trig';
 export * from './embed';
 export * from './rng';

@@ -50,11 +50,20 @@ const LP8: f32 = 3.3333331174e-1;
 
 // ---------------------------------------------------------------------------------------------- exp
 
+// x clamped to [lo, hi] with the comparisons of f32x4.pmax(lo, f32x4.pmin(hi, x)): NaN -> hi, as the f32x4 forms.
+@inline function clampP(x: f32, lo: f32, hi: f32): f32 {
+  x = x < hi ? x : hi;
+  return lo < x ? x : lo;
+}
+// r = x - n ln 2 in two steps (Cody-Waite): cwReduce4's scalar form.
+@inline function cwReduce1(x: f32, n: f32): f32 {
+  return (x - n * LN2_HI) - n * LN2_LO;
+}
+
 @inline export function exp1(x: f32): f32 {
-  x = x < EXP_HI ? x : EXP_HI; // f32x4.pmin(HI, x): NaN -> EXP_HI
-  x = EXP_LO < x ? x : EXP_LO; // f32x4.pmax(LO, x)
+  x = clampP(x, EXP_LO, EXP_HI);
   const n = nearest<f32>(x * LOG2E);
-  const r = (x - n * LN2_HI) - n * LN2_LO;
+  const r = cwReduce1(x, n);
   const z = r * r;
   let p = ((((EP0 * r + EP1) * r + EP2) * r + EP3) * r + EP4) * r + EP5;
   p = (p * z + r) + <f32>1;
@@ -80,16 +89,25 @@ export const ONE: usize = EXPK + 44;
 export const TWO: usize = EXPK + 48;
 export const HALF: usize = EXPK + 52;
 
+// x log2 e + 1.5 * 2^23, which rounds x log2 e to the nearest integer n: it lands in the low mantissa bits
+// (|x log2 e| < 2^22), so n comes out as an integer without a float-to-int conversion (V8 emulates trunc_sat in
+// several instructions). exp4 and expSig4 share it and cwReduce4.
+@inline function roundedLog2e4(x: v128): v128 {
+  return f32x4.add(f32x4.mul(x, k4(EXPK + 8)), k4(INTK));
+}
+// r = x - n ln 2 in two steps (Cody-Waite), n = big - 1.5 * 2^23 from roundedLog2e4.
+@inline function cwReduce4(x: v128, big: v128): v128 {
+  const n = f32x4.sub(big, k4(INTK));
+  return f32x4.sub(f32x4.sub(x, f32x4.mul(n, k4(EXPK + 12))), f32x4.mul(n, k4(EXPK + 16)));
+}
+
 @inline export function exp4(x: v128): v128 {
   // Clamp with pmin/pmax (one instruction each; f32x4.min/max carry NaN and -0 rules V8 emulates in several).
   // exp1 clamps with the same comparisons, so both forms agree bit for bit, NaN included (it clamps to EXP_HI).
   x = f32x4.pmax(k4(EXPK), f32x4.pmin(k4(EXPK + 4), x));
-  // Round to nearest by adding 1.5 * 2^23: the integer lands in the low mantissa bits (|x log2 e| < 2^22),
-  // which also gives n as an integer without a float-to-int conversion (V8 emulates trunc_sat in several).
   const magic = k4(INTK);
-  const big = f32x4.add(f32x4.mul(x, k4(EXPK + 8)), magic);
-  const n = f32x4.sub(big, magic);
-  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, k4(EXPK + 12))), f32x4.mul(n, k4(EXPK + 16)));
+  const big = roundedLog2e4(x);
+  const r = cwReduce4(x, big);
   const z = f32x4.mul(r, r);
   let p = f32x4.add(f32x4.mul(k4(EXPK + 20), r), k4(EXPK + 24));
   p = f32x4.add(f32x4.mul(p, r), k4(EXPK + 28));
@@ -120,10 +138,9 @@ const SIG_HI: f32 = 86.0;
 const SIGK = memory.data<f32>([SIG_LO, SIG_HI], 16);
 
 @inline export function expSig1(x: f32): f32 {
-  x = x < SIG_HI ? x : SIG_HI; // f32x4.pmin(HI, x): NaN -> SIG_HI
-  x = SIG_LO < x ? x : SIG_LO; // f32x4.pmax(LO, x)
+  x = clampP(x, SIG_LO, SIG_HI);
   const n = nearest<f32>(x * LOG2E);
-  const r = (x - n * LN2_HI) - n * LN2_LO;
+  const r = cwReduce1(x, n);
   const z = r * r;
   const p = ((EP4 * r + EP5) + (EP2 * r + EP3) * z) + (EP0 * r + EP1) * (z * z);
   const e = (p * z + r) + <f32>1;
@@ -132,17 +149,15 @@ const SIGK = memory.data<f32>([SIG_LO, SIG_HI], 16);
 
 @inline export function expSig4(x: v128): v128 {
   x = f32x4.pmax(k4(SIGK), f32x4.pmin(k4(SIGK + 4), x));
-  const magic = k4(INTK);
-  const big = f32x4.add(f32x4.mul(x, k4(EXPK + 8)), magic);
-  const n = f32x4.sub(big, magic);
-  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, k4(EXPK + 12))), f32x4.mul(n, k4(EXPK + 16)));
+  const big = roundedLog2e4(x);
+  const r = cwReduce4(x, big);
   const z = f32x4.mul(r, r);
   const a = f32x4.add(f32x4.mul(k4(EXPK + 36), r), k4(EXPK + 40));   // EP4 r + EP5
   const b = f32x4.add(f32x4.mul(k4(EXPK + 28), r), k4(EXPK + 32));   // EP2 r + EP3
   const c = f32x4.add(f32x4.mul(k4(EXPK + 20), r), k4(EXPK + 24));   // EP0 r + EP1
   const p = f32x4.add(f32x4.add(a, f32x4.mul(b, z)), f32x4.mul(c, f32x4.mul(z, z)));
   const e = f32x4.add(f32x4.add(f32x4.mul(p, z), r), k4(ONE));
-  return f32x4.mul(e, i32x4.shl(i32x4.add(i32x4.sub(big, magic), k4(INTK + 4)), 23));
+  return f32x4.mul(e, i32x4.shl(i32x4.add(i32x4.sub(big, k4(INTK)), k4(INTK + 4)), 23));
 }
 
 // --------------------------------------------------------------------------------------------- tanh
@@ -248,27 +263,6 @@ export function expArrayScalar(out: usize, x: usize, n: i32): void {
   for (let i = 0; i < n; i++) {
     const o = <usize>i << 2;
     store<f32>(out + o, exp1(load<f32>(x + o)));
-  }
-}
-
-export function expSigArray(out: usize, x: usize, n: i32): void {
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(out + o, expSig4(v128.load(x + o)));
-    }
-  }
-  if (i < n) {
-    const o = <usize>i << 2;
-    expSigArrayScalar(out + o, x + o, n - i); // the elements SIMD leaves over
-  }
-}
-
-export function expSigArrayScalar(out: usize, x: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
-    const o = <usize>i << 2;
-    store<f32>(out + o, expSig1(load<f32>(x + o)));
   }
 }
 

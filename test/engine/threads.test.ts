@@ -23,22 +23,28 @@ async function run(threads: number, batch: number) {
   return { lanes: e.lanes, losses, w: e.arena.slabView('params').slice(), samples };
 }
 
+type Run = Awaited<ReturnType<typeof run>>;
+/** Runs a and b of one thread count repeat each other bit for bit and train like one thread within summation order. */
+function expectLikeOneThread(one: Run, a: Run, b: Run, lanes: number): void {
+  expect(a.lanes).toBe(lanes);
+  expect(Buffer.from(b.w.buffer).equals(Buffer.from(a.w.buffer))).toBe(true);
+  expect(Buffer.from(b.samples.buffer).equals(Buffer.from(a.samples.buffer))).toBe(true);
+  expect(b.losses).toEqual(a.losses);
+  for (let i = 0; i < one.losses.length; i++) expect(a.losses[i]).toBeCloseTo(one.losses[i], 4);
+  let wmax = 0, dmax = 0;
+  for (let i = 0; i < one.w.length; i++) {
+    wmax = Math.max(wmax, Math.abs(one.w[i]));
+    dmax = Math.max(dmax, Math.abs(one.w[i] - a.w[i]));
+  }
+  expect(dmax / wmax).toBeLessThan(1e-4);
+}
+
 describe('threads', () => {
   // 67 and 128 rows: odd splits (34 + 33) and even ones; 300 samples = 128 + 128 + 44 over two lanes.
   for (const batch of [67, 128]) {
     it(`two threads train like one (summation-order tolerance) and repeat bit for bit (batch ${batch})`, async () => {
       const one = await run(1, batch), a = await run(2, batch), b = await run(2, batch);
-      expect(a.lanes).toBe(2);
-      expect(Buffer.from(b.w.buffer).equals(Buffer.from(a.w.buffer))).toBe(true);
-      expect(Buffer.from(b.samples.buffer).equals(Buffer.from(a.samples.buffer))).toBe(true);
-      expect(b.losses).toEqual(a.losses);
-      for (let i = 0; i < one.losses.length; i++) expect(a.losses[i]).toBeCloseTo(one.losses[i], 4);
-      let wmax = 0, dmax = 0;
-      for (let i = 0; i < one.w.length; i++) {
-        wmax = Math.max(wmax, Math.abs(one.w[i]));
-        dmax = Math.max(dmax, Math.abs(one.w[i] - a.w[i]));
-      }
-      expect(dmax / wmax).toBeLessThan(1e-4);
+      expectLikeOneThread(one, a, b, 2);
       let smax = 0;
       for (let i = 0; i < one.samples.length; i++) smax = Math.max(smax, Math.abs(one.samples[i] - a.samples[i]));
       expect(smax).toBeLessThan(1e-3);
@@ -49,18 +55,9 @@ describe('threads', () => {
 describe('three threads', () => {
   // Three lanes: the gradients' fold adds two worker slabs per parameter range, and on this 2-core CI machine the pool
   // has more threads than cores, so its threads park at once instead of spinning (threads.ts SPIN_MS).
-  it('train like one (summation-order tolerance) and repeat bit for bit (batch 67)', async () => {
+  it('three threads train like one (summation-order tolerance) and repeat bit for bit (batch 67)', async () => {
     const one = await run(1, 67), a = await run(3, 67), b = await run(3, 67);
-    expect(a.lanes).toBe(3);
-    expect(Buffer.from(b.w.buffer).equals(Buffer.from(a.w.buffer))).toBe(true);
-    expect(b.losses).toEqual(a.losses);
-    for (let i = 0; i < one.losses.length; i++) expect(a.losses[i]).toBeCloseTo(one.losses[i], 4);
-    let wmax = 0, dmax = 0;
-    for (let i = 0; i < one.w.length; i++) {
-      wmax = Math.max(wmax, Math.abs(one.w[i]));
-      dmax = Math.max(dmax, Math.abs(one.w[i] - a.w[i]));
-    }
-    expect(dmax / wmax).toBeLessThan(1e-4);
+    expectLikeOneThread(one, a, b, 3);
   });
 });
 
