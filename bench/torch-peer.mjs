@@ -7,7 +7,8 @@
 // (openblas_get_corename). OpenBLAS 0.3.21 (Debian 12) does not know every newer CPU and then falls back to a
 // generic SSE3 family ("Prescott"); when that happens on a CPU with AVX-512, the peer is timed a second
 // time with OPENBLAS_CORETYPE=SkylakeX, and the faster of the two is the peer the ratios use (both are printed).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,25 +42,38 @@ export function torchUnavailable(python) {
 }
 
 /**
- * One more timing of the PyTorch step (and, with samplePoints, of sampleSteps reverse steps) in a child of its own, with
- * OPENBLAS_CORETYPE as `coretype` (undefined: unset): the paired rounds of bench.mjs call it between timings of ours.
+ * The peer as a server (torch-peer.py --serve): the models built and warmed once, then one timing per request, so
+ * bench.mjs can time ours and PyTorch turn by turn. `coretype`: OPENBLAS_CORETYPE for the child (undefined: unset).
+ * Resolves to { train(B, reps, inner) -> ms, sample(steps) -> seconds (scaled to sampleT), close() }.
  */
-export function runTorchRound({ log, model, data, T, batches, lr, sampleT, sampleSteps, samplePoints = 0, stat = 'median', reps = 5, coretype }) {
+export async function startTorchServer({ log, model, data, T, batches, lr, sampleT, sampleSteps = 20, samplePoints = 0, stat = 'median', coretype }) {
   const python = process.env.DDPM_TORCH_PYTHON ?? '/usr/bin/python3';
-  const dir = mkdtempSync(join(tmpdir(), 'ddpm-torch-round-'));
-  try {
-    writeFileSync(join(dir, 'data.f32'), Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-    writeFileSync(join(dir, 'cfg.json'), JSON.stringify({ data: join(dir, 'data.f32'), model, T, batches, lr, threads: 1, stat, reps, samplePoints, sampleT, sampleSteps }));
-    const env = childEnv(coretype ? { OPENBLAS_CORETYPE: coretype } : {});
-    const r = spawnSync(python, [join(here, 'torch-peer.py'), join(dir, 'cfg.json')], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 24 });
-    if (r.status !== 0) {
-      for (const line of r.stderr.trim().split('\n')) if (line) log(`  ${line}`);
-      throw new Error(`torch peer failed (exit ${r.status})`);
-    }
-    return JSON.parse(r.stdout.trim().split('\n').pop());
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const dir = mkdtempSync(join(tmpdir(), 'ddpm-torch-serve-'));
+  writeFileSync(join(dir, 'data.f32'), Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  writeFileSync(join(dir, 'cfg.json'), JSON.stringify({ data: join(dir, 'data.f32'), model, T, batches, lr, threads: 1, stat, samplePoints, sampleT, sampleSteps }));
+  const child = spawn(python, [join(here, 'torch-peer.py'), join(dir, 'cfg.json'), '--serve'], { env: childEnv(coretype ? { OPENBLAS_CORETYPE: coretype } : {}), stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stderr.on('data', (b) => { for (const line of String(b).trim().split('\n')) if (line) log(`  ${line}`); });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async () => {
+    const { value, done } = await lines.next();
+    if (done) throw new Error('torch peer server ended early');
+    return JSON.parse(value);
+  };
+  const ask = async (req) => {
+    child.stdin.write(JSON.stringify(req) + '\n');
+    return next();
+  };
+  const ready = await next();
+  if (!ready.ready) throw new Error('torch peer server did not start');
+  return {
+    blas: ready.blas,
+    train: async (B, reps = 3, inner = 1) => (await ask({ train: B, reps, inner })).ms,
+    sample: async (steps) => (await ask({ sample: steps })).seconds,
+    close: () => {
+      child.stdin.end(JSON.stringify({ quit: true }) + '\n');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /**

@@ -11,8 +11,12 @@ predicted x_0 clamped to [-3, 3] (Engine.sample's posteriorStep, clip 3), all po
 Not here: the model (python/ddpm_torch.py), the data (bench.mjs hands over the standardised points as raw
 float32), the ratios (bench.mjs computes them within its run).
 
-usage: /usr/bin/python3 bench/torch-peer.py CONFIG.json   (keys: data, model, T, batches, lr, threads, stat,
-       samplePoints, sampleT, sampleSteps, reps)
+usage: /usr/bin/python3 bench/torch-peer.py CONFIG.json [--serve]   (keys: data, model, T, batches, lr, threads,
+       stat, samplePoints, sampleT, sampleSteps, reps)
+--serve: build and warm a model per batch (and the sampler), print {"ready": true}, then answer one JSON request per
+       stdin line on stdout: {"train": B, "reps": R, "inner": K} -> {"ms": ...}; {"sample": STEPS} -> {"seconds": ...}
+       (scaled to sampleT); {"quit": true} ends. bench.mjs times ours and this peer turn by turn within a second of
+       each other, so both see the same machine.
 """
 import ctypes
 import json
@@ -91,7 +95,7 @@ def main():
            "python": sys.version.split()[0], "train": [], "sample": []}
     log(f"PyTorch {torch.__version__}, {torch.get_num_threads()} thread(s), OpenBLAS core {out['blas'].get('openblasCore', 'unknown')}")
 
-    for B in cfg["batches"]:
+    def make_step(B):
         net, ema, opt = new_model()
         params = list(net.parameters())
         state = {"step": 0}
@@ -113,11 +117,9 @@ def main():
                 torch._foreach_add_(ema, params, alpha=1 - d)
             return loss.item()
 
-        s = timed(step, warm=max(60, round(16384 / B)), reps=cfg.get("reps", 7), inner=max(1, round(256 / B) * 4), stat=cfg.get("stat", "median"))
-        out["train"].append({"batch": B, "ms": s * 1000})
-        log(f"PyTorch train step B={B}: {s * 1000:.3f} ms")
+        return step
 
-    if cfg.get("samplePoints"):
+    def make_sampler():
         n, Ts, steps = cfg["samplePoints"], cfg["sampleT"], cfg["sampleSteps"]
         b = torch.linspace(1e-4, 0.02, Ts, dtype=torch.float64)
         a = 1 - b
@@ -141,10 +143,43 @@ def main():
                         x = x + sig[i] * torch.randn(count, dim)
             return x
 
+        def timed_sample(k):
+            """Seconds for n points over k reverse steps, scaled to all Ts steps (a step's cost does not depend on t)."""
+            t0 = time.perf_counter()
+            sample(n, k)
+            return (time.perf_counter() - t0) * Ts / k
+
         sample(n, 3)
-        t0 = time.perf_counter()
-        sample(n, steps)
-        s = (time.perf_counter() - t0) * Ts / steps
+        return timed_sample
+
+    warm = lambda B: max(60, round(16384 / B))
+    if "--serve" in sys.argv:
+        steps = {}
+        for B in cfg["batches"]:
+            steps[B] = make_step(B)
+            for _ in range(warm(B)):
+                steps[B]()
+        sampler = make_sampler() if cfg.get("samplePoints") else None
+        print(json.dumps({"ready": True, "torch": torch.__version__, "blas": out["blas"]}), flush=True)
+        for line in sys.stdin:
+            req = json.loads(line)
+            if req.get("quit"):
+                break
+            if "train" in req:
+                ms = timed(steps[req["train"]], warm=1, reps=req.get("reps", 3), inner=req.get("inner", 1), stat=cfg.get("stat", "median")) * 1000
+                print(json.dumps({"ms": ms}), flush=True)
+            elif "sample" in req:
+                print(json.dumps({"seconds": sampler(req["sample"])}), flush=True)
+        return
+
+    for B in cfg["batches"]:
+        s = timed(make_step(B), warm=warm(B), reps=cfg.get("reps", 7), inner=max(1, round(256 / B) * 4), stat=cfg.get("stat", "median"))
+        out["train"].append({"batch": B, "ms": s * 1000})
+        log(f"PyTorch train step B={B}: {s * 1000:.3f} ms")
+
+    if cfg.get("samplePoints"):
+        n, Ts, steps = cfg["samplePoints"], cfg["sampleT"], cfg["sampleSteps"]
+        s = make_sampler()(steps)
         out["sample"].append({"points": n, "T": Ts, "seconds": s, "stepsTimed": steps, "scaled": steps < Ts})
         log(f"PyTorch sample {n} points T={Ts}: {s:.2f} s" + (f" (scaled from {steps} steps)" if steps < Ts else ""))
     print(json.dumps(out))
