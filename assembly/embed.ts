@@ -4,7 +4,7 @@
 // Its backward (below) carries d L / d out back to the scalar inputs: the network's gradient with respect to x_t.
 // What it is not: the frequency table (the host computes freqs[k] = exp(-ln(10000) k / (half - 1)) once)
 // or the MLP that consumes the embedding.
-import { quadrant4, reduce4, sinPoly4, cosPoly4, selectSin4, sin1, cos1 } from "./trig";
+import { quadrant4, quadrantInt4, nextQuadrant4, reduce4, sinPoly4, cosPoly4, selectSin4, sin1, cos1 } from "./trig";
 
 /**
  * out: (n, outStride) rows; row i holds d blocks of 2*half: block j = [sin(a) (half), cos(a) (half)]
@@ -28,9 +28,9 @@ export function sinusoidalEmbed(out: usize, x: usize, freqs: usize, n: i32, d: i
           const r = reduce4(a, jq);
           const ps = sinPoly4(r);
           const pc = cosPoly4(r);
-          const q = i32x4.trunc_sat_f32x4_s(jq);
+          const q = quadrantInt4(jq);
           v128.store(o + kb, selectSin4(ps, pc, q));
-          v128.store(oc + kb, selectSin4(ps, pc, i32x4.add(q, i32x4.splat(1))));
+          v128.store(oc + kb, selectSin4(ps, pc, nextQuadrant4(q)));
         }
       }
       for (; k < half; k++) {

@@ -29,6 +29,18 @@ const C1: f32 = 4.166664568298827e-2;
 const C2: f32 = -1.388731625493765e-3;
 const C3: f32 = 2.443315711809948e-5;
 
+// The f32x4 forms broadcast their constants from this table (v128.load32_splat: one instruction on a load port), not
+// from f32x4.splat, which V8 rematerialises with 2-3 instructions per use per iteration (see math.ts, k4).
+// MAGIC = 1.5 * 2^23: for an integer-valued float |j| < 2^22, the bits of j + MAGIC minus those of MAGIC are j as an
+// i32, one integer subtraction instead of i32x4.trunc_sat_f32x4_s (several instructions in V8); quadrantInt1/4 do it
+// the same way in both forms, so they agree for every input (only |j| < 2^13 is reduced exactly anyway).
+const MAGIC: f32 = 12582912.0;
+const TRIGK = memory.data<f32>([TWO_OVER_PI, PIO2_A, PIO2_B, PIO2_C, S1, S2, S3, C1, C2, C3, 0.5, 1.0, MAGIC], 16);
+const TRIGI = memory.data<i32>([1, 2], 16);
+@inline function t4(offset: usize): v128 {
+  return v128.load32_splat(TRIGK + offset);
+}
+
 // ---- f32x4 building blocks (embed.ts shares the reduction between sin and cos) ----
 // They are generic only so that nothing resolves the type v128 until a SIMD path instantiates them
 // (always with V = v128): a plain `v128` signature is an error in the scalar build, and when this file
@@ -37,30 +49,35 @@ const C3: f32 = 2.443315711809948e-5;
 
 /** j = nearest(x * 2/pi) per lane, as f32 (ties to even, like nearest<f32>). */
 @inline export function quadrant4<V = v128>(x: V): V {
-  return f32x4.nearest(f32x4.mul(x, f32x4.splat(TWO_OVER_PI)));
+  return f32x4.nearest(f32x4.mul(x, t4(0)));
+}
+
+/** j as i32 lanes (j from quadrant4: integer-valued), by the MAGIC bits. */
+@inline export function quadrantInt4<V = v128>(j: V): V {
+  return i32x4.sub(f32x4.add(j, t4(48)), t4(48));
 }
 
 /** r = x - j pi/2 by the 3-part Cody-Waite split. */
 @inline export function reduce4<V = v128>(x: V, j: V): V {
-  let r = f32x4.sub(x, f32x4.mul(j, f32x4.splat(PIO2_A)));
-  r = f32x4.sub(r, f32x4.mul(j, f32x4.splat(PIO2_B)));
-  return f32x4.sub(r, f32x4.mul(j, f32x4.splat(PIO2_C)));
+  let r = f32x4.sub(x, f32x4.mul(j, t4(4)));
+  r = f32x4.sub(r, f32x4.mul(j, t4(8)));
+  return f32x4.sub(r, f32x4.mul(j, t4(12)));
 }
 
 @inline export function sinPoly4<V = v128>(r: V): V {
   const z = f32x4.mul(r, r);
-  let p = f32x4.add(f32x4.mul(f32x4.splat(S3), z), f32x4.splat(S2));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(S1));
+  let p = f32x4.add(f32x4.mul(t4(24), z), t4(20));
+  p = f32x4.add(f32x4.mul(p, z), t4(16));
   return f32x4.add(r, f32x4.mul(f32x4.mul(p, z), r));
 }
 
 @inline export function cosPoly4<V = v128>(r: V): V {
   const z = f32x4.mul(r, r);
-  let p = f32x4.add(f32x4.mul(f32x4.splat(C3), z), f32x4.splat(C2));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(C1));
+  let p = f32x4.add(f32x4.mul(t4(36), z), t4(32));
+  p = f32x4.add(f32x4.mul(p, z), t4(28));
   p = f32x4.mul(f32x4.mul(p, z), z);
-  p = f32x4.sub(p, f32x4.mul(f32x4.splat(0.5), z));
-  return f32x4.add(p, f32x4.splat(1.0));
+  p = f32x4.sub(p, f32x4.mul(t4(40), z));
+  return f32x4.add(p, t4(44));
 }
 
 /**
@@ -69,28 +86,37 @@ const C3: f32 = 2.443315711809948e-5;
  * sign bit (q << 30 moves bit 1 to bit 31); two's complement makes this right for negative q.
  */
 @inline export function selectSin4<V = v128>(ps: V, pc: V, q: V): V {
-  const odd = i32x4.eq(v128.and(q, i32x4.splat(1)), i32x4.splat(1));
+  const one = v128.load32_splat(TRIGI);
+  const odd = i32x4.eq(v128.and(q, one), one);
   const v = v128.bitselect(pc, ps, odd);
-  return v128.xor(v, i32x4.shl(v128.and(q, i32x4.splat(2)), 30));
+  return v128.xor(v, i32x4.shl(v128.and(q, v128.load32_splat(TRIGI + 4)), 30));
+}
+
+/** q + 1 per lane: the quadrant of cos (cos x = sin(x + pi/2)). */
+@inline export function nextQuadrant4<V = v128>(q: V): V {
+  return i32x4.add(q, v128.load32_splat(TRIGI));
 }
 
 @inline export function sin4<V = v128>(x: V): V {
   const j = quadrant4(x);
   const r = reduce4(x, j);
-  return selectSin4(sinPoly4(r), cosPoly4(r), i32x4.trunc_sat_f32x4_s(j));
+  return selectSin4(sinPoly4(r), cosPoly4(r), quadrantInt4(j));
 }
 
 @inline export function cos4<V = v128>(x: V): V {
   const j = quadrant4(x);
   const r = reduce4(x, j);
-  const q = i32x4.add(i32x4.trunc_sat_f32x4_s(j), i32x4.splat(1));
-  return selectSin4(sinPoly4(r), cosPoly4(r), q);
+  return selectSin4(sinPoly4(r), cosPoly4(r), nextQuadrant4(quadrantInt4(j)));
 }
 
 // ---- f32 twins: the same operations in the same order ----
 
 @inline export function quadrant1(x: f32): f32 {
   return nearest<f32>(x * TWO_OVER_PI);
+}
+
+@inline export function quadrantInt1(j: f32): i32 {
+  return reinterpret<i32>(j + MAGIC) - reinterpret<i32>(MAGIC);
 }
 
 @inline export function reduce1(x: f32, j: f32): f32 {
@@ -123,14 +149,13 @@ const C3: f32 = 2.443315711809948e-5;
 @inline export function sin1(x: f32): f32 {
   const j = quadrant1(x);
   const r = reduce1(x, j);
-  // <i32> is i32.trunc_sat_f32_s (nontrapping-f2i is on by default), so NaN/Inf do not trap.
-  return selectSin1(sinPoly1(r), cosPoly1(r), <i32>j);
+  return selectSin1(sinPoly1(r), cosPoly1(r), quadrantInt1(j));
 }
 
 @inline export function cos1(x: f32): f32 {
   const j = quadrant1(x);
   const r = reduce1(x, j);
-  return selectSin1(sinPoly1(r), cosPoly1(r), <i32>j + 1);
+  return selectSin1(sinPoly1(r), cosPoly1(r), quadrantInt1(j) + 1);
 }
 
 // ---- exported test wrappers: out[i] = sin(x[i]) / cos(x[i]), i < n ----

@@ -352,13 +352,18 @@ if (torchPeer && rounds > 0 && result.torch && !result.torch.skipped && !peerOnl
   const peer = await startTorchServer({ log, model: DEFAULT_MODEL, data: z, T: 1000, batches: [32, 256, 1024], lr, sampleT: 1000, sampleSteps, samplePoints: 10000, stat, coretype });
   log(`paired rounds: ${rounds} x (each case ours, then PyTorch${coretype ? ' with OPENBLAS_CORETYPE=SkylakeX' : ''}, turn by turn); sampling over ${sampleSteps} reverse steps of 10,000 points, x${1000 / sampleSteps} for T = 1000`);
   const inner = (B) => Math.max(1, Math.round(256 / B) * 4);
+  // Each turn starts with steps that are not timed, on both sides. Ours need them more: while the other side runs, our
+  // worker parks, and the kernel wakes it on the main thread's core (wake affinity); until the load balancer moves it
+  // (measured: up to ~50 ms), both lanes share one core and steps run 1.5-2.5x slower.
+  const turnWarm = (B) => Math.max(10, Math.round(4096 / B));
   const oursTime = (c) => {
-    if (c.kind === 'train') return time(() => c.engine.trainStep(lr, c.B), { warm: 1, reps: 3, inner: inner(c.B) }) * 1000;
+    if (c.kind === 'train') return time(() => c.engine.trainStep(lr, c.B), { warm: turnWarm(c.B), reps: 3, inner: inner(c.B) }) * 1000;
+    c.engine.sample(2048, { variance: 'posterior', clip: 3 });
     const t0 = performance.now();
     c.engine.sample(10000, { variance: 'posterior', clip: 3 });
     return ((performance.now() - t0) / 1000) * (1000 / sampleSteps);
   };
-  const theirTime = (c) => (c.kind === 'train' ? peer.train(c.B, 3, inner(c.B)) : peer.sample(sampleSteps));
+  const theirTime = (c) => (c.kind === 'train' ? peer.train(c.B, 3, inner(c.B), turnWarm(c.B)) : peer.sample(sampleSteps));
   try {
     for (let round = 0; round < rounds; round++) {
       for (const c of cases) {

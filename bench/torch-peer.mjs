@@ -67,7 +67,7 @@ export async function startTorchServer({ log, model, data, T, batches, lr, sampl
   if (!ready.ready) throw new Error('torch peer server did not start');
   return {
     blas: ready.blas,
-    train: async (B, reps = 3, inner = 1) => (await ask({ train: B, reps, inner })).ms,
+    train: async (B, reps = 3, inner = 1, warm = 1) => (await ask({ train: B, reps, inner, warm })).ms,
     sample: async (steps) => (await ask({ sample: steps })).seconds,
     close: () => {
       child.stdin.end(JSON.stringify({ quit: true }) + '\n');

@@ -14,7 +14,7 @@ float32), the ratios (bench.mjs computes them within its run).
 usage: /usr/bin/python3 bench/torch-peer.py CONFIG.json [--serve]   (keys: data, model, T, batches, lr, threads,
        stat, samplePoints, sampleT, sampleSteps, reps)
 --serve: build and warm a model per batch (and the sampler), print {"ready": true}, then answer one JSON request per
-       stdin line on stdout: {"train": B, "reps": R, "inner": K} -> {"ms": ...}; {"sample": STEPS} -> {"seconds": ...}
+       stdin line on stdout: {"train": B, "reps": R, "inner": K, "warm": W} -> {"ms": ...}; {"sample": STEPS} -> {"seconds": ...}
        (scaled to sampleT); {"quit": true} ends. bench.mjs times ours and this peer turn by turn within a second of
        each other, so both see the same machine.
 """
@@ -166,7 +166,7 @@ def main():
             if req.get("quit"):
                 break
             if "train" in req:
-                ms = timed(steps[req["train"]], warm=1, reps=req.get("reps", 3), inner=req.get("inner", 1), stat=cfg.get("stat", "median")) * 1000
+                ms = timed(steps[req["train"]], warm=req.get("warm", 1), reps=req.get("reps", 3), inner=req.get("inner", 1), stat=cfg.get("stat", "median")) * 1000
                 print(json.dumps({"ms": ms}), flush=True)
             elif "sample" in req:
                 print(json.dumps({"seconds": sampler(req["sample"])}), flush=True)
