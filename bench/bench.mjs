@@ -64,6 +64,19 @@ function time(fn, { warm = 3, reps = 7, inner = 1 } = {}) {
   }
   return stat === 'min' ? Math.min(...ts) : median(ts);
 }
+/**
+ * A distribution-free confidence interval for the median of xs: [x_(k), x_(n+1-k)] (order statistics, 1-based) with
+ * the largest k whose coverage 1 - 2 P(Binomial(n, 1/2) <= k - 1) is still >= 0.9 (n = 9: k = 2, 96%). Assumes only
+ * that the rounds are independent draws of one noisy figure.
+ */
+function medianInterval(xs) {
+  const s = [...xs].sort((a, b) => a - b), n = s.length;
+  const cdf = (k) => { let c = 1, sum = 0; for (let i = 0; i <= k; i++) { sum += c; c = (c * (n - i)) / (i + 1); } return sum / 2 ** n; };
+  let k = 1;
+  while (k + 1 <= n / 2 && 1 - 2 * cdf(k) >= 0.9) k++;
+  return { lo: s[k - 1], hi: s[n - k], coverage: 1 - 2 * cdf(k - 1) };
+}
+
 /** Best seconds per call over `reps` calls. */
 function best(fn, reps = 9) {
   fn();
@@ -323,8 +336,9 @@ if (torchPeer) {
 // other tenants) a case's time moves by 10-50% within minutes, as much as the targets' margins. So the comparison is
 // made in turns: PyTorch runs as a server (bench/torch-peer.py --serve, its models built and warmed once, at the
 // OpenBLAS setting that was faster above), and each round times every case as ours then PyTorch (PyTorch first in
-// even rounds), a second or so apart, one ratio per case and round. The median is the figure, the spread of the rounds
-// is the measurement's noise, and a target is "met" or "not met" only when every round agrees.
+// even rounds), a second or so apart, one ratio per case and round. The median is the figure; its distribution-free
+// confidence interval (medianInterval: 96% at 9 rounds) is the measurement's noise, and a target is "met" when the
+// whole interval is at or below it, "not met" when the whole interval is above, and "within the noise" otherwise.
 if (torchPeer && rounds > 0 && result.torch && !result.torch.skipped && !peerOnly) {
   const core = [result.torch, result.torch.alternative].filter(Boolean).reduce((a, b) => (b.train.reduce((x, r) => x + r.ms, 0) < a.train.reduce((x, r) => x + r.ms, 0) ? b : a));
   const coretype = core.env === 'OPENBLAS_CORETYPE=SkylakeX' ? 'SkylakeX' : undefined;
@@ -379,14 +393,15 @@ if (torchPeer && rounds > 0 && result.torch && !result.torch.skipped && !peerOnl
     peer.close();
   }
   result.pairedRounds = { rounds, coretype: coretype ?? null, sampleSteps, cases: [] };
-  log('ours / PyTorch over the paired rounds: median [min, max] of the per-round ratios; best / best: the least of ours over the least of PyTorch\'s (each side undisturbed at its best)');
+  log('ours / PyTorch over the paired rounds: median, its confidence interval, [min, max] of the per-round ratios; best / best: the least of ours over the least of PyTorch\'s (each side undisturbed at its best)');
   for (const c of cases) {
     c.engine.close();
     const sorted = [...c.ratios].sort((a, b) => a - b), lo = sorted[0], hi = sorted[sorted.length - 1], med = median(c.ratios);
-    const verdict = hi <= c.target ? 'met' : lo > c.target ? 'not met' : 'within the noise';
+    const ci = medianInterval(c.ratios);
+    const verdict = ci.hi <= c.target ? 'met' : ci.lo > c.target ? 'not met' : 'within the noise';
     const bestOverBest = Math.min(...c.ours) / Math.min(...c.theirs), unit = c.kind === 'train' ? 'ms' : 's';
-    result.pairedRounds.cases.push({ kind: c.kind, batch: c.B ?? null, build: c.build, threads: c.threads, ratios: c.ratios, ours: c.ours, torch: c.theirs, median: med, min: lo, max: hi, bestOverBest, target: c.target, verdict });
-    log(`  ${c.kind === 'train' ? `train step B=${c.B}` : 'sample 10k, T=1000'} ${c.build} (${c.threads} thr): ${med.toFixed(2)} [${lo.toFixed(2)}, ${hi.toFixed(2)}], best / best ${bestOverBest.toFixed(2)} (ours ${median(c.ours).toFixed(3)} ${unit}, PyTorch ${median(c.theirs).toFixed(3)} ${unit}, medians) (target <= ${c.target}: ${verdict})`);
+    result.pairedRounds.cases.push({ kind: c.kind, batch: c.B ?? null, build: c.build, threads: c.threads, ratios: c.ratios, ours: c.ours, torch: c.theirs, median: med, interval: ci, min: lo, max: hi, bestOverBest, target: c.target, verdict });
+    log(`  ${c.kind === 'train' ? `train step B=${c.B}` : 'sample 10k, T=1000'} ${c.build} (${c.threads} thr): ${med.toFixed(2)}, ${(100 * ci.coverage).toFixed(0)}% interval ${ci.lo.toFixed(2)}-${ci.hi.toFixed(2)}, range [${lo.toFixed(2)}, ${hi.toFixed(2)}], best / best ${bestOverBest.toFixed(2)} (ours ${median(c.ours).toFixed(3)} ${unit}, PyTorch ${median(c.theirs).toFixed(3)} ${unit}, medians) (target <= ${c.target}: ${verdict})`);
   }
 }
 
