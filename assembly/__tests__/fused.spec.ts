@@ -6,12 +6,8 @@ import { linearForward, linearBackward, linearForwardAct, linearForwardActScalar
          linearBackwardInputActScalar } from "../linear";
 import { geluForward, geluBackward, siluForward, siluBackward, reluForward, reluBackward, residualForward,
          actForward, actForwardScalar, actBackward, actBackwardScalar } from "../activation";
+import { buf, get, set } from "./mem";
 
-function buf(n: i32): usize {
-  return (heap.alloc(<usize>(n + 4) * 4 + 16) + 15) & ~(<usize>15);
-}
-function get(p: usize, i: i32): f32 { return load<f32>(p + (<usize>i << 2)); }
-function set(p: usize, i: i32, v: f32): void { store<f32>(p + (<usize>i << 2), v); }
 let seed: u32 = 4242;
 function rnd(): f32 { seed = seed * 1664525 + 1013904223; return <f32>(<f64>seed / 4294967296.0 - 0.5); }
 function fill(p: usize, n: i32, s: f32): void { for (let i = 0; i < n; i++) set(p, i, rnd() * s); for (let i = n; i < n + 4; i++) set(p, i, 99); }

@@ -1,13 +1,9 @@
 // linear.ts: tiled SIMD kernels vs their scalar twins vs an f64 reference computed here, on a
 // hand-computed tiny case and on shapes with tails in every dimension; sentinels catch stray writes.
 import { linearForward, linearForwardScalar, linearBackward, linearBackwardScalar } from "../linear";
+import { buf, get, set } from "./mem";
 
 // 16-byte aligned f32 buffer (+4 sentinel floats after it) outside the GC heap.
-function buf(n: i32): usize {
-  return (heap.alloc(<usize>(n + 4) * 4 + 16) + 15) & ~(<usize>15);
-}
-function get(p: usize, i: i32): f32 { return load<f32>(p + (<usize>i << 2)); }
-function set(p: usize, i: i32, v: f32): void { store<f32>(p + (<usize>i << 2), v); }
 
 let seed: u32 = 12345;
 function rnd(): f32 { seed = seed * 1664525 + 1013904223; return <f32>(<f64>seed / 4294967296.0 - 0.5); }

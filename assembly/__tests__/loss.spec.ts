@@ -1,11 +1,7 @@
 // loss.ts: MSE forward (f64 accumulation) and backward (accumulating) vs scalar twins, f64 and hand values.
 import { mseForward, mseForwardScalar, mseBackward, mseBackwardScalar, mseBackwardScaled, mseBackwardScaledScalar } from "../loss";
+import { buf, get, set } from "./mem";
 
-function buf(n: i32): usize {
-  return (heap.alloc(<usize>(n + 4) * 4 + 16) + 15) & ~(<usize>15);
-}
-function get(p: usize, i: i32): f32 { return load<f32>(p + (<usize>i << 2)); }
-function set(p: usize, i: i32, v: f32): void { store<f32>(p + (<usize>i << 2), v); }
 let seed: u32 = 4242;
 function rnd(): f32 { seed = seed * 1664525 + 1013904223; return <f32>(<f64>seed / 4294967296.0 - 0.5); }
 function fill(p: usize, n: i32): void { for (let i = 0; i < n; i++) set(p, i, rnd() * 4); }

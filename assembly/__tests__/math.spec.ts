@@ -1,13 +1,8 @@
 // math.ts: f32x4 and scalar forms agree bit for bit; both are within the documented error of f64 Math.*.
 import { expArray, expArrayScalar, expSig1, expSig4, tanhArray, tanhArrayScalar, sigmoidArray, sigmoidArrayScalar,
          logArray, logArrayScalar } from "../math";
+import { buf, get, set } from "./mem";
 
-// 16-byte aligned f32 buffer outside the GC heap (kernels take raw pointers).
-function buf(n: i32): usize {
-  return (heap.alloc(<usize>n * 4 + 16) + 15) & ~(<usize>15);
-}
-function get(p: usize, i: i32): f32 { return load<f32>(p + (<usize>i << 2)); }
-function set(p: usize, i: i32, v: f32): void { store<f32>(p + (<usize>i << 2), v); }
 
 const N = 8195;            // 4k + 3: many vector iterations plus a 3-element tail
 const X = buf(N), A = buf(N), S = buf(N);

@@ -4,12 +4,8 @@
 import { linearForward, linearBackward, linearForwardRowBias, linearForwardRowBiasScalar, linearBackwardWeight,
          linearBackwardWeightScalar } from "../linear";
 import { timeBiasForward, timeBiasForwardScalar, timeBiasBackward, timeBiasBackwardScalar } from "../timebias";
+import { buf, get, set } from "./mem";
 
-function buf(n: i32): usize {
-  return (heap.alloc(<usize>(n + 4) * 4 + 16) + 15) & ~(<usize>15);
-}
-function get(p: usize, i: i32): f32 { return load<f32>(p + (<usize>i << 2)); }
-function set(p: usize, i: i32, v: f32): void { store<f32>(p + (<usize>i << 2), v); }
 function seti(p: usize, i: i32, v: i32): void { store<i32>(p + (<usize>i << 2), v); }
 let seed: u32 = 31337;
 function rnd(): f32 { seed = seed * 1664525 + 1013904223; return <f32>(<f64>seed / 4294967296.0 - 0.5); }
