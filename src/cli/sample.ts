@@ -5,7 +5,7 @@ import { checkNumber } from '../diffusion/config';
 import { VARIANCES, type VarianceName } from '../schedule/schedule';
 import { UsageError } from '../util/errors';
 import { readFileChecked, writeFileAtomic } from './fsutil';
-import { type Command, int, num, str } from './options';
+import { type Command, int, num, runOpts, str } from './options';
 import { progress } from './progress';
 import { SAMPLER_OPTS, sampleWithFlags } from './sampler-flags';
 
@@ -19,8 +19,8 @@ export const sampleCommand: Command = {
     { name: 'variance', type: 'string', arg: VARIANCES.join('|'), help: 'sigma_t^2 (default: the model\'s)' },
     { name: 'clip-x0', type: 'string', arg: 'X', help: 'clamp of the predicted x_0 in standardised units, 0 = off (default: the model\'s)' },
     { name: 'out', type: 'string', arg: 'FILE.csv', help: 'write the points here (default: stdout)' },
-    { name: 'threads', type: 'string', arg: 'N', help: 'threads sharing each reverse step (default: the model\'s)' },
-    { name: 'fma', type: 'boolean', help: 'the relaxed-SIMD build (fused multiply-add; results may differ between machines) (default: the model\'s)' },
+    ...runOpts(['threads', 'threads sharing each reverse step (default: the model\'s)'],
+      ['fma', 'the relaxed-SIMD build (fused multiply-add; results may differ between machines) (default: the model\'s)']),
     ...SAMPLER_OPTS,
   ],
   async run(v) {
