@@ -109,6 +109,8 @@ export class Engine {
   private programKey = '';
   /** Lanes sharing the optimizer (the parameter ranges of paramRange) while the workers hold the training programs; 0 otherwise. */
   private optimizerLanes = 0;
+  /** tables/normParts as f64: each lane's share of the squared gradient norm (foldRange writes, lossAndGrad sums). */
+  private readonly normParts: Float64Array;
   private readonly act: number;
   private readonly inDim: number;
   private readonly outDim: number;
@@ -248,6 +250,8 @@ export class Engine {
     ]);
     this.arena = new Arena(memory, plan);
     this.paramCount = this.arena.slabLength('params');
+    // The memory never grows after this plan, so the view stays valid.
+    this.normParts = new Float64Array(memory.buffer, this.arena.ptr('tables', 'normParts'), lanes);
     this.act = ACT_CODES[c.activation];
 
     const a = this.arena;
@@ -487,9 +491,8 @@ export class Engine {
       this.optimizerLanes = L;
       this.pool.run(0, () => share(parts[0]));
       this.pool.run(1, () => this.foldRange(0, L));
-      const norm = new Float64Array(a.memory.buffer, a.ptr('tables', 'normParts'), L);
       this.gradNorm2 = 0;
-      for (let l = 0; l < L; l++) this.gradNorm2 += norm[l];
+      for (let l = 0; l < L; l++) this.gradNorm2 += this.normParts[l];
     } else share(parts[0]);
     let loss = 0;
     for (const p of parts) {
