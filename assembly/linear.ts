@@ -1,4 +1,4 @@
-import { actForward, actForwardScalar, actBackward, actBackwardScalar } from "./activation";
+import { actForward, actForwardScalar, actBackward, actBackwardScalar, addInPlace } from "./activation";
 
 // Fully connected layer y = x W^T + b, forward and backward (llm.c's matmul_forward/_backward, without
 // threads). Shapes: x (n, din), w (dout, din) as torch.nn.Linear stores it, b (dout), y (n, dout).
@@ -128,19 +128,6 @@ export function linearForwardRowBiasScalar(h: usize, dact: usize, x: usize, w: u
   actForwardScalar(h, dact, 0, n * dout, act);
 }
 
-// y[0..m) += r[0..m): one row of the gathered bias, in the forward store.
-@inline function addRow(y: usize, r: usize, m: i32): void {
-  let k = 0;
-  for (; k + 4 <= m; k += 4) {
-    const o = <usize>k << 2;
-    v128.store(y + o, f32x4.add(v128.load(y + o), v128.load(r + o)));
-  }
-  for (; k < m; k++) {
-    const o = <usize>k << 2;
-    store<f32>(y + o, load<f32>(y + o) + load<f32>(r + o));
-  }
-}
-
 // The tiles of linearForward; with act, dact or resid set, each block of 4 rows (and the last n % 4 rows) gets the
 // epilogue actForward as soon as it is written. linearForward passes zeros: the epilogue folds away.
 @inline function forwardTiles(y: usize, x: usize, w: usize, b: usize, n: i32, din: i32, dout: i32, act: i32, dact: usize, resid: usize,
@@ -224,7 +211,7 @@ export function linearForwardRowBiasScalar(h: usize, dact: usize, x: usize, w: u
       }
       if (epilogue) {
         const e0 = <usize>i * rowY;
-        if (rowBias) for (let r = 0; r < 4; r++) addRow(y0 + <usize>r * rowY, rowBias + <usize>load<i32>(slot + (<usize>(i + r) << 2)) * rowY, dout);
+        if (rowBias) for (let r = 0; r < 4; r++) addInPlace(y0 + <usize>r * rowY, rowBias + <usize>load<i32>(slot + (<usize>(i + r) << 2)) * rowY, dout);
         actForward(y0, dact ? dact + e0 : 0, resid ? resid + e0 : 0, 4 * dout, act);
       }
     }
@@ -243,7 +230,7 @@ export function linearForwardRowBiasScalar(h: usize, dact: usize, x: usize, w: u
     }
     if (epilogue && tail < n) {
       const e0 = <usize>tail * rowY;
-      if (rowBias) for (let r = tail; r < n; r++) addRow(y + <usize>r * rowY, rowBias + <usize>load<i32>(slot + (<usize>r << 2)) * rowY, dout);
+      if (rowBias) for (let r = tail; r < n; r++) addInPlace(y + <usize>r * rowY, rowBias + <usize>load<i32>(slot + (<usize>r << 2)) * rowY, dout);
       actForward(y + e0, dact ? dact + e0 : 0, resid ? resid + e0 : 0, (n - tail) * dout, act);
     }
   }

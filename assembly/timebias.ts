@@ -8,6 +8,7 @@
 //   timeBiasBackward: dtb[u] = sum of da0 over the rows with slot u; dW_t += dtb^T embU; db += column sums of dtb.
 // The count stays in memory between the two, so worker threads replay the same calls every step however many
 // distinct t their rows have. Not here: the x-columns (linear.ts), the embedding table (engine: one per T).
+import { addInPlace } from "./activation";
 import { linearForwardStrided, linearForwardStridedScalar, linearBackwardWeight, linearBackwardWeightScalar } from "./linear";
 
 // Distinct values of t[0..n) (each in [0, T)) in order of first appearance into uniq; slot[i] = position of t[i]
@@ -81,18 +82,5 @@ export function timeBiasBackwardScalar(dwt: usize, db: usize, dtb: usize, da: us
 function scatterRows(out: usize, src: usize, slot: usize, n: i32, m: i32, H: i32): void {
   const row = <usize>H << 2;
   memory.fill(out, 0, <usize>m * row);
-  for (let i = 0; i < n; i++) {
-    const o = out + <usize>load<i32>(slot + (<usize>i << 2)) * row, s = src + <usize>i * row;
-    let k = 0;
-    if (ASC_FEATURE_SIMD) {
-      for (; k + 4 <= H; k += 4) {
-        const kb = <usize>k << 2;
-        v128.store(o + kb, f32x4.add(v128.load(o + kb), v128.load(s + kb)));
-      }
-    }
-    for (; k < H; k++) {
-      const kb = <usize>k << 2;
-      store<f32>(o + kb, load<f32>(o + kb) + load<f32>(s + kb));
-    }
-  }
+  for (let i = 0; i < n; i++) addInPlace(out + <usize>load<i32>(slot + (<usize>i << 2)) * row, src + <usize>i * row, H);
 }
