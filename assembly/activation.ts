@@ -289,7 +289,7 @@ export function scaleInPlaceScalar(y: usize, n: i32, s: f32): void {
 
 // ------------------------------------------------------------------------------------ layer epilogue
 
-// Activation codes of the fused layer kernels (linear.ts linearForwardAct); src/engine.ts ACT_CODES mirrors them.
+// Activation codes of the fused layer kernels (linear.ts linearForwardAct); src/engine/engine.ts ACT_CODES mirrors them.
 const ACT_NONE: i32 = 0;
 const ACT_GELU: i32 = 1;
 const ACT_SILU: i32 = 2;

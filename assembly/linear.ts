@@ -15,7 +15,7 @@ import { actForward, actForwardScalar, actBackward, actBackwardScalar, addInPlac
 // Register budget: V8 on x64 has 16 xmm registers (arm64 has 32). Each tile below keeps 8 f32x4
 // accumulators plus at most 4 loaded operands live, so the inner loops do not spill on either.
 // Each multiply-add goes through madd: mul then add in the SIMD build; in the relaxed-SIMD build (opt-in, chosen at
-// load time: src/wasm.ts) relaxed_madd, which V8 emits as one FMA instruction where the CPU has one (x64 with FMA3,
+// load time: src/engine/wasm.ts) relaxed_madd, which V8 emits as one FMA instruction where the CPU has one (x64 with FMA3,
 // arm64) and as mul then add elsewhere, so that build's results may differ between machines.
 // Tails (n, din or dout not multiples of the tile) fall back to narrower tiles and finally to scalar
 // loops inside the same kernel, so every shape is handled, including dout = 1, 2 and din = 7.

@@ -259,7 +259,7 @@ for (const B of peerOnly || args.has('--no-profile') ? [] : [32, 256, 1024]) {
 const cases = peerOnly ? [] : [
   ...[32, 256, 1024].flatMap((B) => [1, 2].flatMap((threads) => [{ flavor: 'simd', B, threads, T: 1000 }, ...(fma ? [{ flavor: 'simd', fma: true, B, threads, T: 1000 }] : [])])),
   { flavor: 'scalar', B: 256, threads: 1, T: 1000 },
-  // The CLI's default configuration (src/config.ts: T = 200, batch 256) with the same network.
+  // The CLI's default T (src/diffusion/config.ts: T = 200) at batch 256, with the same network.
   ...[1, 2].map((threads) => ({ flavor: 'simd', B: 256, threads, T: 200 })),
 ];
 for (const { flavor, fma: useFma, B, threads, T } of cases) {

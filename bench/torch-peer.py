@@ -2,7 +2,7 @@
 redefined here) trained with the same step as Engine.trainStep and sampled with the same reverse step, timed
 on the CPU. Run by bench/bench.mjs as a child process; prints one JSON object on stdout, progress on stderr.
 
-One training step, as ours (src/engine.ts trainStep): draw the batch (data indices, t uniform, eps ~ N(0, I),
+One training step, as ours (src/engine/engine.ts trainStep): draw the batch (data indices, t uniform, eps ~ N(0, I),
 x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps), forward, mean squared error against eps, backward, the global
 gradient norm clipped to 1, AdamW (beta 0.9 / 0.999, eps 1e-8, weight decay 0, foreach), the EMA of the weights
 (decay 0.999), and the loss read back as a Python float. Sampling: Algorithm 2 with the posterior variance and the

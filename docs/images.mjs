@@ -1,7 +1,7 @@
 // npm run docs:images: every picture in README.md and docs/, redrawn from real runs at fixed seeds. Small runs (a
 // swiss-roll model of 3000 steps at T = 100 and moons studies of 1000 steps per model, one thread each) write their
 // HTML reports into a temporary folder; the reports are opened in the Chromium the tests use (test/system.mjs) and
-// each picture is one report section, cropped to what it draws, saved as docs/images/NAME.png.
+// each picture is one report section, cropped to what it draws, saved as docs/images/<name>.png.
 // Usage: node docs/images.mjs [--only NAME,NAME] [--keep]   (--keep leaves the temporary folder and prints it)
 // Not here: checking that the pictures exist (test/docs/docs.test.ts). Needs a built dist/ (npm run build).
 import { spawnSync } from 'node:child_process';

@@ -1,5 +1,5 @@
-// rng.ts: bit-identity with src/rng.ts (values below were produced by running src/rng.ts:
-// `npx esbuild src/rng.ts --format=esm --outfile=/tmp/rng.mjs`, then new Rng(seed, stream).nextU32() etc.),
+// rng.ts: bit-identity with src/util/rng.ts (values below were produced by running src/util/rng.ts:
+// `npx esbuild src/util/rng.ts --format=esm --outfile=/tmp/rng.mjs`, then new Rng(seed, stream).nextU32() etc.),
 // and statistical checks with fixed seeds, tolerances derived from the sample size.
 import {
   rngSeed, rngNextU32, rngUniform, rngUniformRange, rngIntBelow, rngNormal,
@@ -15,7 +15,7 @@ function expectU32s(seed: u64, stream: u32, want: u32[]): void {
   for (let i = 0; i < want.length; i++) expect<u32>(rngNextU32(ptr(st))).toBe(want[i]);
 }
 
-describe("rng: bit-identical to src/rng.ts", () => {
+describe("rng: bit-identical to src/util/rng.ts", () => {
   it("seedState(42, 0) words", () => {
     rngSeed(ptr(st), 42, 0);
     expect<u32>(st[0]).toBe(0x2feb6e95);

@@ -1,6 +1,6 @@
 /**
  * `eval --vlb`: the variational bound of a saved model on held-out points (src/diffusion/bound.ts), printed as a
- * table of its parts, optionally with an HTML report charting the per-t terms. cli.ts's eval command hands
+ * table of its parts, optionally with an HTML report charting the per-t terms. eval.ts's eval command hands
  * over to `runEvalVlb` when --vlb is given; the flags it reads are listed in `VLB_OPTS`.
  */
 import { existsSync } from 'node:fs';

@@ -8,11 +8,11 @@
  * gamma rises strictly with t whatever the parameters theta = [gamma_min, rho, l_1..l_K], so abar falls strictly
  * and every beta_t lies in (0, 1): the schedule cannot stop being monotone or finite.
  *
- * The objective is the bound per dimension, in closed form given the network's eps error (the terms of vlb.ts):
+ * The objective is the bound per dimension, in closed form given the network's eps error (the terms of bound.ts):
  *   L_T     = 0.5 (abar_T m2 - abar_T - log(1 - abar_T))           m2 = E x0^2 per coordinate (1 when standardised)
  *   L_{t-1} = 0.5 (log(s2_t / bt_t) + bt_t / s2_t - 1) + c_t e_t / (2 s2_t),   t >= 2
  *   L_0     = 0.5 log(2 pi s2_1) + c_1 e_1 / (2 s2_1)
- *   c_t = beta_t^2 / (alpha_t (1 - abar_t)),  s2_t = sigma_t^2 (beta_t, or beta-tilde_t with vlb.ts's decoder choice),
+ *   c_t = beta_t^2 / (alpha_t (1 - abar_t)),  s2_t = sigma_t^2 (beta_t, or beta-tilde_t with bound.ts's decoder choice),
  *   bt_t = beta-tilde_t,  e_t = E (eps - eps_theta)^2 per element at t.
  * It depends on theta through the weights and through e_t, the network's error at t's noise level. e is measured
  * on training batches as a curve over gamma (binned over t, averaged over recent measurements), so a candidate
@@ -148,7 +148,7 @@ export interface BoundTerms {
 
 /**
  * The bound per dimension (nats) of a model whose mean squared eps error at table index i is e[i], on data with
- * E x0^2 = m2 per coordinate. Agrees with vlb.ts's terms when e is the error measured on the same draws.
+ * E x0^2 = m2 per coordinate. Agrees with bound.ts's terms when e is the error measured on the same draws.
  */
 export function boundFromErrors(s: Schedule, variance: VarianceName, e: ArrayLike<number>, m2 = 1): BoundTerms {
   const T = s.T, terms = new Float64Array(T);

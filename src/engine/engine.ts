@@ -44,7 +44,7 @@ export interface EngineOptions {
   wasm?: WasmSource;
   flavor?: 'simd' | 'scalar';
   /**
-   * Opt in to the relaxed-SIMD build (fused multiply-add in the matmuls, src/wasm.ts) when this runtime has relaxed
+   * Opt in to the relaxed-SIMD build (fused multiply-add in the matmuls, src/engine/wasm.ts) when this runtime has relaxed
    * SIMD; otherwise the plain SIMD build. Faster, but its results may differ between machines (and from the plain
    * build), unlike the default build's. Ignored with `wasm` or `flavor: 'scalar'`. Default false.
    */

@@ -46,7 +46,7 @@ const SEQ = 0; // bumped by the caller to start a program
 const PROGRAM = 1; // which program to run; -1 = reload programs from the next message; -2 = exit
 const DONE = 2; // workers that finished the current sequence number
 const READY = 3; // workers that loaded the current program set
-const PROFILE = 4; // 1: workers time each call into the profile buffer (bench/profile only)
+const PROFILE = 4; // 1: workers time each call into the profile buffer (the bench's profile only)
 
 /**
  * Program encoding (Float64Array): [count, offset_0 .. offset_{count-1}, then for each program:

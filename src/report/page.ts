@@ -3,7 +3,7 @@
  * report by renderReport(). It reads the JSON in <script id="report-data">, lays out the header (title,
  * config) and one <section> per ReportSection, and draws each chart with the builders in charts.ts.
  *
- * Not here: the data model and the HTML shell (report.ts), chart options (charts.ts).
+ * Not here: the data model and the HTML shell (render.ts), chart options (charts.ts).
  */
 import uPlot from 'uplot';
 import {

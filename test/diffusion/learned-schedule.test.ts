@@ -1,5 +1,5 @@
 // The learned schedule (src/diffusion/learned-schedule.ts): the parametrisation stays monotone and finite for any
-// parameters; it starts as the linear schedule; the closed-form bound from per-t errors agrees with vlb.ts;
+// parameters; it starts as the linear schedule; the closed-form bound from per-t errors agrees with bound.ts;
 // on a Gaussian (known density, known optimal eps) the learner lowers the bound without crossing the true NLL;
 // and inside a real run it trains, checkpoints and resumes bit for bit, ending with a bound no worse than linear's.
 import fc from 'fast-check';
@@ -69,7 +69,7 @@ describe('parametrisation', () => {
 });
 
 describe('boundFromErrors', () => {
-  it.each(['beta', 'posterior'] as const)('equals vlb.ts term by term given the errors measured on the same draws (sigma^2 = %s)', (variance) => {
+  it.each(['beta', 'posterior'] as const)('equals bound.ts term by term given the errors measured on the same draws (sigma^2 = %s)', (variance) => {
     const s = initialLearnedSchedule(30), d = 2, n = 4000, rng = new Rng(9);
     const x0 = Float32Array.from({ length: n * d }, () => 0.9 * rng.normal() + 0.2);
     const eps: EpsFn = (x, i) => x.map((v) => 0.7 * Math.tanh(v) * s.sqrtOneMinusAlphaBar[i]);

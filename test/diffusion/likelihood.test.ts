@@ -138,7 +138,7 @@ describe('probabilityFlowNll with the exact score of a Gaussian', () => {
 
 describe('a model trained on the gaussian data set (a standard normal, known density)', () => {
   // A raw-input MLP: eps* = sqrt(1 - abar_t) x is linear in x. (With the scale-25 input embedding the same training
-  // leaves small high-frequency ripples in eps_theta whose divergence the ODE's likelihood pays for: README.)
+  // leaves small high-frequency ripples in eps_theta whose divergence the ODE's likelihood pays for: docs/math.md.)
   let m: Diffusion;
   const held = getDataset('gaussian', 2000, 77);
   const truth = gaussianNll(held.data, [1, 0, 1]);

@@ -1,7 +1,7 @@
 /**
  * Streamed training data (issue 11): each batch is the generator's output on the per-step stream (seed, 1 + step),
  * standardised like the training set; runs are seeded (same seed, same bits; another seed or a finite set, other
- * bits); a CSV cannot stream. The SIGKILL-and-resume check is in test/reliability.test.ts.
+ * bits); a CSV cannot stream. The SIGKILL-and-resume check is in test/cli/reliability.test.ts.
  */
 import { describe, expect, test } from 'vitest';
 import '../../src/engine/wasm-embedded';

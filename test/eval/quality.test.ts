@@ -5,7 +5,7 @@ import { createDiffusion } from '../../src/api/diffusion';
 import { compareToData, makeDraws } from '../../src/eval/distances';
 
 /**
- * A short run against a looser bound than the README's (the default one-minute run is measured by hand and in the
+ * A short run against a looser bound than docs/sample-quality.md's (the default run is measured by hand and in the
  * closing notes): what a user would see if training or sampling broke is a ratio of 3 and more, not 1.5.
  */
 describe('sample quality after a short run', () => {

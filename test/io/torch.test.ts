@@ -220,9 +220,9 @@ describe.skipIf(!python)('PyTorch round trip (python/ddpm_torch.py)', () => {
     expect(inside).toBeGreaterThan(360);
   }, 180_000);
 
-  it('the README\'s Python block runs as written, and the model it saves samples through the CLI', async () => {
-    const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## To PyTorch and back'));
+  it('the Python block of docs/interop.md runs as written, and the model it saves samples through the CLI', async () => {
+    const doc = readFileSync(join(root, 'docs/interop.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('## To PyTorch and back'));
     const block = /```python\n([\s\S]*?)```/.exec(section)![1];
     const work = mkdtempSync(join(dir, 'readme-'));
     mkdirSync(join(work, 'run'));
