@@ -66,7 +66,6 @@ const SHOTS = [
   ['schedules-bound', 'schedules', /^Bound per t/],
   ['schedules-samples', 'schedules', /^Samples per variant/],
   ['T-samples', 'T', /^Samples per variant/],
-  ['T-bound', 'T', /^Bound per variant/],
   ['variance-samples', 'variance', /^Samples per variant/],
   ['variance-bound', 'variance', /^Bound per t/],
 ].filter(([name]) => !only || only.has(name));
