@@ -1,4 +1,4 @@
-// How much of one `eval --model` ratio is luck? Not a test: a measurement behind the README's "Reading eval".
+// How much of one `eval --model` ratio is luck? Not a test: a measurement behind docs/sample-quality.md.
 //   node bench/eval-noise.mjs --model FILE [--seed S] [--k K] [--bar X] [--json]
 // Holds the data draws of `eval --model FILE --seed S` fixed (the same fresh points, the same A/B split, the same
 // floor) and varies only what a model's samples are:

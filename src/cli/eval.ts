@@ -33,7 +33,7 @@ async function evaluate(model: Diffusion, data: Points, o: { draws: number; size
   return judge(samples, data, o);
 }
 
-/** Points of the large-sample judgement by default: enough that a 1% error shows (README, "Sample quality"). */
+/** Points of the large-sample judgement by default: enough that a 1% error shows (docs/sample-quality.md). */
 export const DEFAULT_EVAL_N = 20000;
 /** Fresh draws averaged into the sliced floors (one draw's sliced W2 moves by 10-30% with the seed). */
 export const FLOOR_DRAWS = 4;

@@ -54,12 +54,12 @@ export interface RunConfig {
   fma?: boolean;
 }
 
-/** Defaults chosen so `train` with no flags finishes in about a minute on 2 cores and passes the quality bar (see README). */
+/** Defaults chosen so `train` with no flags finishes in about a minute on 2 cores and passes the quality bar (docs/sample-quality.md). */
 export const DEFAULT_RUN: RunConfig = {
   dataset: 'swissroll',
   nData: 10000,
   // Streamed data, batch 384 and EMA 0.999: measured over 3 seeds x swissroll, moons, cross with the two-sample
-  // test at 20,000 points (README, "Sample quality"); 1.5x the step cost of the previous 256.
+  // test at 20,000 points (docs/sample-quality.md); a step costs 1.5x one of batch 256.
   stream: true,
   model: DEFAULT_MODEL,
   schedule: 'linear',
