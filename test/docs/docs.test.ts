@@ -55,9 +55,9 @@ describe('README.md and docs/', () => {
     for (const f of docs) {
       const lines = read(f).split('\n');
       expect(lines[0], f).toMatch(/^# /);
-      const firstBlock = lines.findIndex((l) => l.startsWith('```'));
-      expect(lines.slice(1, firstBlock).every((l) => l.trim() === ''), `${f}: a command block right under the title`).toBe(true);
-      expect(lines[firstBlock], f).toBe('```sh');
+      // The first thing under the title: a ```sh block, or an indented code block.
+      const first = lines.slice(1).find((l) => l.trim() !== '') ?? '';
+      expect(first === '```sh' || /^ {4}\S/.test(first), `${f}: a command right under the title, got "${first}"`).toBe(true);
     }
   });
 
