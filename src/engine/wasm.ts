@@ -4,6 +4,11 @@
  * the bundles (src/engine/wasm-embedded.ts), and an embedder may pass its own URL, bytes or compiled module.
  *
  * The ABI is pointers (byte offsets into the memory) and counts; see assembly/index.ts.
+ *
+ * The engine instantiates with plain `new WebAssembly.Instance`, not through @assemblyscript/loader: the builds import
+ * no `abort` (asconfig.json `use: abort=`, `noAssert`, and the kernels assert nothing), so the loader's readable abort
+ * would never fire, while each wrapped export costs a few ns per call (docs/loader.md). Pages may still load the
+ * module with the loader: web/examples/kernels.html.
  */
 
 export type Ptr = number;
@@ -27,7 +32,8 @@ export interface Kernels {
   // timebias.ts: the first layer's t-columns once per distinct t
   timeBiasForward(tb: Ptr, embU: Ptr, uniq: Ptr, slot: Ptr, count: Ptr, t: Ptr, n: number, seen: Ptr, table: Ptr, wt: Ptr, b: Ptr,
     E: number, H: number, ldw: number): void;
-  timeBiasBackward(dwt: Ptr, db: Ptr, dtb: Ptr, da: Ptr, slot: Ptr, count: Ptr, n: number, embU: Ptr, E: number, H: number, ldw: number): void;
+  timeBiasBackward(dwt: Ptr, db: Ptr, dtb: Ptr, da: Ptr, slot: Ptr, count: Ptr, n: number, embU: Ptr, E: number, H: number,
+    ldw: number): void;
   // loss.ts
   mseForward(y: Ptr, target: Ptr, n: number): number;
   mseBackwardScaled(dy: Ptr, y: Ptr, target: Ptr, n: number, scale: number): void;
