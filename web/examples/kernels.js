@@ -12,7 +12,11 @@ const N = 1000, T = 100, SHOW = [10, 30, 100];
 const memory = new WebAssembly.Memory({ initial: 1 });
 const { exports: k } = await instantiateStreaming(fetch('../ddpm.wasm'), { env: { memory } });
 let top = Math.ceil(k.heapBase() / 16) * 16; // the module's static data ends at heapBase; buffers 16-byte aligned
-const alloc = (floats) => ((top += Math.ceil(floats / 4) * 16), top - Math.ceil(floats / 4) * 16);
+function alloc(floats) {
+  const at = top;
+  top += Math.ceil(floats / 4) * 16;
+  return at;
+}
 const [x0, eps, xt, t, sab, s1ab, x, e, z, rng] = [2 * N, 2 * N, 2 * N, N, T, T, 2 * N, 2 * N, 2 * N, 4].map(alloc);
 if (top > memory.buffer.byteLength) memory.grow(Math.ceil((top - memory.buffer.byteLength) / 65536));
 const f32 = (p, n) => new Float32Array(memory.buffer, p, n);
