@@ -13,7 +13,8 @@ export function heapBase(): usize {
   return __heap_base;
 }
 
-export { linearForward, linearForwardAct, linearForwardRowBias, linearBackward, linearBackwardInputAct, linearBackwardWeight } from './linear';
+export { linearForward, linearForwardAct, linearBackward, linearBackwardInputAct } from './linear';
+export { linearForwardRowBias, linearBackwardWeight } from './linear';
 export { timeBiasForward, timeBiasBackward } from './timebias';
 export { mseForward, mseBackwardScaled } from './loss';
 export { sumSquares, adamwEmaStep, accumulateSumSquaresTo } from './adam';

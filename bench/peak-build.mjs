@@ -9,12 +9,15 @@ const root = new URL('..', import.meta.url).pathname;
 export async function peakKernels(target = 'bench') {
   let bytes;
   const messages = [];
-  const { error } = await asc.main(['assembly/peak.ts', '--config', 'asconfig.json', '--target', target, '--outFile', 'peak.wasm', '--baseDir', root], {
+  const argv = ['assembly/peak.ts', '--config', 'asconfig.json', '--target', target, '--outFile', 'peak.wasm', '--baseDir', root];
+  const { error } = await asc.main(argv, {
     writeFile: (name, contents) => { if (name.endsWith('.wasm')) bytes = contents; },
     stdout: { write: (s) => messages.push(String(s)) },
     stderr: { write: (s) => messages.push(String(s)) },
   });
-  if (error || !bytes) throw new Error(`cannot compile assembly/peak.ts (--target ${target}): ${error?.message ?? 'no output'}\n${messages.join('')}`);
+  if (error || !bytes) {
+    throw new Error(`cannot compile assembly/peak.ts (--target ${target}): ${error?.message ?? 'no output'}\n${messages.join('')}`);
+  }
   const memory = new WebAssembly.Memory({ initial: 1 });
   return new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
 }

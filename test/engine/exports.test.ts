@@ -40,7 +40,8 @@ describe('wasm exports == Kernels', () => {
       const module = await WebAssembly.compile(readFileSync(`${root}dist/${build}`));
       const exports = WebAssembly.Module.exports(module);
       const fns = exports.filter((e) => e.kind === 'function').map((e) => e.name);
-      expect({ missing: typed.filter((n) => !fns.includes(n)), untyped: fns.filter((n) => !typed.includes(n)) }).toEqual({ missing: [], untyped: [] });
+      const missing = typed.filter((n) => !fns.includes(n)), untyped = fns.filter((n) => !typed.includes(n));
+      expect({ missing, untyped }).toEqual({ missing: [], untyped: [] });
       expect(fns.length).toBe(typed.length);
       expect(exports.filter((e) => e.kind !== 'function')).toEqual([{ name: 'memory', kind: 'memory' }]);
       expect(WebAssembly.Module.imports(module)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
