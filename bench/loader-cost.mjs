@@ -11,7 +11,7 @@
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import { instantiateSync } from '@assemblyscript/loader';
-import { DEFAULT_MODEL, Engine, fitStandardization, getDataset, makeSchedule, standardize } from '../dist/index.js';
+import { DEFAULT_MODEL, Engine, fitStandardization, getDataset, makeSchedule, standardize } from '../dist/lab/index.js';
 
 const HELP = `node bench/loader-cost.mjs [options]: per-call cost of a loader-wrapped kernel export against the plain
 instance export (paired, alternating rounds), and the kernel calls and time of one B = 32 training step
