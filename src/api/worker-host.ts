@@ -1,8 +1,9 @@
 /**
  * The worker side of src/api/worker-protocol.ts: one Diffusion (wasm memory and all) living in a Web Worker, doing
  * every heavy job so the page's main thread only draws. It trains (posting loss points in batches at most every
- * ~50 ms and a sample snapshot every few hundred steps), samples (with every reverse step recorded when asked),
- * precomputes the forward process, and reads and writes safetensors checkpoints.
+ * ~50 ms and a sample snapshot every few hundred steps), samples through the sampler a request names (Diffusion.sample:
+ * every reverse step recorded when asked, every chain from one start given in data units when asked), precomputes
+ * the forward process, and reads and writes safetensors checkpoints.
  *
  * Everything posted is a copy with its buffer transferred, never a view of the wasm memory.
  * The entry that starts it is web/worker.ts (bundled as dist/web/worker.js and dist/worker.js).
