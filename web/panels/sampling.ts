@@ -7,7 +7,7 @@
  */
 import type { SamplerChoice } from '../../src/api/worker-protocol';
 import { SAMPLERS, SAMPLER_SUMMARY, type SamplerName } from '../../src/diffusion/samplers';
-import { $, input } from './ui';
+import { $, input, readable } from './ui';
 
 /** The element ids of a choice: `${prefix}-sampler`, `-steps`, `-eta` (and its label `-eta-row`), `-hint`. */
 export type ChoicePrefix = 'samples' | 'traj';
@@ -23,13 +23,13 @@ export function initChoice(prefix: ChoicePrefix, initial: SamplerName, onChange:
     const o = document.createElement('option');
     o.value = name;
     o.textContent = name;
-    o.title = SAMPLER_SUMMARY[name];
+    o.title = readable(SAMPLER_SUMMARY[name]);
     sel.appendChild(o);
   }
   sel.value = initial;
   const sync = () => {
     $(`${prefix}-eta-row`).hidden = !TAKES_ETA.has(sel.value);
-    $(`${prefix}-hint`).textContent = SAMPLER_SUMMARY[sel.value as SamplerName] ?? '';
+    $(`${prefix}-hint`).textContent = readable(SAMPLER_SUMMARY[sel.value as SamplerName] ?? '');
   };
   sync();
   sel.addEventListener('change', () => (sync(), onChange()));
