@@ -21,9 +21,9 @@ import { loadReportAssets } from './report-assets';
 import { renderReport } from '../report/render';
 import { ALL_SCHEDULES, VARIANCES } from '../schedule/schedule';
 import { VERSION } from '../util/version';
-import { type Variant, type VariantResult, formatSummary, runStudy, studyDifferences, studyReport, SUMMARY_COLUMNS, summaryRows } from '../lab/study';
+import { type Variant, type VariantResult, formatSummary, runStudy, studyDifferences, studyReport, SUMMARY_COLUMNS, summaryRows } from '../lab/schedule-study';
 import { type TrajectoryStudy, trajectorySections, trajectoryStudy } from '../lab/trajectories';
-import { runDeckCli } from './study-deck';
+import { runDeckCli } from './study-tour';
 import { LEARNED_LOSSES, type LearnedLoss } from '../diffusion/learned-variance';
 import { runVarianceStudy, varianceDifferences, varianceReport } from '../lab/variance-study';
 

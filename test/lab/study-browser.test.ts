@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/engine/wasm-embedded';
 import { getDataset } from '../../src/data/datasets';
 import { createDiffusion } from '../../src/api/diffusion';
-import { formatSummary, runStudy, studyReport } from '../../src/lab/study';
+import { formatSummary, runStudy, studyReport } from '../../src/lab/schedule-study';
 import { trajectorySections, trajectoryStudy } from '../../src/lab/trajectories';
 import { runVarianceStudy, varianceReport } from '../../src/lab/variance-study';
 import { loadReportAssets } from '../../src/cli/report-assets';

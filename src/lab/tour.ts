@@ -24,7 +24,7 @@ import { type VlbResult, modelBound } from '../diffusion/bound';
 import { type NllResult, boundGap, modelNll } from '../diffusion/likelihood';
 import { type TwoSampleResult, classifierTwoSampleTest } from '../eval/two-sample';
 import { VERSION } from '../util/version';
-import { type VariantResult, runStudy } from './study';
+import { type VariantResult, runStudy } from './schedule-study';
 import { type SamplerSpec, type TrajectoryStudy, orderVerdict, trajectorySections, trajectoryStudy } from './trajectories';
 
 export const DECK_DATASETS = ['swissroll', 'moons', 'cross'];

@@ -9,7 +9,7 @@ import { DEFAULT_RUN } from '../diffusion/config';
 import { DATASETS, getDataset } from '../data/datasets';
 import { UsageError } from '../util/errors';
 import { FRESH_SEED_OFFSET } from '../eval/distances';
-import { type DeckOptions, DECK_DATASETS, deckReport, deckSummary, formatDeck, runDeck } from '../lab/deck';
+import { type DeckOptions, DECK_DATASETS, deckReport, deckSummary, formatDeck, runDeck } from '../lab/tour';
 import { type Values, int, str } from './options';
 import { writeFileAtomic } from './fsutil';
 import { progress } from './progress';
