@@ -2,7 +2,7 @@
  * Reliability under hostile conditions:
  *  - `kill -9` at random steps, then `train --resume`: the run ends byte-identical to an uninterrupted one;
  *  - SIGINT, SIGTERM or SIGHUP mid-run: `train` writes a checkpoint, says where and how to resume, exits 128 + the
- *    signal's number, and `--resume` then ends byte-identical;
+ *    signal's number, and `--resume` then ends byte-identical; a study ends at once with that status and no output;
  *  - a writer SIGKILLed at random instants while saving checkpoints in a loop never leaves a corrupt file
  *    in place (and a plain non-atomic writer, killed the same way, does: the check has teeth);
  *  - divergence (NaN/Inf in the loss, gradient or weights) stops training with one line naming the step and
@@ -150,6 +150,15 @@ describe('SIGINT, SIGTERM and SIGHUP', () => {
       expect(differing(cut, full), `after ${sig} at step ${stoppedAt} (${cut} vs ${full})`).toEqual([]);
     });
   }
+
+  it('study: SIGTERM ends it at once with the conventional status (143 in a shell), leaving no file in its directory', async () => {
+    const out = tmp();
+    // Sent while its second model trains, a synchronous stretch of the study (no handler could run before its end).
+    const study = ['study', 'tour', '--quick', '--steps', '300', '--datasets', 'moons', '--schedules', 'linear,cosine', '--out', out];
+    const r = await signalWhen(study, 'SIGTERM', /now=moons cosine: train/);
+    expect(r.signal, r.err).toBe('SIGTERM');
+    expect(readdirSync(out)).toEqual([]);
+  });
 });
 
 describe('a writer killed at random instants', () => {
