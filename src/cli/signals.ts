@@ -34,6 +34,9 @@ export function catchStopSignals(): StopRequest {
     if (req.stop) process.exit(exitStatus(sig));
     req.stop = true;
     req.by = sig;
+    // After a hang-up (or with the reader of a pipe gone) writing progress fails with EIO or EPIPE: that must neither
+    // stop the checkpoint nor change the exit status.
+    for (const out of [process.stdout, process.stderr]) out.on('error', () => {});
   };
   const req: StopRequest = {
     stop: false,
