@@ -38,4 +38,4 @@ export { Rng } from '../util/rng';
 export { runStudy, studyReport } from './schedule-study';
 export { runVarianceStudy } from './variance-study';
 export { trajectoryStudy } from './trajectories';
-export type { ToWorker, FromWorker, TrainRequest, SampleRequest, LoadRequest, ModelInfo, ProgressMessage, SampledMessage, TrainedMessage } from '../api/worker-protocol';
+export type { ToWorker, FromWorker, TrainRequest, SampleRequest, SamplerChoice, LoadRequest, ModelInfo, ProgressMessage, SampledMessage, TrainedMessage } from '../api/worker-protocol';
