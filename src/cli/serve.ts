@@ -17,6 +17,7 @@ import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../util/errors';
 import { type Command, int, str } from './options';
+import { STOP_SIGNALS } from './signals';
 
 export const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -151,13 +152,11 @@ export const serveCommand: Command = {
     process.stdout.write(v.json ? JSON.stringify({ url, root }) + '\n' : `serving ${root} at ${url} (Ctrl-C to stop)\n`);
     await new Promise<void>((done) => {
       const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
+        for (const s of STOP_SIGNALS) process.off(s, stop);
         server.close(() => done());
         server.closeAllConnections();
       };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
+      for (const s of STOP_SIGNALS) process.on(s, stop);
     });
     return 0;
   },

@@ -35,7 +35,7 @@ export type { SampleQuality, Judged, Floor } from '../eval/sample-quality';
 export { slicedDistances } from '../eval/sliced';
 export { KdTree } from '../eval/knn';
 export { Rng } from '../util/rng';
-export { runStudy, studyReport } from './study';
+export { runStudy, studyReport } from './schedule-study';
 export { runVarianceStudy } from './variance-study';
 export { trajectoryStudy } from './trajectories';
 export type { ToWorker, FromWorker, TrainRequest, SampleRequest, SamplerChoice, LoadRequest, ModelInfo, ProgressMessage, SampledMessage, TrainedMessage } from '../api/worker-protocol';
