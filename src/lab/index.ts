@@ -44,5 +44,6 @@ export { runStudy, studyReport } from './study';
 export { runVarianceStudy } from './variance-study';
 export { trajectoryStudy } from './trajectories';
 export type {
-  ToWorker, FromWorker, TrainRequest, SampleRequest, LoadRequest, ModelInfo, ProgressMessage, SampledMessage, TrainedMessage,
+  ToWorker, FromWorker, TrainRequest, SampleRequest, SamplerChoice, LoadRequest, ModelInfo, ProgressMessage, SampledMessage,
+  TrainedMessage,
 } from '../api/worker-protocol';
