@@ -69,18 +69,10 @@ export function rngNextU32Scalar(state: usize): u32 {
   return next(state);
 }
 
-/** out: (n) f32 in [0, 1) with 24 random bits: (next >>> 8) * 2^-24, exact in f32 (Rng.uniform). */
-export function rngUniform(out: usize, n: i32, state: usize): void {
-  for (let i = 0; i < n; i++) {
-    store<f32>(out + ((<usize>i) << 2), <f32>(next(state) >>> 8) * TWO_M24_F32);
-  }
-}
-
-export function rngUniformScalar(out: usize, n: i32, state: usize): void {
-  rngUniform(out, n, state);
-}
-
-/** out: (n) f32 = lo + (hi - lo) * uniform, in f32. */
+/**
+ * out: (n) f32 = lo + (hi - lo) u, in f32, where u = (next >>> 8) * 2^-24 in [0, 1) has 24 random bits (exact in
+ * f32: Rng.uniform); lo = 0, hi = 1 gives u itself.
+ */
 export function rngUniformRange(out: usize, n: i32, lo: f32, hi: f32, state: usize): void {
   const w = hi - lo;
   for (let i = 0; i < n; i++) {
