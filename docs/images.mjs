@@ -1,10 +1,11 @@
 // npm run docs:images: every picture in README.md and docs/, redrawn from real runs at fixed seeds. Small runs (a
 // swiss-roll model of 3000 steps at T = 100 and moons studies of 1000 steps per model, one thread each) write their
 // HTML reports into a temporary folder; the reports are opened in the Chromium the tests use (test/system.mjs) and
-// each picture is one report section, cropped to what it draws, saved as docs/images/<name>.png.
+// each picture is one report section, cropped to what it draws, saved as docs/images/<name>.png; page.png is the
+// browser lab (node dist/cli.js serve) after training a small moons model in it.
 // Usage: node docs/images.mjs [--only NAME,NAME] [--keep]   (--keep leaves the temporary folder and prints it)
 // Not here: checking that the pictures exist (test/docs/docs.test.ts). Needs a built dist/ (npm run build).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,7 +70,9 @@ const SHOTS = [
   ['variance-samples', 'variance', /^Samples per variant/],
   ['variance-bound', 'variance', /^Bound per t/],
 ].filter(([name]) => !only || only.has(name));
-if (only) for (const n of only) if (!SHOTS.some(([name]) => name === n)) {
+/** The browser lab itself (node dist/cli.js serve): trained on moons with small settings, the window after training. */
+const PAGE = !only || only.has('page');
+if (only) for (const n of only) if (n !== 'page' && !SHOTS.some(([name]) => name === n)) {
   console.error(`error: no picture named ${n}`);
   process.exit(2);
 }
@@ -133,6 +136,30 @@ for (const [name, run, heading] of SHOTS) {
   await page.screenshot({ path: `${file}.tmp.png`, clip, fullPage: true });
   renameSync(`${file}.tmp.png`, file);
   process.stderr.write(`docs/images/${name}.png  ${Math.round(clip.width)} x ${Math.round(clip.height)}, ${Math.round(statSync(file).size / 1024)} KB\n`);
+}
+if (PAGE) {
+  const server = spawn(process.execPath, [cli, 'serve', '--port', '0', '--json'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const url = await new Promise((ok) => server.stdout.once('data', (b) => ok(JSON.parse(String(b)).url)));
+    const lab = await ctx.newPage();
+    lab.on('pageerror', (e) => problems.push(e.message));
+    lab.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+    await lab.setViewportSize({ width: 1280, height: 860 });
+    await lab.goto(url);
+    await lab.waitForSelector('body[data-state=idle]', { timeout: 60_000 });
+    await lab.selectOption('#dataset', 'moons');
+    for (const [id, v] of Object.entries({ 'n-data': 2000, T: 50, width: 64, depth: 2, steps: 2000, seed: 1 })) await lab.fill(`#${id}`, String(v));
+    process.stderr.write('page: training moons in the browser lab (2000 steps, T = 50)\n');
+    await lab.click('#train');
+    await lab.waitForSelector('body[data-state=ready]', { timeout: 600_000 });
+    await lab.waitForTimeout(500);
+    const file = join(outDir, 'page.png');
+    await lab.screenshot({ path: `${file}.tmp.png` });
+    renameSync(`${file}.tmp.png`, file);
+    process.stderr.write(`docs/images/page.png  1280 x 860, ${Math.round(statSync(file).size / 1024)} KB\n`);
+  } finally {
+    server.kill('SIGTERM');
+  }
 }
 await ctx.close();
 if (problems.length) {

@@ -42,7 +42,7 @@ describe('README.md and docs/', () => {
     for (const target of shown) {
       expect(target, 'pictures live in docs/images').toMatch(/^docs\/images\/[\w-]+\.png$/);
       const name = /([\w-]+)\.png$/.exec(target)![1];
-      expect(script, `docs/images.mjs draws ${name}`).toContain(`['${name}',`);
+      expect(script, `docs/images.mjs draws ${name}`).toContain(`'${name}'`);
       const bytes = readFileSync(join(root, target));
       expect([...bytes.subarray(1, 4)].map((b) => String.fromCharCode(b)).join(''), `${target} is a PNG`).toBe('PNG');
       expect(statSync(join(root, target)).size, target).toBeLessThan(300 * 1024);
