@@ -18,5 +18,6 @@ export { sinArray, sinArrayScalar, cosArray, cosArrayScalar } from './trig';
 export * from './embed';
 export * from './rng';
 export * from './diffusion';
+export * from './solver';
 export * from './peak';
 export * from './timebias';
