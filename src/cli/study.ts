@@ -24,6 +24,7 @@ import { VERSION } from '../util/version';
 import { type Variant, type VariantResult, formatSummary, runStudy, studyDifferences, studyReport, SUMMARY_COLUMNS, summaryRows } from '../lab/study';
 import { type TrajectoryStudy, trajectorySections, trajectoryStudy } from '../lab/trajectories';
 import { runDeckCli } from './study-deck';
+import { runSamplerStudyCli } from './study-samplers';
 import { LEARNED_LOSSES, type LearnedLoss } from '../diffusion/learned-variance';
 import { runVarianceStudy, varianceDifferences, varianceReport } from '../lab/variance-study';
 
@@ -262,8 +263,8 @@ async function runTrajectories(v: Record<string, string | boolean | undefined>):
 }
 
 export const studyCommand: Command = {
-  summary: 'experiments: study schedules | T | variance (models side by side, one report), study trajectories, study deck (the deck\'s experiments on swissroll, moons, cross)',
-  usage: 'study schedules|T|variance|trajectories|deck [--dataset D] [--schedules linear,quadratic,cosine,sigmoid,learned] [--Ts 20,50,100,200] [--T N] [--steps N] [--out DIR]',
+  summary: 'experiments: study schedules | T | variance (models side by side, one report), study trajectories, study deck (the deck\'s experiments on swissroll, moons, cross), study samplers (quality per network evaluation)',
+  usage: 'study schedules|T|variance|trajectories|deck|samplers [--dataset D] [--schedules linear,quadratic,cosine,sigmoid,learned] [--Ts 20,50,100,200] [--T N] [--steps N] [--out DIR]',
   positionals: true,
   opts: [
     ...runOpts(['dataset', `data set (default moons): ${Object.keys(DATASETS).join(', ')}`]),
@@ -284,15 +285,17 @@ export const studyCommand: Command = {
     { name: 'loss', type: 'string', arg: LEARNED_LOSSES.join('|'), help: 'variance: objective of the learned variance: L_simple + lambda L_vlb, or L_vlb alone (default hybrid)' },
     { name: 'lambda', type: 'string', arg: 'X', help: 'variance: weight of L_vlb in the hybrid objective (default 0.001, Nichol & Dhariwal)' },
     { name: 'fewer-steps', type: 'string', arg: 'A,B,..', help: 'variance: respaced sampling step counts compared with all T (default 10,25)' },
-    { name: 'model', type: 'string', arg: 'FILE', help: 'trajectories: a trained model (default: train one with the flags above)' },
+    { name: 'model', type: 'string', arg: 'FILE', help: 'trajectories, samplers (A,B,..: one per data set): a trained model (default: train one with the flags above)' },
     { name: 'data', type: 'string', arg: 'NAME|FILE.csv', help: 'trajectories: data drawn under the paths (default: the model\'s data set)' },
     { name: 'starts', type: 'string', arg: 'N', help: 'trajectories: starting points x_T for the spread (default 200)' },
     { name: 'runs', type: 'string', arg: 'R', help: 'trajectories: runs per starting point (default 8)' },
     { name: 'n-overlap', type: 'string', arg: 'N', help: 'trajectories: points for the neighbourhood overlap (default 500)' },
     { name: 'k', type: 'string', arg: 'K', help: 'trajectories: neighbours (default 10)' },
     { name: 'paths', type: 'string', arg: 'N', help: 'trajectories: paths drawn (default 300)' },
-    { name: 'datasets', type: 'string', arg: 'A,B,..', help: 'deck: data sets (default swissroll,moons,cross)' },
-    { name: 'quick', type: 'boolean', help: 'deck: a tiny budget (seconds; for tests): the figures mean nothing' },
+    { name: 'datasets', type: 'string', arg: 'A,B,..', help: 'deck, samplers: data sets (default swissroll,moons,cross)' },
+    { name: 'quick', type: 'boolean', help: 'deck, samplers: a tiny budget (seconds; for tests): the figures mean nothing' },
+    { name: 'samplers', type: 'string', arg: 'A,B,..', help: 'samplers: which (default ddpm,ddim,ode,dpm2m,dpm3m,dpm2m-sde,hybrid,churn)' },
+    { name: 'budgets', type: 'string', arg: 'A,B,..', help: 'samplers: network evaluations per sample (default 5,10,20,50,100,200)' },
     { name: 'out', type: 'string', arg: 'DIR', help: 'output directory (default runs/study-<kind>-<dataset>-<time>)' },
   ],
   async run(v, _cmd, positionals = []) {
@@ -303,6 +306,7 @@ export const studyCommand: Command = {
     if (what === 'trajectories') return runTrajectories(v);
     if (what === 'variance') return runVariance(v);
     if (what === 'deck') return runDeckCli(v);
-    throw new UsageError(what ? `unknown study "${what}"; choose schedules, T, variance, trajectories or deck` : 'study needs an experiment: schedules, T, variance, trajectories or deck');
+    if (what === 'samplers') return runSamplerStudyCli(v);
+    throw new UsageError(what ? `unknown study "${what}"; choose schedules, T, variance, trajectories, deck or samplers` : 'study needs an experiment: schedules, T, variance, trajectories, deck or samplers');
   },
 };

@@ -71,8 +71,9 @@ export interface SolverCall {
   /** hybrid: the timestep where Algorithm 2 takes over (default 10) and the coarse solver (default dpm2m-sde). */
   split?: number;
   coarse?: CoarseName;
-  /** hybrid: Algorithm 2's sigma_t^2 (default beta); clamp of its predicted x_0 (0 = none). */
+  /** hybrid: Algorithm 2's sigma_t^2 (default beta). */
   variance?: VarianceName;
+  /** Clamp of every predicted x_0 (D) to [-clip, clip], standardised units (0 = none; the engine's sampling passes the model's). */
   clip?: number;
   /** churn: S_churn; each step first raises the noise level s = sigma / alpha by gamma = min(S_churn / steps, sqrt(2) - 1). */
   churn?: number;
@@ -177,7 +178,7 @@ export function multistepCoefficients(sch: Schedule, s: number, t: number, order
  * its SDE 2M. The step onto the data is first order; 3M takes the step before it at second order.
  */
 function multistep(ctx: SolverContext, n: number, grid: number[], order: number, sde: boolean, off: number, o: SolverCall): void {
-  const { k, schedule: sch } = ctx, { x, eps } = ctx.buffers, nd = n * ctx.dim;
+  const clip = o.clip ?? 0, { k, schedule: sch } = ctx, { x, eps } = ctx.buffers, nd = n * ctx.dim;
   const pool = sde ? ctx.buffers.d.slice(0, 2) : ctx.buffers.d.slice(), z = ctx.buffers.d[2];
   let hist: number[] = [], lambdas: number[] = [];
   for (let j = 0; j + 1 < grid.length; j++) {
@@ -192,7 +193,7 @@ function multistep(ctx: SolverContext, n: number, grid: number[], order: number,
     const target = pool.find((p) => !hist.includes(p)) ?? hist[hist.length - 1];
     const A = als(sch, s);
     k.solverStep(x, target, x, x, eps, ord >= 2 ? hist[0] : 0, ord >= 3 ? hist[1] : 0, noisy ? z : 0, nd,
-      1 / A.alpha, -A.sigma / A.alpha, cx, c[0], c[1], c[2], cz);
+      1 / A.alpha, -A.sigma / A.alpha, clip, cx, c[0], c[1], c[2], cz);
     hist = [target, ...hist.filter((p) => p !== target)].slice(0, 2);
     lambdas = [A.lambda, ...lambdas].slice(0, 2);
     o.onStep?.(t, new Float32Array(ctx.memory.buffer, x, nd).slice(), off);
@@ -219,7 +220,7 @@ export function churnTarget(sch: Schedule, t: number, gamma: number): number {
  * next grid point; the last step is Euler onto D.
  */
 function churned(ctx: SolverContext, n: number, grid: number[], gamma: number, off: number, o: SolverCall): void {
-  const { k, schedule: sch } = ctx, { x, eps } = ctx.buffers, [d0, d1, xp] = ctx.buffers.d, nd = n * ctx.dim;
+  const clip = o.clip ?? 0, { k, schedule: sch } = ctx, { x, eps } = ctx.buffers, [d0, d1, xp] = ctx.buffers.d, nd = n * ctx.dim;
   for (let j = 0; j + 1 < grid.length; j++) {
     let s = grid[j];
     const t = grid[j + 1];
@@ -228,18 +229,18 @@ function churned(ctx: SolverContext, n: number, grid: number[], gamma: number, o
       if (up > s) {
         const r = sch.alphaBar[up - 1] / sch.alphaBar[s - 1];
         k.rngNormal(xp, nd, ctx.rng);
-        k.solverStep(x, 0, x, x, 0, 0, 0, xp, nd, 0, 0, Math.sqrt(r), 0, 0, 0, Math.sqrt(1 - r));
+        k.solverStep(x, 0, x, x, 0, 0, 0, xp, nd, 0, 0, 0, Math.sqrt(r), 0, 0, 0, Math.sqrt(1 - r));
         s = up;
       }
     }
     const A = als(sch, s);
     ctx.eps(eps, x, n, s);
-    if (t === 0) k.solverStep(x, d0, x, x, eps, 0, 0, 0, nd, 1 / A.alpha, -A.sigma / A.alpha, 0, 1, 0, 0, 0);
+    if (t === 0) k.solverStep(x, d0, x, x, eps, 0, 0, 0, nd, 1 / A.alpha, -A.sigma / A.alpha, clip, 0, 1, 0, 0, 0);
     else {
       const B = als(sch, t), c = heunCoefficients(sch, s, t);
-      k.solverStep(xp, d0, x, x, eps, 0, 0, 0, nd, 1 / A.alpha, -A.sigma / A.alpha, c.keep, c.pred, 0, 0, 0); // predictor
+      k.solverStep(xp, d0, x, x, eps, 0, 0, 0, nd, 1 / A.alpha, -A.sigma / A.alpha, clip, c.keep, c.pred, 0, 0, 0); // predictor
       ctx.eps(eps, xp, n, t);
-      k.solverStep(x, d1, x, xp, eps, d0, 0, 0, nd, 1 / B.alpha, -B.sigma / B.alpha, c.keep, c.corr2, c.corr1, 0, 0); // corrector
+      k.solverStep(x, d1, x, xp, eps, d0, 0, 0, nd, 1 / B.alpha, -B.sigma / B.alpha, clip, c.keep, c.corr2, c.corr1, 0, 0); // corrector
     }
     o.onStep?.(t, new Float32Array(ctx.memory.buffer, x, nd).slice(), off);
   }
