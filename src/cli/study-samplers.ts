@@ -53,8 +53,9 @@ export async function runSamplerStudyCli(v: Values): Promise<number> {
   }
   for (const n of datasets) if (!Object.prototype.hasOwnProperty.call(DATASETS, n)) throw new UsageError(`unknown data set "${n}" in --datasets; choose from ${Object.keys(DATASETS).join(', ')}`);
   if (datasets.length === 0) throw new UsageError('--datasets needs at least one data set');
+  const steps = int(v, 'steps', 1, 1e9) ?? (quick ? 30 : undefined), T = int(v, 'T', 2, 100000) ?? (quick ? 20 : undefined);
   const base = {
-    seed, steps: int(v, 'steps', 1, 1e9) ?? (quick ? 30 : undefined), T: int(v, 'T', 2, 100000) ?? (quick ? 20 : undefined),
+    seed, ...(steps !== undefined ? { steps } : {}), ...(T !== undefined ? { T } : {}),
     ...(quick ? { batch: 32, nData: 600, model: { width: 16, depth: 1, embedSize: 8 } } : {}),
   };
   const out = resolve(str(v, 'out') ?? join('runs', `study-samplers-${stamp()}`));
