@@ -172,11 +172,13 @@ function line(n: number, rng: Rng): Points {
   return p;
 }
 
+/** A named data set: its generator (n points, deterministic for a seed) and one line for --help. */
 export interface DatasetInfo {
   description: string;
   generate(n: number, rng: Rng): Points;
 }
 
+/** The named toy data sets (swissroll, moons, cross, ...), each one small generator. */
 export const DATASETS: Record<string, DatasetInfo> = {
   swissroll: { description: 'sklearn swiss roll (x, z), scaled to about [-1, 1]', generate: swissroll },
   moons: { description: 'two interleaving half circles, noise 0.03 (tiny-diffusion)', generate: moons },
@@ -364,6 +366,7 @@ export function toCsv(p: Points): string {
 // ---------------------------------------------------------------------------------------------------
 // Standardisation: z = (x - mean) / std per column. The model is trained on z; samples are mapped back.
 
+/** Per-column mean and standard deviation: models train on standardised coordinates and sample back to data units. */
 export interface Standardization {
   mean: number[];
   std: number[];
