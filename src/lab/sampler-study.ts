@@ -7,10 +7,10 @@
  * test's own noise (compareAccuracies): "beyond noise" or "within noise", never a winner picked from noise.
  * Builds plain data (ReportData) and a terminal table; the CLI is src/cli/study.ts.
  */
-import { type Points, getDataset, slicePoints, unstandardize } from '../data/datasets';
+import { type Points, getDataset, slicePoints } from '../data/datasets';
 import { type Diffusion, type DiffusionOptions, createDiffusion } from '../api/diffusion';
-import { labSample } from '../diffusion/samplers';
-import { SOLVERS, type SolverName, solverEvaluations, solverSample } from '../diffusion/solvers';
+import { SAMPLERS, type SamplerName } from '../diffusion/samplers';
+import { solverEvaluations } from '../diffusion/solvers';
 import { FRESH_SEED_OFFSET, PERFECT_SEED_OFFSET } from '../eval/distances';
 import { type Judged, judge } from '../eval/sample-quality';
 import { slicedDistances } from '../eval/sliced';
@@ -20,8 +20,9 @@ import { plane } from '../report/train-report';
 import { Rng } from '../util/rng';
 import { VERSION } from '../util/version';
 
-export type StudySampler = 'ddpm' | 'ddim' | 'ode' | SolverName;
-export const STUDY_SAMPLERS: readonly StudySampler[] = ['ddpm', 'ddim', 'ode', ...SOLVERS];
+export type StudySampler = SamplerName;
+/** Every sampler of Diffusion.sample. */
+export const STUDY_SAMPLERS: readonly StudySampler[] = SAMPLERS;
 export const DEFAULT_BUDGETS = [5, 10, 20, 50, 100, 200];
 export const REFERENCE_LABEL = 'Algorithm 2';
 /** Perfect-model draws for the sliced W2 floor (as `eval`). */
@@ -49,13 +50,9 @@ export function evaluationsOf(sampler: StudySampler, K: number): number {
   return solverEvaluations({ sampler, steps: K });
 }
 
-/** n points of `model` (data units) through `sampler` with K steps, from the sample stream as it stands. */
+/** n points of `model` (data units) through `sampler` with K steps (its defaults otherwise), from the sample stream as it stands. */
 export function sampleWith(model: Diffusion, n: number, sampler: StudySampler, K: number, onChunk?: (done: number) => void): Points {
-  if (sampler === 'ddpm' || sampler === 'ddim' || sampler === 'ode') return labSample(model, n, { sampler, steps: K, onChunk }).points;
-  const variance = model.config.variance === 'learned' ? undefined : model.config.variance;
-  const raw = solverSample(model.engine, n, { sampler, steps: K, onChunk, clip: model.config.clipX0 ?? 0, ...(sampler === 'hybrid' ? { variance } : {}) });
-  const d = model.config.model.dim;
-  return unstandardize({ data: raw, n: raw.length / d, d }, model.standardization);
+  return model.sample(n, { sampler, steps: K, onChunk }).points;
 }
 
 export interface SamplerRow {
