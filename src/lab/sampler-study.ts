@@ -237,6 +237,12 @@ export function samplerStudyReport(res: DatasetResult[], o: { samplers: readonly
       kind: 'lines', title: `${r.dataset}: two-sample z against network evaluations`, x, series, logX: true, xLabel: 'network evaluations (budget)', yLabel: 'z',
       note: `Each sampler at the most steps its budget allows (the table gives the exact counts); a missing point: the sampler cannot run in that budget. Perfect model (fresh data as samples): z = ${f(r.perfect.test.z, 1)}.`,
     });
+    const zoom = 25;
+    sections.push({
+      kind: 'lines', title: `${r.dataset}: the same, rows with z <= ${zoom} only`, x, logX: true, xLabel: 'network evaluations (budget)', yLabel: 'z',
+      series: series.map((q) => ({ ...q, y: q.y.map((z) => (z <= zoom ? z : NaN)) })),
+      note: `The region where samplers approach Algorithm 2, drawn on its own scale: a sampler's line starts at the first budget where its z is at most ${zoom}.`,
+    });
     sections.push({
       kind: 'lines', title: `${r.dataset}: sliced W2 over its floor against network evaluations`, x, logX: true, logY: true, xLabel: 'network evaluations (budget)', yLabel: 'SW2 ratio',
       series: [...o.samplers.map((s) => ({ label: s, y: x.map((b) => r.rows.find((row) => row.sampler === s && row.budget === b)?.sw2Ratio ?? NaN) })),

@@ -60,8 +60,8 @@ describe('study samplers', () => {
       expect(errors).toEqual([]);
       expect(requests).toEqual([]);
       expect(sectionErrors).toBe(0);
-      // per data set: the z chart, the SW2 chart and 6 sample panels (fresh data + the first 5 rows)
-      expect(canvases.length).toBe(2 * 8);
+      // per data set: the z chart, its zoom, the SW2 chart and 6 sample panels (fresh data + the first 5 rows)
+      expect(canvases.length).toBe(2 * 9);
       for (const c of canvases) {
         // fresh data is drawn grey; every other chart has coloured series
         if (c.title === 'fresh data') expect(c.ink, 'fresh data drawn').toBeGreaterThan(50);
