@@ -28,6 +28,10 @@
  * makes the grid's spacing in lambda uneven by up to half a timestep. Feeding a fractional t would ask the network
  * for an embedding it never saw.
  *
+ * With clip > 0 every D is clamped to [-clip, clip] (the kernel's bound; Diffusion.sample passes the model's clipX0, as
+ * Algorithm 2's posteriorStep uses it): DPM-Solver++'s thresholding, which keeps the first steps' 1/alpha from throwing
+ * points far outside the data when eps is poor there.
+ *
  * Random numbers come from the sample stream (its state pointer in the context): x_T first, then each step's draw,
  * so the same seed gives the same bits. Lane 0 only (one thread).
  */
