@@ -25,8 +25,10 @@
  * Time grids (solverGrid): uniform in t or uniform in lambda, each rounded to integer timesteps. The network was
  * trained on the T integer timesteps only (its time embedding is a table of T rows), and every coefficient above is
  * computed from the rounded t's own alpha and sigma, so rounding keeps each step exact for the grid it takes; it only
- * makes the grid's spacing in lambda uneven by up to half a timestep. Feeding a fractional t would ask the network
- * for an embedding it never saw.
+ * makes the grid's spacing in lambda uneven by up to half a timestep. A fractional t would also have worked as far as the
+ * network goes: measured on a default swissroll model (3000 steps), its eps error at t + 1/2 (embedding at t + 1/2, x_t
+ * from abar interpolated in log) is the mean of its two integer neighbours' within 0.1% for t >= 5 and 1-3% below it for
+ * t <= 3 (docs/samplers.md); it would need abar between the timesteps, which the discrete chain does not define.
  *
  * With clip > 0 every D is clamped to [-clip, clip] (the kernel's bound; Diffusion.sample passes the model's clipX0, as
  * Algorithm 2's posteriorStep uses it): DPM-Solver++'s thresholding, which keeps the first steps' 1/alpha from throwing
