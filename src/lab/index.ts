@@ -1,8 +1,8 @@
 /**
- * `ddpm-wasm/lab`: the front door (src/index.ts, re-exported whole) and what a researcher reaches for beneath it: the engine and its kernels,
- * the samplers' pieces, the bound's terms and the ODE likelihood over any eps function, sample distances and the
- * two-sample test, model files, and the studies behind `node dist/cli.js study`. Classes here are the same objects
- * as the root's (one bundle, shared chunks), so a Diffusion's `engine` is this Engine.
+ * `ddpm-wasm/lab`: the front door (src/index.ts, re-exported whole) and what a researcher reaches for beneath it:
+ * the engine and its kernels, the samplers' pieces, the bound's terms and the ODE likelihood over any eps function,
+ * sample distances and the two-sample test, model files, and the studies behind `node dist/cli.js study`. Classes
+ * here are the same objects as the root's (one bundle, shared chunks), so a Diffusion's `engine` is this Engine.
  *
  *   import { createDiffusion } from 'ddpm-wasm';
  *   import { classifierTwoSampleTest } from 'ddpm-wasm/lab';
@@ -18,7 +18,9 @@ export type { Kernels, Flavor } from '../engine/wasm';
 export { DEFAULT_RUN, checkRunConfig } from '../diffusion/config';
 export { fitStandardization, standardize, unstandardize, logDetJacobian } from '../data/datasets';
 export { scheduleFromBetas, ddpmCoefficients, scheduleChecks } from '../schedule/schedule';
-export { SAMPLER_SUMMARY, reverseSample, probabilityFlowSample, timeSubsequence, ddimCoefficients, flowStepCoefficients, alphaSigma } from '../diffusion/samplers';
+export {
+  SAMPLER_SUMMARY, reverseSample, probabilityFlowSample, timeSubsequence, ddimCoefficients, flowStepCoefficients, alphaSigma,
+} from '../diffusion/samplers';
 export type { ReverseCall } from '../diffusion/samplers';
 export { solve, engineSolverContext, solverGrid, multistepCoefficients, heunCoefficients, churnTarget, SOLVERS } from '../diffusion/solvers';
 export type { SolverContext, SolverCall, EpsFn as SolverEpsFn } from '../diffusion/solvers';
@@ -28,7 +30,10 @@ export { variationalBound, engineEps, gaussianKL, reverseVariance } from '../dif
 export type { EpsFn } from '../diffusion/bound';
 export { encodeSafetensors, decodeSafetensors } from '../io/safetensors';
 export { decodeCheckpoint } from '../io/checkpoint';
-export { w2Exact, slicedWasserstein, energyDistance, mmdRbf, compareToData, makeDraws, planDraws, formatReport, spread, FRESH_SEED_OFFSET, PERFECT_SEED_OFFSET } from '../eval/distances';
+export {
+  w2Exact, slicedWasserstein, energyDistance, mmdRbf, compareToData, makeDraws, planDraws, formatReport, spread, FRESH_SEED_OFFSET,
+  PERFECT_SEED_OFFSET,
+} from '../eval/distances';
 export type { Report, MetricResult, Spread } from '../eval/distances';
 export { classifierTwoSampleTest, compareAccuracies, formatDifferences, normalUpperTail } from '../eval/two-sample';
 export type { TwoSampleResult, TwoSampleOptions, AccuracyDifference } from '../eval/two-sample';
@@ -37,7 +42,10 @@ export type { SampleQuality, Judged, Floor } from '../eval/sample-quality';
 export { slicedDistances } from '../eval/sliced';
 export { KdTree } from '../eval/knn';
 export { Rng } from '../util/rng';
-export { runStudy, studyReport } from './study';
+export { runStudy, studyReport } from './schedule-study';
 export { runVarianceStudy } from './variance-study';
 export { trajectoryStudy } from './trajectories';
-export type { ToWorker, FromWorker, TrainRequest, SampleRequest, LoadRequest, ModelInfo, ProgressMessage, SampledMessage, TrainedMessage } from '../api/worker-protocol';
+export type {
+  ToWorker, FromWorker, TrainRequest, SampleRequest, SamplerChoice, LoadRequest, ModelInfo, ProgressMessage, SampledMessage,
+  TrainedMessage,
+} from '../api/worker-protocol';
