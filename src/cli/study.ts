@@ -317,6 +317,7 @@ export const studyCommand: Command = {
     if (what === 'variance') return runVariance(v);
     if (what === 'tour' || what === 'deck') return runTourCli(v); // `deck`: the slides' name for the tour
     if (what === 'samplers') return runSamplerStudyCli(v);
-    throw new UsageError(what ? `unknown study "${what}"; choose schedules, T, variance, trajectories, tour or samplers` : 'study needs an experiment: schedules, T, variance, trajectories, tour or samplers');
+    throw new UsageError(what ? `unknown study "${what}"; choose schedules, T, variance, trajectories, samplers or tour`
+      : 'study needs an experiment: schedules, T, variance, trajectories, samplers or tour');
   },
 };
