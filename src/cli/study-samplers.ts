@@ -11,7 +11,9 @@ import { DATASETS } from '../data/datasets';
 import { Diffusion } from '../api/diffusion';
 import { DEFAULT_RUN } from '../diffusion/config';
 import { UsageError } from '../util/errors';
-import { DEFAULT_BUDGETS, STUDY_SAMPLERS, type StudySampler, formatSamplerStudy, runSamplerStudy, samplerStudyReport, samplerStudySummary } from '../lab/sampler-study';
+import {
+  DEFAULT_BUDGETS, STUDY_SAMPLERS, type StudySampler, formatSamplerStudy, runSamplerStudy, samplerStudyReport, samplerStudySummary,
+} from '../lab/sampler-study';
 import { type Values, int, str } from './options';
 import { readFileChecked, writeFileAtomic } from './fsutil';
 import { progress } from './progress';
@@ -30,7 +32,9 @@ function stamp(): string {
 export async function runSamplerStudyCli(v: Values): Promise<number> {
   const quiet = !!v.quiet, quick = !!v.quick;
   const samplers = (list(v, 'samplers') ?? [...STUDY_SAMPLERS]) as StudySampler[];
-  for (const s of samplers) if (!STUDY_SAMPLERS.includes(s)) throw new UsageError(`unknown sampler "${s}" in --samplers; choose from ${STUDY_SAMPLERS.join(', ')}`);
+  for (const s of samplers) {
+    if (!STUDY_SAMPLERS.includes(s)) throw new UsageError(`unknown sampler "${s}" in --samplers; choose from ${STUDY_SAMPLERS.join(', ')}`);
+  }
   if (samplers.length === 0) throw new UsageError('--samplers needs at least one sampler');
   const budgets = (list(v, 'budgets') ?? (quick ? ['5', '10', '15'] : DEFAULT_BUDGETS.map(String))).map((x) => {
     const b = Number(x);
@@ -51,7 +55,11 @@ export async function runSamplerStudyCli(v: Values): Promise<number> {
       throw new UsageError(`the model's data set "${m.config.dataset}" is not a named data set: the study needs fresh draws of it`);
     }
   }
-  for (const n of datasets) if (!Object.prototype.hasOwnProperty.call(DATASETS, n)) throw new UsageError(`unknown data set "${n}" in --datasets; choose from ${Object.keys(DATASETS).join(', ')}`);
+  for (const n of datasets) {
+    if (!Object.prototype.hasOwnProperty.call(DATASETS, n)) {
+      throw new UsageError(`unknown data set "${n}" in --datasets; choose from ${Object.keys(DATASETS).join(', ')}`);
+    }
+  }
   if (datasets.length === 0) throw new UsageError('--datasets needs at least one data set');
   const steps = int(v, 'steps', 1, 1e9) ?? (quick ? 30 : undefined), T = int(v, 'T', 2, 100000) ?? (quick ? 20 : undefined);
   const base = {
@@ -63,24 +71,29 @@ export async function runSamplerStudyCli(v: Values): Promise<number> {
   const say = (s: string) => {
     if (!quiet) process.stderr.write(s + '\n');
   };
-  say(`ddpm-wasm ${VERSION}: study samplers on ${datasets.join(', ')}: ${samplers.join(', ')} at ${budgets.join(', ')} evaluations, ${testN} points each`);
+  say(`ddpm-wasm ${VERSION}: study samplers on ${datasets.join(', ')}: ${samplers.join(', ')} at ${budgets.join(', ')} evaluations, ` +
+    `${testN} points each`);
   const t0 = performance.now();
   let bar = progress('', 1, { quiet: true });
+  const perSet = 1 + samplers.length * budgets.length; // rows per data set: the reference, then every sampler x budget
   const res = await runSamplerStudy({
     datasets, models, base, samplers, budgets, testN, seed,
     onPhase: (what) => {
       bar.stop();
       say(what);
-      bar = what.endsWith('train') ? progress('  train', base.steps ?? DEFAULT_RUN.steps, { quiet }) : progress('  rows', 1 + samplers.length * budgets.length, { quiet, unit: 'rows' });
+      bar = what.endsWith('train') ? progress('  train', base.steps ?? DEFAULT_RUN.steps, { quiet })
+        : progress('  rows', perSet, { quiet, unit: 'rows' });
     },
     onTrain: (step, _s, loss) => bar.update(step, { loss: loss.toFixed(4) }),
-    onRow: (done, _total, row) => bar.update(((done - 1) % (1 + samplers.length * budgets.length)) + 1, { row: `${row.label}: z ${row.judged.test.z.toFixed(1)}` }),
+    onRow: (done, _total, row) => bar.update(((done - 1) % perSet) + 1, { row: `${row.label}: z ${row.judged.test.z.toFixed(1)}` }),
   });
   bar.stop();
   models?.forEach((m) => m.close());
   const seconds = (performance.now() - t0) / 1000;
   const reportPath = join(out, 'report.html');
-  const config: Record<string, string | number> = { seed, ...(modelPaths ? { models: modelPaths.join(', ') } : { 'training steps': base.steps ?? DEFAULT_RUN.steps }) };
+  const config: Record<string, string | number> = {
+    seed, ...(modelPaths ? { models: modelPaths.join(', ') } : { 'training steps': base.steps ?? DEFAULT_RUN.steps }),
+  };
   writeFileAtomic(reportPath, renderReport(samplerStudyReport(res, { samplers, budgets, testN, seconds, config }), loadReportAssets()));
   const summary = samplerStudySummary(res, { seed, testN, budgets, samplers, seconds, report: reportPath });
   writeFileAtomic(join(out, 'summary.json'), JSON.stringify(summary, null, 1) + '\n');

@@ -263,7 +263,8 @@ export function heunCoefficients(sch: Schedule, s: number, t: number): { keep: n
 }
 
 /** Algorithm 2's own steps from `from` down to x_0, in place on buffers.x (noise from the stream, drawn in its order). */
-function algorithm2Tail(ctx: SolverContext, n: number, from: number, variance: VarianceName, clip: number, off: number, o: SolverCall): void {
+function algorithm2Tail(ctx: SolverContext, n: number, from: number, variance: VarianceName, clip: number, off: number,
+  o: SolverCall): void {
   const { k, schedule: sch } = ctx, { x, eps } = ctx.buffers, z = ctx.buffers.d[2], nd = n * ctx.dim;
   for (let t = from; t >= 1; t--) {
     const i = t - 1, { cx, ceps, sigma } = ddpmCoefficients(sch, i, variance);
@@ -272,7 +273,8 @@ function algorithm2Tail(ctx: SolverContext, n: number, from: number, variance: V
     const zp = sigma > 0 ? z : 0;
     if (clip > 0) {
       const ab = sch.alphaBar[i];
-      k.posteriorStep(x, x, eps, zp, nd, 1 / Math.sqrt(ab), -Math.sqrt(1 / ab - 1), clip, sch.posteriorMeanCoefX0[i], sch.posteriorMeanCoefXt[i], sigma);
+      k.posteriorStep(x, x, eps, zp, nd, 1 / Math.sqrt(ab), -Math.sqrt(1 / ab - 1), clip, sch.posteriorMeanCoefX0[i],
+        sch.posteriorMeanCoefXt[i], sigma);
     } else k.reverseStep(x, x, eps, zp, nd, cx, ceps, sigma);
     o.onStep?.(t - 1, new Float32Array(ctx.memory.buffer, x, nd).slice(), off);
   }
@@ -292,7 +294,9 @@ export function checkSolverCall(sch: Schedule, c: SolverCall): number {
   if (c.split !== undefined && !(Number.isInteger(c.split) && c.split >= 1 && c.split < sch.T)) {
     throw new UsageError(`--split must be an integer in [1, ${sch.T - 1}], got ${c.split}`);
   }
-  if (c.coarse !== undefined && !COARSE.includes(c.coarse)) throw new UsageError(`--coarse must be one of ${COARSE.join(', ')}, got "${c.coarse}"`);
+  if (c.coarse !== undefined && !COARSE.includes(c.coarse)) {
+    throw new UsageError(`--coarse must be one of ${COARSE.join(', ')}, got "${c.coarse}"`);
+  }
   if (c.churn !== undefined && !(c.churn >= 0 && c.churn <= 1000)) throw new UsageError(`--churn must be in [0, 1000], got ${c.churn}`);
   const K = c.steps ?? Math.min(DEFAULT_STEPS[c.sampler], c.sampler === 'hybrid' ? sch.T - (c.split ?? 10) : sch.T);
   solverGrid(sch, K, c.grid, c.sampler === 'hybrid' ? (c.split ?? 10) : 0); // throws on a bad K
@@ -336,7 +340,9 @@ export function engineSolverContext(engine: Engine, weights: 'params' | 'ema' = 
       engine.forwardAtStep(n, x, t - 1, weights);
       k.rowsStrided(out, net, n, d, outDim);
     },
-    buffers: { x: a.ptr('batch', 'xt'), eps: a.ptr('batch', 'eps'), d: [a.ptr('batch', 'x0'), a.ptr('batch', 'xPrev'), a.ptr('batch', 'z')] },
+    buffers: {
+      x: a.ptr('batch', 'xt'), eps: a.ptr('batch', 'eps'), d: [a.ptr('batch', 'x0'), a.ptr('batch', 'xPrev'), a.ptr('batch', 'z')],
+    },
   };
 }
 

@@ -191,7 +191,9 @@ export function frontierNotes(res: DatasetResult[]): string[] {
 }
 
 export function formatSamplerStudy(res: DatasetResult[]): string {
-  const body = tableRows(res).map((r) => r.map((v, c) => (typeof v === 'number' ? ([5, 8].includes(c) ? f(v, c === 5 ? 1 : 2) : c === 6 || c === 7 ? f(v, 4) : c === 9 ? f(v, 1) : String(v)) : v)));
+  // z and seconds to 1 decimal, the SW2 ratio to 2, accuracy and its sd to 4; counts as they are
+  const digits: Record<number, number> = { 5: 1, 6: 4, 7: 4, 8: 2, 9: 1 };
+  const body = tableRows(res).map((r) => r.map((v, c) => (typeof v === 'number' ? (c in digits ? f(v, digits[c]) : String(v)) : v)));
   const rows = [TABLE_COLUMNS, ...body];
   const w = TABLE_COLUMNS.map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
   const line = (r: (string | number)[]) => r.map((v, c) => (c <= 1 || c === 10 ? String(v).padEnd(w[c]) : String(v).padStart(w[c]))).join('  ').trimEnd();
@@ -214,7 +216,9 @@ export function samplerStudySummary(res: DatasetResult[], extra: Record<string, 
   };
 }
 
-export function samplerStudyReport(res: DatasetResult[], o: { samplers: readonly StudySampler[]; budgets: number[]; testN: number; seconds: number; config: Record<string, string | number> }): ReportData {
+export function samplerStudyReport(res: DatasetResult[], o: {
+  samplers: readonly StudySampler[]; budgets: number[]; testN: number; seconds: number; config: Record<string, string | number>;
+}): ReportData {
   const sections: ReportSection[] = [];
   sections.push({
     kind: 'text', title: 'How to read this',
@@ -235,7 +239,8 @@ export function samplerStudyReport(res: DatasetResult[], o: { samplers: readonly
       flat('perfect model z = 2', 2, '#9a9a9a', [1, 2]), flat('perfect model z = -2', -2, '#9a9a9a', [1, 2]));
     sections.push({
       kind: 'lines', title: `${r.dataset}: two-sample z against network evaluations`, x, series, logX: true, xLabel: 'network evaluations (budget)', yLabel: 'z',
-      note: `Each sampler at the most steps its budget allows (the table gives the exact counts); a missing point: the sampler cannot run in that budget. Perfect model (fresh data as samples): z = ${f(r.perfect.test.z, 1)}.`,
+      note: 'Each sampler at the most steps its budget allows (the table gives the exact counts); a missing point: the sampler cannot ' +
+        `run in that budget. Perfect model (fresh data as samples): z = ${f(r.perfect.test.z, 1)}.`,
     });
     const zoom = 25;
     sections.push({
@@ -255,7 +260,10 @@ export function samplerStudyReport(res: DatasetResult[], o: { samplers: readonly
     });
     sections.push({
       kind: 'scatterRow', title: `${r.dataset}: samples (first rows)`,
-      panels: [{ title: 'fresh data', ...plane(r.data, r.data.d, 1500) }, ...r.samples.slice(0, 5).map((s) => ({ title: s.label, ...plane(s.points, s.points.d, 1500) }))],
+      panels: [
+        { title: 'fresh data', ...plane(r.data, r.data.d, 1500) },
+        ...r.samples.slice(0, 5).map((s) => ({ title: s.label, ...plane(s.points, s.points.d, 1500) })),
+      ],
     });
   }
   return {
