@@ -9,7 +9,8 @@
  * Not here: drawing (web/panels/*.ts), training and checkpoints (web/worker.ts).
  */
 import type { Diffusion } from '../src/api/diffusion';
-import { DATASETS, type Points, getDataset } from '../src/data/datasets';
+import { DATASETS, getDataset } from '../src/data/datasets';
+import { type Points } from '../src/data/points';
 import { epsField } from '../src/diffusion/field';
 import { labSample } from '../src/diffusion/samplers';
 import { FRESH_SEED_OFFSET } from '../src/eval/distances';

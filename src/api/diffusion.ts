@@ -9,7 +9,8 @@
  */
 import { type LoadedCheckpoint, decodeCheckpoint, encodeCheckpoint, engineFromCheckpoint, lossHistory } from '../io/checkpoint';
 import { DEFAULT_RUN, type RunConfig, checkRunConfig } from '../diffusion/config';
-import { DATASETS, type Points, type Standardization, fitStandardization, getDataset, standardize, unstandardize } from '../data/datasets';
+import { DATASETS, getDataset } from '../data/datasets';
+import { type Points, type Standardization, fitStandardization, standardize, unstandardize } from '../data/points';
 import { Rng } from '../util/rng';
 import { Engine, STREAM_SAMPLE } from '../engine/engine';
 import { UsageError } from '../util/errors';

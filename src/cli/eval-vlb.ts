@@ -4,7 +4,8 @@
  * over to `runEvalVlb` when --vlb is given; the flags it reads are listed in `VLB_OPTS`.
  */
 import { existsSync } from 'node:fs';
-import { type Points, loadDataset } from '../data/datasets';
+import { type Points } from '../data/points';
+import { loadDataset } from '../data/datasets';
 import { Diffusion } from '../api/diffusion';
 import { UsageError } from '../util/errors';
 import { FRESH_SEED_OFFSET } from '../eval/distances';

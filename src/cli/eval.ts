@@ -7,7 +7,9 @@
  */
 import { existsSync } from 'node:fs';
 import { Diffusion } from '../api/diffusion';
-import { type Points, getDataset, parseCsv, slicePoints, splitDraws, subsample } from '../data/datasets';
+import { type Points, slicePoints, splitDraws, subsample } from '../data/points';
+import { getDataset } from '../data/datasets';
+import { parseCsv } from '../data/csv';
 import { type SampleQuality, formatSampleQuality, sampleQuality } from '../eval/sample-quality';
 import { Rng } from '../util/rng';
 import {

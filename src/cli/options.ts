@@ -5,7 +5,8 @@
  * and strict number parsing with one-line errors that name the flag and the value.
  * Not here: what a command does with them (its own module), dispatch and --help layout (main.ts).
  */
-import { DATASETS, type Points, loadDataset } from '../data/datasets';
+import { DATASETS, loadDataset } from '../data/datasets';
+import { type Points } from '../data/points';
 import { DEFAULT_RUN, type RunConfig, checkInt } from '../diffusion/config';
 import { ACTIVATIONS } from '../engine/model';
 import { ALL_SCHEDULES, VARIANCES } from '../schedule/schedule';

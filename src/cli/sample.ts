@@ -1,6 +1,6 @@
 /** `sample`: new points from a trained model: Algorithm 2, DDIM on a subsequence of the steps, or the probability-flow ODE. */
 import { Diffusion } from '../api/diffusion';
-import { toCsv } from '../data/datasets';
+import { toCsv } from '../data/csv';
 import { checkNumber } from '../diffusion/config';
 import { VARIANCES, type VarianceName } from '../schedule/schedule';
 import { UsageError } from '../util/errors';

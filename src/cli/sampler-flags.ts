@@ -2,7 +2,7 @@
  * `sample --sampler ddpm|ddim|ode --steps K --eta E`: the flags the sample command (sample.ts) adds from here, and the
  * dispatch between Diffusion.sample (plain DDPM, the default) and the reverse samplers (src/diffusion/samplers.ts).
  */
-import type { Points } from '../data/datasets';
+import type { Points } from '../data/points';
 import type { Diffusion, SampleOptions } from '../api/diffusion';
 import { UsageError } from '../util/errors';
 import { type Opt, int, num, str } from './options';

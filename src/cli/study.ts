@@ -6,7 +6,8 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_RUN } from '../diffusion/config';
-import { type Points, DATASETS, loadDataset, subsample } from '../data/datasets';
+import { type Points, subsample } from '../data/points';
+import { DATASETS, loadDataset } from '../data/datasets';
 import { Diffusion, type DiffusionOptions, createDiffusion } from '../api/diffusion';
 import { UsageError } from '../util/errors';
 import { FRESH_SEED_OFFSET, PERFECT_SEED_OFFSET } from '../eval/distances';

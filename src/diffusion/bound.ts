@@ -16,7 +16,7 @@
  * Not here: the network. `EpsFn` is any eps predictor; `engineEps` adapts an Engine (the tests also pass
  * closed-form oracles).
  */
-import { type Points, logDetJacobian, standardize } from '../data/datasets';
+import { type Points, logDetJacobian, standardize } from '../data/points';
 import type { TrainedModel } from './config';
 import type { Engine } from '../engine/engine';
 import type { Schedule, VarianceName } from '../schedule/schedule';

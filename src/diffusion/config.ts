@@ -3,7 +3,7 @@
  * rebuild the engine lives here, so `__metadata__.config` is this object as JSON.
  */
 import { DEFAULT_ADAM, type AdamConfig, type Engine } from '../engine/engine';
-import type { Standardization } from '../data/datasets';
+import type { Standardization } from '../data/points';
 import { UsageError } from '../util/errors';
 import { DEFAULT_MODEL, type ModelConfig, checkModelConfig } from '../engine/model';
 import { ALL_SCHEDULES, type Schedule, VARIANCES, type ScheduleName, type VarianceName } from '../schedule/schedule';

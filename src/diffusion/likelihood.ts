@@ -21,7 +21,7 @@
  * Units: on standardised z, nats per point; data units add sum_j log std_j (as src/diffusion/bound.ts), bits/dim
  * divide by d ln 2. Not here: the stochastic model's bound (bound.ts), which `eval --nll` prints beside this.
  */
-import { type Points, logDetJacobian, standardize } from '../data/datasets';
+import { type Points, logDetJacobian, standardize } from '../data/points';
 import type { Engine } from '../engine/engine';
 import type { Schedule } from '../schedule/schedule';
 import { UsageError } from '../util/errors';

@@ -31,7 +31,7 @@
  * The endings are a deterministic function of x_T (no random numbers after it). A clamp of the predicted x_0 is no
  * part of the flow: the ODE ignores `clip`. Its likelihood (the same scheme, data to noise) is src/diffusion/likelihood.ts.
  */
-import { type Points, standardize, unstandardize } from '../data/datasets';
+import { type Points, standardize, unstandardize } from '../data/points';
 import type { TrainedModel } from './config';
 import type { Engine } from '../engine/engine';
 import { UsageError } from '../util/errors';

@@ -11,7 +11,7 @@
  * at this sample size. For the ratio to be meaningful every report metric is >= 0 with a positive floor, so
  * energy and MMD use their V-statistics there (the unbiased U-statistics hover around 0 for equal laws).
  */
-import { splitDraws, type Points } from '../data/datasets';
+import { splitDraws, type Points } from '../data/points';
 import { UsageError } from '../util/errors';
 import { Rng } from '../util/rng';
 import { slicedDistances } from './sliced';

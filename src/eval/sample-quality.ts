@@ -15,7 +15,7 @@
  *   size is the training set's (often smaller than n), so its z is at that size and its sliced figures carry a
  *   larger finite-size floor: compare accuracies and read the distances as "at least this much".
  */
-import type { Points } from '../data/datasets';
+import type { Points } from '../data/points';
 import { UsageError } from '../util/errors';
 import { Rng } from '../util/rng';
 import { spread } from './distances';

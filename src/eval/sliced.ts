@@ -12,7 +12,7 @@
  * With P directions it carries a Monte Carlo error on top of the sampling one (the tests bound it by 4 / sqrt(P)
  * relative for a shifted, rescaled Gaussian); with the same directions for a model and its floor much of it cancels.
  */
-import type { Points } from '../data/datasets';
+import type { Points } from '../data/points';
 import { UsageError } from '../util/errors';
 import type { Rng } from '../util/rng';
 

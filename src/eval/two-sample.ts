@@ -23,7 +23,7 @@
  * and even the ideal classifier would reach only z = 2 TV sqrt(2n) ~ 4 for a 0.52 / 0.48 vs 0.50 / 0.50 split
  * (TV = 0.02) at n = 20,000: that is what the sliced W2 beside it is for.
  */
-import { fitStandardization, type Points } from '../data/datasets';
+import { fitStandardization, type Points } from '../data/points';
 import { UsageError } from '../util/errors';
 import { Rng } from '../util/rng';
 import { KdTree } from './knn';

@@ -9,7 +9,7 @@
  * `__metadata__` values are strings (the format requires it): JSON where structured.
  */
 import { type RunConfig, checkRunConfig } from '../diffusion/config';
-import type { Standardization } from '../data/datasets';
+import type { Standardization } from '../data/points';
 import { Engine } from '../engine/engine';
 import { FormatError } from '../util/errors';
 import { paramSpecs } from '../engine/model';

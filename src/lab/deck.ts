@@ -15,7 +15,7 @@
  * Builds plain data (ReportData) and a terminal summary; the CLI is src/cli/study-deck.ts.
  */
 import { roles } from '../report/charts';
-import type { Points } from '../data/datasets';
+import type { Points } from '../data/points';
 import type { DiffusionOptions } from '../api/diffusion';
 import { type ReportData, type ReportSection, escapeHtml } from '../report/render';
 import { fieldSection, forwardSection, plane, reverseSection } from '../report/train-report';

@@ -8,11 +8,11 @@
  * Builds one report (ReportData) and a terminal table. Browser-safe; the CLI is src/cli/study.ts.
  */
 import type { RunConfig } from '../diffusion/config';
-import type { Points } from '../data/datasets';
+import type { Points } from '../data/points';
 import { type Diffusion, type DiffusionOptions, createDiffusion } from '../api/diffusion';
 import { type Report, compareToData, makeDraws, planDraws } from '../eval/distances';
 import { type AccuracyDifference, type TwoSampleResult, classifierTwoSampleTest, compareAccuracies, formatDifferences } from '../eval/two-sample';
-import { slicePoints } from '../data/datasets';
+import { slicePoints } from '../data/points';
 import { parameterCount } from '../engine/model';
 import type { ReportData, ReportSection } from '../report/render';
 import { downsample, metricsTable, plane } from '../report/train-report';

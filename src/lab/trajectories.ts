@@ -17,7 +17,7 @@
  * starts run many times), and a few dozen positions against t, forward and reverse.
  * trajectorySections turns a study into report sections (plain data); drawing is src/report/charts.ts's.
  */
-import { type Points, standardize, unstandardize } from '../data/datasets';
+import { type Points, standardize, unstandardize } from '../data/points';
 import type { Diffusion } from '../api/diffusion';
 import { Rng } from '../util/rng';
 import { type SamplerName, labSample } from '../diffusion/samplers';

@@ -3,7 +3,7 @@
  * against data, the loss curve and the schedule. Builds plain data (ReportData); src/report/render.ts renders it.
  */
 import { gridPoints, pointRanges, roles, wheelIndices } from './charts';
-import { type Points, standardize } from '../data/datasets';
+import { type Points, standardize } from '../data/points';
 import type { Diffusion } from '../api/diffusion';
 import { epsField } from '../diffusion/field';
 import { labSample } from '../diffusion/samplers';

@@ -4,7 +4,8 @@
  * hand-computed tiny cases), and seeded statistical checks whose thresholds come from the sample size.
  */
 import { describe, expect, test } from 'vitest';
-import { getDataset, type Points } from '../../src/data/datasets';
+import { getDataset } from '../../src/data/datasets';
+import { type Points } from '../../src/data/points';
 import { UsageError } from '../../src/util/errors';
 import {
   compareToData,

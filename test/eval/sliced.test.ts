@@ -4,7 +4,8 @@
  * the sphere constant against a Monte Carlo mean, and the floors' ordering in sampleQuality.
  */
 import { describe, expect, test } from 'vitest';
-import { getDataset, type Points } from '../../src/data/datasets';
+import { getDataset } from '../../src/data/datasets';
+import { type Points } from '../../src/data/points';
 import { energyDistance, randomDirection, slicedWasserstein } from '../../src/eval/distances';
 import { sampleQuality, formatSampleQuality } from '../../src/eval/sample-quality';
 import { energy1dSorted, slicedDistances, sphereMeanAbsCoordinate } from '../../src/eval/sliced';

@@ -5,7 +5,8 @@
 // DDPM (and at chance for DDIM too once the colours are shuffled among the starts, so it is the mapping that carries it).
 import { beforeAll, describe, expect, it } from 'vitest';
 import '../../src/engine/wasm-embedded';
-import { getDataset, standardize } from '../../src/data/datasets';
+import { getDataset } from '../../src/data/datasets';
+import { standardize } from '../../src/data/points';
 import { type Diffusion, createDiffusion } from '../../src/api/diffusion';
 import { WHEEL_COLORS, WHEEL_HUES, WHEEL_RINGS, oklabToRgb, wheelCentre, wheelIndex, wheelIndices, wheelLab } from '../../src/report/charts';
 import { colorLab, forwardPaths, knn, knnOverlap, rmsRadius, trajectoryStudy } from '../../src/lab/trajectories';

@@ -2,7 +2,7 @@
  * The model-files card: download the model, a checkpoint or the samples; load a checkpoint made by the CLI.
  * The bytes come from and go to the worker (web/main.ts passes `send`).
  */
-import { toCsv } from '../../src/data/datasets';
+import { toCsv } from '../../src/data/csv';
 import type { FromWorker, ToWorker } from '../worker';
 import { setState, state } from './state';
 import { $, clearError, input, status } from './ui';

@@ -2,7 +2,7 @@
  * The page's state (the chosen data, the model the worker holds, the last run's loss, samples and recorded
  * processes) and its phase, which enables and disables the controls of every panel at once.
  */
-import type { Points } from '../../src/data/datasets';
+import type { Points } from '../../src/data/points';
 import type { ModelInfo } from '../worker';
 import { $, input } from './ui';
 
