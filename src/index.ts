@@ -30,8 +30,9 @@ export { DEFAULT_MODEL, embeddingFrequencies, paramSpecs, parameterCount } from 
 export type { ModelConfig, Activation } from './engine/model';
 export { encodeSafetensors, decodeSafetensors } from './io/safetensors';
 export { decodeCheckpoint } from './io/checkpoint';
-export { w2Exact, slicedWasserstein, energyDistance, mmdRbf, compareToData, makeDraws, planDraws, formatReport, spread, FRESH_SEED_OFFSET, PERFECT_SEED_OFFSET } from './eval/distances';
-export type { Report, MetricResult, Spread } from './eval/distances';
+export { w2Exact, slicedWasserstein, energyDistance, mmdRbf } from './eval/distances';
+export { compareToData, makeDraws, planDraws, formatReport, spread, FRESH_SEED_OFFSET, PERFECT_SEED_OFFSET } from './eval/draws';
+export type { Report, MetricResult, Spread } from './eval/draws';
 export { classifierTwoSampleTest, compareAccuracies, formatDifferences, normalUpperTail } from './eval/two-sample';
 export type { TwoSampleResult, TwoSampleOptions, AccuracyDifference } from './eval/two-sample';
 export { sampleQuality, formatSampleQuality, verdict } from './eval/sample-quality';

@@ -13,7 +13,7 @@ import { DATASETS, getDataset } from '../src/data/datasets';
 import { type Points } from '../src/data/points';
 import { epsField } from '../src/diffusion/field';
 import { labSample } from '../src/diffusion/samplers';
-import { FRESH_SEED_OFFSET } from '../src/eval/distances';
+import { FRESH_SEED_OFFSET } from '../src/eval/draws';
 import { classifierTwoSampleTest } from '../src/eval/two-sample';
 import { gridPoints, pointRanges } from '../src/report/charts';
 import { Rng } from '../src/util/rng';

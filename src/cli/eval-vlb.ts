@@ -8,7 +8,7 @@ import { type Points } from '../data/points';
 import { loadDataset } from '../data/datasets';
 import { Diffusion } from '../api/diffusion';
 import { UsageError } from '../util/errors';
-import { FRESH_SEED_OFFSET } from '../eval/distances';
+import { FRESH_SEED_OFFSET } from '../eval/draws';
 import { type Opt, int, str } from './options';
 import { readFileChecked, readTextChecked, writeFileAtomic } from './fsutil';
 import { progress } from './progress';

@@ -14,7 +14,7 @@ import { type SampleQuality, formatSampleQuality, sampleQuality } from '../eval/
 import { Rng } from '../util/rng';
 import {
   FRESH_SEED_OFFSET, PERFECT_SEED_OFFSET, type Report, compareToData, formatRepeats, formatReport, makeDraws, planDraws, summarizeRepeats,
-} from '../eval/distances';
+} from '../eval/draws';
 import { UsageError } from '../util/errors';
 import { NLL_OPTS, runEvalNll } from './eval-nll';
 import { VLB_OPTS, runEvalVlb } from './eval-vlb';

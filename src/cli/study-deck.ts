@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_RUN } from '../diffusion/config';
 import { DATASETS, getDataset } from '../data/datasets';
 import { UsageError } from '../util/errors';
-import { FRESH_SEED_OFFSET } from '../eval/distances';
+import { FRESH_SEED_OFFSET } from '../eval/draws';
 import { type DeckOptions, DECK_DATASETS, deckReport, deckSummary, formatDeck, runDeck } from '../lab/deck';
 import { type Values, int, str } from './options';
 import { writeFileAtomic } from './fsutil';

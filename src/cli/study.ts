@@ -10,7 +10,7 @@ import { type Points, subsample } from '../data/points';
 import { DATASETS, loadDataset } from '../data/datasets';
 import { Diffusion, type DiffusionOptions, createDiffusion } from '../api/diffusion';
 import { UsageError } from '../util/errors';
-import { FRESH_SEED_OFFSET, PERFECT_SEED_OFFSET } from '../eval/distances';
+import { FRESH_SEED_OFFSET, PERFECT_SEED_OFFSET } from '../eval/draws';
 import { formatDifferences } from '../eval/two-sample';
 import { Rng } from '../util/rng';
 import { DEFAULT_EVAL_N } from './eval';

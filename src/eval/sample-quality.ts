@@ -2,7 +2,7 @@
  * Sample quality at large n: model samples judged against fresh data by the classifier two-sample test, the
  * sliced W2 and the (sliced) energy distance, each beside its floors. What `eval` and `train --eval` print.
  *
- * Not here: the 5 x 1000-point exact metrics (distances.ts, still reported beside this), drawing the samples
+ * Not here: the 5 x 1000-point exact metrics (draws.ts, still reported beside this), drawing the samples
  * or the data (the caller passes points; see the CLI for which seeds it uses).
  *
  * The floors, each judged against the SAME fresh data as the model, on the same directions and the same
@@ -18,7 +18,7 @@
 import type { Points } from '../data/points';
 import { UsageError } from '../util/errors';
 import { Rng } from '../util/rng';
-import { spread } from './distances';
+import { spread } from './draws';
 import { slicedDistances } from './sliced';
 import { classifierTwoSampleTest, type TwoSampleResult } from './two-sample';
 

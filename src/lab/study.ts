@@ -1,7 +1,7 @@
 /**
  * Studies: train one model per variant (a schedule, or a T) with the same seed, data, model and budget, then
  * measure each the same way: the variational bound on held-out points (src/diffusion/bound.ts), the sample distances
- * of `eval` (src/eval/distances.ts), and the seed's three properties of a good schedule:
+ * of `eval` (src/eval/draws.ts), and the seed's three properties of a good schedule:
  *   small      every step's noise is small against the data: sqrt(beta_t) <= 0.5 data std (standardised units),
  *   isotropic  x_T is noise: abar_T <= 0.01, and L_T = KL(q(x_T|x_0) || N(0,I)) is reported per point,
  *   increasing beta_t does not decrease.
@@ -10,7 +10,7 @@
 import type { RunConfig } from '../diffusion/config';
 import type { Points } from '../data/points';
 import { type Diffusion, type DiffusionOptions, createDiffusion } from '../api/diffusion';
-import { type Report, compareToData, makeDraws, planDraws } from '../eval/distances';
+import { type Report, compareToData, makeDraws, planDraws } from '../eval/draws';
 import { type AccuracyDifference, type TwoSampleResult, classifierTwoSampleTest, compareAccuracies, formatDifferences } from '../eval/two-sample';
 import { slicePoints } from '../data/points';
 import { parameterCount } from '../engine/model';

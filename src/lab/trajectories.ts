@@ -23,7 +23,7 @@ import { Rng } from '../util/rng';
 import { type SamplerName, labSample } from '../diffusion/samplers';
 import { WHEEL_HUES, wheelCentre, wheelFrame, wheelIndices, wheelLab } from '../report/charts';
 import type { ReportSection } from '../report/render';
-import { spread } from '../eval/distances';
+import { spread } from '../eval/draws';
 import { plane } from '../report/train-report';
 
 /** Forward Markov chain x_t = sqrt(alpha_t) x_{t-1} + sqrt(beta_t) eps from x0 (data units): T+1 frames, data units. */

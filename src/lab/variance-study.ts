@@ -7,7 +7,7 @@
  */
 import type { Points } from '../data/points';
 import { type DiffusionOptions, createDiffusion } from '../api/diffusion';
-import { type Report, compareToData, makeDraws, planDraws } from '../eval/distances';
+import { type Report, compareToData, makeDraws, planDraws } from '../eval/draws';
 import { type TwoSampleResult, classifierTwoSampleTest, compareAccuracies } from '../eval/two-sample';
 import { slicePoints } from '../data/points';
 import type { ReportData, ReportSection } from '../report/render';

@@ -7,7 +7,7 @@ import { type Points, standardize } from '../data/points';
 import type { Diffusion } from '../api/diffusion';
 import { epsField } from '../diffusion/field';
 import { labSample } from '../diffusion/samplers';
-import type { Report } from '../eval/distances';
+import type { Report } from '../eval/draws';
 import { parameterCount } from '../engine/model';
 import type { ReportData, ReportSection } from './render';
 import { VERSION } from '../util/version';

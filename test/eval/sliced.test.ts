@@ -6,7 +6,8 @@
 import { describe, expect, test } from 'vitest';
 import { getDataset } from '../../src/data/datasets';
 import { type Points } from '../../src/data/points';
-import { energyDistance, randomDirection, slicedWasserstein } from '../../src/eval/distances';
+import { energyDistance, slicedWasserstein } from '../../src/eval/distances';
+import { randomDirection } from '../../src/eval/sliced';
 import { sampleQuality, formatSampleQuality } from '../../src/eval/sample-quality';
 import { energy1dSorted, slicedDistances, sphereMeanAbsCoordinate } from '../../src/eval/sliced';
 import { Rng } from '../../src/util/rng';
