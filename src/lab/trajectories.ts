@@ -10,7 +10,7 @@
  *   endings gives k/(N-1) in expectation (also measured, with a random permutation).
  *
  * - colour overlap: the same overlap with each start's neighbourhood taken in the colour it is drawn in (its place
- *   on the colour wheel of src/report/charts.ts, as OKLab): the figure the coloured charts show, so a chart whose colours
+ *   on the colour wheel of src/report/colour.ts, as OKLab): the figure the coloured charts show, so a chart whose colours
  *   stay ordered and a number far above k/(N-1) say the same thing.
  *
  * Besides the figures it returns what the charts draw: starts and endings with the starts' colours, fans (a few
@@ -21,7 +21,7 @@ import { type Points, standardize, unstandardize } from '../data/points';
 import type { Diffusion } from '../api/diffusion';
 import { Rng } from '../util/rng';
 import { type SamplerName, labSample } from '../diffusion/samplers';
-import { WHEEL_HUES, wheelCentre, wheelFrame, wheelIndices, wheelLab } from '../report/charts';
+import { WHEEL_HUES, wheelCentre, wheelFrame, wheelIndices, wheelLab } from '../report/colour';
 import type { ReportSection } from '../report/render';
 import { spread } from '../eval/draws';
 import { plane } from '../report/train-report';

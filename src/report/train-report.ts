@@ -2,7 +2,8 @@
  * What goes into a run's report.html: the data and the forward process, the reverse process, samples
  * against data, the loss curve and the schedule. Builds plain data (ReportData); src/report/render.ts renders it.
  */
-import { gridPoints, pointRanges, roles, wheelIndices } from './charts';
+import { gridPoints, pointRanges, roles } from './charts';
+import { wheelIndices } from './colour';
 import { type Points, standardize } from '../data/points';
 import type { Diffusion } from '../api/diffusion';
 import { epsField } from '../diffusion/field';

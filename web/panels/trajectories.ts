@@ -1,11 +1,12 @@
 /**
  * "Does the starting position decide the ending position?": the same starts x_T (seeded) through the sampler the
- * switch names, each start coloured by its place (the colour wheel of src/report/charts.ts), each ending drawn in
+ * switch names, each start coloured by its place (the colour wheel of src/report/colour.ts), each ending drawn in
  * its start's colour, and the x coordinate of a few dozen of them against t. After deterministic DDIM eta = 0 the
  * colours stay ordered on the data; after DDPM, which draws fresh noise at every step, they mix.
  * The worker computes (web/worker-views.ts `trajectories`); this panel only asks and draws.
  */
-import { positionsChart, pointRanges, wheelIndices, wheelScatterChart } from '../../src/report/charts';
+import { positionsChart, pointRanges, wheelScatterChart } from '../../src/report/charts';
+import { wheelIndices } from '../../src/report/colour';
 import type { ViewRequest, ViewResult, ViewSampler } from '../worker-views';
 import { dataPlane, dataRanges } from './data';
 import { $, mount, onFrame, placeholder } from './ui';
