@@ -7,7 +7,8 @@
  *   stream 1: weight initialisation, stream 2: training (data order, t, eps), stream 3: sampling.
  * Keeping sampling on its own stream means drawing samples mid-run never changes the training run.
  */
-import { Arena, planSlabs, type TensorSpec } from './arena';
+import { Arena, planSlabs } from './arena';
+import { planEngine } from './plan';
 import { UsageError } from '../util/errors';
 import {
   type ModelConfig, checkModelConfig, embeddingFrequencies, inDim, outDim, paramSpecs,
@@ -152,102 +153,17 @@ export class Engine {
     this.rows = o.rows;
     this.seed = o.seed;
     this.adam = o.adam ?? DEFAULT_ADAM;
-    const c = o.model, d = c.dim, R = o.rows, H = c.width, T = o.schedule.T;
+    const c = o.model, d = c.dim, R = o.rows, T = o.schedule.T;
     this.inDim = inDim(c);
     this.outDim = outDim(c);
     if (o.data && o.data.length % d) throw new Error('data length is not a multiple of dim');
     this.nData = o.data ? o.data.length / d : 0;
     this.lanes = lanes;
 
-    const params = paramSpecs(c);
-    // Per layer k: h_k (the activation, the next layer's input) and d_k = act'(pre-activation), stored by the fused
-    // forward (linearForwardAct) so the backward multiplies instead of recomputing the activation.
-    // inp holds the x-columns of the first layer's input only: the t-columns go through timeBiasForward (tShare).
-    const xCols = this.inDim - c.embedSize;
-    const acts: TensorSpec[] = [{ name: 'inp', shape: [R, xCols] }, { name: 'd0', shape: [R, H] }, { name: 'h0', shape: [R, H] }];
-    const actGrads: TensorSpec[] = [{ name: 'dout', shape: [R, this.outDim] }, { name: 'dh0', shape: [R, H] }, { name: 'da0', shape: [R, H] }];
-    for (let k = 1; k <= c.depth; k++) {
-      acts.push({ name: `d${k}`, shape: [R, H] }, { name: `h${k}`, shape: [R, H] });
-      actGrads.push({ name: `dh${k}`, shape: [R, H] }, { name: `da${k}`, shape: [R, H] });
-    }
-    acts.push({ name: 'out', shape: [R, this.outDim] });
-    // Lanes 1.. (worker threads) get their own activations and gradients for their share of the rows.
-    const laneRows = Math.ceil(R / lanes);
-    // The first layer's t-share per distinct t of a lane's rows (assembly/timebias.ts): seen (T, kept at -1 between
-    // calls), the distinct count, uniq and slot, the gathered embeddings, W_t e(t) + b and its gradient.
-    const tShare = (rows: number): TensorSpec[] => [
-      { name: 'seen', shape: [T], dtype: 'i32' }, { name: 'count', shape: [4], dtype: 'i32' },
-      { name: 'uniq', shape: [rows], dtype: 'i32' }, { name: 'slot', shape: [rows], dtype: 'i32' },
-      { name: 'embU', shape: [rows, c.embedSize] }, { name: 'tb', shape: [rows, H] }, { name: 'dtb', shape: [rows, H] },
-    ];
-    const laneSlabs: { name: string; tensors: TensorSpec[] }[] = [];
-    const resize = (ts: TensorSpec[]) => ts.map((t) => ({ ...t, shape: [laneRows, ...t.shape.slice(1)] }));
-    for (let l = 1; l < lanes; l++) {
-      laneSlabs.push({ name: `grads${l}`, tensors: params }, { name: `acts${l}`, tensors: resize(acts) }, { name: `actGrads${l}`, tensors: resize(actGrads) },
-        { name: `tShare${l}`, tensors: tShare(laneRows) });
-    }
-
     // The stub runtime keeps its static data below __heap_base; the arena starts above it.
     memory ??= new WebAssembly.Memory({ initial: 1 });
     this.k = instantiateKernels(module, memory);
-    const plan = planSlabs(this.k.heapBase(), [
-      { name: 'params', tensors: params },
-      { name: 'grads', tensors: params },
-      { name: 'adamM', tensors: params },
-      { name: 'adamV', tensors: params },
-      { name: 'ema', tensors: params },
-      {
-        name: 'tables',
-        tensors: [
-          { name: 'sqrtAlphaBar', shape: [T] },
-          { name: 'sqrtOneMinusAlphaBar', shape: [T] },
-          { name: 'freqs', shape: [c.embedSize / 2] },
-          { name: 'tValues', shape: [T] },
-          { name: 'tEmb', shape: [T, c.embedSize] },
-          { name: 'identity', shape: [R], dtype: 'i32' },
-          // The optimizer step's scalars, written by optimizerStep and read by adamwEmaStep (assembly/adam.ts HP_*).
-          { name: 'optimizer', shape: [9] },
-          // Each lane's share of the squared gradient norm, one f64 (two f32 slots) per lane (accumulateSumSquaresTo).
-          { name: 'normParts', shape: [2 * lanes] },
-        ],
-      },
-      { name: 'data', tensors: [{ name: 'x', shape: [this.nData, d] }] },
-      { name: 'rng', tensors: [{ name: 'train', shape: [4], dtype: 'u32' }, { name: 'sample', shape: [4], dtype: 'u32' }, { name: 'init', shape: [4], dtype: 'u32' }] },
-      {
-        name: 'batch',
-        tensors: [
-          { name: 'idx', shape: [R], dtype: 'i32' },
-          { name: 't', shape: [R], dtype: 'i32' },
-          { name: 'x0', shape: [R, d] },
-          { name: 'eps', shape: [R, d] },
-          { name: 'xt', shape: [R, d] },
-          { name: 'xPrev', shape: [R, d] },
-          { name: 'z', shape: [R, d] },
-        ],
-      },
-      {
-        // Sampling's first layer, split (see sample): contiguous copies of the x- and t-columns of inp.weight
-        // of the weights being sampled, and the per-step bias W_t tEmb_t + b shared by every row of a step.
-        name: 'split',
-        tensors: [
-          { name: 'inpX.weight', shape: [H, this.inDim - c.embedSize] },
-          { name: 'inpT.weight', shape: [H, c.embedSize] },
-          { name: 'stepBias', shape: [H] },
-        ],
-      },
-      { name: 'acts', tensors: acts },
-      { name: 'tShare', tensors: tShare(R) },
-      { name: 'actGrads', tensors: actGrads },
-      // inputVjp's own buffers: x, its embedding (the x-columns of inp), their gradients.
-      {
-        name: 'inputGrad',
-        tensors: [
-          { name: 'x', shape: [R, d] }, { name: 'emb', shape: [R, this.inDim - c.embedSize] },
-          { name: 'dinp', shape: [R, this.inDim - c.embedSize] }, { name: 'dx', shape: [R, d] },
-        ],
-      },
-      ...laneSlabs,
-    ]);
+    const plan = planSlabs(this.k.heapBase(), planEngine(c, R, T, lanes, this.nData));
     this.arena = new Arena(memory, plan);
     this.paramCount = this.arena.slabLength('params');
     // The memory never grows after this plan, so the view stays valid.
