@@ -24,6 +24,7 @@ import { type SamplerName, labSample } from '../diffusion/samplers';
 import { WHEEL_HUES, wheelCentre, wheelFrame, wheelIndices, wheelLab } from '../report/colour';
 import type { ReportSection } from '../report/render';
 import { spread } from '../eval/draws';
+import { KdTree } from '../eval/knn';
 import { plane } from '../report/train-report';
 
 /** Forward Markov chain x_t = sqrt(alpha_t) x_{t-1} + sqrt(beta_t) eps from x0 (data units): T+1 frames, data units. */
@@ -39,18 +40,15 @@ export function forwardPaths(model: Diffusion, x0: Points, seed: number): Float3
   return frames.map((f) => unstandardize({ data: f, n: x0.n, d: x0.d }, model.standardization).data);
 }
 
-/** Indices of the k nearest neighbours of every row (excluding itself), brute force: (n, k). */
+/**
+ * Indices of the k nearest neighbours of every row (excluding itself), nearest first, ties broken by index (the
+ * k-d tree of eval/knn.ts, exact): (n, k). Each row asks for k + 1 and drops itself, wherever duplicates put it.
+ */
 export function knn(x: Float32Array, d: number, k: number): Int32Array {
-  const n = x.length / d, out = new Int32Array(n * k), dist = new Float64Array(n), idx = new Int32Array(n);
+  const n = x.length / d, points = Float64Array.from(x), tree = new KdTree(points, n, d), nb = KdTree.buffer(k + 1), out = new Int32Array(n * k);
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let c = 0; c < d; c++) s += (x[i * d + c] - x[j * d + c]) ** 2;
-      dist[j] = j === i ? Infinity : s;
-      idx[j] = j;
-    }
-    idx.sort((a, b) => dist[a] - dist[b]);
-    out.set(idx.subarray(0, k), i * k);
+    const found = tree.knn(points, i, k + 1, nb);
+    for (let r = 0, m = 0; r < found && m < k; r++) if (nb.index[r] !== i) out[i * k + m++] = nb.index[r];
   }
   return out;
 }
