@@ -12,7 +12,7 @@ import type { Points } from './points';
 /** Refuse files larger than this many numbers (40 MB as f32) rather than exhaust a browser tab. */
 export const MAX_CELLS = 10_000_000;
 /** Low-dimensional data only: an MLP on d > 64 inputs is not what this tool is for. */
-export const MAX_COLUMNS = 64;
+const MAX_COLUMNS = 64;
 
 // A plain decimal number. Stricter than Number(): rejects '', '0x10', '1_000', 'Infinity'.
 const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;

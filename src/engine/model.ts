@@ -86,8 +86,3 @@ export function embeddingFrequencies(embedSize: number): Float32Array {
   for (let k = 0; k < half; k++) f[k] = Math.exp(-step * k);
   return f;
 }
-
-/** FLOPs of one forward pass per row (multiply-adds count 2), for the bench. */
-export function forwardFlopsPerRow(c: ModelConfig): number {
-  return 2 * (inDim(c) * c.width + c.depth * c.width * c.width + c.width * outDim(c));
-}

@@ -111,7 +111,7 @@ export function energyDistance(a: Points, b: Points, opts: StatisticOptions = {}
 }
 
 /** Multipliers of the data scale used as RBF bandwidths: fine structure (0.05) up to the whole set (1). */
-export const DEFAULT_RELATIVE_BANDWIDTHS = [0.05, 0.1, 0.25, 0.5, 1];
+const DEFAULT_RELATIVE_BANDWIDTHS = [0.05, 0.1, 0.25, 0.5, 1];
 
 /** Data scale = sqrt(mean over coordinates of the variance), the RMS per-coordinate std, of `ref`. */
 export function dataScale(ref: Points): number {

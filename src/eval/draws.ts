@@ -134,7 +134,7 @@ export interface DrawPlan {
 }
 
 /** Smallest draw that still says something: below this the floor's noise swamps any difference. */
-export const MIN_DRAW_SIZE = 50;
+const MIN_DRAW_SIZE = 50;
 
 /**
  * Draw size for comparing a samples file of nSamples rows with a data file of nData rows: `draws` disjoint

@@ -55,7 +55,7 @@ export function randomDirection(theta: Float64Array, rng: Rng): void {
 }
 
 /** out[i] = <p_i, theta>. */
-export function project(out: Float64Array, p: Points, theta: Float64Array): void {
+function project(out: Float64Array, p: Points, theta: Float64Array): void {
   const d = p.d;
   for (let i = 0; i < p.n; i++) {
     let s = 0;

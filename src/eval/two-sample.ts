@@ -53,8 +53,8 @@ export interface TwoSampleOptions {
   permutations?: number;
 }
 
-export const DEFAULT_TWO_SAMPLE_K = 25;
-export const DEFAULT_PERMUTATIONS = 100;
+const DEFAULT_TWO_SAMPLE_K = 25;
+const DEFAULT_PERMUTATIONS = 100;
 
 /** Upper tail of the standard normal, P(Z >= z), via erfc (W. J. Cody's rational fits through Math functions: |rel err| < 1.2e-7). */
 export function normalUpperTail(z: number): number {

@@ -24,7 +24,7 @@ export interface ChartSize {
 }
 
 /** Tableau-10 order, minus the two pale entries; dark enough for white backgrounds. */
-export const palette = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
+const palette = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
 /** Fixed roles so every chart colours the same thing the same way. */
 export const roles = { data: '#7f7f7f', samples: '#1f77b4', trajectory: '#1f77b4', end: '#d62728', beta: '#1f77b4', alphaBar: '#ff7f0e' };
 
