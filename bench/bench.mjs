@@ -9,7 +9,7 @@
 // Method: warm-up, then the median of repeated timings (the yardsticks: the best of repeated timings, since nothing
 // but interference slows a register-only loop). Tests never time anything.
 import os from 'node:os';
-import { Engine, compileKernels, instantiateKernels, makeSchedule, DEFAULT_MODEL, Rng, getDataset, fitStandardization, standardize, relaxedSimdSupported } from '../dist/index.js';
+import { Engine, compileKernels, instantiateKernels, makeSchedule, DEFAULT_MODEL, Rng, getDataset, fitStandardization, standardize, relaxedSimdSupported } from '../dist/lab/index.js';
 import { runPeer } from './tfjs-peer.mjs';
 import { runTorchPeer, startTorchServer } from './torch-peer.mjs';
 

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
   Diffusion, FRESH_SEED_OFFSET, PERFECT_SEED_OFFSET, Rng, compareToData, energyDistance, getDataset, makeDraws, slicedWasserstein, spread, w2Exact,
-} from '../dist/index.js';
+} from '../dist/lab/index.js';
 
 const HELP = `usage: node bench/eval-noise.mjs --model FILE [--seed S] [--k K] [--bar X] [--json]
 

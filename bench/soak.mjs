@@ -9,7 +9,7 @@
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDiffusion, decodeCheckpoint } from '../dist/index.js';
+import { createDiffusion, decodeCheckpoint } from '../dist/lab/index.js';
 
 const argv = process.argv.slice(2);
 const flag = (name, dflt) => {

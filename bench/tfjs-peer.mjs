@@ -12,7 +12,7 @@
 // of 0; TF.js does no gradient clipping and no EMA (ours does both: the peer's step does slightly less work).
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { embeddingFrequencies } from '../dist/index.js';
+import { embeddingFrequencies } from '../dist/lab/index.js';
 
 const require = createRequire(import.meta.url);
 

@@ -12,7 +12,6 @@ import type { Diffusion } from '../src/api/diffusion';
 import { DATASETS, getDataset } from '../src/data/datasets';
 import { type Points } from '../src/data/points';
 import { epsField } from '../src/diffusion/field';
-import { labSample } from '../src/diffusion/samplers';
 import { FRESH_SEED_OFFSET } from '../src/eval/draws';
 import { classifierTwoSampleTest } from '../src/eval/two-sample';
 import { gridPoints, pointRanges } from '../src/report/charts';
@@ -77,7 +76,7 @@ function trajectories(model: Diffusion, m: Extract<ViewRequest, { type: 'traject
   const rng = new Rng(model.config.seed + 31337, 5);
   const zT = Float32Array.from({ length: n * d }, () => rng.normal());
   model.reseedSampling(model.config.seed + 4243);
-  const rec = labSample(model, n, { sampler: m.sampler, eta: m.sampler === 'ddim' ? 0 : undefined, zT, record: true });
+  const rec = model.sample(n, { sampler: m.sampler, eta: m.sampler === 'ddim' ? 0 : undefined, xT: zT, record: true });
   const frames = rec.frames!, F = frames.length;
   const lines = new Float32Array(F * L * 2);
   frames.forEach((f, j) => lines.set(planeOf(f.subarray(0, L * d), d, L), j * L * 2));

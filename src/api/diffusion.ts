@@ -1,26 +1,33 @@
 /**
  * The library's front door: a trained-or-training diffusion model on a point set, in data units.
- * The CLI, the browser worker and embedders all go through this class; it owns the standardisation
- * (data are trained on zero-mean, unit-variance coordinates and samples are mapped back) and the loss history.
+ * The CLI, the browser worker, the reports and the lab all go through this class; it owns the standardisation
+ * (data are trained on zero-mean, unit-variance coordinates and samples are mapped back), the loss history, and the
+ * one way to sample (every sampler of SAMPLERS behind `sample`).
  *
  *   const d = await createDiffusion({ dataset: 'moons', T: 100 });
  *   await d.train({ steps: 3000, onProgress: (p) => console.log(p.step, p.loss) });
- *   const pts = d.sample(1000);            // { data: Float32Array, n, d } in data units
+ *   const { points } = d.sample(1000);                          // Algorithm 2; { data: Float32Array, n, d }
+ *   const fast = d.sample(1000, { sampler: 'ddim', steps: 20 });
+ *   const { nats } = d.nll(points);                             // exact, through the probability-flow ODE
  */
 import { type LoadedCheckpoint, decodeCheckpoint, encodeCheckpoint, engineFromCheckpoint, lossHistory } from '../io/checkpoint';
 import { DEFAULT_RUN, type RunConfig, checkRunConfig } from '../diffusion/config';
 import { DATASETS, getDataset } from '../data/datasets';
-import { type Points, type Standardization, fitStandardization, standardize, unstandardize } from '../data/points';
+import { type Points, type Standardization, fitStandardization, logDetJacobian, standardize, unstandardize } from '../data/points';
 import { Rng } from '../util/rng';
 import { Engine, STREAM_SAMPLE } from '../engine/engine';
 import { UsageError } from '../util/errors';
-import { reverseSample } from '../diffusion/samplers';
+import { SAMPLERS, type SamplerName, reverseSample } from '../diffusion/samplers';
+import { type NllOptions, type NllResult, engineEpsVjp, probabilityFlowNll } from '../diffusion/likelihood';
+import { type VlbResult, engineEps, variationalBound } from '../diffusion/bound';
 import { learnedTrainStep } from '../diffusion/learned-variance';
 import { ScheduleLearner } from '../diffusion/learned-schedule';
 import { type Schedule, type VarianceName, makeSchedule } from '../schedule/schedule';
 import { type TrainOptions, train } from '../diffusion/train';
+import { checkInt } from '../diffusion/config';
 import type { WasmSource } from '../engine/wasm';
 
+/** What createDiffusion takes: any RunConfig field (defaults: DEFAULT_RUN), training points, and where the kernels come from. */
 export interface DiffusionOptions extends Partial<Omit<RunConfig, 'model' | 'adam'>> {
   model?: Partial<RunConfig['model']>;
   adam?: Partial<RunConfig['adam']>;
@@ -33,6 +40,7 @@ export interface DiffusionOptions extends Partial<Omit<RunConfig, 'model' | 'ada
   sampleRows?: number;
 }
 
+/** What Diffusion.load takes besides the file: training data to go on training, kernels, threads. */
 export interface LoadOptions {
   source?: string;
   data?: Points;
@@ -49,19 +57,47 @@ export interface LoadOptions {
 /** The run's hooks (see TrainOptions in train.ts); `steps` trains until that many total steps (default: the configured steps). */
 export type TrainCallOptions = Partial<Pick<TrainOptions, 'steps' | 'onProgress' | 'progressEvery' | 'onCheckpoint' | 'checkpointEvery' | 'signal' | 'yieldEvery'>>;
 
+/** The one way to sample: which sampler, how many steps, its noise, its start, and whether to record the paths. */
 export interface SampleOptions {
+  /**
+   * 'ddpm' (default): ancestral sampling, Algorithm 2 (with `steps` < T the respaced chain); 'ddim': Song et al. 2021;
+   * 'ode': the probability-flow ODE, deterministic given x_T. See SAMPLERS.
+   */
+  sampler?: SamplerName;
+  /** K steps, evenly spaced over 1..T (default T). */
+  steps?: number;
+  /** ddim only: 0 = deterministic given x_T (default), 1 = ancestral noise. */
+  eta?: number;
+  /** ddpm only: sigma_t^2 = beta_t or beta-tilde_t ('posterior'). Default: the model's. */
   variance?: VarianceName;
   /** Bound on the predicted x_0 (standardised units; 0 = plain Algorithm 2). Default: the model's. */
   clipX0?: number;
-  /** Record positions after every reverse step (T+1 frames of n x d, data units), for trajectory plots. */
+  /** The chain's start x_T, n x d in the model's standardised coordinates (where x_T ~ N(0, I)); default: drawn. */
+  xT?: Float32Array;
+  /** Record the positions after every step: frames[j] after the j-th step (frames[0] = x_T), data units. */
   record?: boolean;
+  /** Called after each chunk of points with the number done. */
   onChunk?: (done: number) => void;
 }
 
+/** Samples in data units, and with `record` every step's positions and timesteps. */
 export interface SampleResult {
+  /** n new points, data units. */
   points: Points;
-  /** frames[j] is x at table index T - j (frames[0] = x_T, frames[T] = x_0), when recorded. */
+  /** With `record`: frames[j] = positions after the j-th step (frames[0] = x_T, the last = points), n x d each. */
   frames?: Float32Array[];
+  /** With `record`: times[j] = the timestep frames[j] sits at (T for x_T, 0 for the data). */
+  times?: number[];
+}
+
+/** Options of Diffusion.nll: the ODE's grid, exact or Hutchinson divergence, progress. */
+export type NllCallOptions = Omit<NllOptions, 'logDet'>;
+
+/** Options of Diffusion.bound: sigma_t^2 of the reverse process (default the model's), the seed of the x_t draws, progress. */
+export interface BoundOptions {
+  variance?: VarianceName;
+  seed?: number;
+  onT?: (done: number) => void;
 }
 
 function mergeConfig(o: DiffusionOptions): RunConfig {
@@ -79,6 +115,10 @@ function mergeConfig(o: DiffusionOptions): RunConfig {
   return c;
 }
 
+/**
+ * A diffusion model on a point set, in data units: train it (Algorithm 1), sample it (`sample`, every sampler),
+ * score points (`nll`, `bound`), move the forward process (`diffuse`), save and load it.
+ */
 export class Diffusion {
   losses: Float32Array;
   private constructor(
@@ -178,20 +218,61 @@ export class Diffusion {
     return fresh;
   }
 
-  /** Algorithm 2: n new points in data units (EMA weights). */
+  /**
+   * n new points in data units (EMA weights) from the chosen sampler. Algorithm 2 at all T steps runs on every thread
+   * of the model; the others on one. Random numbers come from the sampling stream (reseedSampling restarts it), so
+   * the same seed, sampler and thread count give the same bits.
+   */
   sample(n: number, o: SampleOptions = {}): SampleResult {
     if (!Number.isInteger(n) || n < 1 || n > 10_000_000) throw new UsageError(`number of samples must be an integer in [1, 10000000], got ${n}`);
-    const d = this.config.model.dim, T = this.schedule.T, clip = o.clipX0 ?? this.config.clipX0;
-    let frames: Float32Array[] | undefined;
-    if (o.record) frames = Array.from({ length: T + 1 }, () => new Float32Array(n * d));
-    if (this.config.variance === 'learned' && o.variance) throw new UsageError(`this model learned its variance; --variance ${o.variance} does not apply`);
-    const onStep = frames ? (i: number, x: Float32Array, off: number) => frames![T - i].set(x, off * d) : undefined;
-    // A learned variance adds its own per-element noise: the lab's sampler (Algorithm 2 with Sigma_theta).
-    const raw = this.config.variance === 'learned'
-      ? reverseSample(this.engine, n, { sampler: 'ddpm', clip, onChunk: o.onChunk, onStep: onStep && ((t, x, off) => onStep(t, x, off)) })
-      : this.engine.sample(n, { variance: o.variance ?? this.config.variance, clip, onChunk: o.onChunk, onStep });
+    const d = this.config.model.dim, T = this.schedule.T, learned = this.config.variance === 'learned';
+    const sampler = o.sampler ?? 'ddpm';
+    if (!(SAMPLERS as readonly string[]).includes(sampler)) throw new UsageError(`unknown sampler "${sampler}"; choose one of ${SAMPLERS.join(', ')}`);
+    const steps = o.steps === undefined ? T : checkInt('--steps', o.steps, 1, T);
+    if (o.eta !== undefined && sampler !== 'ddim') throw new UsageError(`--eta is a ddim option (sampler ${sampler}): add --sampler ddim`);
+    if (o.eta !== undefined && !(o.eta >= 0 && o.eta <= 1)) throw new UsageError(`--eta must be in [0, 1], got ${o.eta}`);
+    if (o.variance !== undefined && sampler !== 'ddpm') throw new UsageError(`--variance applies to ddpm: ${sampler} sets its own noise`);
+    if (learned && o.variance) throw new UsageError(`this model learned its variance; --variance ${o.variance} does not apply`);
+    if (o.xT && o.xT.length !== n * d) throw new UsageError(`xT has ${o.xT.length} values, expected ${n} x ${d} = ${n * d}`);
+    const clip = o.clipX0 ?? this.config.clipX0 ?? 0;
+    const variance = learned ? undefined : o.variance ?? fixedVariance(this.config);
+    // Every chunk starts again at x_T: frame j of a chunk lands at rows [off, off + chunk) of frames[j].
+    let frames: Float32Array[] | undefined, times: number[] | undefined, j = 0;
+    if (o.record) (frames = []), (times = []);
+    const onStep = frames && ((t: number, x: Float32Array, off: number) => {
+      if (t === T) j = 0;
+      if (!frames![j]) (frames![j] = new Float32Array(n * d)), times!.push(t);
+      frames![j++].set(x, off * d);
+    });
+    // Algorithm 2 at full T from drawn starts is the engine's threaded loop; every other call the samplers' (one thread).
+    const raw = sampler === 'ddpm' && steps === T && !learned && !o.xT
+      ? this.engine.sample(n, { variance: variance!, clip, onChunk: o.onChunk, onStep })
+      : reverseSample(this.engine, n, { sampler, steps, eta: o.eta, variance, clip, xT: o.xT, onStep, onChunk: o.onChunk });
     const toData = (x: Float32Array) => unstandardize({ data: x, n: x.length / d, d }, this.standardization);
-    return { points: toData(raw), frames: frames?.map((f) => toData(f).data) };
+    return { points: toData(raw), frames: frames?.map((f) => toData(f).data), times };
+  }
+
+  /**
+   * The exact negative log-likelihood of `points` (data units) under the probability-flow ODE (Song et al. 2021b):
+   * nats per point, with its standard error and per-point values (docs/math.md).
+   */
+  nll(points: Points, o: NllCallOptions = {}): NllResult {
+    this.checkColumns(points);
+    const z = standardize(points, this.standardization);
+    return probabilityFlowNll(engineEpsVjp(this.engine), z.data, points.d, this.schedule, { ...o, logDet: logDetJacobian(this.standardization) });
+  }
+
+  /** The variational bound L_vlb = L_0 + sum L_{t-1} + L_T of `points` (data units), nats per point, with its terms. */
+  bound(points: Points, o: BoundOptions = {}): VlbResult {
+    this.checkColumns(points);
+    const z = standardize(points, this.standardization);
+    return variationalBound(engineEps(this.engine), z.data, points.d, this.schedule, {
+      variance: o.variance ?? fixedVariance(this.config), seed: o.seed, logDet: logDetJacobian(this.standardization), onT: o.onT,
+    });
+  }
+
+  private checkColumns(points: Points): void {
+    if (points.d !== this.config.model.dim) throw new UsageError(`points have ${points.d} columns but the model was trained on ${this.config.model.dim}`);
   }
 
   /** The forward process q(x_t | x_0) applied to `x0` (data units) at each t in `ts` (1..T). */
@@ -241,6 +322,7 @@ function fixedVariance(c: RunConfig): VarianceName {
   return c.variance === 'learned' ? 'posterior' : c.variance;
 }
 
+/** A new, untrained model (Diffusion.create): `await createDiffusion({ dataset: 'moons' })`, then `train()`. */
 export function createDiffusion(o: DiffusionOptions = {}): Promise<Diffusion> {
   return Diffusion.create(o);
 }

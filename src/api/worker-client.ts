@@ -20,6 +20,7 @@ import type {
   FromWorker, ModelInfo, ProgressMessage, SampledMessage, ToWorker, TrainRequest, TrainedMessage,
 } from './worker-protocol';
 
+/** Where the worker script and the kernels are, and the page's threads. */
 export interface DiffusionWorkerOptions {
   /** The worker script (default: worker.js next to this module, i.e. dist/worker.js). */
   url?: string | URL;
@@ -35,6 +36,7 @@ export interface WorkerSamples {
   recorded?: Omit<SampledMessage, 'type' | 'points' | 'd' | 'seconds'>;
 }
 
+/** A training run in the worker: the model's options, and how often progress and snapshots come back. */
 export interface WorkerTrainOptions {
   /** Every progress message: the steps and losses since the previous one, and the run's pace. */
   onProgress?: (p: Omit<ProgressMessage, 'type'>) => void;
@@ -51,6 +53,7 @@ export interface WorkerTrainOptions {
   signal?: AbortSignal;
 }
 
+/** What a finished training run reports: the model's summary and its final loss history. */
 export interface WorkerTrainResult extends Omit<TrainedMessage, 'type'> {
   model: ModelInfo;
   samples: WorkerSamples;
@@ -67,6 +70,10 @@ const samplesOf = (m: SampledMessage): WorkerSamples => {
   return { points: { data: points, n: points.length / d, d }, seconds, recorded: m.frameN > 0 ? recorded : undefined };
 };
 
+/**
+ * A Diffusion in a Web Worker (or a Node worker thread): the same train and sample, as promises, with progress
+ * messages, so a page never blocks (docs/worker.md).
+ */
 export class DiffusionWorker {
   private job?: Job;
   private queue: Promise<unknown> = Promise.resolve();

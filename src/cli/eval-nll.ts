@@ -4,8 +4,8 @@
  * on the same points (src/diffusion/bound.ts), so the bound's gap is a number with its standard error (paired over
  * the points). The eval command (eval.ts) hands over to `runEvalNll` when --nll is given; its flags are `NLL_OPTS`.
  */
-import { type NllResult, boundGap, modelNll } from '../diffusion/likelihood';
-import { type VlbResult, modelBound } from '../diffusion/bound';
+import { type NllResult, boundGap } from '../diffusion/likelihood';
+import type { VlbResult } from '../diffusion/bound';
 import { modelAndHeldOut, vlbVariance } from './eval-vlb';
 import { UsageError } from '../util/errors';
 import { type Opt, int, str } from './options';
@@ -51,12 +51,12 @@ export async function runEvalNll(v: Record<string, string | boolean | undefined>
   const steps = int(v, 'nll-steps', 1, T);
   const quiet = !!v.quiet;
   let evals: ProgressSink | undefined; // made at the first evaluation, which knows the total
-  const r = modelNll(model, data, { steps, probes, seed, onEval: (done, total) => (evals ??= progress('likelihood', total, { quiet, unit: 'evaluations' })).update(done) });
+  const r = model.nll(data, { steps, probes, seed, onEval: (done, total) => (evals ??= progress('likelihood', total, { quiet, unit: 'evaluations' })).update(done) });
   evals?.stop();
   // sigma_1 |J_1| >= 1 somewhere: the sampler's last step is not invertible there and x_1 is only approximate.
   if (r.fixedPoint.residual > 1e-4) process.stderr.write(`warning: the solve for x_1 did not converge (largest change ${r.fixedPoint.residual.toExponential(1)} after ${r.fixedPoint.iterations} iterations): the last step's inverse, and so the NLL, are approximate\n`);
   const bar = progress('bound', T, { quiet, unit: 't' });
-  const b = modelBound(model, data, { variance, seed, onT: (k) => bar.update(k) });
+  const b = model.bound(data, { variance, seed, onT: (k) => bar.update(k) });
   bar.stop();
   if (v.json) {
     const gap = boundGap(r, b);

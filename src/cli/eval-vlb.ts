@@ -16,7 +16,7 @@ import { loadReportAssets } from './report-assets';
 import { type ReportSection, renderReport } from '../report/render';
 import { VARIANCES, type VarianceName } from '../schedule/schedule';
 import { VERSION } from '../util/version';
-import { type VlbResult, modelBound } from '../diffusion/bound';
+import type { VlbResult } from '../diffusion/bound';
 
 export const VLB_OPTS: Opt[] = [
   { name: 'vlb', type: 'boolean', help: 'compute the variational bound L_vlb (nats, bits/dim in data units) instead of sample distances' },
@@ -89,7 +89,7 @@ export async function runEvalVlb(v: Record<string, string | boolean | undefined>
   const { model, data, seed } = await modelAndHeldOut(v, n, 'vlb');
   const T = model.schedule.T;
   const bar = progress('bound', T, { quiet: !!v.quiet, unit: 't' });
-  const r = modelBound(model, data, { variance, seed, onT: (k) => bar.update(k) });
+  const r = model.bound(data, { variance, seed, onT: (k) => bar.update(k) });
   bar.stop();
   const reportPath = str(v, 'report');
   if (reportPath) {

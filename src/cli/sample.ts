@@ -1,17 +1,17 @@
-/** `sample`: new points from a trained model: Algorithm 2, DDIM on a subsequence of the steps, or the probability-flow ODE. */
+/** `sample`: new points from a trained model through Diffusion.sample (Algorithm 2 or any other sampler of SAMPLERS). */
 import { Diffusion } from '../api/diffusion';
 import { toCsv } from '../data/csv';
 import { checkNumber } from '../diffusion/config';
 import { VARIANCES, type VarianceName } from '../schedule/schedule';
+import { SAMPLERS, SAMPLER_SUMMARY, type SamplerName } from '../diffusion/samplers';
 import { UsageError } from '../util/errors';
 import { readFileChecked, writeFileAtomic } from './fsutil';
 import { type Command, int, num, runOpts, str } from './options';
 import { progress } from './progress';
-import { SAMPLER_OPTS, sampleWithFlags } from './sampler-flags';
 
 export const sampleCommand: Command = {
   summary: 'draw new points from a trained model (Algorithm 2, DDIM or the probability-flow ODE)',
-  usage: 'sample --model FILE [--n N] [--seed S] [--variance beta|posterior] [--sampler ddpm|ddim|ode --steps K --eta E] [--out FILE.csv]',
+  usage: `sample --model FILE [--n N] [--seed S] [--sampler ${SAMPLERS.join('|')}] [--steps K] [--eta E] [--variance beta|posterior] [--out FILE.csv]`,
   opts: [
     { name: 'model', type: 'string', arg: 'FILE', help: 'model.safetensors or checkpoint.safetensors written by train' },
     { name: 'n', type: 'string', arg: 'N', help: 'number of points (default 1000)' },
@@ -21,7 +21,9 @@ export const sampleCommand: Command = {
     { name: 'out', type: 'string', arg: 'FILE.csv', help: 'write the points here (default: stdout)' },
     ...runOpts(['threads', 'threads sharing each reverse step (default: the model\'s)'],
       ['fma', 'the relaxed-SIMD build (fused multiply-add; results may differ between machines) (default: the model\'s)']),
-    ...SAMPLER_OPTS,
+    { name: 'sampler', type: 'string', arg: 'NAME', help: SAMPLERS.map((k) => `${k}: ${SAMPLER_SUMMARY[k]}`).join('; ') },
+    { name: 'steps', type: 'string', arg: 'K', help: 'steps, evenly spaced over 1..T (default T); ddpm with K < T samples the respaced chain' },
+    { name: 'eta', type: 'string', arg: 'E', help: 'ddim: 0 = deterministic given x_T (default), 1 = ancestral noise (K = T: DDPM with beta-tilde_t)' },
   ],
   async run(v) {
     const path = str(v, 'model');
@@ -35,7 +37,9 @@ export const sampleCommand: Command = {
     const bar = progress('sample', n, { quiet: !!v.quiet || !str(v, 'out'), unit: 'points' });
     const clipX0 = num(v, 'clip-x0');
     if (clipX0 !== undefined) checkNumber('--clip-x0', clipX0, 0, 1e6, true);
-    const pts = sampleWithFlags(model, n, v, { variance: variance as VarianceName | undefined, clipX0, onChunk: (d) => bar.update(d) });
+    const sampler = (str(v, 'sampler') ?? 'ddpm') as SamplerName;
+    const steps = int(v, 'steps', 1, model.schedule.T), eta = num(v, 'eta');
+    const pts = model.sample(n, { sampler, steps, eta, variance: variance as VarianceName | undefined, clipX0, onChunk: (d) => bar.update(d) }).points;
     bar.stop();
     const out = str(v, 'out');
     if (out) {

@@ -160,11 +160,13 @@ function line(n: number, rng: Rng): Points {
   return p;
 }
 
+/** A named data set: its generator (n points, deterministic for a seed) and one line for --help. */
 export interface DatasetInfo {
   description: string;
   generate(n: number, rng: Rng): Points;
 }
 
+/** The named toy data sets (swissroll, moons, cross, ...), each one small generator. */
 export const DATASETS: Record<string, DatasetInfo> = {
   swissroll: { description: 'sklearn swiss roll (x, z), scaled to about [-1, 1]', generate: swissroll },
   moons: { description: 'two interleaving half circles, noise 0.03 (tiny-diffusion)', generate: moons },

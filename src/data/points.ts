@@ -22,6 +22,7 @@ export function makePoints(n: number, d: number): Points {
 // ---------------------------------------------------------------------------------------------------
 // Standardisation: z = (x - mean) / std per column. The model is trained on z; samples are mapped back.
 
+/** Per-column mean and standard deviation: models train on standardised coordinates and sample back to data units. */
 export interface Standardization {
   mean: number[];
   std: number[];

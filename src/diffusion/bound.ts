@@ -16,8 +16,6 @@
  * Not here: the network. `EpsFn` is any eps predictor; `engineEps` adapts an Engine (the tests also pass
  * closed-form oracles).
  */
-import { type Points, logDetJacobian, standardize } from '../data/points';
-import type { TrainedModel } from './config';
 import type { Engine } from '../engine/engine';
 import type { Schedule, VarianceName } from '../schedule/schedule';
 import { Rng } from '../util/rng';
@@ -45,6 +43,7 @@ export function reverseVariance(s: Schedule, i: number, variance: VarianceName):
   return i === 0 ? Math.exp(s.posteriorLogVarianceClipped[0]) : s.posteriorVariance[i];
 }
 
+/** The variational bound's result: nats per point, its terms L_0, L_{t-1} and L_T, per-point values. */
 export interface VlbResult {
   n: number;
   d: number;
@@ -169,12 +168,4 @@ export function engineEps(engine: Engine, weights: 'params' | 'ema' = 'ema'): Ep
     }
     return logVar ? { eps: out, logVar } : out;
   };
-}
-
-/** The bound of a model on points in data units (standardised with the model's own standardisation). */
-export function modelBound(model: TrainedModel, data: Points, o: { variance?: VarianceName; seed?: number; onT?: (done: number) => void } = {}): VlbResult {
-  const z = standardize(data, model.standardization);
-  return variationalBound(engineEps(model.engine), z.data, data.d, model.schedule, {
-    variance: o.variance ?? (model.config.variance === 'learned' ? 'posterior' : model.config.variance), seed: o.seed, logDet: logDetJacobian(model.standardization), onT: o.onT,
-  });
 }

@@ -8,6 +8,7 @@ import { UsageError } from '../util/errors';
 import { DEFAULT_MODEL, type ModelConfig, checkModelConfig } from '../engine/model';
 import { ALL_SCHEDULES, type Schedule, VARIANCES, type ScheduleName, type VarianceName } from '../schedule/schedule';
 
+/** One run's whole configuration: data, model, schedule, training, seed, threads (a checkpoint keeps it as JSON). */
 export interface RunConfig {
   dataset: string; // a data set name or a CSV path
   nData: number; // points generated for a named data set (with `stream`: the set the standardisation is fitted on)

@@ -21,13 +21,11 @@
  * Units: on standardised z, nats per point; data units add sum_j log std_j (as src/diffusion/bound.ts), bits/dim
  * divide by d ln 2. Not here: the stochastic model's bound (bound.ts), which `eval --nll` prints beside this.
  */
-import { type Points, logDetJacobian, standardize } from '../data/points';
 import type { Engine } from '../engine/engine';
 import type { Schedule } from '../schedule/schedule';
 import { UsageError } from '../util/errors';
 import { Rng } from '../util/rng';
 import type { VlbResult } from './bound';
-import type { TrainedModel } from './config';
 import { alphaSigma, flowStepCoefficients, timeSubsequence } from './samplers';
 
 /**
@@ -74,6 +72,7 @@ export interface NllOptions {
   onEval?: (done: number, total: number) => void;
 }
 
+/** The exact likelihood's result: nats per point (with its standard error), bits per dimension, per-point values. */
 export interface NllResult {
   n: number;
   d: number;
@@ -205,12 +204,6 @@ export function probabilityFlowNll(eps: EpsVjpFn, x0: Float32Array, d: number, s
 /** eps_theta and its input VJPs from an engine's network ('ema' weights by default, as the samplers use). */
 export function engineEpsVjp(engine: Engine, weights: 'params' | 'ema' = 'ema'): EpsVjpFn {
   return (x, i, cotangents) => engine.inputVjp(x, i, cotangents, weights);
-}
-
-/** The ODE likelihood of a model on points in data units (standardised with the model's own standardisation). */
-export function modelNll(model: TrainedModel, data: Points, o: Omit<NllOptions, 'logDet'> = {}): NllResult {
-  const z = standardize(data, model.standardization);
-  return probabilityFlowNll(engineEpsVjp(model.engine), z.data, data.d, model.schedule, { ...o, logDet: logDetJacobian(model.standardization) });
 }
 
 /** The paired gap L_vlb - NLL over the points, data units (both carry the same log-det), and its standard error. */

@@ -31,14 +31,20 @@
  * The endings are a deterministic function of x_T (no random numbers after it). A clamp of the predicted x_0 is no
  * part of the flow: the ODE ignores `clip`. Its likelihood (the same scheme, data to noise) is src/diffusion/likelihood.ts.
  */
-import { type Points, standardize, unstandardize } from '../data/points';
-import type { TrainedModel } from './config';
 import type { Engine } from '../engine/engine';
 import { UsageError } from '../util/errors';
 import { type Schedule, type VarianceName, ddpmCoefficients } from '../schedule/schedule';
 
+/** A sampler's name: one of SAMPLERS. */
 export type SamplerName = 'ddpm' | 'ddim' | 'ode';
-export const SAMPLERS: readonly SamplerName[] = ['ddpm', 'ddim', 'ode'];
+/** The samplers behind Diffusion.sample, each with one line for --help and the page. */
+export const SAMPLER_SUMMARY: Readonly<Record<SamplerName, string>> = {
+  ddpm: 'Algorithm 2, ancestral (default); with K < T steps the respaced chain',
+  ddim: 'Song et al. 2021 on K <= T steps; --eta 0 deterministic given x_T, 1 ancestral noise',
+  ode: 'the probability-flow ODE, deterministic given x_T, second order (2K - 1 evaluations)',
+};
+/** Every sampler Diffusion.sample takes (`sample(n, { sampler })`), in the order --help lists them. */
+export const SAMPLERS = Object.keys(SAMPLER_SUMMARY) as readonly SamplerName[];
 
 export interface ReverseCall {
   sampler: SamplerName;
@@ -224,34 +230,4 @@ export function reverseSample(engine: Engine, count: number, o: ReverseCall): Fl
     }
     return x;
   });
-}
-
-export interface LabSampleOptions extends Omit<ReverseCall, 'xT' | 'onStep' | 'clip'> {
-  /** Default: the model's clipX0. */
-  clipX0?: number;
-  /** Start points in data units. */
-  xT?: Points;
-  /** Start points already standardised (N(0, I) draws). */
-  zT?: Float32Array;
-  /** Record every step: frames[j] = positions after the j-th step (frames[0] = x_T), data units; and their timesteps. */
-  record?: boolean;
-}
-
-/** A model's samples in data units through reverseSample; `frames`/`times` when recorded. */
-export function labSample(model: TrainedModel, n: number, o: LabSampleOptions): { points: Points; frames?: Float32Array[]; times?: number[] } {
-  const d = model.config.model.dim, T = model.schedule.T;
-  const zT = o.zT ?? (o.xT ? standardize(o.xT, model.standardization).data : undefined);
-  let frames: Float32Array[] | undefined, times: number[] | undefined;
-  if (o.record) (frames = []), (times = []);
-  let step = 0;
-  const raw = reverseSample(model.engine, n, {
-    ...o, xT: zT, clip: o.clipX0 ?? model.config.clipX0 ?? 0, variance: o.variance ?? (model.config.variance === 'learned' ? undefined : model.config.variance),
-    onStep: frames ? (t, x, off) => {
-      if (t === T) step = 0; // each chunk starts again at x_T
-      if (!frames![step]) (frames![step] = new Float32Array(n * d)), times!.push(t);
-      frames![step++].set(x, off * d);
-    } : undefined,
-  });
-  const toData = (x: Float32Array) => unstandardize({ data: x, n: x.length / d, d }, model.standardization);
-  return { points: toData(raw), frames: frames?.map((f) => toData(f).data), times };
 }

@@ -28,6 +28,7 @@ export interface TrainOptions {
   afterStep?: () => void;
 }
 
+/** What onProgress sees during training: the step, the loss, the learning rate, the gradient norm, the time. */
 export interface Progress {
   step: number;
   steps: number;

@@ -460,7 +460,7 @@ export class Engine {
    * summation order, not bit for bit.
    */
   sample(count: number, o: SampleCall): Float32Array {
-    if (this.model.learnSigma) throw new UsageError('a learned-variance model samples with src/diffusion/samplers.ts (reverseSample / labSample)');
+    if (this.model.learnSigma) throw new UsageError('a learned-variance model samples with reverseSample (src/diffusion/samplers.ts)');
     const k = this.k, a = this.arena, d = this.model.dim, T = this.schedule.T, rng = a.ptr('rng', 'sample');
     const weights = o.weights ?? 'ema', clip = o.clip ?? 0;
     const out = new Float32Array(count * d);

@@ -14,8 +14,10 @@ import { UsageError } from '../util/errors';
 import type { TensorSpec } from './arena';
 
 export const ACTIVATIONS = ['gelu', 'silu', 'relu'] as const;
+/** The hidden layers' activation. */
 export type Activation = (typeof ACTIVATIONS)[number];
 
+/** The network eps_theta(x_t, t): an MLP with residual blocks over sinusoidal embeddings of x_t and t. */
 export interface ModelConfig {
   dim: number; // data dimension d
   embedSize: number; // sinusoidal embedding size per input coordinate and for t (even)

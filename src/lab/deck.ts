@@ -20,8 +20,8 @@ import type { DiffusionOptions } from '../api/diffusion';
 import { type ReportData, type ReportSection, escapeHtml } from '../report/render';
 import { fieldSection, forwardSection, plane, reverseSection } from '../report/train-report';
 import type { ScheduleName } from '../schedule/schedule';
-import { type VlbResult, modelBound } from '../diffusion/bound';
-import { type NllResult, boundGap, modelNll } from '../diffusion/likelihood';
+import type { VlbResult } from '../diffusion/bound';
+import { type NllResult, boundGap } from '../diffusion/likelihood';
 import { type TwoSampleResult, classifierTwoSampleTest } from '../eval/two-sample';
 import { VERSION } from '../util/version';
 import { type VariantResult, runStudy } from './study';
@@ -147,8 +147,8 @@ export async function runDeck(o: DeckOptions): Promise<DeckResult> {
           extra(0.85);
           tell(`${name}: exact NLL`);
           const n = Math.min(o.nllN, o.vlbN), pts: Points = { data: heldOut.data.subarray(0, n * heldOut.d), n, d: heldOut.d };
-          const exact = modelNll(model, pts, { seed: o.seed });
-          const vlb = modelBound(model, pts, { seed: o.seed });
+          const exact = model.nll(pts, { seed: o.seed });
+          const vlb = model.bound(pts, { seed: o.seed });
           nll = { nll: exact, vlb, gap: boundGap(exact, vlb) };
         }
         extras = { forward, reverse, trajectories, field, nll };

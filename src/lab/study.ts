@@ -18,7 +18,7 @@ import type { ReportData, ReportSection } from '../report/render';
 import { downsample, metricsTable, plane } from '../report/train-report';
 import type { Schedule } from '../schedule/schedule';
 import { VERSION } from '../util/version';
-import { type VlbResult, modelBound } from '../diffusion/bound';
+import type { VlbResult } from '../diffusion/bound';
 
 export interface Variant {
   label: string;
@@ -101,7 +101,7 @@ export async function runStudy(variants: Variant[], o: StudyOptions): Promise<Va
     await model.train({ progressEvery: 50, onProgress: (p) => o.onTrain?.(p.step, p.steps, p.loss, p.stepsPerSecond) });
     const trainSeconds = (performance.now() - t0) / 1000;
     o.onPhase?.('bound');
-    const vlb = modelBound(model, vlbData, { seed: o.seed });
+    const vlb = model.bound(vlbData, { seed: o.seed });
     o.onPhase?.('samples');
     model.reseedSampling(o.seed);
     const all = model.sample(Math.max(plan.draws * plan.size, o.testData?.n ?? 0)).points;

@@ -20,7 +20,7 @@
 import { type Points, standardize, unstandardize } from '../data/points';
 import type { Diffusion } from '../api/diffusion';
 import { Rng } from '../util/rng';
-import { type SamplerName, labSample } from '../diffusion/samplers';
+import type { SamplerName } from '../diffusion/samplers';
 import { WHEEL_HUES, wheelCentre, wheelFrame, wheelIndices, wheelLab } from '../report/colour';
 import type { ReportSection } from '../report/render';
 import { spread } from '../eval/draws';
@@ -207,7 +207,7 @@ export function trajectoryStudy(
   const endings: TrajectoryStudy['endings'] = [], fans: TrajectoryStudy['fans'] = [], positions: TrajectoryStudy['positions'] = [];
   for (const s of samplers) {
     model.reseedSampling(seed + 1);
-    const rec = labSample(model, N, { sampler: s.sampler, eta: s.eta, steps: s.steps, zT: zOverlap, record: true });
+    const rec = model.sample(N, { sampler: s.sampler, eta: s.eta, steps: s.steps, xT: zOverlap, record: true });
     const end = standardize(rec.points, model.standardization).data;
     const overlap = knnOverlap(zOverlap, end, d, k);
     const colorOverlap = knnOverlap(startLab, end, 3, k, d);
@@ -216,7 +216,7 @@ export function trajectoryStudy(
     endings.push({ label: s.label, ...xyOf(rec.points.data, d) });
     positions.push({ label: s.label, t: rec.times!, lines: linesOf(rec.frames!, d, nLines, startColors) });
     model.reseedSampling(seed + 3);
-    const fanEnds = labSample(model, nFans * fanRuns, { sampler: s.sampler, eta: s.eta, steps: s.steps, zT: fanZ }).points.data;
+    const fanEnds = model.sample(nFans * fanRuns, { sampler: s.sampler, eta: s.eta, steps: s.steps, xT: fanZ }).points.data;
     fans.push({
       label: s.label,
       groups: Array.from({ length: nFans }, (_, g) => ({
@@ -226,7 +226,7 @@ export function trajectoryStudy(
         color: fanColors[g],
       })),
     });
-    const ends = labSample(model, starts * runs, { sampler: s.sampler, eta: s.eta, steps: s.steps, zT: tiled }).points.data;
+    const ends = model.sample(starts * runs, { sampler: s.sampler, eta: s.eta, steps: s.steps, xT: tiled }).points.data;
     let spread = 0, spreadData = 0;
     const z = standardize({ data: ends, n: starts * runs, d }, model.standardization).data;
     const one = new Float32Array(runs * d), oneData = new Float32Array(runs * d);

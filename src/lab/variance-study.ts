@@ -14,9 +14,8 @@ import type { ReportData, ReportSection } from '../report/render';
 import { downsample, metricsTable, plane } from '../report/train-report';
 import type { VarianceName } from '../schedule/schedule';
 import { VERSION } from '../util/version';
-import { labSample } from '../diffusion/samplers';
 import type { LearnedLoss } from '../diffusion/learned-variance';
-import { type VlbResult, modelBound } from '../diffusion/bound';
+import type { VlbResult } from '../diffusion/bound';
 
 export interface VarianceResult {
   label: string;
@@ -66,14 +65,14 @@ export async function runVarianceStudy(o: {
   const results: VarianceResult[] = [];
   for (const v of variants) {
     o.onPhase?.(`measure: ${v.label}`);
-    const vlb = modelBound(v.model, vlbData, { variance: v.variance, seed: o.seed });
+    const vlb = v.model.bound(vlbData, { variance: v.variance, seed: o.seed });
     const w2AtSteps: number[] = [];
     let report: Report | undefined, samples: Points | undefined;
     let test: TwoSampleResult | undefined;
     for (const K of steps) {
       v.model.reseedSampling(o.seed);
       const m = K === T ? Math.max(plan.draws * plan.size, o.testData?.n ?? 0) : plan.draws * plan.size;
-      const all = labSample(v.model, m, { sampler: 'ddpm', steps: K, variance: v.variance }).points;
+      const all = v.model.sample(m, { sampler: 'ddpm', steps: K, variance: v.variance }).points;
       if (K === T && o.testData) test = classifierTwoSampleTest(slicePoints(all, 0, o.testData.n), o.testData, { seed: o.seed });
       const pts = slicePoints(all, 0, plan.draws * plan.size);
       const { samplesDraws, dataDrawsA, dataDrawsB } = makeDraws(pts, evalData, plan, o.seed);

@@ -7,7 +7,6 @@ import { wheelIndices } from './colour';
 import { type Points, standardize } from '../data/points';
 import type { Diffusion } from '../api/diffusion';
 import { epsField } from '../diffusion/field';
-import { labSample } from '../diffusion/samplers';
 import type { Report } from '../eval/draws';
 import { parameterCount } from '../engine/model';
 import type { ReportData, ReportSection } from './render';
@@ -94,7 +93,7 @@ export function startEndSection(model: Diffusion, frames: Float32Array[], o: { m
   const xT: Points = { data: frames[0].subarray(0, n * d), n, d };
   const starts = plane(xT, d, n), ddpm = plane(frames[T], d, n);
   model.reseedSampling(model.config.seed + 616);
-  const ddim = plane(labSample(model, n, { sampler: 'ddim', eta: 0, zT: standardize(xT, model.standardization).data }).points, d, n);
+  const ddim = plane(model.sample(n, { sampler: 'ddim', eta: 0, xT: standardize(xT, model.standardization).data }).points, d, n);
   const color = Array.from(wheelIndices(starts.x, starts.y));
   return {
     kind: 'wheelRow', title: 'Does the starting position decide the ending position?', key: true,

@@ -5,6 +5,7 @@
  */
 import { UsageError } from '../util/errors';
 
+/** The fixed beta_t schedules makeSchedule knows ('learned' is trained with the network: --schedule learned). */
 export const SCHEDULES = ['linear', 'quadratic', 'cosine', 'sigmoid'] as const;
 export type FixedScheduleName = (typeof SCHEDULES)[number];
 /** 'learned': trained with the network (src/diffusion/learned-schedule.ts); its tables come from its parameters or a checkpoint's betas. */
@@ -21,6 +22,7 @@ export interface ScheduleOptions {
   betaEnd?: number;
 }
 
+/** A beta_t schedule and every per-timestep table the kernels and samplers read, index i = t - 1. */
 export interface Schedule {
   name: ScheduleName;
   T: number;
@@ -54,6 +56,7 @@ function checkBeta(name: string, v: number): void {
   if (!(v > 0 && v < 1)) throw new UsageError(`${name} must be in (0, 1), got ${v}`);
 }
 
+/** The named schedule over T steps with every table computed once (beta range from `opts` where it applies). */
 export function makeSchedule(name: string, T: number, opts: ScheduleOptions = {}): Schedule {
   if (!(SCHEDULES as readonly string[]).includes(name)) {
     throw new UsageError(`unknown schedule "${name}"; choose one of ${SCHEDULES.join(', ')}`);
@@ -128,6 +131,7 @@ export function scheduleFromBetas(name: ScheduleName, beta: Float64Array, betaSt
   };
 }
 
+/** sigma_t^2 of the reverse process: 'beta' = beta_t, 'posterior' = beta-tilde_t (Ho et al. sec. 3.2). */
 export type VarianceName = 'beta' | 'posterior';
 export const VARIANCES: readonly VarianceName[] = ['beta', 'posterior'];
 

@@ -1,3 +1,4 @@
 import pkg from '../../package.json';
 
+/** The package's version (package.json). */
 export const VERSION: string = pkg.version;

@@ -8,7 +8,7 @@ import '../../src/engine/wasm-embedded';
 import { type Points } from '../../src/data/points';
 import { getDataset } from '../../src/data/datasets';
 import { createDiffusion } from '../../src/api/diffusion';
-import { type EpsFn, gaussianKL, gaussianNll, modelBound, reverseVariance, variationalBound } from '../../src/diffusion/bound';
+import { type EpsFn, gaussianKL, gaussianNll, reverseVariance, variationalBound } from '../../src/diffusion/bound';
 import { Rng } from '../../src/util/rng';
 import { meanSe } from '../reference';
 import { makeSchedule } from '../../src/schedule/schedule';
@@ -110,7 +110,7 @@ describe('bound on a known density (standard 2-D normal)', () => {
     await m.train();
     const heldRaw = getDataset('gaussian', 8000, 77);
     const held: Points = { ...heldRaw, data: heldRaw.data.map((v) => 1 + 3 * v) };
-    const r = modelBound(m, held, { variance: 'beta', seed: 3 });
+    const r = m.bound(held, { variance: 'beta', seed: 3 });
     const nll = gaussNll(held, 1, 3);
     const diff = meanSe(r.perPoint.map((b, i) => b + r.logDet - nll[i]));
     expect(r.logDet).toBeCloseTo(2 * Math.log(3), 1);

@@ -11,7 +11,7 @@ import { Diffusion, createDiffusion } from '../../src/api/diffusion';
 import {
   KNOTS, ScheduleLearner, boundFromErrors, gammaOf, gammaTable, initialLearnedSchedule, learnedSchedule, projectTheta, thetaFromSchedule,
 } from '../../src/diffusion/learned-schedule';
-import { type EpsFn, modelBound, variationalBound } from '../../src/diffusion/bound';
+import { type EpsFn, variationalBound } from '../../src/diffusion/bound';
 import { Rng } from '../../src/util/rng';
 import { makeSchedule } from '../../src/schedule/schedule';
 
@@ -159,7 +159,7 @@ describe('--schedule learned in a run', () => {
     const bound = async (schedule: 'linear' | 'learned') => {
       const m = await createDiffusion({ ...o, schedule });
       await m.train();
-      const r = modelBound(m, heldOut, { seed: 3 });
+      const r = m.bound(heldOut, { seed: 3 });
       m.close();
       return r;
     };

@@ -9,8 +9,7 @@ import '../../src/engine/wasm-embedded';
 import { type Diffusion, createDiffusion } from '../../src/api/diffusion';
 import { getDataset } from '../../src/data/datasets';
 import { standardize } from '../../src/data/points';
-import { modelBound } from '../../src/diffusion/bound';
-import { type EpsVjpFn, logAbsDet, modelNll, probabilityFlowNll } from '../../src/diffusion/likelihood';
+import { type EpsVjpFn, logAbsDet, probabilityFlowNll } from '../../src/diffusion/likelihood';
 import { reverseSample } from '../../src/diffusion/samplers';
 import { type Schedule, makeSchedule } from '../../src/schedule/schedule';
 import { Rng } from '../../src/util/rng';
@@ -149,12 +148,12 @@ describe('a model trained on the gaussian data set (a standard normal, known den
   });
 
   it('ODE likelihood within 0.05 nats per point of the true NLL; the VLB at least the true NLL (3 standard errors)', () => {
-    const r = modelNll(m, held, { steps: 50 });
+    const r = m.nll(held, { steps: 50 });
     const ode = meanSe(r.perPoint.map((v, p) => v + r.logDet - truth[p]));
     expect(Math.abs(ode.mean), `ODE NLL - true NLL = ${ode.mean} +- ${ode.se} nats`).toBeLessThan(0.05);
     expect(r.nats).toBeCloseTo(meanSe(truth).mean + ode.mean, 9);
     // The bound's only randomness is its one x_t per (x_0, t): the sd of the per-point differences is its noise.
-    const b = modelBound(m, held, { variance: 'beta', seed: 3 });
+    const b = m.bound(held, { variance: 'beta', seed: 3 });
     const vlb = meanSe(b.perPoint.map((v, p) => v + b.logDet - truth[p]));
     expect(vlb.mean, `VLB - true NLL = ${vlb.mean} +- ${vlb.se} nats`).toBeGreaterThan(-3 * vlb.se);
     expect(vlb.se, 'the tolerance is not vacuous').toBeLessThan(0.05);
@@ -162,7 +161,7 @@ describe('a model trained on the gaussian data set (a standard normal, known den
 
   it('the ODE sampler decodes the likelihood latents back to the points (the two directions of one flow)', () => {
     const pts = { ...held, n: 200, data: held.data.subarray(0, 400) };
-    const r = modelNll(m, pts, { steps: 50 });
+    const r = m.nll(pts, { steps: 50 });
     const back = reverseSample(m.engine, 200, { sampler: 'ode', steps: 50, xT: r.latents });
     const z = standardize(pts, m.standardization).data;
     let worst = 0;

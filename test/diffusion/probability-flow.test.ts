@@ -6,8 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import '../../src/engine/wasm-embedded';
 import { type Diffusion, createDiffusion } from '../../src/api/diffusion';
 import { engineEps } from '../../src/diffusion/bound';
-import { modelNll } from '../../src/diffusion/likelihood';
-import { labSample, probabilityFlowSample, reverseSample, timeSubsequence } from '../../src/diffusion/samplers';
+import { probabilityFlowSample, reverseSample, timeSubsequence } from '../../src/diffusion/samplers';
 import { Engine, STREAM_SAMPLE } from '../../src/engine/engine';
 import { Rng } from '../../src/util/rng';
 
@@ -46,11 +45,11 @@ describe('probability-flow ODE sampler', () => {
     expect(same(outs[0], outs[1]), 'one lane whatever the thread count').toBe(true);
     for (const steps of [100, 7]) {
       model.reseedSampling(2);
-      const a = labSample(model, n, { sampler: 'ode', steps, zT: xT }).points.data;
+      const a = model.sample(n, { sampler: 'ode', steps, xT: xT }).points.data;
       model.reseedSampling(3);
-      const b = labSample(model, n, { sampler: 'ode', steps, zT: xT }).points.data;
+      const b = model.sample(n, { sampler: 'ode', steps, xT: xT }).points.data;
       expect(same(a, b), `K = ${steps}`).toBe(true);
-      const c = labSample(model, n, { sampler: 'ode', steps, zT: xT.map((v) => -v) }).points.data;
+      const c = model.sample(n, { sampler: 'ode', steps, xT: xT.map((v) => -v) }).points.data;
       expect(same(a, c), 'not a constant map').toBe(false);
     }
   });
@@ -135,7 +134,7 @@ describe('probability-flow ODE sampler', () => {
     const b = reverseSample(lv.engine, 100, { sampler: 'ode', steps: 10, xT: x });
     expect(same(a, b)).toBe(true);
     expect(a.every(Number.isFinite)).toBe(true);
-    const r = modelNll(lv, { data: lv.trainData.data.subarray(0, 200), n: 100, d: 2 }, { steps: 10 });
+    const r = lv.nll({ data: lv.trainData.data.subarray(0, 200), n: 100, d: 2 }, { steps: 10 });
     expect(Number.isFinite(r.nats)).toBe(true);
   });
 });

@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import '../../src/engine/wasm-embedded';
 import { type Diffusion, createDiffusion } from '../../src/api/diffusion';
-import { ddimCoefficients, labSample, reverseSample, timeSubsequence } from '../../src/diffusion/samplers';
+import { ddimCoefficients, reverseSample, timeSubsequence } from '../../src/diffusion/samplers';
 import { makeSchedule } from '../../src/schedule/schedule';
 
 let model: Diffusion;
@@ -98,28 +98,28 @@ describe('reverse samplers', () => {
     const xT = reverseSample(model.engine, n, { sampler: 'ddim', steps: 1, eta: 0 }); // any fixed points will do
     for (const steps of [20, 7]) {
       model.reseedSampling(2);
-      const a = labSample(model, n, { sampler: 'ddim', steps, eta: 0, zT: xT }).points.data;
+      const a = model.sample(n, { sampler: 'ddim', steps, eta: 0, xT: xT }).points.data;
       model.reseedSampling(3);
-      const b = labSample(model, n, { sampler: 'ddim', steps, eta: 0, zT: xT }).points.data;
+      const b = model.sample(n, { sampler: 'ddim', steps, eta: 0, xT: xT }).points.data;
       expect(Buffer.from(b.buffer).equals(Buffer.from(a.buffer))).toBe(true);
       // and not a constant map: different starts give different ends
-      const c = labSample(model, n, { sampler: 'ddim', steps, eta: 0, zT: xT.map((v) => -v) }).points.data;
+      const c = model.sample(n, { sampler: 'ddim', steps, eta: 0, xT: xT.map((v) => -v) }).points.data;
       expect(Buffer.from(c.buffer).equals(Buffer.from(a.buffer))).toBe(false);
       expect(a.length).toBe(n * d);
     }
     // with eta > 0 the noise stream matters
     model.reseedSampling(2);
-    const e1 = labSample(model, n, { sampler: 'ddim', steps: 7, eta: 0.5, zT: xT }).points.data;
+    const e1 = model.sample(n, { sampler: 'ddim', steps: 7, eta: 0.5, xT: xT }).points.data;
     model.reseedSampling(3);
-    const e2 = labSample(model, n, { sampler: 'ddim', steps: 7, eta: 0.5, zT: xT }).points.data;
+    const e2 = model.sample(n, { sampler: 'ddim', steps: 7, eta: 0.5, xT: xT }).points.data;
     expect(Buffer.from(e1.buffer).equals(Buffer.from(e2.buffer))).toBe(false);
   });
 
   it('ddim with K = T, eta = 1 follows ddpm (beta-tilde) path by path when both use the same noise', () => {
     model.reseedSampling(4);
-    const a = labSample(model, 800, { sampler: 'ddpm', variance: 'posterior' }).points.data;
+    const a = model.sample(800, { sampler: 'ddpm', variance: 'posterior' }).points.data;
     model.reseedSampling(4);
-    const b = labSample(model, 800, { sampler: 'ddim', steps: 20, eta: 1 }).points.data;
+    const b = model.sample(800, { sampler: 'ddim', steps: 20, eta: 1 }).points.data;
     let worst = 0;
     for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
     expect(worst).toBeLessThan(1e-3);
@@ -128,9 +128,9 @@ describe('reverse samplers', () => {
   it('ddim with K = T, eta = 1 matches ddpm (beta-tilde) in distribution with independent noise (n = 6000 each, fixed seeds)', () => {
     const n = 6000, d = 2;
     model.reseedSampling(100);
-    const ddpm = labSample(model, n, { sampler: 'ddpm', variance: 'posterior' }).points.data;
+    const ddpm = model.sample(n, { sampler: 'ddpm', variance: 'posterior' }).points.data;
     model.reseedSampling(200);
-    const ddim = labSample(model, n, { sampler: 'ddim', steps: 20, eta: 1 }).points.data;
+    const ddim = model.sample(n, { sampler: 'ddim', steps: 20, eta: 1 }).points.data;
     const r = sameLaw(ddpm, ddim, d);
     expect(r.ok, r.why).toBe(true);
     // Power check: the same test rejects the DDIM sample moved by 0.1 data std along x.
