@@ -45,7 +45,8 @@ export function forwardPaths(model: Diffusion, x0: Points, seed: number): Float3
  * k-d tree of eval/knn.ts, exact): (n, k). Each row asks for k + 1 and drops itself, wherever duplicates put it.
  */
 export function knn(x: Float32Array, d: number, k: number): Int32Array {
-  const n = x.length / d, points = Float64Array.from(x), tree = new KdTree(points, n, d), nb = KdTree.buffer(k + 1), out = new Int32Array(n * k);
+  const n = x.length / d, points = Float64Array.from(x), tree = new KdTree(points, n, d);
+  const nb = KdTree.buffer(k + 1), out = new Int32Array(n * k);
   for (let i = 0; i < n; i++) {
     const found = tree.knn(points, i, k + 1, nb);
     for (let r = 0, m = 0; r < found && m < k; r++) if (nb.index[r] !== i) out[i * k + m++] = nb.index[r];

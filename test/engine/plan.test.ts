@@ -32,7 +32,9 @@ describe('planEngine', () => {
 
   it('three lanes: lanes 1 and 2 get gradients, activations and a t-share for ceil(rows / lanes) rows', () => {
     const slabs = planEngine(model, 23, 40, 3, 0);
-    expect(slabs.slice(-8).map((s) => s.name)).toEqual(['grads1', 'acts1', 'actGrads1', 'tShare1', 'grads2', 'acts2', 'actGrads2', 'tShare2']);
+    expect(slabs.slice(-8).map((s) => s.name)).toEqual([
+      'grads1', 'acts1', 'actGrads1', 'tShare1', 'grads2', 'acts2', 'actGrads2', 'tShare2',
+    ]);
     for (const s of slabs.filter((x) => /^(acts|actGrads)\d$/.test(x.name))) for (const t of s.tensors) expect(t.shape[0]).toBe(8);
     expect(slabs.find((s) => s.name === 'tShare2')!.tensors.find((t) => t.name === 'seen')!.shape).toEqual([40]);
     expect(slabs.find((s) => s.name === 'tables')!.tensors.find((t) => t.name === 'normParts')!.shape).toEqual([6]);
