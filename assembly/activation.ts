@@ -1,4 +1,4 @@
-// Pointwise layers: GELU (tanh approximation), SiLU, ReLU, residual add, and two in-place helpers.
+// Pointwise layers: GELU (tanh approximation), SiLU, ReLU, residual add, y += x, and the layer epilogues.
 // Forward and backward side by side; backward ACCUMULATES into dx (dx += dy * f'(x)), like llm.c, so
 // the host zeroes gradients once per step. Each kernel is one streaming pass: f32x4 over whole vectors,
 // scalar loop for the n % 4 tail (and for the whole array in the scalar build). The elementary functions
@@ -7,7 +7,9 @@
 //
 // The layer epilogues at the end (actForward, actBackward) are what linear.ts's fused kernels apply to each block
 // of rows while it is still in L1: the value, the residual and the derivative in one pass, bit for bit the same as
-// the separate kernels above (same operations in the same order).
+// the separate kernels above (same operations in the same order). The host calls only the fused kernels: the
+// separate ones are the specs' oracles for them (assembly/oracles.ts), and addInPlace is a building block of
+// linear.ts and timebias.ts.
 
 import { expSig1, expSig4, k4, ONE, sigmoid1, sigmoid4 } from "./math";
 
@@ -214,32 +216,6 @@ export function residualForwardScalar(y: usize, a: usize, b: usize, n: i32): voi
   }
 }
 
-// da += dy ; db += dy
-export function residualBackward(da: usize, db: usize, dy: usize, n: i32): void {
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      const g = v128.load(dy + o);
-      v128.store(da + o, f32x4.add(v128.load(da + o), g));
-      v128.store(db + o, f32x4.add(v128.load(db + o), g));
-    }
-  }
-  if (i < n) {
-    const o = <usize>i << 2;
-    residualBackwardScalar(da + o, db + o, dy + o, n - i); // the elements SIMD leaves over
-  }
-}
-
-export function residualBackwardScalar(da: usize, db: usize, dy: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
-    const o = <usize>i << 2;
-    const g = load<f32>(dy + o);
-    store<f32>(da + o, load<f32>(da + o) + g);
-    store<f32>(db + o, load<f32>(db + o) + g);
-  }
-}
-
 // ------------------------------------------------------------------------------------ in-place ops
 
 // y += x
@@ -264,32 +240,9 @@ export function addInPlaceScalar(y: usize, x: usize, n: i32): void {
   }
 }
 
-// y *= s
-export function scaleInPlace(y: usize, n: i32, s: f32): void {
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    const sv = f32x4.splat(s);
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(y + o, f32x4.mul(v128.load(y + o), sv));
-    }
-  }
-  if (i < n) {
-    const o = <usize>i << 2;
-    scaleInPlaceScalar(y + o, n - i, s); // the elements SIMD leaves over
-  }
-}
-
-export function scaleInPlaceScalar(y: usize, n: i32, s: f32): void {
-  for (let i = 0; i < n; i++) {
-    const o = <usize>i << 2;
-    store<f32>(y + o, load<f32>(y + o) * s);
-  }
-}
-
 // ------------------------------------------------------------------------------------ layer epilogue
 
-// Activation codes of the fused layer kernels (linear.ts linearForwardAct); src/engine.ts ACT_CODES mirrors them.
+// Activation codes of the fused layer kernels (linear.ts linearForwardAct); src/engine/engine.ts ACT_CODES mirrors them.
 const ACT_NONE: i32 = 0;
 const ACT_GELU: i32 = 1;
 const ACT_SILU: i32 = 2;

@@ -1,5 +1,6 @@
 // The bench's yardsticks: what one core can do with no memory traffic, so that each kernel's rate can be read as a
-// share of it. Not used by training or sampling.
+// share of it. Not used by training or sampling, so not in the product builds: this file is its own entry, compiled
+// only by the bench (bench/peak-build.mjs, asconfig.json targets bench and bench-relaxed).
 //
 // madPeak: the f32x4 multiply-then-add rate, in the matmuls' own pattern of the plain SIMD build (acc = acc + a * b,
 // one mul and one add per multiply-add): 14 independent chains s = s + s * m. Why that is enough: a chain issues one

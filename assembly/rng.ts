@@ -1,16 +1,16 @@
 // Seeded random numbers inside wasm: xoshiro128** (Blackman & Vigna) seeded through splitmix64,
-// bit-identical to src/rng.ts (the spec pins the first outputs that src/rng.ts gives for seed 42).
+// bit-identical to src/util/rng.ts (the spec pins the first outputs that src/util/rng.ts gives for seed 42).
 // What it is: the noise source of the training and sampling loops, so noise never crosses the JS
 // boundary element by element. The state is 4 x u32 at `state` (16 bytes) owned by the host; each
 // kernel loads it into locals, runs, and stores it back.
 // What it is not: vectorised. One xoshiro stream is a serial recurrence and the ABI asks for the exact
-// sequence of src/rng.ts, so there is no SIMD path; the `...Scalar` twins exist only so that every
+// sequence of src/util/rng.ts, so there is no SIMD path; the `...Scalar` twins exist only so that every
 // kernel has one, and share the body. Not cryptographic.
 
 const GOLDEN: u64 = 0x9e3779b97f4a7c15;
 const TWO_M24_F32: f32 = 5.9604644775390625e-8; // 2^-24
 const TWO_M24: f64 = 5.9604644775390625e-8;
-const TWO_PI: f64 = 2.0 * Math.PI; // folded as in src/rng.ts: (2 * Math.PI) * u2
+const TWO_PI: f64 = 2.0 * Math.PI; // folded as in src/util/rng.ts: (2 * Math.PI) * u2
 
 // splitmix64 finaliser of the already-advanced state s.
 @inline function mix64(s: u64): u64 {
@@ -60,7 +60,7 @@ export function rngSeedScalar(state: usize, seed: u64, stream: u32): void {
   return result;
 }
 
-/** Next 32-bit output of xoshiro128** (src/rng.ts Rng.nextU32). */
+/** Next 32-bit output of xoshiro128** (src/util/rng.ts Rng.nextU32). */
 export function rngNextU32(state: usize): u32 {
   return next(state);
 }
@@ -69,18 +69,10 @@ export function rngNextU32Scalar(state: usize): u32 {
   return next(state);
 }
 
-/** out: (n) f32 in [0, 1) with 24 random bits: (next >>> 8) * 2^-24, exact in f32 (Rng.uniform). */
-export function rngUniform(out: usize, n: i32, state: usize): void {
-  for (let i = 0; i < n; i++) {
-    store<f32>(out + ((<usize>i) << 2), <f32>(next(state) >>> 8) * TWO_M24_F32);
-  }
-}
-
-export function rngUniformScalar(out: usize, n: i32, state: usize): void {
-  rngUniform(out, n, state);
-}
-
-/** out: (n) f32 = lo + (hi - lo) * uniform, in f32. */
+/**
+ * out: (n) f32 = lo + (hi - lo) u, in f32, where u = (next >>> 8) * 2^-24 in [0, 1) has 24 random bits (exact in
+ * f32: Rng.uniform); lo = 0, hi = 1 gives u itself.
+ */
 export function rngUniformRange(out: usize, n: i32, lo: f32, hi: f32, state: usize): void {
   const w = hi - lo;
   for (let i = 0; i < n; i++) {
@@ -94,7 +86,7 @@ export function rngUniformRangeScalar(out: usize, n: i32, lo: f32, hi: f32, stat
 
 /**
  * out: (n) i32 in [0, bound) without modulo bias: Lemire's multiply-shift, rejecting the low word below
- * (2^32 - bound) mod bound (Rng.intBelow). bound <= 1 writes zeros and draws nothing, as in src/rng.ts.
+ * (2^32 - bound) mod bound (Rng.intBelow). bound <= 1 writes zeros and draws nothing, as in src/util/rng.ts.
  */
 export function rngIntBelow(out: usize, n: i32, bound: u32, state: usize): void {
   if (bound <= 1) {

@@ -12,6 +12,7 @@ import os from 'node:os';
 import { Engine, compileKernels, instantiateKernels, makeSchedule, DEFAULT_MODEL, Rng, getDataset, fitStandardization, standardize, relaxedSimdSupported } from '../dist/lab/index.js';
 import { runPeer } from './tfjs-peer.mjs';
 import { runTorchPeer, startTorchServer } from './torch-peer.mjs';
+import { peakKernels } from './peak-build.mjs';
 
 const argv = process.argv.slice(2);
 const statAt = argv.indexOf('--stat');
@@ -118,15 +119,14 @@ async function kernelsFor(flavor) {
 if (!peerOnly) {
   // Short rounds (~2 ms each), interleaved, best of many: on a shared machine a round that ran undisturbed at the
   // core's clock is what each figure needs, and the clock and the peaks are then read at the same frequency.
-  const { k } = await kernelsFor('simd');
-  const sc = (await kernelsFor('scalar')).k;
-  const r = fma ? (await kernelsFor('relaxed')).k : null;
+  const k = await peakKernels('bench'); // madPeakScalar is plain f32 code: the same in this build as in a scalar one
+  const r = fma ? await peakKernels('bench-relaxed') : null;
   const it = 100_000;
   const b = { clock: Infinity, mad: Infinity, scalar: Infinity, fma: Infinity };
   for (let round = 0; round < 60; round++) {
     b.clock = Math.min(b.clock, best(() => k.clockChain(it, 3), 1));
     b.mad = Math.min(b.mad, best(() => k.madPeak(it / 2), 1));
-    b.scalar = Math.min(b.scalar, best(() => sc.madPeakScalar(it / 8), 1));
+    b.scalar = Math.min(b.scalar, best(() => k.madPeakScalar(it / 8), 1));
     if (r) b.fma = Math.min(b.fma, best(() => r.fmaPeak(it / 2), 1));
   }
   const hz = (64 * it) / b.clock;
@@ -149,6 +149,7 @@ if (!peerOnly) {
 
 // ---------------------------------------------------------------------------------------------- kernels
 // The matmuls of one training step of the default model; % of the peak of the build's own op (mul+add or FMA).
+// The scalar build's kernels run their scalar twins (ASC_FEATURE_SIMD is false there), so one set of names serves all.
 for (const flavor of peerOnly ? [] : ['simd', ...(fma ? ['relaxed'] : []), 'scalar']) {
   const { k, memory } = await kernelsFor(flavor);
   const peakOf = flavor === 'relaxed' ? result.peak.fma : flavor === 'simd' ? result.peak.simd : result.peak.scalar;
@@ -168,18 +169,17 @@ for (const flavor of peerOnly ? [] : ['simd', ...(fma ? ['relaxed'] : []), 'scal
   const x = base, w = x + 4 * 1024 * 384, b = w + 4 * 384 * 128, y = b + 4 * 1024, dx = y + 4 * 1024 * 384, dw = dx + 4 * 1024 * 384 + 4096, d = dw + 4 * 384 * 128, da = d + 4 * 1024 * 384;
   const slot = da + 4 * 1024 * 384; // zeros: every row takes row bias 0
   new Int32Array(memory.buffer, slot, 1024).fill(0);
-  const S = flavor === 'scalar' ? 'Scalar' : '';
   for (const sh of shapes) {
     const flops = 2 * sh.n * sh.din * sh.dout;
     const act = sh.dout === 2 ? 0 : 1;
     const fw = sh.first
-      ? () => k[`linearForwardRowBias${S}`](y, d, x, w, b, slot, sh.n, sh.din, sh.dout, sh.din, 384, 1)
-      : sh.dout === 2 || sh.plain ? () => k[`linearForward${S}`](y, x, w, b, sh.n, sh.din, sh.dout)
-        : () => k[`linearForwardAct${S}`](y, d, x, w, b, x, sh.n, sh.din, sh.dout, act);
+      ? () => k.linearForwardRowBias(y, d, x, w, b, slot, sh.n, sh.din, sh.dout, sh.din, 384, 1)
+      : sh.dout === 2 || sh.plain ? () => k.linearForward(y, x, w, b, sh.n, sh.din, sh.dout)
+        : () => k.linearForwardAct(y, d, x, w, b, x, sh.n, sh.din, sh.dout, act);
     const bw = sh.first
-      ? () => k[`linearBackwardWeight${S}`](dw, b + 4 * 256, y, x, sh.n, sh.din, sh.dout, sh.din, 384)
-      : sh.plain ? () => k[`linearBackward${S}`](dx, dw, b + 4 * 256, y, x, w, sh.n, sh.din, sh.dout)
-        : () => { k[`linearBackwardInputAct${S}`](dx, da, y, w, x, d, sh.n, sh.din, sh.dout); k[`linearBackward${S}`](0, dw, b + 4 * 256, y, x, w, sh.n, sh.din, sh.dout); };
+      ? () => k.linearBackwardWeight(dw, b + 4 * 256, y, x, sh.n, sh.din, sh.dout, sh.din, 384)
+      : sh.plain ? () => k.linearBackward(dx, dw, b + 4 * 256, y, x, w, sh.n, sh.din, sh.dout)
+        : () => { k.linearBackwardInputAct(dx, da, y, w, x, d, sh.n, sh.din, sh.dout); k.linearBackward(0, dw, b + 4 * 256, y, x, w, sh.n, sh.din, sh.dout); };
     const bwFlops = sh.first ? flops : 2 * flops;
     const inner = Math.max(1, Math.round(2e8 / flops / (flavor === 'scalar' ? 8 : 1)));
     const tf = time(fw, { inner }), tb = time(bw, { inner });
@@ -195,14 +195,14 @@ for (const flavor of peerOnly ? [] : ['simd', ...(fma ? ['relaxed'] : []), 'scal
 // Every kernel call of lane 0 timed through a wrapper of engine.k; the workers time their replayed calls
 // themselves (ThreadPool.profile). "host" is lane 0's step time not spent in a kernel or waiting (JS between calls).
 const CATEGORY = {
-  'matmul forward': ['linearForwardAct', 'linearForwardRowBias', 'linearForward', 'timeBiasForward', 'linearForwardStrided'],
+  'matmul forward': ['linearForwardAct', 'linearForwardRowBias', 'linearForward', 'timeBiasForward'],
   'matmul backward': ['linearBackwardInputAct', 'linearBackward', 'linearBackwardWeight', 'timeBiasBackward'],
   'embeddings': ['sinusoidalEmbed'],
   'batch draw': ['rngIntBelow', 'rngNormal', 'qSample', 'gatherRows'],
   'loss': ['mseBackwardScaled', 'mseForward'],
-  'gradient reduction': ['accumulateSumSquares', 'accumulateSumSquaresTo', 'addInPlace'],
+  'gradient reduction': ['accumulateSumSquaresTo'],
   'clipping norm': ['sumSquares'],
-  'AdamW + EMA (+ zeroing)': ['adamwEmaStep', 'adamwStep', 'emaUpdate'],
+  'AdamW + EMA (+ zeroing)': ['adamwEmaStep'],
 };
 const categoryOf = (name) => Object.keys(CATEGORY).find((c) => CATEGORY[c].includes(name)) ?? 'other kernels';
 function wrapTimed(k, acc) {

@@ -12,7 +12,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
-  Diffusion, FRESH_SEED_OFFSET, PERFECT_SEED_OFFSET, Rng, compareToData, energyDistance, getDataset, makeDraws, slicedWasserstein, spread, w2Exact,
+  Diffusion, FRESH_SEED_OFFSET, PERFECT_SEED_OFFSET, Rng, compareToData, energyDistance, getDataset, makeDraws, slicedWasserstein,
+  spread, w2Exact,
 } from '../dist/lab/index.js';
 
 const HELP = `usage: node bench/eval-noise.mjs --model FILE [--seed S] [--k K] [--bar X] [--json]
@@ -115,12 +116,17 @@ const summary = {
 if (opts.json) {
   console.log(JSON.stringify(summary));
 } else {
-  const f = (s) => `${s.mean.toFixed(2)} ± ${s.sd.toFixed(2)}  [${s.min.toFixed(2)}, ${s.max.toFixed(2)}]  ${String(s.pass).padStart(3)} of ${s.n}`;
-  console.log(`${dataset}, eval seed ${seed}: data draws fixed (W2 floor ${summary.floor.toFixed(4)}); eval's own W2 ratio ${summary.evalRatio.toFixed(2)}`);
+  const f = (s) =>
+    `${s.mean.toFixed(2)} ± ${s.sd.toFixed(2)}  [${s.min.toFixed(2)}, ${s.max.toFixed(2)}]  ${String(s.pass).padStart(3)} of ${s.n}`;
+  console.log(`${dataset}, eval seed ${seed}: data draws fixed (W2 floor ${summary.floor.toFixed(4)}); ` +
+    `eval's own W2 ratio ${summary.evalRatio.toFixed(2)}`);
   console.log(`ratio: mean ± sd [min, max], and how many are under the bar (W2 <= ${bar}, energy <= 1.5)`);
   console.log(`W2 exact   model (${k} sampling seeds)  ${f(summary.w2.model)}`);
   console.log(`W2 exact   perfect (${k} fresh sets)    ${f(summary.w2.perfect)}`);
   console.log(`energy     model                    ${f(summary.energy.model)}`);
   console.log(`energy     perfect                  ${f(summary.energy.perfect)}`);
-  if (sliced) console.log(`sliced W2 of ${large} points against as many fresh ones: model ${sliced.model.toFixed(4)}, fresh data ${sliced.perfect.toFixed(4)}`);
+  if (sliced) {
+    console.log(`sliced W2 of ${large} points against as many fresh ones: model ${sliced.model.toFixed(4)}, ` +
+      `fresh data ${sliced.perfect.toFixed(4)}`);
+  }
 }

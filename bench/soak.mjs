@@ -25,7 +25,9 @@ const log = (s) => { if (!json) process.stderr.write(s + '\n'); };
 
 const model = small ? { width: 32, depth: 2, embedSize: 16 } : {};
 const threadsFlag = flag('threads', undefined);
-const d = await createDiffusion({ dataset: 'moons', nData: 10_000, steps, batch: small ? 64 : 256, T: 100, seed: 1, model, ...(threadsFlag ? { threads: threadsFlag } : {}) });
+const d = await createDiffusion({
+  dataset: 'moons', nData: 10_000, steps, batch: small ? 64 : 256, T: 100, seed: 1, model, ...(threadsFlag ? { threads: threadsFlag } : {}),
+});
 const dir = mkdtempSync(join(tmpdir(), 'ddpm-soak-'));
 const ckPath = join(dir, 'checkpoint.safetensors');
 const mb = (b) => b / 2 ** 20;
@@ -48,8 +50,8 @@ function record(step) {
     loss: lastLoss,
   });
   const r = rows[rows.length - 1];
-  log(`step ${String(step).padStart(7)}  ${r.seconds.toFixed(0).padStart(5)} s  rss ${r.rssMiB.toFixed(1)} MiB  heap ${r.heapMiB.toFixed(1)} MiB  ` +
-    `wasm ${r.wasmMiB.toFixed(2)} MiB  loss ${Number.isFinite(lastLoss) ? lastLoss.toFixed(4) : '-'}`);
+  log(`step ${String(step).padStart(7)}  ${r.seconds.toFixed(0).padStart(5)} s  rss ${r.rssMiB.toFixed(1)} MiB  ` +
+    `heap ${r.heapMiB.toFixed(1)} MiB  wasm ${r.wasmMiB.toFixed(2)} MiB  loss ${Number.isFinite(lastLoss) ? lastLoss.toFixed(4) : '-'}`);
 }
 
 record(0);
@@ -80,7 +82,8 @@ const max = (k) => Math.max(...rows.map((r) => r[k]));
 const min = (k) => Math.min(...rows.map((r) => r[k]));
 const summary = {
   steps,
-  model: (small ? 'small (width 32, depth 2, embed 16, batch 64)' : 'default (width 128, depth 3, embed 128, batch 256)') + `, ${d.config.threads ?? 1} thread(s)`,
+  model: (small ? 'small (width 32, depth 2, embed 16, batch 64)' : 'default (width 128, depth 3, embed 128, batch 256)') +
+    `, ${d.config.threads ?? 1} thread(s)`,
   seconds: (performance.now() - t0) / 1000,
   stepsPerSecond: steps / ((performance.now() - t0) / 1000),
   rssMiB: { start: rows[0].rssMiB, min: min('rssMiB'), max: max('rssMiB'), early: avg(warm, 'rssMiB'), late: avg(tail, 'rssMiB') },
@@ -96,8 +99,10 @@ else {
   process.stdout.write([
     `soak: ${s.steps} steps, ${s.model}, ${s.seconds.toFixed(0)} s (${s.stepsPerSecond.toFixed(0)} steps/s)`,
     `  RSS    start ${s.rssMiB.start.toFixed(1)} MiB, range ${s.rssMiB.min.toFixed(1)}..${s.rssMiB.max.toFixed(1)} MiB, ` +
-      `mean at 5-15% ${s.rssMiB.early.toFixed(1)} MiB, at 90-100% ${s.rssMiB.late.toFixed(1)} MiB (${(s.rssMiB.late - s.rssMiB.early >= 0 ? '+' : '')}${(s.rssMiB.late - s.rssMiB.early).toFixed(1)} MiB)`,
-    `  heap   range ${s.heapMiB.min.toFixed(1)}..${s.heapMiB.max.toFixed(1)} MiB, early ${s.heapMiB.early.toFixed(1)}, late ${s.heapMiB.late.toFixed(1)} MiB` +
+      `mean at 5-15% ${s.rssMiB.early.toFixed(1)} MiB, at 90-100% ${s.rssMiB.late.toFixed(1)} MiB ` +
+      `(${(s.rssMiB.late - s.rssMiB.early >= 0 ? '+' : '')}${(s.rssMiB.late - s.rssMiB.early).toFixed(1)} MiB)`,
+    `  heap   range ${s.heapMiB.min.toFixed(1)}..${s.heapMiB.max.toFixed(1)} MiB, early ${s.heapMiB.early.toFixed(1)}, ` +
+      `late ${s.heapMiB.late.toFixed(1)} MiB` +
       ` (loss history ${s.lossHistoryMiB.toFixed(2)} MiB of it by design)`,
     `  wasm   ${s.wasmMiB.min.toFixed(2)}..${s.wasmMiB.max.toFixed(2)} MiB (${s.wasmMiB.min === s.wasmMiB.max ? 'constant' : 'GREW'})`,
     `  checkpoint ${s.checkpointMiB.toFixed(2)} MiB, written ${Math.floor((steps - 1) / ckEvery)} times`,

@@ -187,21 +187,28 @@ export function sampleWith(tf, m, schedule, count, steps = schedule.T) {
  */
 export async function runPeer({ time, log, model, makeSchedule, data, lr = 1e-3, batches = [32, 256, 1024], quick = false }) {
   const { tf, info } = await loadTfjs();
-  log(`TF.js ${info.version}: wasm backend from ${info.wasmFile} (SIMD ${info.wasmSimd}, multithread ${info.wasmMultithread}, XNNPACK threads ${info.wasmThreads}); cpu backend`);
+  log(`TF.js ${info.version}: wasm backend from ${info.wasmFile} (SIMD ${info.wasmSimd}, multithread ${info.wasmMultithread}, ` +
+    `XNNPACK threads ${info.wasmThreads}); cpu backend`);
   const result = { ...info, train: [], sample: [] };
   const cases = [
-    { name: 'wasm', backend: 'wasm', linear: 'matMul', sample: [{ T: 50, points: 10000, steps: 50 }, ...(quick ? [] : [{ T: 1000, points: 10000, steps: 100 }])] },
+    { name: 'wasm', backend: 'wasm', linear: 'matMul',
+      sample: [{ T: 50, points: 10000, steps: 50 }, ...(quick ? [] : [{ T: 1000, points: 10000, steps: 100 }])] },
     { name: 'wasm-explicit', backend: 'wasm', linear: 'explicit', sample: [] },
     { name: 'cpu', backend: 'cpu', linear: 'matMul', sample: [{ T: 50, points: 1000, steps: 50 }] },
   ];
   for (const c of cases) {
-    if (!(await tf.setBackend(c.backend)) || tf.getBackend() !== c.backend) throw new Error(`TF.js backend ${c.backend} did not initialise`);
+    if (!(await tf.setBackend(c.backend)) || tf.getBackend() !== c.backend) {
+      throw new Error(`TF.js backend ${c.backend} did not initialise`);
+    }
     const before = tf.memory().numTensors;
     const tr = makeTrainer(tf, { model, schedule: makeSchedule('linear', 1000), data, lr, linear: c.linear });
     for (const B of batches) {
       // Fewer repetitions on the slow backend: the cpu backend's B = 1024 step takes about a second.
       const slow = c.backend === 'cpu';
-      const s = time(() => tr.trainStep(B), { warm: slow ? 2 : Math.max(60, Math.round(16384 / B)), reps: slow ? 5 : 7, inner: Math.max(1, Math.round((slow ? 64 : 256) / B) * (slow ? 1 : 4)) });
+      const s = time(() => tr.trainStep(B), {
+        warm: slow ? 2 : Math.max(60, Math.round(16384 / B)), reps: slow ? 5 : 7,
+        inner: Math.max(1, Math.round((slow ? 64 : 256) / B) * (slow ? 1 : 4)),
+      });
       result.train.push({ peer: c.name, backend: c.backend, linear: c.linear, batch: B, ms: s * 1000, stepsPerSecond: 1 / s });
       log(`TF.js ${c.name} train step B=${B}: ${(s * 1000).toFixed(2)} ms (${(1 / s).toFixed(1)} steps/s)`);
     }
@@ -218,7 +225,9 @@ export async function runPeer({ time, log, model, makeSchedule, data, lr = 1e-3,
       if (row.scaled) row.measured = { points: p.points, steps: p.steps, seconds: measured, factor };
       result.sample.push(row);
       log(`TF.js ${c.name} sample 10,000 points T=${p.T}: ${row.seconds.toFixed(2)} s` +
-        (row.scaled ? ` (SCALED x${factor}: measured ${measured.toFixed(2)} s for ${p.points} points over ${p.steps} of the ${p.T} steps)` : ''));
+        (row.scaled
+          ? ` (SCALED x${factor}: measured ${measured.toFixed(2)} s for ${p.points} points over ${p.steps} of the ${p.T} steps)`
+          : ''));
     }
     tr.dispose();
     if (tf.memory().numTensors !== before) log(`warning: TF.js ${c.name}: live tensors went from ${before} to ${tf.memory().numTensors}`);

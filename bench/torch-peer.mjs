@@ -37,7 +37,9 @@ export function torchUnavailable(python) {
   if (!existsSync(python)) return `${python} not found`;
   const r = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8', env: childEnv() });
   if (r.status !== 0) return `${python} has no torch (${(r.stderr.trim().split('\n').pop() ?? '').slice(0, 120)})`;
-  if (!existsSync(join(here, '..', 'python', 'ddpm_torch.py'))) return 'python/ddpm_torch.py (the model in PyTorch) is not in this checkout';
+  if (!existsSync(join(here, '..', 'python', 'ddpm_torch.py'))) {
+    return 'python/ddpm_torch.py (the model in PyTorch) is not in this checkout';
+  }
   return null;
 }
 
@@ -46,12 +48,16 @@ export function torchUnavailable(python) {
  * bench.mjs can time ours and PyTorch turn by turn. `coretype`: OPENBLAS_CORETYPE for the child (undefined: unset).
  * Resolves to { train(B, reps, inner) -> ms, sample(steps) -> seconds (scaled to sampleT), close() }.
  */
-export async function startTorchServer({ log, model, data, T, batches, lr, sampleT, sampleSteps = 20, samplePoints = 0, stat = 'median', coretype }) {
+export async function startTorchServer({
+  log, model, data, T, batches, lr, sampleT, sampleSteps = 20, samplePoints = 0, stat = 'median', coretype,
+}) {
   const python = process.env.DDPM_TORCH_PYTHON ?? '/usr/bin/python3';
   const dir = mkdtempSync(join(tmpdir(), 'ddpm-torch-serve-'));
   writeFileSync(join(dir, 'data.f32'), Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-  writeFileSync(join(dir, 'cfg.json'), JSON.stringify({ data: join(dir, 'data.f32'), model, T, batches, lr, threads: 1, stat, samplePoints, sampleT, sampleSteps }));
-  const child = spawn(python, [join(here, 'torch-peer.py'), join(dir, 'cfg.json'), '--serve'], { env: childEnv(coretype ? { OPENBLAS_CORETYPE: coretype } : {}), stdio: ['pipe', 'pipe', 'pipe'] });
+  writeFileSync(join(dir, 'cfg.json'),
+    JSON.stringify({ data: join(dir, 'data.f32'), model, T, batches, lr, threads: 1, stat, samplePoints, sampleT, sampleSteps }));
+  const child = spawn(python, [join(here, 'torch-peer.py'), join(dir, 'cfg.json'), '--serve'],
+    { env: childEnv(coretype ? { OPENBLAS_CORETYPE: coretype } : {}), stdio: ['pipe', 'pipe', 'pipe'] });
   child.stderr.on('data', (b) => { for (const line of String(b).trim().split('\n')) if (line) log(`  ${line}`); });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const next = async () => {
@@ -91,8 +97,10 @@ export function runTorchPeer({ log, model, data, T, batches, lr, sampleT, sample
   try {
     writeFileSync(join(dir, 'data.f32'), Buffer.from(data.buffer, data.byteOffset, data.byteLength));
     const run = (cfg, env) => {
-      writeFileSync(join(dir, 'cfg.json'), JSON.stringify({ data: join(dir, 'data.f32'), model, T, batches, lr, threads: 1, stat, ...cfg }));
-      const r = spawnSync(python, [join(here, 'torch-peer.py'), join(dir, 'cfg.json')], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 24 });
+      writeFileSync(join(dir, 'cfg.json'),
+        JSON.stringify({ data: join(dir, 'data.f32'), model, T, batches, lr, threads: 1, stat, ...cfg }));
+      const r = spawnSync(python, [join(here, 'torch-peer.py'), join(dir, 'cfg.json')],
+        { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 24 });
       for (const line of r.stderr.trim().split('\n')) if (line) log(`  ${line}`);
       if (r.status !== 0) throw new Error(`torch peer failed (exit ${r.status})`);
       return JSON.parse(r.stdout.trim().split('\n').pop());

@@ -166,7 +166,8 @@ def main():
             if req.get("quit"):
                 break
             if "train" in req:
-                ms = timed(steps[req["train"]], warm=req.get("warm", 1), reps=req.get("reps", 3), inner=req.get("inner", 1), stat=cfg.get("stat", "median")) * 1000
+                ms = timed(steps[req["train"]], warm=req.get("warm", 1), reps=req.get("reps", 3), inner=req.get("inner", 1),
+                           stat=cfg.get("stat", "median")) * 1000
                 print(json.dumps({"ms": ms}), flush=True)
             elif "sample" in req:
                 print(json.dumps({"seconds": sampler(req["sample"])}), flush=True)

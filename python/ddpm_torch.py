@@ -163,7 +163,8 @@ def read_safetensors(path: str, raw_bytes: dict | None = None) -> tuple[dict[str
             a.frombytes(chunk)
             if sys.byteorder != "little":
                 a.byteswap()
-            t = torch.tensor(a.tolist(), dtype=dtype) if code == "I" else (torch.frombuffer(a, dtype=dtype).clone() if count else torch.zeros(0, dtype=dtype))
+            t = (torch.tensor(a.tolist(), dtype=dtype) if code == "I"
+                 else (torch.frombuffer(a, dtype=dtype).clone() if count else torch.zeros(0, dtype=dtype)))
         tensors[name] = t.reshape(shape)
     return tensors, dict(metadata)
 
@@ -192,7 +193,8 @@ def encode_safetensors(tensors: dict[str, torch.Tensor], metadata: dict[str, str
     blobs, offset = [], 0
     for name in names:
         b = tensor_bytes(tensors[name])
-        header[name] = {"dtype": _TORCH_TO_ST[tensors[name].dtype], "shape": list(tensors[name].shape), "data_offsets": [offset, offset + len(b)]}
+        header[name] = {"dtype": _TORCH_TO_ST[tensors[name].dtype], "shape": list(tensors[name].shape),
+                        "data_offsets": [offset, offset + len(b)]}
         blobs.append(b)
         offset += len(b)
     js = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
@@ -391,7 +393,8 @@ def train(m: Model, data: torch.Tensor, steps: int, lr: float, batch: int | None
     g = torch.Generator().manual_seed(seed)
     net = m.net.train()
     ema = copy.deepcopy(net).eval()
-    opt = torch.optim.AdamW(net.parameters(), lr=lr, betas=(adam["beta1"], adam["beta2"]), eps=adam["eps"], weight_decay=adam["weightDecay"])
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, betas=(adam["beta1"], adam["beta2"]), eps=adam["eps"],
+                            weight_decay=adam["weightDecay"])
     losses = []
     for k in range(steps):
         idx = torch.randint(0, z.shape[0], (batch,), generator=g)
@@ -455,8 +458,11 @@ def _emit(text: str, out: str | None) -> None:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="ddpm_torch.py", description="ddpm-wasm models in PyTorch: eps_theta, Algorithm 2, fine-tuning, and files that load back in ddpm-wasm.",
-                                epilog="Example: node dist/cli.js train --out run && python3 python/ddpm_torch.py sample --model run/model.safetensors --n 1000 --out s.csv")
+    p = argparse.ArgumentParser(prog="ddpm_torch.py",
+                                description="ddpm-wasm models in PyTorch: eps_theta, Algorithm 2, fine-tuning, "
+                                            "and files that load back in ddpm-wasm.",
+                                epilog="Example: node dist/cli.js train --out run && "
+                                       "python3 python/ddpm_torch.py sample --model run/model.safetensors --n 1000 --out s.csv")
     sub = p.add_subparsers(dest="command", required=True)
     i = sub.add_parser("info", help="print a model's configuration as JSON")
     i.add_argument("--model", required=True)
@@ -471,9 +477,11 @@ def main(argv=None) -> int:
     s.add_argument("--variance", choices=["beta", "posterior"], help="default: the model's")
     s.add_argument("--clip-x0", type=float, help="clamp of the predicted x_0, standardised units, 0 = off (default: the model's)")
     s.add_argument("--standardized", action="store_true", help="print standardised units (what the network sees), not data units")
-    s.add_argument("--noise", metavar="FILE.f32", help="x_T and each step's z as T x n x dim little-endian float32 instead of --seed's draws")
+    s.add_argument("--noise", metavar="FILE.f32",
+                   help="x_T and each step's z as T x n x dim little-endian float32 instead of --seed's draws")
     s.add_argument("--out", metavar="FILE.csv", help="default: stdout")
-    t = sub.add_parser("train", help="Algorithm 1 in PyTorch from a model file on a CSV of points (data units), saved in ddpm-wasm's layout")
+    t = sub.add_parser("train",
+                       help="Algorithm 1 in PyTorch from a model file on a CSV of points (data units), saved in ddpm-wasm's layout")
     t.add_argument("--model", required=True, help="the starting point: its configuration, betas and standardisation are kept")
     t.add_argument("--data", required=True, metavar="FILE.csv", help="e.g. from `node dist/cli.js data --dataset moons --out moons.csv`")
     t.add_argument("--steps", type=int, default=1000)
@@ -530,7 +538,8 @@ def main(argv=None) -> int:
                 m.step = 0
             losses = train(m, data, a.steps, a.lr, a.batch, a.seed, log=lambda msg: print(msg, file=sys.stderr))
             save_model(a.out, m, trained_in="pytorch")
-            print(f"trained {a.steps} steps in PyTorch (final loss {sum(losses[-50:]) / len(losses[-50:]):.4f}); model {a.out}", file=sys.stderr)
+            print(f"trained {a.steps} steps in PyTorch (final loss {sum(losses[-50:]) / len(losses[-50:]):.4f}); model {a.out}",
+                  file=sys.stderr)
         elif a.command == "resave":
             save_model(a.out, m)
     except (FormatError, ValueError, OSError) as err:

@@ -45,7 +45,8 @@ describe('finding Chromium', () => {
   it('takes CHROMIUM_PATH first, and a CHROMIUM_PATH pointing nowhere is a one-line error, not a fallback', () => {
     const fake = fakeExecutable('my-chrome');
     expect(findChromium({ env: { CHROMIUM_PATH: fake, PATH: '' } })).toBe(fake);
-    expect(() => findChromium({ env: { CHROMIUM_PATH: join(empty, 'nowhere') } })).toThrow(/^CHROMIUM_PATH=.*nowhere is not an executable file/);
+    expect(() => findChromium({ env: { CHROMIUM_PATH: join(empty, 'nowhere') } }))
+      .toThrow(/^CHROMIUM_PATH=.*nowhere is not an executable file/);
   });
 
   it('searches the PATH, then the usual folders, for chromium, chromium-browser and google-chrome', () => {
@@ -88,7 +89,9 @@ describe('finding PyTorch', () => {
     const r = node(['test/system.mjs', 'torch'], { DDPM_SEARCH_DIRS: empty });
     expect(r.status).toBe(1);
     oneLine(r.stderr);
-    expect(r.stderr).toMatch(/^error: no python imports torch \(tried .*\): install PyTorch \(Debian: apt-get install python3-torch libopenblas0-pthread/);
+    expect(r.stderr).toMatch(
+      /^error: no python imports torch \(tried .*\): install PyTorch \(Debian: apt-get install python3-torch libopenblas0-pthread/,
+    );
     const bad = node(['test/system.mjs', 'torch'], { TORCH_PYTHON: join(empty, 'python-nowhere') });
     expect(bad.status).toBe(2);
     oneLine(bad.stderr);
@@ -98,7 +101,8 @@ describe('finding PyTorch', () => {
 
 describe('the PyTorch tests\' skip policy (torchForTests)', () => {
   it('without torch: a failure where apt-get could install it (root on Debian), else a skip with one printed line', () => {
-    const r = node(['-e', "import('./test/system.mjs').then((m) => console.log(JSON.stringify(m.torchForTests('the torch tests'))))"], { DDPM_SEARCH_DIRS: empty });
+    const r = node(['-e', "import('./test/system.mjs').then((m) => console.log(JSON.stringify(m.torchForTests('the torch tests'))))"],
+      { DDPM_SEARCH_DIRS: empty });
     if (aptUsable()) {
       expect(r.status).not.toBe(0);
       expect(r.stderr).toMatch(/no python imports torch/);
@@ -113,12 +117,14 @@ describe('the PyTorch tests\' skip policy (torchForTests)', () => {
 
 describe('test/setup-system.sh', () => {
   const setup = (env: Record<string, string>, ...args: string[]) =>
-    spawnSync('sh', ['test/setup-system.sh', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, CHROMIUM_PATH: '', TORCH_PYTHON: '', ...env } });
+    spawnSync('sh', ['test/setup-system.sh', ...args],
+      { cwd: root, encoding: 'utf8', env: { ...process.env, CHROMIUM_PATH: '', TORCH_PYTHON: '', ...env } });
 
   it('on a fresh machine would install chromium and python3-torch with apt-get (dry run)', () => {
     const r = setup({ DDPM_SEARCH_DIRS: empty }, '--dry-run');
     expect(r.status).toBe(0);
-    expect(r.stdout.trim()).toBe('setup-system: would run: apt-get update && apt-get install -y chromium python3-torch libopenblas0-pthread');
+    expect(r.stdout.trim())
+      .toBe('setup-system: would run: apt-get update && apt-get install -y chromium python3-torch libopenblas0-pthread');
   });
 
   it('installs only what is missing (dry run with Chromium present)', () => {

@@ -19,7 +19,8 @@ import { initProcesses, resetProcesses, showProcesses } from './panels/process';
 import { drawSchedule, initSchedule, refreshSchedule } from './panels/schedule';
 import { setState, state } from './panels/state';
 import { drawLoss, onProgress, onSnapshot, resetTraining, startTraining } from './panels/training';
-import { initTrajectories, requestTrajectories, resetTrajectories, showTrajectories } from './panels/trajectories';
+import { choiceLabel, initChoice, readChoice } from './panels/sampling';
+import { initTrajectories, requestTrajectories, resetTrajectories, showHand, showTrajectories } from './panels/trajectories';
 import { resetVerdict, showVerdict } from './panels/verdict';
 import { $, clearError, gap, input, num, pending, placeholder, showError, showGap, status, tick } from './panels/ui';
 import type { FromWorker, ModelInfo, ToWorker, TrainRequest } from './worker';
@@ -34,7 +35,7 @@ worker.onerror = (e) => {
   setState('idle');
 };
 // (the list is written here: importing worker-views' values would pull the worker's code into this bundle)
-const VIEWS = new Set<string>(['trajectories', 'field', 'judge'] satisfies ViewRequest['type'][]);
+const VIEWS = new Set<string>(['trajectories', 'hand', 'field', 'judge'] satisfies ViewRequest['type'][]);
 let viewInFlight = false;
 const waiting: [ToWorker, Transferable[]][] = [];
 const nextView = new Map<string, ViewRequest>();
@@ -93,7 +94,8 @@ function trainRequest(): TrainRequest {
     options.dataset = state.csv.name;
     options.data = { ...state.csv.points, data: state.csv.points.data.slice() };
   }
-  return { type: 'train', options, snapshotEvery: Math.max(50, Math.round(steps / 15 / 50) * 50), snapshotN: 500, sampleN: num('sample-n', 1, 100000, true) };
+  const sampling = readChoice('samples', options.T!);
+  return { type: 'train', options, snapshotEvery: Math.max(50, Math.round(steps / 15 / 50) * 50), snapshotN: 500, sampleN: num('sample-n', 1, 100000, true), sampling };
 }
 
 function resetRun(): void {
@@ -120,6 +122,7 @@ $('settings').addEventListener('submit', (e) => {
   refreshSchedule();
   pending.get('schedule')?.();
   pending.delete('schedule');
+  state.sampling = req.sampling ?? {};
   startTraining();
   setState('training');
   status('Starting…');
@@ -130,9 +133,12 @@ $('sample').addEventListener('click', () => {
   clearError();
   try {
     const n = num('sample-n', 1, 100000, true);
+    if (!state.model) return;
+    const choice = readChoice('samples', state.model.config.T);
     setState('sampling');
-    status(`Sampling ${n} points…`);
-    send({ type: 'sample', n });
+    status(`Sampling ${n} points (${choiceLabel(choice)})…`);
+    state.sampling = choice;
+    send({ type: 'sample', n, ...choice });
   } catch (err) {
     showError((err as Error).message);
   }
@@ -179,6 +185,10 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       break;
     case 'trajectories':
       showTrajectories(m);
+      viewDone();
+      break;
+    case 'hand':
+      showHand(m);
       viewDone();
       break;
     case 'field':
@@ -244,19 +254,20 @@ function onSampled(m: Extract<FromWorker, { type: 'sampled' }>): void {
   onSnapshot(m.points, m.d, `${state.samples.n} final samples (EMA weights)`, true);
   showProcesses(m);
   $('stat-step').textContent = String(state.model?.step ?? '–');
-  status(`${state.model?.source === 'load' ? `Model ${state.model.name}` : 'Model'} at step ${state.model?.step}: sampled ${state.samples.n} points (recorded ${m.frameN} reverse paths) in ${m.seconds.toFixed(2)} s. Press ▶ to play the reverse process.`);
+  status(`${state.model?.source === 'load' ? `Model ${state.model.name}` : 'Model'} at step ${state.model?.step}: sampled ${state.samples.n} points (${choiceLabel(state.sampling)}; recorded ${m.frameN} reverse paths) in ${m.seconds.toFixed(2)} s. Press ▶ to play the reverse process.`);
   setState('ready');
   // The deck panels' views of the new model, in the order a reader meets them.
   armField(m.T);
   requestTrajectories(request);
   requestField(request);
-  request({ type: 'judge', n: 2000 });
+  request({ type: 'judge', n: 2000, ...state.sampling });
 }
 
 function init(): void {
   initData();
   initSchedule();
   initProcesses();
+  initChoice('samples', 'ddpm', () => undefined);
   initTrajectories(request);
   initField(request);
   initFiles(send, resetRun);

@@ -2,8 +2,8 @@
 // formula, backward vs a central finite difference of the f64 formula, accumulation (dx +=), tails.
 import { geluForward, geluForwardScalar, geluBackward, geluBackwardScalar, siluForward, siluForwardScalar,
          siluBackward, siluBackwardScalar, reluForward, reluForwardScalar, reluBackward, reluBackwardScalar,
-         residualForward, residualForwardScalar, residualBackward, residualBackwardScalar,
-         addInPlace, addInPlaceScalar, scaleInPlace, scaleInPlaceScalar } from "../activation";
+         residualForward, residualForwardScalar } from "../oracles";
+import { addInPlace, addInPlaceScalar } from "../activation";
 import { buf, get, set } from "./mem";
 
 let seed: u32 = 777;
@@ -112,26 +112,16 @@ describe("relu", () => {
   });
 });
 
-describe("residual and in-place", () => {
-  it("residualForward / residualBackward", () => {
+describe("residual and y += x", () => {
+  it("residualForward", () => {
     inputs();
     residualForward(A, X, DY, N); residualForwardScalar(B, X, DY, N);
     expect(same(A, B, N)).toBe(true);
     let bad = 0;
     for (let i = 0; i < N; i++) if (get(A, i) != get(X, i) + get(DY, i)) bad++;
     expect(bad).toBe(0);
-    const da = buf(N), db = buf(N), da2 = buf(N), db2 = buf(N);
-    copy(da, D0, N + 4); copy(db, X, N + 4); copy(da2, D0, N + 4); copy(db2, X, N + 4);
-    residualBackward(da, db, DY, N); residualBackwardScalar(da2, db2, DY, N);
-    expect(same(da, da2, N) && same(db, db2, N)).toBe(true);
-    bad = 0;
-    for (let i = 0; i < N; i++) {
-      if (get(da, i) != get(D0, i) + get(DY, i)) bad++;
-      if (get(db, i) != get(X, i) + get(DY, i)) bad++;
-    }
-    expect(bad).toBe(0);
   });
-  it("addInPlace / scaleInPlace, n = 1 and 4k + 3", () => {
+  it("addInPlace, n = 1 and 4k + 3", () => {
     inputs();
     copy(A, D0, N + 4); copy(B, D0, N + 4);
     addInPlace(A, X, N); addInPlaceScalar(B, X, N);
@@ -139,13 +129,9 @@ describe("residual and in-place", () => {
     let bad = 0;
     for (let i = 0; i < N; i++) if (get(A, i) != get(D0, i) + get(X, i)) bad++;
     expect(bad).toBe(0);
-    scaleInPlace(A, N, -0.5); scaleInPlaceScalar(B, N, -0.5);
-    expect(same(A, B, N)).toBe(true);
-    for (let i = 0; i < N; i++) if (get(A, i) != (get(D0, i) + get(X, i)) * <f32>-0.5) bad++;
-    expect(bad).toBe(0);
-    set(A, 0, 3); set(A, 1, 7);
-    scaleInPlace(A, 1, 2);
-    expect(get(A, 0)).toBe(6);
+    set(A, 0, 3); set(A, 1, 7); set(B, 0, 4);
+    addInPlace(A, B, 1);
+    expect(get(A, 0)).toBe(7);
     expect(get(A, 1)).toBe(7);
   });
 });

@@ -1,8 +1,8 @@
 // adam.ts: sumSquares (f64) vs f64 reference; adamwStep and emaUpdate bit-identical to their scalar
 // twins, vs a hand-computed step and an f64 re-implementation of torch.optim.AdamW's update.
-import { sumSquares, sumSquaresScalar, adamwStep, adamwStepScalar, emaUpdate, emaUpdateScalar, adamwEmaStep, adamwEmaStepScalar,
-         accumulateSumSquares, accumulateSumSquaresScalar,
+import { sumSquares, sumSquaresScalar, adamwEmaStep, adamwEmaStepScalar, accumulateSumSquares, accumulateSumSquaresScalar,
          accumulateSumSquaresTo, accumulateSumSquaresToScalar } from "../adam";
+import { adamwStep, adamwStepScalar, emaUpdate, emaUpdateScalar } from "../oracles";
 import { buf, get, set } from "./mem";
 
 let seed: u32 = 99;

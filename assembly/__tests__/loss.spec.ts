@@ -1,5 +1,6 @@
 // loss.ts: MSE forward (f64 accumulation) and backward (accumulating) vs scalar twins, f64 and hand values.
-import { mseForward, mseForwardScalar, mseBackward, mseBackwardScalar, mseBackwardScaled, mseBackwardScaledScalar } from "../loss";
+import { mseForward, mseForwardScalar, mseBackwardScaled, mseBackwardScaledScalar } from "../loss";
+import { mseBackward, mseBackwardScalar } from "../oracles";
 import { buf, get, set } from "./mem";
 
 let seed: u32 = 4242;

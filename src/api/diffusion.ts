@@ -55,7 +55,9 @@ export interface LoadOptions {
 }
 
 /** The run's hooks (see TrainOptions in train.ts); `steps` trains until that many total steps (default: the configured steps). */
-export type TrainCallOptions = Partial<Pick<TrainOptions, 'steps' | 'onProgress' | 'progressEvery' | 'onCheckpoint' | 'checkpointEvery' | 'signal' | 'yieldEvery'>>;
+export type TrainCallOptions = Partial<
+  Pick<TrainOptions, 'steps' | 'onProgress' | 'progressEvery' | 'onCheckpoint' | 'checkpointEvery' | 'signal' | 'yieldEvery'>
+>;
 
 /** The one way to sample: which sampler, how many steps, its noise, its start, and whether to record the paths. */
 export interface SampleOptions {
@@ -161,7 +163,9 @@ export class Diffusion {
     const standardization = fitStandardization(data);
     const z = standardize(data, standardization);
     if (config.clipX0 === undefined) config.clipX0 = autoClipX0(z);
-    const learner = config.schedule === 'learned' ? new ScheduleLearner(config.T, fixedVariance(config), config.steps, { betaStart: config.betaStart, betaEnd: config.betaEnd }) : undefined;
+    const learner = config.schedule === 'learned'
+      ? new ScheduleLearner(config.T, fixedVariance(config), config.steps, { betaStart: config.betaStart, betaEnd: config.betaEnd })
+      : undefined;
     const schedule = learner?.schedule ?? makeSchedule(config.schedule, config.T, { betaStart: config.betaStart, betaEnd: config.betaEnd });
     const rows = Math.max(config.batch, o.sampleRows ?? 1024);
     const engine = await Engine.create({
@@ -180,13 +184,20 @@ export class Diffusion {
     const c: LoadedCheckpoint = decodeCheckpoint(bytes, o.source ?? 'checkpoint');
     const rows = Math.max(c.config.batch, o.sampleRows ?? 1024);
     const data = o.data ?? o.dataFor?.(c.config);
-    if (data && data.d !== c.config.model.dim) throw new UsageError(`data have ${data.d} columns but the model was trained on ${c.config.model.dim}`);
+    if (data && data.d !== c.config.model.dim) {
+      throw new UsageError(`data have ${data.d} columns but the model was trained on ${c.config.model.dim}`);
+    }
     const threads = o.threads ?? c.config.threads ?? 1;
-    const engine = await engineFromCheckpoint(c, { rows, data: data ? standardize(data, c.standardization).data : undefined, wasm: o.wasm, flavor: o.flavor, threads, fma: o.fma ?? c.config.fma });
+    const engine = await engineFromCheckpoint(c, {
+      rows, data: data ? standardize(data, c.standardization).data : undefined, wasm: o.wasm, flavor: o.flavor, threads,
+      fma: o.fma ?? c.config.fma,
+    });
     // The checkpoint's betas are the schedule as it was; its learner state lets training move it on.
-    const learner = c.learnedSchedule && new ScheduleLearner(c.config.T, fixedVariance(c.config), c.config.steps, { state: c.learnedSchedule });
+    const learner = c.learnedSchedule &&
+      new ScheduleLearner(c.config.T, fixedVariance(c.config), c.config.steps, { state: c.learnedSchedule });
     if (c.config.stream) engine.streamBatch = streamFrom(c.config, c.standardization);
-    return new Diffusion(c.config, engine, c.standardization, data ?? { data: new Float32Array(0), n: 0, d: c.config.model.dim }, lossHistory(c).slice(), learner);
+    return new Diffusion(c.config, engine, c.standardization, data ?? { data: new Float32Array(0), n: 0, d: c.config.model.dim },
+      lossHistory(c).slice(), learner);
   }
 
   /** Train (Algorithm 1) until `steps` total steps; appends to `losses`. */
@@ -224,10 +235,14 @@ export class Diffusion {
    * the same seed, sampler and thread count give the same bits.
    */
   sample(n: number, o: SampleOptions = {}): SampleResult {
-    if (!Number.isInteger(n) || n < 1 || n > 10_000_000) throw new UsageError(`number of samples must be an integer in [1, 10000000], got ${n}`);
+    if (!Number.isInteger(n) || n < 1 || n > 10_000_000) {
+      throw new UsageError(`number of samples must be an integer in [1, 10000000], got ${n}`);
+    }
     const d = this.config.model.dim, T = this.schedule.T, learned = this.config.variance === 'learned';
     const sampler = o.sampler ?? 'ddpm';
-    if (!(SAMPLERS as readonly string[]).includes(sampler)) throw new UsageError(`unknown sampler "${sampler}"; choose one of ${SAMPLERS.join(', ')}`);
+    if (!(SAMPLERS as readonly string[]).includes(sampler)) {
+      throw new UsageError(`unknown sampler "${sampler}"; choose one of ${SAMPLERS.join(', ')}`);
+    }
     const steps = o.steps === undefined ? T : checkInt('--steps', o.steps, 1, T);
     if (o.eta !== undefined && sampler !== 'ddim') throw new UsageError(`--eta is a ddim option (sampler ${sampler}): add --sampler ddim`);
     if (o.eta !== undefined && !(o.eta >= 0 && o.eta <= 1)) throw new UsageError(`--eta must be in [0, 1], got ${o.eta}`);
@@ -259,7 +274,8 @@ export class Diffusion {
   nll(points: Points, o: NllCallOptions = {}): NllResult {
     this.checkColumns(points);
     const z = standardize(points, this.standardization);
-    return probabilityFlowNll(engineEpsVjp(this.engine), z.data, points.d, this.schedule, { ...o, logDet: logDetJacobian(this.standardization) });
+    return probabilityFlowNll(engineEpsVjp(this.engine), z.data, points.d, this.schedule,
+      { ...o, logDet: logDetJacobian(this.standardization) });
   }
 
   /** The variational bound L_vlb = L_0 + sum L_{t-1} + L_T of `points` (data units), nats per point, with its terms. */
@@ -272,7 +288,9 @@ export class Diffusion {
   }
 
   private checkColumns(points: Points): void {
-    if (points.d !== this.config.model.dim) throw new UsageError(`points have ${points.d} columns but the model was trained on ${this.config.model.dim}`);
+    if (points.d !== this.config.model.dim) {
+      throw new UsageError(`points have ${points.d} columns but the model was trained on ${this.config.model.dim}`);
+    }
   }
 
   /** The forward process q(x_t | x_0) applied to `x0` (data units) at each t in `ts` (1..T). */
@@ -291,7 +309,9 @@ export class Diffusion {
 
   /** A safetensors model file (EMA weights), or with `withTraining` a checkpoint `train --resume` continues from. */
   save(withTraining = false): Uint8Array {
-    const meta = { config: this.config, standardization: this.standardization, step: this.engine.step, learnedSchedule: this.scheduleLearner?.state() };
+    const meta = {
+      config: this.config, standardization: this.standardization, step: this.engine.step, learnedSchedule: this.scheduleLearner?.state(),
+    };
     return encodeCheckpoint(this.engine, meta, withTraining, withTraining ? this.losses : undefined);
   }
 }

@@ -6,6 +6,8 @@
  *   const w = await DiffusionWorker.start();                    // dist/worker.js beside dist/index.js
  *   const run = await w.train({ dataset: 'moons', steps: 3000 }, { onProgress: (p) => draw(p.steps, p.loss) });
  *   run.samples.points;                                         // { data: Float32Array (n x d), n, d }, data units
+ *   await w.sample(500, { sampler: 'ddim', steps: 20 });        // any of SAMPLERS, as Diffusion.sample
+ *   await w.sample(30, { start: [0.5, -1], record: true });     // 30 chains from one x_T (data units) and their paths
  *   const bytes = await w.save();                               // the CLI's model file
  *   w.cancel();                                                 // a running train stops at its next yield
  *
@@ -17,7 +19,7 @@
 import type { Points } from '../data/points';
 import { UsageError } from '../util/errors';
 import type {
-  FromWorker, ModelInfo, ProgressMessage, SampledMessage, ToWorker, TrainRequest, TrainedMessage,
+  FromWorker, ModelInfo, ProgressMessage, SampleRequest, SampledMessage, SamplerChoice, ToWorker, TrainRequest, TrainedMessage,
 } from './worker-protocol';
 
 /** Where the worker script and the kernels are, and the page's threads. */
@@ -49,6 +51,8 @@ export interface WorkerTrainOptions {
   /** Points sampled when training ends (default 1000) and whether their paths are recorded (default false). */
   sampleN?: number;
   record?: boolean;
+  /** The sampler of the snapshots and the final samples (default Algorithm 2 at T steps). */
+  sampling?: SamplerChoice;
   /** Aborting cancels the run (as cancel()). */
   signal?: AbortSignal;
 }
@@ -131,7 +135,7 @@ export class DiffusionWorker {
       options = { ...options, data: { ...options.data, data } };
       transfer = [data.buffer];
     }
-    const req: TrainRequest = { type: 'train', options, snapshotEvery: h.onSnapshot ? h.snapshotEvery ?? 200 : 0, snapshotN: h.snapshotN ?? 500, sampleN: h.sampleN ?? 1000, record: h.record ?? false };
+    const req: TrainRequest = { type: 'train', options, snapshotEvery: h.onSnapshot ? h.snapshotEvery ?? 200 : 0, snapshotN: h.snapshotN ?? 500, sampleN: h.sampleN ?? 1000, record: h.record ?? false, sampling: h.sampling };
     const onAbort = () => this.cancel();
     h.signal?.addEventListener('abort', onAbort, { once: true });
     let model: ModelInfo | undefined, trained: TrainedMessage | undefined;
@@ -161,9 +165,12 @@ export class DiffusionWorker {
     if (!this.dead) this.worker.postMessage({ type: 'stop' } satisfies ToWorker);
   }
 
-  /** n new points from the current model (Algorithm 2, EMA weights); `seed` restarts the sampling stream first. */
-  sample(n: number, o: { record?: boolean; seed?: number } = {}): Promise<WorkerSamples> {
-    return this.run<WorkerSamples>({ type: 'sample', n, record: o.record ?? false, seed: o.seed }, [], (done) => (m) => {
+  /**
+   * n new points from the current model (EMA weights) through `sampler` (default Algorithm 2; steps and eta as for
+   * Diffusion.sample); `seed` restarts the sampling stream first; `start` (data units) starts every chain at one x_T.
+   */
+  sample(n: number, o: Omit<SampleRequest, 'type' | 'n'> = {}): Promise<WorkerSamples> {
+    return this.run<WorkerSamples>({ ...o, type: 'sample', n, record: o.record ?? false }, [], (done) => (m) => {
       if (m.type !== 'sampled') return false;
       done(samplesOf(m));
       return true;
@@ -171,11 +178,11 @@ export class DiffusionWorker {
   }
 
   /** A model file or checkpoint (the CLI's, the page's or PyTorch's) becomes the worker's model; `sampleN` samples of it. */
-  load(bytes: Uint8Array | ArrayBuffer, o: { name?: string; sampleN?: number; record?: boolean; threads?: number } = {}): Promise<{ model: ModelInfo; samples: WorkerSamples }> {
+  load(bytes: Uint8Array | ArrayBuffer, o: { name?: string; sampleN?: number; record?: boolean; threads?: number; sampling?: SamplerChoice } = {}): Promise<{ model: ModelInfo; samples: WorkerSamples }> {
     const src = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
     const copy = src.slice().buffer as ArrayBuffer;
     let model: ModelInfo | undefined;
-    const req: ToWorker = { type: 'load', bytes: copy, name: o.name ?? 'model.safetensors', sampleN: o.sampleN ?? 1000, record: o.record ?? false, threads: o.threads };
+    const req: ToWorker = { type: 'load', bytes: copy, name: o.name ?? 'model.safetensors', sampleN: o.sampleN ?? 1000, record: o.record ?? false, threads: o.threads, sampling: o.sampling };
     return this.run(req, [copy], (done) => (m) => {
       if (m.type === 'model') {
         const { type: _t, ...info } = m;

@@ -1,19 +1,36 @@
 /**
  * The worker side of src/api/worker-protocol.ts: one Diffusion (wasm memory and all) living in a Web Worker, doing
  * every heavy job so the page's main thread only draws. It trains (posting loss points in batches at most every
- * ~50 ms and a sample snapshot every few hundred steps), samples (with every reverse step recorded when asked),
- * precomputes the forward process, and reads and writes safetensors checkpoints.
+ * ~50 ms and a sample snapshot every few hundred steps), samples through the sampler a request names (Diffusion.sample:
+ * every reverse step recorded when asked, every chain from one start given in data units when asked), precomputes
+ * the forward process, and reads and writes safetensors checkpoints.
  *
  * Everything posted is a copy with its buffer transferred, never a view of the wasm memory.
  * The entry that starts it is web/worker.ts (bundled as dist/web/worker.js and dist/worker.js).
  * Not here: drawing, DOM, chart options (web/, src/report/charts.ts), the client (worker-client.ts).
  */
-import type { Points } from '../data/points';
+import { type Points, standardize } from '../data/points';
 import { parameterCount } from '../engine/model';
 import { threadsAvailable } from '../engine/threads';
 import { simdSupported } from '../engine/wasm';
+import { UsageError } from '../util/errors';
 import { Diffusion } from './diffusion';
-import type { FromWorker, LoadRequest, ModelInfo, SampleRequest, ToWorker, TrainRequest } from './worker-protocol';
+import type { FromWorker, LoadRequest, ModelInfo, SampleRequest, SamplerChoice, ToWorker, TrainRequest } from './worker-protocol';
+
+/**
+ * n chains all starting at one x_T given in data units (`start`, d values), in the model's standardised coordinates
+ * (Diffusion.sample's xT): the page places starts where it draws x_T, the sampler wants them where x_T ~ N(0, I).
+ */
+export function startsAt(model: Diffusion, start: ArrayLike<number>, n: number): Float32Array {
+  const d = model.config.model.dim, values = Array.from(start);
+  if (values.length !== d || !values.every(Number.isFinite)) {
+    throw new UsageError(`start must be ${d} finite numbers (one point in data units), got [${values.join(', ')}]`);
+  }
+  const z = standardize({ data: Float32Array.from(values), n: 1, d }, model.standardization).data;
+  const out = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) out.set(z, i * d);
+  return out;
+}
 
 /** What the host needs of a DedicatedWorkerGlobalScope. */
 export interface WorkerScope {
@@ -76,29 +93,33 @@ export function serveDiffusionWorker(scope: WorkerScope, o: { extra?: ExtraHandl
     post({ type: 'model', ...i }, [i.beta.buffer, i.alphaBar.buffer, i.data.buffer, i.losses.buffer]);
   };
 
-  /** n samples; with `record`, the reverse process of a few hundred of them and the forward process of the data too. */
-  const sampleAndPost = (n: number, record = true): void => {
+  /**
+   * n samples from `choice`'s sampler, all starting at `start` when it is given; with `record`, the reverse process of
+   * a few hundred of them, and (without `start`) the forward process of the data too.
+   */
+  const sampleAndPost = (n: number, record = true, choice: SamplerChoice = {}, start?: number[]): void => {
     const m = model!;
     const t0 = performance.now();
     const d = m.config.model.dim, T = m.schedule.T;
+    const opts = (count: number) => ({ sampler: choice.sampler, steps: choice.steps, eta: choice.eta, xT: start && startsAt(m, start, count) });
+    const empty = () => new Float32Array(0);
     if (!record) {
-      const points = m.sample(n).points.data;
-      const empty = new Float32Array(0), forwardT = new Int32Array(0), x0 = new Float32Array(0);
+      const points = m.sample(n, opts(n)).points.data;
       const seconds = (performance.now() - t0) / 1000;
-      post({ type: 'sampled', points, d, T, frames: empty, frameN: 0, forward: new Float32Array(0), forwardN: 0, forwardT, x0, seconds }, [points.buffer]);
+      post({ type: 'sampled', points, d, T, frames: empty(), frameN: 0, frameTimes: new Int32Array(0), forward: empty(), forwardN: 0, forwardT: new Int32Array(0), x0: empty(), seconds }, [points.buffer]);
       return;
     }
     // Keep the recorded frames to ~16 MB whatever T is.
     const frameN = Math.max(1, Math.min(n, 600, Math.floor(4e6 / ((T + 1) * d))));
-    const rec = m.sample(frameN, { record: true });
-    const frames = new Float32Array((T + 1) * frameN * d);
+    const rec = m.sample(frameN, { ...opts(frameN), record: true });
+    const frames = new Float32Array(rec.frames!.length * frameN * d), frameTimes = Int32Array.from(rec.times!);
     rec.frames!.forEach((f, j) => frames.set(f, j * frameN * d));
-    const points = n > frameN ? m.sample(n).points.data : rec.points.data.slice();
+    const points = n > frameN ? m.sample(n, opts(n)).points.data : rec.points.data.slice();
     // Forward process: the same noise at every t (reseeded), so the slider moves each point continuously.
     const src: Points = m.trainData.n > 0 ? m.trainData : rec.points;
-    const forwardN = Math.max(1, Math.min(src.n, 800, Math.floor(4e6 / ((T + 1) * d))));
+    const forwardN = start ? 0 : Math.max(1, Math.min(src.n, 800, Math.floor(4e6 / ((T + 1) * d))));
     const x0: Points = { data: src.data.slice(0, forwardN * d), n: forwardN, d };
-    const count = Math.min(T, 400);
+    const count = forwardN ? Math.min(T, 400) : 0;
     const forwardT = new Int32Array(count);
     for (let j = 0; j < count; j++) forwardT[j] = Math.max(1, Math.round(((j + 1) * T) / count));
     const forward = new Float32Array(count * forwardN * d);
@@ -108,8 +129,8 @@ export function serveDiffusionWorker(scope: WorkerScope, o: { extra?: ExtraHandl
     }
     const seconds = (performance.now() - t0) / 1000;
     post(
-      { type: 'sampled', points, d, T, frames, frameN, forward, forwardN, forwardT, x0: x0.data, seconds },
-      [points.buffer, frames.buffer, forward.buffer, forwardT.buffer, x0.data.buffer],
+      { type: 'sampled', points, d, T, frames, frameN, frameTimes, forward, forwardN, forwardT, x0: x0.data, seconds },
+      [points.buffer, frames.buffer, frameTimes.buffer, forward.buffer, forwardT.buffer, x0.data.buffer],
     );
   };
 
@@ -142,7 +163,7 @@ export function serveDiffusionWorker(scope: WorkerScope, o: { extra?: ExtraHandl
           const s0 = performance.now();
           nextSnap += r.snapshotEvery;
           model!.reseedSampling(model!.config.seed + 4242); // same noise every snapshot: the cloud visibly converges
-          const pts = model!.sample(r.snapshotN).points.data;
+          const pts = model!.sample(r.snapshotN, r.sampling).points.data;
           post({ type: 'snapshot', step: p.step, points: pts, d: model!.config.model.dim }, [pts.buffer]);
           snapSeconds += (performance.now() - s0) / 1000;
         }
@@ -152,13 +173,13 @@ export function serveDiffusionWorker(scope: WorkerScope, o: { extra?: ExtraHandl
     if (stepsBuf.length) flush(NaN);
     const trainSeconds = (performance.now() - t0) / 1000 - snapSeconds;
     post({ type: 'trained', step: model.step, trainSeconds, stepsPerSecond: model.step / Math.max(trainSeconds, 1e-9), stopped: signal.stop });
-    sampleAndPost(r.sampleN, r.record ?? true);
+    sampleAndPost(r.sampleN, r.record ?? true, r.sampling);
   };
 
   const sample = (m: SampleRequest): void => {
     if (!model) throw new Error('no model yet: train one or load a checkpoint');
     if (m.seed !== undefined) model.reseedSampling(m.seed);
-    sampleAndPost(m.n, m.record ?? true);
+    sampleAndPost(m.n, m.record ?? true, m, m.start);
   };
 
   const load = async (m: LoadRequest): Promise<void> => {
@@ -166,7 +187,7 @@ export function serveDiffusionWorker(scope: WorkerScope, o: { extra?: ExtraHandl
     model = await Diffusion.load(new Uint8Array(m.bytes), { source: m.name, threads: m.threads ?? pageThreads });
     modelName = m.name.replace(/\.safetensors$/i, '');
     postInfo('load');
-    sampleAndPost(m.sampleN, m.record ?? true);
+    sampleAndPost(m.sampleN, m.record ?? true, m.sampling);
   };
 
   const handle = async (m: ToWorker): Promise<void> => {

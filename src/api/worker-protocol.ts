@@ -17,6 +17,17 @@
 import type { Points } from '../data/points';
 import type { DiffusionOptions } from './diffusion';
 import type { RunConfig } from '../diffusion/config';
+import type { SamplerName } from '../diffusion/samplers';
+
+/**
+ * Which of Diffusion.sample's samplers draws a job's samples (one of SAMPLERS; default 'ddpm', Algorithm 2), on how
+ * many of the T timesteps (default T), and eta for ddim. Checked by Diffusion.sample: a bad choice is one `error`.
+ */
+export interface SamplerChoice {
+  sampler?: SamplerName;
+  steps?: number;
+  eta?: number;
+}
 
 export interface TrainRequest {
   type: 'train';
@@ -32,15 +43,23 @@ export interface TrainRequest {
   sampleN: number;
   /** Also record their reverse paths and the forward process (SampledMessage's frames; default true). */
   record?: boolean;
+  /** The sampler of the snapshots and of the samples at the end (default Algorithm 2 at T steps). */
+  sampling?: SamplerChoice;
 }
 
-export interface SampleRequest {
+export interface SampleRequest extends SamplerChoice {
   type: 'sample';
   n: number;
-  /** Default true: frames and the forward process too. */
+  /** Default true: frames and the forward process too (the forward process not with `start`). */
   record?: boolean;
   /** Restart the sampling stream from this seed first (reproducible samples whatever ran before). */
   seed?: number;
+  /**
+   * One start x_T in data units (d values; the worker maps it into the model's standardised coordinates): all n
+   * chains start there, so their endings show how much the start decides (a deterministic sampler ends them on one
+   * point). Default: x_T ~ N(0, I) per chain.
+   */
+  start?: number[];
 }
 
 export interface LoadRequest {
@@ -52,6 +71,8 @@ export interface LoadRequest {
   record?: boolean;
   /** Threads for sampling and further training (default as for train). */
   threads?: number;
+  /** The sampler of its samples (default Algorithm 2 at T steps). */
+  sampling?: SamplerChoice;
 }
 
 export type ToWorker =
@@ -94,9 +115,13 @@ export interface SampledMessage {
   points: Float32Array;
   d: number;
   T: number;
-  /** (T+1) frames of `frameN` points: frames[j] is x at t = T - j (empty without `record`). */
+  /**
+   * K+1 frames of `frameN` points for a sampler on K steps (T+1 for Algorithm 2): frames[j] is x after the j-th
+   * step, at timestep frameTimes[j] (T for x_T, 0 for the data); empty without `record`.
+   */
   frames: Float32Array;
   frameN: number;
+  frameTimes: Int32Array;
   /** Forward process of `forwardN` points at each t of `forwardT` (same noise for every t; empty without `record`). */
   forward: Float32Array;
   forwardN: number;

@@ -25,7 +25,8 @@ export const VLB_OPTS: Opt[] = [
   { name: 'report', type: 'string', arg: 'FILE.html', help: 'with --vlb: also write an HTML report charting the per-t terms' },
 ];
 
-const f = (x: number, digits = 4) => (Number.isFinite(x) ? (Math.abs(x) >= 1e-3 || x === 0 ? x.toFixed(digits) : x.toExponential(2)) : 'n/a');
+const f = (x: number, digits = 4) =>
+  (Number.isFinite(x) ? (Math.abs(x) >= 1e-3 || x === 0 ? x.toFixed(digits) : x.toExponential(2)) : 'n/a');
 
 /** The bound's parts as aligned text lines. */
 export function formatVlb(r: VlbResult): string {
@@ -40,7 +41,9 @@ export function formatVlb(r: VlbResult): string {
     ['total, data units', `${f(r.nats)} nats = ${f(r.bitsPerDim)} bits/dim`],
   ];
   const w = Math.max(...rows.map((x) => x[0].length));
-  return [`variational bound on ${r.n} held-out points (d = ${r.d}, T = ${r.T}, sigma_t^2 = ${r.variance === 'beta' ? 'beta_t' : 'beta-tilde_t'}):`,
+  return [
+    `variational bound on ${r.n} held-out points (d = ${r.d}, T = ${r.T}, ` +
+      `sigma_t^2 = ${r.variance === 'beta' ? 'beta_t' : 'beta-tilde_t'}):`,
     ...rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`)].join('\n') + '\n';
 }
 
@@ -51,12 +54,14 @@ export function vlbSections(results: { label: string; r: VlbResult }[], x?: numb
   const pick = (a: Float64Array) => (x ? Array.from(a) : Array.from(a.subarray(1)));
   return [
     {
-      kind: 'lines', title: 'Bound per t: L_{t-1} = KL(q(x_{t-1}|x_t,x_0) || p_theta(x_{t-1}|x_t)), nats per point', x: t, logY: true, xLabel: 't', yLabel: 'nats',
+      kind: 'lines', title: 'Bound per t: L_{t-1} = KL(q(x_{t-1}|x_t,x_0) || p_theta(x_{t-1}|x_t)), nats per point',
+      x: t, logY: true, xLabel: 't', yLabel: 'nats',
       series: results.map(({ label, r }) => ({ label, y: pick(r.terms) })),
       note: 'L_0 (the decoder NLL, which can be negative for a continuous density) and L_T are in the table.',
     },
     {
-      kind: 'lines', title: 'Loss per t on held-out points: E|eps - eps_theta(x_t, t)|^2 per coordinate', x: x ?? Array.from({ length: T }, (_, i) => i + 1), logY: true, xLabel: 't', yLabel: 'MSE',
+      kind: 'lines', title: 'Loss per t on held-out points: E|eps - eps_theta(x_t, t)|^2 per coordinate',
+      x: x ?? Array.from({ length: T }, (_, i) => i + 1), logY: true, xLabel: 't', yLabel: 'MSE',
       series: results.map(({ label, r }) => ({ label, y: Array.from(r.epsMse) })),
     },
   ];
@@ -65,18 +70,24 @@ export function vlbSections(results: { label: string; r: VlbResult }[], x?: numb
 /** `--vlb-variance` checked (undefined: the model's). */
 export function vlbVariance(v: Record<string, unknown>): VarianceName | undefined {
   const variance = str(v, 'vlb-variance');
-  if (variance !== undefined && !(VARIANCES as readonly string[]).includes(variance)) throw new UsageError(`unknown variance "${variance}"; choose one of ${VARIANCES.join(', ')}`);
+  if (variance !== undefined && !(VARIANCES as readonly string[]).includes(variance)) {
+    throw new UsageError(`unknown variance "${variance}"; choose one of ${VARIANCES.join(', ')}`);
+  }
   return variance as VarianceName | undefined;
 }
 
 /** --model FILE and n held-out points of its data set (or --data): what `eval --vlb` and `eval --nll` judge. */
-export async function modelAndHeldOut(v: Record<string, unknown>, n: number, flag: string): Promise<{ model: Diffusion; data: Points; seed: number }> {
+export async function modelAndHeldOut(
+  v: Record<string, unknown>, n: number, flag: string,
+): Promise<{ model: Diffusion; data: Points; seed: number }> {
   const modelPath = str(v, 'model');
   if (!modelPath) throw new UsageError(`eval --${flag} needs --model FILE`);
   const seed = int(v, 'seed', 0, Number.MAX_SAFE_INTEGER) ?? 1;
   const model = await Diffusion.load(readFileChecked(modelPath, 'model'), { source: modelPath });
   const spec = str(v, 'data') ?? model.config.dataset;
-  if (!str(v, 'data') && spec.toLowerCase().endsWith('.csv') && !existsSync(spec)) throw new UsageError(`the model was trained on ${spec}, which is gone; pass --data`);
+  if (!str(v, 'data') && spec.toLowerCase().endsWith('.csv') && !existsSync(spec)) {
+    throw new UsageError(`the model was trained on ${spec}, which is gone; pass --data`);
+  }
   // Held-out: a seed the training set never used (as eval does); a CSV is used whole.
   const data = loadDataset(spec, n, seed + FRESH_SEED_OFFSET, (p) => readTextChecked(p, 'data file'));
   if (data.d !== model.config.model.dim) throw new UsageError(`data have ${data.d} columns, the model ${model.config.model.dim}`);
@@ -97,7 +108,8 @@ export async function runEvalVlb(v: Record<string, string | boolean | undefined>
     const sections: ReportSection[] = [
       { kind: 'table', title: 'Variational bound', columns: ['term', 'nats per point'], rows: [
         ['L_T (prior)', r.prior], ['sum L_{t-1}', r.totalNats - r.prior - r.terms[0]], ['L_0 (decoder)', r.terms[0]],
-        ['total (standardised)', r.totalNats], ['standard error', r.stderrNats], ['sum log std_j', r.logDet], ['total (data units)', r.nats], ['bits/dim (data units)', r.bitsPerDim],
+        ['total (standardised)', r.totalNats], ['standard error', r.stderrNats], ['sum log std_j', r.logDet],
+        ['total (data units)', r.nats], ['bits/dim (data units)', r.bitsPerDim],
       ] },
       ...vlbSections([{ label: c.schedule, r }]),
     ];
@@ -107,7 +119,10 @@ export async function runEvalVlb(v: Record<string, string | boolean | undefined>
     }, loadReportAssets()));
   }
   if (v.json) {
-    process.stdout.write(JSON.stringify({ n: r.n, d: r.d, T, variance: r.variance, prior: r.prior, decoder: r.terms[0], terms: Array.from(r.terms), totalNats: r.totalNats, stderrNats: r.stderrNats, logDet: r.logDet, nats: r.nats, bitsPerDim: r.bitsPerDim, report: reportPath }) + '\n');
+    process.stdout.write(JSON.stringify({
+      n: r.n, d: r.d, T, variance: r.variance, prior: r.prior, decoder: r.terms[0], terms: Array.from(r.terms), totalNats: r.totalNats,
+      stderrNats: r.stderrNats, logDet: r.logDet, nats: r.nats, bitsPerDim: r.bitsPerDim, report: reportPath,
+    }) + '\n');
   } else {
     process.stdout.write(formatVlb(r));
     if (reportPath) process.stdout.write(`  report: ${reportPath}\n`);

@@ -28,7 +28,9 @@ function judge(samples: Points, data: Points, o: { draws: number; size: number; 
   return compareToData(samplesDraws, dataDrawsA, dataDrawsB, { seed: o.seed });
 }
 
-async function evaluate(model: Diffusion, data: Points, o: { draws: number; size: number; seed: number; quiet?: boolean }): Promise<Report> {
+async function evaluate(
+  model: Diffusion, data: Points, o: { draws: number; size: number; seed: number; quiet?: boolean },
+): Promise<Report> {
   const bar = progress('sampling', o.draws * o.size, { quiet: o.quiet, unit: 'points' });
   const samples = model.sample(o.draws * o.size, { onChunk: (done) => bar.update(done) }).points;
   bar.stop();
@@ -53,11 +55,17 @@ export interface References {
  * halves of the file (reference and perfect model), so it needs 2n rows. `train`: the model's own training set
  * (a named data set, not streamed), regenerated from its configuration.
  */
-export function references(spec: string, n: number, seed: number, d: number, train?: { nData: number; seed: number; stream?: boolean }): References {
+export function references(
+  spec: string, n: number, seed: number, d: number, train?: { nData: number; seed: number; stream?: boolean },
+): References {
   if (spec.toLowerCase().endsWith('.csv')) {
     const all = loadPoints(spec, 0, 0);
     if (all.d !== d) throw new UsageError(`samples have ${d} columns but the data in ${spec} have ${all.d}`);
-    if (2 * n > all.n) throw new UsageError(`--n ${n} needs ${2 * n} rows of ${spec} (a reference half and a perfect-model half), it has ${all.n}; lower --n`);
+    if (2 * n > all.n) {
+      throw new UsageError(
+        `--n ${n} needs ${2 * n} rows of ${spec} (a reference half and a perfect-model half), it has ${all.n}; lower --n`,
+      );
+    }
     const [fresh, perfect] = splitDraws(all, 2, n, new Rng(seed, 4));
     return { fresh, perfect: [perfect] };
   }
@@ -79,10 +87,14 @@ export interface Evaluation {
  * Cost, default model in 2-D: sampling dominates (20,000 points x T reverse steps: about as long as training);
  * the test and the sliced figures add ~2 s per judged set (model, perfect model, training set).
  */
-export async function evaluateModel(model: Diffusion, spec: string, o: { n: number; draws: number; size: number; seed: number; quiet?: boolean }): Promise<Evaluation> {
+export async function evaluateModel(
+  model: Diffusion, spec: string, o: { n: number; draws: number; size: number; seed: number; quiet?: boolean },
+): Promise<Evaluation> {
   const d = model.config.model.dim;
   const c = model.config;
-  const refs = o.n > 0 ? references(spec, o.n, o.seed, d, c.dataset === spec ? { nData: c.nData, seed: c.seed, stream: c.stream } : undefined) : undefined;
+  const refs = o.n > 0
+    ? references(spec, o.n, o.seed, d, c.dataset === spec ? { nData: c.nData, seed: c.seed, stream: c.stream } : undefined)
+    : undefined;
   const small = loadPoints(spec, 2 * o.draws * o.size, o.seed + FRESH_SEED_OFFSET);
   const plan = planDraws(o.draws * o.size, small.n, o.draws, o.size);
   const total = Math.max(o.n, plan.draws * plan.size);
@@ -102,17 +114,22 @@ export function formatEvaluation(e: Evaluation): string {
 }
 
 export const evalCommand: Command = {
-  summary: 'can generated points be told from fresh data? a two-sample test and sliced distances at 20,000 points, then W2 / energy / MMD on 5 x 1000, each beside its floor',
+  summary: 'can generated points be told from fresh data? a two-sample test and sliced distances at 20,000 points, ' +
+    'then W2 / energy / MMD on 5 x 1000, each beside its floor',
   usage: 'eval --model FILE [--data NAME|FILE.csv] [--n N] [--vlb | --nll]   |   eval --samples A.csv --data NAME|B.csv [--n N]',
   opts: [
     { name: 'model', type: 'string', arg: 'FILE', help: 'a model written by train: samples are drawn from it' },
     { name: 'samples', type: 'string', arg: 'A.csv', help: 'generated points to judge (instead of --model)' },
     { name: 'data', type: 'string', arg: 'NAME|B.csv', help: 'reference data (default with --model: fresh points of its data set)' },
-    { name: 'n', type: 'string', arg: 'N', help: `points of the two-sample test and the sliced figures (default ${DEFAULT_EVAL_N}; with --samples at most its rows; 0 = skip). Sampling N points from a model costs about as much as training it` },
+    { name: 'n', type: 'string', arg: 'N',
+      help: `points of the two-sample test and the sliced figures (default ${DEFAULT_EVAL_N}; with --samples at most its rows; ` +
+        '0 = skip). Sampling N points from a model costs about as much as training it' },
     { name: 'draws', type: 'string', arg: 'K', help: 'disjoint draws averaged (default 5)' },
     { name: 'size', type: 'string', arg: 'N', help: 'points per draw (default 1000; W2 exact is O(N^3))' },
     { name: 'seed', type: 'string', arg: 'S', help: 'seed of the draws and of fresh data (default 1)' },
-    { name: 'repeats', type: 'string', arg: 'K', help: 'with --model: run the whole protocol K times (seeds S..S+K-1) beside a perfect model (fresh data as samples): how much of the ratio is luck' },
+    { name: 'repeats', type: 'string', arg: 'K',
+      help: 'with --model: run the whole protocol K times (seeds S..S+K-1) beside a perfect model (fresh data as samples): ' +
+        'how much of the ratio is luck' },
     ...VLB_OPTS,
     ...NLL_OPTS,
   ],
@@ -142,9 +159,13 @@ export const evalCommand: Command = {
     if (modelPath) {
       const model = await Diffusion.load(readFileChecked(modelPath, 'model'), { source: modelPath });
       const spec = dataSpec ?? model.config.dataset;
-      if (!dataSpec && spec.toLowerCase().endsWith('.csv') && !existsSync(spec)) throw new UsageError(`the model was trained on ${spec}, which is gone; pass --data`);
+      if (!dataSpec && spec.toLowerCase().endsWith('.csv') && !existsSync(spec)) {
+        throw new UsageError(`the model was trained on ${spec}, which is gone; pass --data`);
+      }
       if (repeats !== undefined) {
-        if (spec.toLowerCase().endsWith('.csv')) throw new UsageError('--repeats draws fresh data for every repeat: it needs a named data set, not a CSV');
+        if (spec.toLowerCase().endsWith('.csv')) {
+          throw new UsageError('--repeats draws fresh data for every repeat: it needs a named data set, not a CSV');
+        }
         const reports: Report[] = [], perfect: Report[] = [];
         const bar = progress('repeats', repeats, { quiet: !!v.quiet, unit: 'repeats' });
         for (let r = 0; r < repeats; r++) {
@@ -165,7 +186,9 @@ export const evalCommand: Command = {
       const samples = parseCsv(readText(samplesPath!), samplesPath!);
       const data = loadPoints(dataSpec, 2 * draws * size, seed + FRESH_SEED_OFFSET);
       if (data.d !== samples.d) throw new UsageError(`samples have ${samples.d} columns but the data ${data.d}`);
-      if (nGiven !== undefined && nGiven > samples.n) throw new UsageError(`--n ${nGiven} is more than the ${samples.n} rows of ${samplesPath}`);
+      if (nGiven !== undefined && nGiven > samples.n) {
+        throw new UsageError(`--n ${nGiven} is more than the ${samples.n} rows of ${samplesPath}`);
+      }
       let n = nGiven ?? Math.min(DEFAULT_EVAL_N, samples.n);
       // by default a CSV reference gives what it has: half its rows each to the reference and the perfect model
       if (nGiven === undefined && dataSpec.toLowerCase().endsWith('.csv')) n = Math.min(n, Math.floor(data.n / 2));
@@ -173,7 +196,8 @@ export const evalCommand: Command = {
       result = { report };
       if (n > 0) {
         const refs = references(dataSpec, n, seed, samples.d);
-        result.quality = sampleQuality(n < samples.n ? subsample(samples, n, new Rng(seed, 5)) : samples, refs.fresh, refs.perfect, undefined, { seed });
+        result.quality = sampleQuality(n < samples.n ? subsample(samples, n, new Rng(seed, 5)) : samples, refs.fresh, refs.perfect,
+          undefined, { seed });
       }
     }
     if (v.json) process.stdout.write(JSON.stringify({ ...result.report, quality: result.quality }) + '\n');

@@ -14,8 +14,10 @@ export const exportCommand: Command = {
   summary: 'write a model as ONNX: eps_theta(x, t) with its embeddings, for onnxruntime and other tools',
   usage: 'export --model FILE --onnx OUT.onnx',
   opts: [
-    { name: 'model', type: 'string', arg: 'FILE', help: 'model.safetensors or checkpoint.safetensors written by train (its EMA weights are exported)' },
-    { name: 'onnx', type: 'string', arg: 'OUT.onnx', help: 'the ONNX file to write (inputs x float32 [N, dim] standardised, t int64 [N] in 1..T; output eps)' },
+    { name: 'model', type: 'string', arg: 'FILE',
+      help: 'model.safetensors or checkpoint.safetensors written by train (its EMA weights are exported)' },
+    { name: 'onnx', type: 'string', arg: 'OUT.onnx',
+      help: 'the ONNX file to write (inputs x float32 [N, dim] standardised, t int64 [N] in 1..T; output eps)' },
   ],
   async run(v) {
     const path = str(v, 'model');
@@ -27,9 +29,12 @@ export const exportCommand: Command = {
     writeFileAtomic(out, bytes);
     const c = ck.config.model;
     if (v.json) {
-      process.stdout.write(JSON.stringify({ out, bytes: bytes.length, opset: ONNX_OPSET, parameters: parameterCount(c), dim: c.dim, T: ck.config.T, step: ck.step }) + '\n');
+      process.stdout.write(JSON.stringify({
+        out, bytes: bytes.length, opset: ONNX_OPSET, parameters: parameterCount(c), dim: c.dim, T: ck.config.T, step: ck.step,
+      }) + '\n');
     } else {
-      process.stdout.write(`wrote ${out} (${bytes.length} bytes, opset ${ONNX_OPSET}): eps = eps_theta(x float32 [N, ${c.dim}], t int64 [N] in 1..${ck.config.T}), ${parameterCount(c)} parameters at step ${ck.step}\n`);
+      process.stdout.write(`wrote ${out} (${bytes.length} bytes, opset ${ONNX_OPSET}): ` +
+        `eps = eps_theta(x float32 [N, ${c.dim}], t int64 [N] in 1..${ck.config.T}), ${parameterCount(c)} parameters at step ${ck.step}\n`);
     }
     return 0;
   },

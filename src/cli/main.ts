@@ -37,6 +37,7 @@ function helpText(name: string, c: Command): string {
     '',
     `usage: node dist/cli.js ${c.usage}`,
     '',
+    ...(c.details ? [...c.details, ''] : []),
     'options:',
     ...opts.map((o, i) => (left[i].length >= w ? `${left[i]}\n${' '.repeat(w)}${o.help}` : `${left[i].padEnd(w)}${o.help}`)),
     '',

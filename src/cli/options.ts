@@ -25,6 +25,8 @@ export interface Command {
   summary: string;
   usage: string;
   opts: Opt[];
+  /** Lines --help shows between the usage and the options (e.g. what each of `study`'s experiments runs). */
+  details?: string[];
   /** The command takes positional arguments (e.g. `study schedules`); they reach run() as `positionals`. */
   positionals?: boolean;
   run(v: Record<string, string | boolean | undefined>, cmd: string, positionals?: string[]): Promise<number>;

@@ -11,27 +11,34 @@ import { progress } from './progress';
 
 export const sampleCommand: Command = {
   summary: 'draw new points from a trained model (Algorithm 2, DDIM or the probability-flow ODE)',
-  usage: `sample --model FILE [--n N] [--seed S] [--sampler ${SAMPLERS.join('|')}] [--steps K] [--eta E] [--variance beta|posterior] [--out FILE.csv]`,
+  usage: `sample --model FILE [--n N] [--seed S] [--sampler ${SAMPLERS.join('|')}] [--steps K] [--eta E] ` +
+    '[--variance beta|posterior] [--out FILE.csv]',
   opts: [
     { name: 'model', type: 'string', arg: 'FILE', help: 'model.safetensors or checkpoint.safetensors written by train' },
     { name: 'n', type: 'string', arg: 'N', help: 'number of points (default 1000)' },
     { name: 'seed', type: 'string', arg: 'S', help: 'sampling seed (default: the model\'s)' },
     { name: 'variance', type: 'string', arg: VARIANCES.join('|'), help: 'sigma_t^2 (default: the model\'s)' },
-    { name: 'clip-x0', type: 'string', arg: 'X', help: 'clamp of the predicted x_0 in standardised units, 0 = off (default: the model\'s)' },
+    { name: 'clip-x0', type: 'string', arg: 'X',
+      help: 'clamp of the predicted x_0 in standardised units, 0 = off (default: the model\'s)' },
     { name: 'out', type: 'string', arg: 'FILE.csv', help: 'write the points here (default: stdout)' },
     ...runOpts(['threads', 'threads sharing each reverse step (default: the model\'s)'],
       ['fma', 'the relaxed-SIMD build (fused multiply-add; results may differ between machines) (default: the model\'s)']),
     { name: 'sampler', type: 'string', arg: 'NAME', help: SAMPLERS.map((k) => `${k}: ${SAMPLER_SUMMARY[k]}`).join('; ') },
-    { name: 'steps', type: 'string', arg: 'K', help: 'steps, evenly spaced over 1..T (default T); ddpm with K < T samples the respaced chain' },
-    { name: 'eta', type: 'string', arg: 'E', help: 'ddim: 0 = deterministic given x_T (default), 1 = ancestral noise (K = T: DDPM with beta-tilde_t)' },
+    { name: 'steps', type: 'string', arg: 'K',
+      help: 'steps, evenly spaced over 1..T (default T); ddpm with K < T samples the respaced chain' },
+    { name: 'eta', type: 'string', arg: 'E',
+      help: 'ddim: 0 = deterministic given x_T (default), 1 = ancestral noise (K = T: DDPM with beta-tilde_t)' },
   ],
   async run(v) {
     const path = str(v, 'model');
     if (!path) throw new UsageError('sample needs --model FILE');
     const n = int(v, 'n', 1, 1e7) ?? 1000;
     const variance = str(v, 'variance');
-    if (variance !== undefined && !(VARIANCES as readonly string[]).includes(variance)) throw new UsageError(`unknown variance "${variance}"; choose one of ${VARIANCES.join(', ')}`);
-    const model = await Diffusion.load(readFileChecked(path, 'model'), { source: path, threads: int(v, 'threads', 1, 64), fma: v.fma ? true : undefined });
+    if (variance !== undefined && !(VARIANCES as readonly string[]).includes(variance)) {
+      throw new UsageError(`unknown variance "${variance}"; choose one of ${VARIANCES.join(', ')}`);
+    }
+    const model = await Diffusion.load(readFileChecked(path, 'model'),
+      { source: path, threads: int(v, 'threads', 1, 64), fma: v.fma ? true : undefined });
     const seed = int(v, 'seed', 0, Number.MAX_SAFE_INTEGER);
     if (seed !== undefined) model.reseedSampling(seed);
     const bar = progress('sample', n, { quiet: !!v.quiet || !str(v, 'out'), unit: 'points' });
@@ -39,7 +46,9 @@ export const sampleCommand: Command = {
     if (clipX0 !== undefined) checkNumber('--clip-x0', clipX0, 0, 1e6, true);
     const sampler = (str(v, 'sampler') ?? 'ddpm') as SamplerName;
     const steps = int(v, 'steps', 1, model.schedule.T), eta = num(v, 'eta');
-    const pts = model.sample(n, { sampler, steps, eta, variance: variance as VarianceName | undefined, clipX0, onChunk: (d) => bar.update(d) }).points;
+    const pts = model.sample(n, {
+      sampler, steps, eta, variance: variance as VarianceName | undefined, clipX0, onChunk: (d) => bar.update(d),
+    }).points;
     bar.stop();
     const out = str(v, 'out');
     if (out) {

@@ -17,6 +17,7 @@ import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../util/errors';
 import { type Command, int, str } from './options';
+import { STOP_SIGNALS } from './signals';
 
 export const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -43,7 +44,8 @@ export const SECURITY_HEADERS: Record<string, string> = {
   // 'wasm-unsafe-eval' lets WebAssembly.compile run; nothing else is evaluated. blob: for downloads only.
   'Content-Security-Policy':
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; " +
-    "img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'",
+    "img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; " +
+    "frame-ancestors 'self'",
 };
 
 /** Why a raw request target is refused, or null when it may be looked up. */
@@ -70,7 +72,10 @@ export interface ServeOptions {
 }
 
 function send(res: ServerResponse, status: number, body: string, extra: Record<string, string> = {}): void {
-  res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Length': String(Buffer.byteLength(body)), ...extra });
+  res.writeHead(status, {
+    ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store',
+    'Content-Length': String(Buffer.byteLength(body)), ...extra,
+  });
   res.end(body);
 }
 
@@ -114,7 +119,9 @@ export function startServer(o: ServeOptions): Promise<{ server: Server; url: str
   return new Promise((ok, fail) => {
     server.once('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EADDRINUSE') fail(new UsageError(`port ${o.port} on ${o.host} is in use; pass another --port (0 picks a free one)`));
-      else if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') fail(new UsageError(`cannot listen on host "${o.host}": not an address of this machine`));
+      else if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') {
+        fail(new UsageError(`cannot listen on host "${o.host}": not an address of this machine`));
+      }
       else if (e.code === 'EACCES') fail(new UsageError(`not allowed to listen on port ${o.port}; use a port above 1023`));
       else fail(e);
     });
@@ -139,7 +146,8 @@ export const serveCommand: Command = {
   usage: 'serve [--port P] [--host H]',
   opts: [
     { name: 'port', type: 'string', arg: 'P', help: 'TCP port, 0 = any free port (default 8080)' },
-    { name: 'host', type: 'string', arg: 'H', help: 'address to bind (default 127.0.0.1, this machine only; 0.0.0.0 exposes the page to the network)' },
+    { name: 'host', type: 'string', arg: 'H',
+      help: 'address to bind (default 127.0.0.1, this machine only; 0.0.0.0 exposes the page to the network)' },
   ],
   async run(v) {
     const port = int(v, 'port', 0, 65535) ?? 8080;
@@ -147,17 +155,17 @@ export const serveCommand: Command = {
     if (host.trim() === '') throw new UsageError('--host needs an address, e.g. 127.0.0.1');
     const root = defaultRoot();
     const { server, url } = await startServer({ root, port, host });
-    if (!/^(127\.|\[?::1\]?$|localhost$)/.test(host)) process.stderr.write(`warning: listening on ${host}: other machines can reach this page\n`);
+    if (!/^(127\.|\[?::1\]?$|localhost$)/.test(host)) {
+      process.stderr.write(`warning: listening on ${host}: other machines can reach this page\n`);
+    }
     process.stdout.write(v.json ? JSON.stringify({ url, root }) + '\n' : `serving ${root} at ${url} (Ctrl-C to stop)\n`);
     await new Promise<void>((done) => {
       const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
+        for (const s of STOP_SIGNALS) process.off(s, stop);
         server.close(() => done());
         server.closeAllConnections();
       };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
+      for (const s of STOP_SIGNALS) process.on(s, stop);
     });
     return 0;
   },

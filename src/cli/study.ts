@@ -1,7 +1,8 @@
 /**
- * `study schedules | T | trajectories`: the lab's experiments as one command. The first two train one model per
- * variant (src/lab/study.ts) and write one report plus a terminal summary; `trajectories` answers "does the
- * starting position influence the ending position?" for one model (src/lab/trajectories.ts).
+ * `study schedules | T | variance | trajectories | tour`: the lab's experiments as one command. The first two train one
+ * model per variant of the schedule (src/lab/schedule-study.ts) and write one report plus a terminal summary;
+ * `variance` compares sigma_t^2 choices (src/lab/variance-study.ts); `trajectories` answers "does the starting position
+ * influence the ending position?" for one model (src/lab/trajectories.ts); `tour` is src/cli/study-tour.ts.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -22,9 +23,9 @@ import { loadReportAssets } from './report-assets';
 import { renderReport } from '../report/render';
 import { ALL_SCHEDULES, VARIANCES } from '../schedule/schedule';
 import { VERSION } from '../util/version';
-import { type Variant, type VariantResult, formatSummary, runStudy, studyDifferences, studyReport, SUMMARY_COLUMNS, summaryRows } from '../lab/study';
+import { type Variant, type VariantResult, formatSummary, runStudy, studyDifferences, studyReport, SUMMARY_COLUMNS, summaryRows } from '../lab/schedule-study';
 import { type TrajectoryStudy, trajectorySections, trajectoryStudy } from '../lab/trajectories';
-import { runDeckCli } from './study-deck';
+import { TOUR_STEPS, runTourCli } from './study-tour';
 import { LEARNED_LOSSES, type LearnedLoss } from '../diffusion/learned-variance';
 import { runVarianceStudy, varianceDifferences, varianceReport } from '../lab/variance-study';
 
@@ -263,8 +264,16 @@ async function runTrajectories(v: Record<string, string | boolean | undefined>):
 }
 
 export const studyCommand: Command = {
-  summary: 'experiments: study schedules | T | variance (models side by side, one report), study trajectories, study deck (the deck\'s experiments on swissroll, moons, cross)',
-  usage: 'study schedules|T|variance|trajectories|deck [--dataset D] [--schedules linear,quadratic,cosine,sigmoid,learned] [--Ts 20,50,100,200] [--T N] [--steps N] [--out DIR]',
+  summary: 'experiments, each one report: study schedules | T | variance | trajectories | tour (the forward and reverse processes, trajectories and schedules on three data sets)',
+  usage: 'study schedules|T|variance|trajectories|tour [--dataset D] [--schedules linear,quadratic,cosine,sigmoid,learned] [--Ts 20,50,100,200] [--T N] [--steps N] [--out DIR]',
+  details: [
+    'experiments:',
+    '  schedules     one model per beta_t schedule, same seed, data and budget: bound, sample quality, the schedules side by side',
+    '  T             the same, one model per number of diffusion steps T',
+    '  variance      sigma_t^2 = beta_t against beta-tilde_t and a learned variance',
+    '  trajectories  paths through both processes: does the starting position decide the ending position?',
+    '  tour          the forward process, the reverse process, trajectories and schedules on swissroll, moons and cross',
+  ],
   positionals: true,
   opts: [
     ...runOpts(['dataset', `data set (default moons): ${Object.keys(DATASETS).join(', ')}`]),
@@ -273,7 +282,7 @@ export const studyCommand: Command = {
     ...runOpts(
       ['T', `diffusion steps (study schedules, trajectories; default ${DEFAULT_RUN.T})`],
       ['schedule', `schedule (study T, trajectories; default ${DEFAULT_RUN.schedule})`],
-      ['steps', `training steps per model (default ${STUDY_STEPS}; trajectories 3000)`],
+      ['steps', `training steps per model (default ${STUDY_STEPS}; trajectories 3000; tour ${TOUR_STEPS})`],
       'batch', 'lr', ['n-data', `training points, or stream: every batch fresh from the generator (default ${DEFAULT_RUN.stream ? 'stream' : DEFAULT_RUN.nData})`],
       'width', 'depth', 'embed', 'activation', ['seed', 'seed shared by every model (default 0)'],
     ),
@@ -292,8 +301,8 @@ export const studyCommand: Command = {
     { name: 'n-overlap', type: 'string', arg: 'N', help: 'trajectories: points for the neighbourhood overlap (default 500)' },
     { name: 'k', type: 'string', arg: 'K', help: 'trajectories: neighbours (default 10)' },
     { name: 'paths', type: 'string', arg: 'N', help: 'trajectories: paths drawn (default 300)' },
-    { name: 'datasets', type: 'string', arg: 'A,B,..', help: 'deck: data sets (default swissroll,moons,cross)' },
-    { name: 'quick', type: 'boolean', help: 'deck: a tiny budget (seconds; for tests): the figures mean nothing' },
+    { name: 'datasets', type: 'string', arg: 'A,B,..', help: 'tour: data sets (default swissroll,moons,cross)' },
+    { name: 'quick', type: 'boolean', help: 'tour: a tiny budget (seconds; for tests): the figures mean nothing' },
     { name: 'out', type: 'string', arg: 'DIR', help: 'output directory (default runs/study-<kind>-<dataset>-<time>)' },
   ],
   async run(v, _cmd, positionals = []) {
@@ -303,7 +312,7 @@ export const studyCommand: Command = {
     if (what === 'T') return runVariants('T', v);
     if (what === 'trajectories') return runTrajectories(v);
     if (what === 'variance') return runVariance(v);
-    if (what === 'deck') return runDeckCli(v);
-    throw new UsageError(what ? `unknown study "${what}"; choose schedules, T, variance, trajectories or deck` : 'study needs an experiment: schedules, T, variance, trajectories or deck');
+    if (what === 'tour' || what === 'deck') return runTourCli(v); // `deck`: the slides' name for the tour
+    throw new UsageError(what ? `unknown study "${what}"; choose schedules, T, variance, trajectories or tour` : 'study needs an experiment: schedules, T, variance, trajectories or tour');
   },
 };

@@ -1,6 +1,7 @@
 /**
  * `train`: Algorithm 1 on a data set, then samples, the model, its checkpoint, the loss and the HTML report.
- * Ctrl-C writes a checkpoint and exits 130; `--resume DIR` continues bit for bit.
+ * Ctrl-C, SIGTERM or SIGHUP write a checkpoint and exit 128 + the signal's number (signals.ts); `--resume DIR`
+ * continues bit for bit.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -20,6 +21,7 @@ import { readFileChecked, writeFileAtomic } from './fsutil';
 import { type Command, type Opt, RUN_OPTS, int, loadPoints, runConfigFrom, str } from './options';
 import { progress } from './progress';
 import { loadReportAssets } from './report-assets';
+import { catchStopSignals, exitStatus } from './signals';
 
 const TRAIN_OPTS: Opt[] = [
   ...RUN_OPTS,
@@ -27,7 +29,7 @@ const TRAIN_OPTS: Opt[] = [
   { name: 'samples', type: 'string', arg: 'N', help: 'points sampled at the end into samples.csv and the report (default 2000)' },
   { name: 'checkpoint-every', type: 'string', arg: 'N', help: 'steps between checkpoints (default 1000)' },
   { name: 'eval', type: 'boolean', help: `also judge the model as \`eval\` does at the end: ${DEFAULT_EVAL_N} samples against fresh data (the two-sample test, sliced W2, energy, with their floors) and the 5 x 1000 distances (sampling 20,000 points costs about as much as the training)` },
-  { name: 'resume', type: 'string', arg: 'DIR', help: 'continue the run in DIR from its checkpoint (bit-identical to an uninterrupted run); --steps may extend it' },
+  { name: 'resume', type: 'string', arg: 'DIR', help: 'continue the run in DIR from its checkpoint, written every --checkpoint-every steps and on Ctrl-C, SIGTERM or SIGHUP (bit-identical to an uninterrupted run); --steps may extend it' },
 ];
 
 /** With --resume the configuration comes from the checkpoint; only these may still be given. */
@@ -97,14 +99,10 @@ export const trainCommand: Command = {
     log(`engine: ${model.engine.lanes} thread${model.engine.lanes > 1 ? 's' : ''}, ${model.engine.fma ? 'relaxed-SIMD (FMA) build' : config.fma ? 'default SIMD build (--fma: relaxed SIMD is not available in this runtime)' : 'SIMD build'}`);
     if (!checks.isotropicAtT) process.stderr.write(`warning: abar_T = ${checks.alphaBarT.toFixed(4)} > 0.01: x_T is not close to N(0, I); raise --T or --beta-end\n`);
 
-    const signal = { stop: false };
-    const onSigint = () => {
-      // First Ctrl-C: finish the step, write a checkpoint, exit 130. Second: leave now (files are written atomically).
-      if (signal.stop) process.exit(130);
-      signal.stop = true;
-    };
-    process.on('SIGINT', onSigint);
-    const saveCheckpoint = () => writeFileAtomic(join(out, 'checkpoint.safetensors'), model.save(true));
+    // The first stop signal ends training after the current step; the outputs below then hold a checkpoint to resume.
+    const signal = catchStopSignals();
+    const ckPath = join(out, 'checkpoint.safetensors');
+    const saveCheckpoint = () => writeFileAtomic(ckPath, model.save(true));
     if (model.step > 0) log(`resuming from step ${model.step} in ${out}`);
     const bar = progress('train', config.steps, { quiet });
     const t0 = performance.now();
@@ -115,19 +113,21 @@ export const trainCommand: Command = {
         checkpointEvery: every,
         onCheckpoint: saveCheckpoint,
         signal,
-        yieldEvery: 20, // lets the SIGINT handler run
+        yieldEvery: 20, // lets the signal handler run
       });
     } finally {
       bar.stop();
-      process.off('SIGINT', onSigint);
+      signal.release();
     }
     const trainSeconds = (performance.now() - t0) / 1000;
     saveCheckpoint();
     writeFileAtomic(join(out, 'model.safetensors'), model.save(false));
     writeFileAtomic(join(out, 'loss.csv'), lossCsv(model.losses));
-    if (signal.stop) {
-      log(`interrupted at step ${model.step}: checkpoint saved; continue with: node dist/cli.js train --resume ${out}`);
-      return 130;
+    if (signal.by) {
+      // Said even with --quiet: the exit status alone does not tell where the run is or how to go on.
+      process.stderr.write(`stopped by ${signal.by} at step ${model.step} of ${config.steps}: checkpoint ${ckPath}; ` +
+        `resume with: node dist/cli.js train --resume ${out}\n`);
+      return exitStatus(signal.by);
     }
     const t1 = performance.now();
     const T = model.schedule.T;
@@ -150,7 +150,7 @@ export const trainCommand: Command = {
     }
     const html = renderReport(trainReport(model, { data, samples, frames: rec.frames!, report, trainSeconds, sampleSeconds }), loadReportAssets());
     writeFileAtomic(join(out, 'report.html'), html);
-    const files = { model: join(out, 'model.safetensors'), checkpoint: join(out, 'checkpoint.safetensors'), loss: join(out, 'loss.csv'), samples: join(out, 'samples.csv'), report: join(out, 'report.html') };
+    const files = { model: join(out, 'model.safetensors'), checkpoint: ckPath, loss: join(out, 'loss.csv'), samples: join(out, 'samples.csv'), report: join(out, 'report.html') };
     if (v.json) {
       process.stdout.write(JSON.stringify({ out, files, steps: model.step, finalLoss: meanTail(model.losses), trainSeconds, sampleSeconds, T, alphaBarT: model.schedule.alphaBar[T - 1], config: model.config, eval: report?.metrics.map((m) => ({ name: m.name, value: m.value, floor: m.floor, ratio: m.ratio })), quality: evaluation?.quality }) + '\n');
     } else {

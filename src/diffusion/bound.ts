@@ -142,7 +142,10 @@ export function variationalBound(
   const stderrNats = n > 1 ? Math.sqrt(sq / (n - 1) / n) : NaN;
   const logDet = o.logDet ?? 0;
   const nats = total + logDet;
-  return { n, d, T, variance: learned ? 'learned' : o.variance, terms, perPoint, prior, epsMse, sigma2, totalNats: total, stderrNats, logDet, nats, bitsPerDim: nats / (d * Math.LN2) };
+  return {
+    n, d, T, variance: learned ? 'learned' : o.variance, terms, perPoint, prior, epsMse, sigma2, totalNats: total, stderrNats, logDet, nats,
+    bitsPerDim: nats / (d * Math.LN2),
+  };
 }
 
 /** eps_theta of an engine's network ('ema' weights by default), chunked to its rows. Uses the batch/xt and batch/t buffers. */

@@ -20,7 +20,9 @@ export interface Field {
 }
 
 /** eps_theta at timestep t (1..T) on the points (gx, gy) of the plane, EMA weights. */
-export function epsField(model: Pick<TrainedModel, 'engine' | 'standardization'>, gx: ArrayLike<number>, gy: ArrayLike<number>, t: number): Field {
+export function epsField(
+  model: Pick<TrainedModel, 'engine' | 'standardization'>, gx: ArrayLike<number>, gy: ArrayLike<number>, t: number,
+): Field {
   const e = model.engine, d = e.model.dim, T = e.schedule.T, s = model.standardization;
   if (!Number.isInteger(t) || t < 1 || t > T) throw new RangeError(`t must be an integer in [1, ${T}], got ${t}`);
   const n = Math.min(gx.length, gy.length), z = new Float32Array(n * d);

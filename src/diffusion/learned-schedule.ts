@@ -120,7 +120,10 @@ const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x
  */
 export const GAMMA_T_MIN = Math.log(100);
 
-/** Keep theta where the tables stay finite and x_T is noise: gamma_min in [-GAMMA_LIMIT, GAMMA_T_MIN - 0.5], gamma_max in [GAMMA_T_MIN, GAMMA_LIMIT], logits centred. */
+/**
+ * Keep theta where the tables stay finite and x_T is noise: gamma_min in [-GAMMA_LIMIT, GAMMA_T_MIN - 0.5],
+ * gamma_max in [GAMMA_T_MIN, GAMMA_LIMIT], logits centred.
+ */
 export function projectTheta(theta: number[]): void {
   theta[0] = clamp(theta[0], -GAMMA_LIMIT, GAMMA_T_MIN - 0.5);
   theta[1] = clamp(theta[1], Math.max(RHO_MIN, Math.log(GAMMA_T_MIN - theta[0])), Math.min(RHO_MAX, Math.log(GAMMA_LIMIT - theta[0])));
@@ -137,7 +140,8 @@ function initialTheta(T: number, o: { betaStart?: number; betaEnd?: number } = {
   return thetaFromSchedule(makeSchedule('linear', T, { betaStart: o.betaStart ?? def.betaStart, betaEnd: o.betaEnd ?? def.betaEnd }));
 }
 
-export const initialLearnedSchedule = (T: number, o: { betaStart?: number; betaEnd?: number } = {}): Schedule => learnedSchedule(initialTheta(T, o), T);
+export const initialLearnedSchedule = (T: number, o: { betaStart?: number; betaEnd?: number } = {}): Schedule =>
+  learnedSchedule(initialTheta(T, o), T);
 
 export interface BoundTerms {
   /** Per dimension, nats: terms[0] = L_0, terms[i] = L_i (the KL at t = i + 1). */
@@ -185,13 +189,16 @@ export interface ScheduleLearnerState {
 
 export function checkLearnerState(x: unknown, T: number): ScheduleLearnerState {
   const o = x as ScheduleLearnerState;
-  const finite = (a: unknown, n?: number) => Array.isArray(a) && (n === undefined || a.length === n) && a.every((v) => typeof v === 'number' && Number.isFinite(v));
+  const finite = (a: unknown, n?: number) =>
+    Array.isArray(a) && (n === undefined || a.length === n) && a.every((v) => typeof v === 'number' && Number.isFinite(v));
   const K = Array.isArray(o?.theta) ? o.theta.length - 2 : -1;
   if (!(K >= 1 && finite(o.theta) && finite(o.m, K + 2) && finite(o.v, K + 2) && Number.isInteger(o.updates) && o.updates >= 0)) {
     throw new UsageError('the learned schedule state is not a theta vector with Adam moments');
   }
   const B = Array.isArray(o.binErr) ? o.binErr.length : -1;
-  if (!(B >= 1 && B <= T && finite(o.binErr, B) && finite(o.binGamma, B) && finite(o.binSeen, B))) throw new UsageError('the learned schedule state has no valid error curve');
+  if (!(B >= 1 && B <= T && finite(o.binErr, B) && finite(o.binGamma, B) && finite(o.binSeen, B))) {
+    throw new UsageError('the learned schedule state has no valid error curve');
+  }
   return o;
 }
 
@@ -223,7 +230,10 @@ export class ScheduleLearner {
     else {
       const theta = initialTheta(T, init);
       const B = Math.min(this.o.bins, T);
-      this.s = { theta, m: theta.map(() => 0), v: theta.map(() => 0), updates: 0, binErr: new Array(B).fill(0), binGamma: new Array(B).fill(0), binSeen: new Array(B).fill(0) };
+      this.s = {
+        theta, m: theta.map(() => 0), v: theta.map(() => 0), updates: 0,
+        binErr: new Array(B).fill(0), binGamma: new Array(B).fill(0), binSeen: new Array(B).fill(0),
+      };
     }
     this.current = learnedSchedule(this.s.theta, T);
   }
@@ -305,7 +315,8 @@ export class ScheduleLearner {
         while (k > 0 && px[k] > x) k--;
         while (px[k + 1] < x) k++;
         const h = px[k + 1] - px[k], u = (x - px[k]) / h, u2 = u * u, u3 = u2 * u;
-        y = (2 * u3 - 3 * u2 + 1) * py[k] + (u3 - 2 * u2 + u) * h * slope[k] + (-2 * u3 + 3 * u2) * py[k + 1] + (u3 - u2) * h * slope[k + 1];
+        y = (2 * u3 - 3 * u2 + 1) * py[k] + (u3 - 2 * u2 + u) * h * slope[k] +
+          (-2 * u3 + 3 * u2) * py[k + 1] + (u3 - u2) * h * slope[k + 1];
       }
       out[i] = Math.min(2, Math.max(0, y));
     }

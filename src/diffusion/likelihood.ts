@@ -106,7 +106,9 @@ export interface NllResult {
 export function probabilityFlowNll(eps: EpsVjpFn, x0: Float32Array, d: number, sch: Schedule, o: NllOptions = {}): NllResult {
   const n = x0.length / d, T = sch.T, probes = o.probes ?? 0;
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`the likelihood needs at least one point of ${d} coordinates`);
-  if (!(Number.isInteger(probes) && probes >= 0 && probes <= 1000)) throw new UsageError(`--probes must be an integer in [0, 1000], got ${probes}`);
+  if (!(Number.isInteger(probes) && probes >= 0 && probes <= 1000)) {
+    throw new UsageError(`--probes must be an integer in [0, 1000], got ${probes}`);
+  }
   const ts = timeSubsequence(T, o.steps ?? T);
   const K = ts.length, total = K === 1 ? 1 : 2 * K - 2;
   // Cotangents: e_j in every row (rows of the Jacobian), or the fixed Rademacher probes.
@@ -195,8 +197,8 @@ export function probabilityFlowNll(eps: EpsVjpFn, x0: Float32Array, d: number, s
   for (let p = 0; p < n; p++) ss += (perPoint[p] - mean) ** 2;
   const logDet = o.logDet ?? 0, nats = mean + logDet;
   return {
-    n, d, T, steps: K, evaluations: total, fixedPoint: { iterations, residual }, divergence: probes ? 'hutchinson' : 'exact', probes, perPoint, totalNats: mean,
-    stderrNats: n > 1 ? Math.sqrt(ss / (n - 1) / n) : NaN, prior: prior / n, logVolume: vol / n, logDet, nats,
+    n, d, T, steps: K, evaluations: total, fixedPoint: { iterations, residual }, divergence: probes ? 'hutchinson' : 'exact', probes,
+    perPoint, totalNats: mean, stderrNats: n > 1 ? Math.sqrt(ss / (n - 1) / n) : NaN, prior: prior / n, logVolume: vol / n, logDet, nats,
     bitsPerDim: nats / (d * Math.LN2), latents,
   };
 }

@@ -6,8 +6,9 @@
  * or a reverse step is then one notify and one wait, with no message and no allocation.
  *
  * Synchronisation is on a small control block: the caller runs its own share of the work, then waits until every
- * worker has finished; both sides spin for up to SPIN_MS before they park in Atomics.wait. Blocking is allowed in Node's main thread and in a browser
- * Worker, not on a page's main thread: there `createThreadPool` is never called (the engine stays on one thread).
+ * worker has finished; both sides spin for up to SPIN_MS before they park in Atomics.wait. Blocking is allowed in
+ * Node's main thread and in a browser Worker, not on a page's main thread: there `createThreadPool` is never called
+ * (the engine stays on one thread).
  *
  * Not here: what the programs compute (engine.ts decides the split) and the fallback when
  * SharedArrayBuffer is missing (the engine then runs single-threaded).
@@ -204,7 +205,8 @@ export class ThreadPool {
     const ctl = new SharedArrayBuffer(64);
     const c = new Int32Array(ctl);
     const prof = new SharedArrayBuffer(8 * workers * (names.length + 1));
-    const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof (globalThis as { window?: unknown }).window === 'undefined';
+    const isNode = typeof process !== 'undefined' && !!process.versions?.node &&
+      typeof (globalThis as { window?: unknown }).window === 'undefined';
     const spinMs = workers + 1 <= (await coreCount(isNode)) ? SPIN_MS : 0;
     const init = { module, memory, ctl, names, prof, spinMs };
     const list: WorkerLike[] = [];
@@ -249,7 +251,9 @@ export class ThreadPool {
     mine();
     const t0 = performance.now();
     // Spin, then park (as the workers do): the last worker usually finishes within microseconds of this thread.
-    if (this.spinMs > 0) for (let s = 0; Atomics.load(this.c, DONE) < this.size; s++) if ((s & 1023) === 1023 && performance.now() - t0 > this.spinMs) break;
+    if (this.spinMs > 0) {
+      for (let s = 0; Atomics.load(this.c, DONE) < this.size; s++) if ((s & 1023) === 1023 && performance.now() - t0 > this.spinMs) break;
+    }
     for (let d; (d = Atomics.load(this.c, DONE)) < this.size; ) Atomics.wait(this.c, DONE, d, 1000);
     this.waitedMs += performance.now() - t0;
   }

@@ -4,85 +4,56 @@
  * the bundles (src/engine/wasm-embedded.ts), and an embedder may pass its own URL, bytes or compiled module.
  *
  * The ABI is pointers (byte offsets into the memory) and counts; see assembly/index.ts.
+ *
+ * The engine instantiates with plain `new WebAssembly.Instance`, not through @assemblyscript/loader: the builds import
+ * no `abort` (asconfig.json `use: abort=`, `noAssert`, and the kernels assert nothing), so the loader's readable abort
+ * would never fire, while each wrapped export costs a few ns per call (docs/loader.md). Pages may still load the
+ * module with the loader: web/examples/kernels.html.
  */
 
 export type Ptr = number;
 
-/** Every export of assembly/index.ts, typed. Pointers are byte offsets; counts are i32. */
+/**
+ * Every function the module exports (assembly/index.ts), typed: exactly the kernels the host calls, no more
+ * (test/engine/exports.test.ts compares this interface with each build's exports). Pointers are byte offsets;
+ * counts are i32.
+ */
 export interface Kernels {
   heapBase(): number;
-  // peak.ts (bench yardstick)
-  madPeak(iters: number): number;
-  madPeakScalar(iters: number): number;
-  fmaPeak(iters: number): number;
-  clockChain(iters: number, y: number): number;
-  // linear.ts
+  // linear.ts: fused layers (bias, activation, residual and act' in the store; act: activation.ts ACT_*)
   linearForward(y: Ptr, x: Ptr, w: Ptr, b: Ptr, n: number, din: number, dout: number): void;
-  linearForwardScalar(y: Ptr, x: Ptr, w: Ptr, b: Ptr, n: number, din: number, dout: number): void;
-  linearBackward(dx: Ptr, dw: Ptr, db: Ptr, dy: Ptr, x: Ptr, w: Ptr, n: number, din: number, dout: number): void;
-  linearBackwardScalar(dx: Ptr, dw: Ptr, db: Ptr, dy: Ptr, x: Ptr, w: Ptr, n: number, din: number, dout: number): void;
-  // linear.ts, fused layers (bias, activation, residual and act' in the store; act: activation.ts ACT_*)
   linearForwardAct(h: Ptr, dact: Ptr, x: Ptr, w: Ptr, b: Ptr, resid: Ptr, n: number, din: number, dout: number, act: number): void;
-  linearForwardActScalar(h: Ptr, dact: Ptr, x: Ptr, w: Ptr, b: Ptr, resid: Ptr, n: number, din: number, dout: number, act: number): void;
+  linearBackward(dx: Ptr, dw: Ptr, db: Ptr, dy: Ptr, x: Ptr, w: Ptr, n: number, din: number, dout: number): void;
   linearBackwardInputAct(dx: Ptr, da: Ptr, dy: Ptr, w: Ptr, resid: Ptr, dact: Ptr, n: number, din: number, dout: number): void;
-  linearBackwardInputActScalar(dx: Ptr, da: Ptr, dy: Ptr, w: Ptr, resid: Ptr, dact: Ptr, n: number, din: number, dout: number): void;
-  actForward(h: Ptr, dact: Ptr, resid: Ptr, n: number, act: number): void;
-  actForwardScalar(h: Ptr, dact: Ptr, resid: Ptr, n: number, act: number): void;
-  actBackward(da: Ptr, dh: Ptr, dact: Ptr, n: number): void;
-  actBackwardScalar(da: Ptr, dh: Ptr, dact: Ptr, n: number): void;
   // linear.ts, column blocks of wider matrices (row strides ldx, ldw) and the first layer's per-row gathered bias
-  linearForwardStrided(y: Ptr, x: Ptr, w: Ptr, b: Ptr, n: number, din: number, dout: number, ldx: number, ldw: number): void;
-  linearForwardStridedScalar(y: Ptr, x: Ptr, w: Ptr, b: Ptr, n: number, din: number, dout: number, ldx: number, ldw: number): void;
-  linearForwardRowBias(h: Ptr, dact: Ptr, x: Ptr, w: Ptr, rowBias: Ptr, slot: Ptr, n: number, din: number, dout: number, ldx: number, ldw: number, act: number): void;
-  linearForwardRowBiasScalar(h: Ptr, dact: Ptr, x: Ptr, w: Ptr, rowBias: Ptr, slot: Ptr, n: number, din: number, dout: number, ldx: number, ldw: number, act: number): void;
+  linearForwardRowBias(h: Ptr, dact: Ptr, x: Ptr, w: Ptr, rowBias: Ptr, slot: Ptr, n: number, din: number, dout: number, ldx: number,
+    ldw: number, act: number): void;
   linearBackwardWeight(dw: Ptr, db: Ptr, dy: Ptr, x: Ptr, n: number, din: number, dout: number, ldx: number, ldw: number): void;
-  linearBackwardWeightScalar(dw: Ptr, db: Ptr, dy: Ptr, x: Ptr, n: number, din: number, dout: number, ldx: number, ldw: number): void;
   // timebias.ts: the first layer's t-columns once per distinct t
-  timeBiasForward(tb: Ptr, embU: Ptr, uniq: Ptr, slot: Ptr, count: Ptr, t: Ptr, n: number, seen: Ptr, table: Ptr, wt: Ptr, b: Ptr, E: number, H: number, ldw: number): void;
-  timeBiasForwardScalar(tb: Ptr, embU: Ptr, uniq: Ptr, slot: Ptr, count: Ptr, t: Ptr, n: number, seen: Ptr, table: Ptr, wt: Ptr, b: Ptr, E: number, H: number, ldw: number): void;
-  timeBiasBackward(dwt: Ptr, db: Ptr, dtb: Ptr, da: Ptr, slot: Ptr, count: Ptr, n: number, embU: Ptr, E: number, H: number, ldw: number): void;
-  timeBiasBackwardScalar(dwt: Ptr, db: Ptr, dtb: Ptr, da: Ptr, slot: Ptr, count: Ptr, n: number, embU: Ptr, E: number, H: number, ldw: number): void;
-  // activation.ts
-  geluForward(y: Ptr, x: Ptr, n: number): void;
-  geluBackward(dx: Ptr, dy: Ptr, x: Ptr, n: number): void;
-  siluForward(y: Ptr, x: Ptr, n: number): void;
-  siluBackward(dx: Ptr, dy: Ptr, x: Ptr, n: number): void;
-  reluForward(y: Ptr, x: Ptr, n: number): void;
-  reluBackward(dx: Ptr, dy: Ptr, x: Ptr, n: number): void;
-  residualForward(y: Ptr, a: Ptr, b: Ptr, n: number): void;
-  residualBackward(da: Ptr, db: Ptr, dy: Ptr, n: number): void;
-  addInPlace(y: Ptr, x: Ptr, n: number): void;
-  scaleInPlace(y: Ptr, n: number, s: number): void;
+  timeBiasForward(tb: Ptr, embU: Ptr, uniq: Ptr, slot: Ptr, count: Ptr, t: Ptr, n: number, seen: Ptr, table: Ptr, wt: Ptr, b: Ptr,
+    E: number, H: number, ldw: number): void;
+  timeBiasBackward(dwt: Ptr, db: Ptr, dtb: Ptr, da: Ptr, slot: Ptr, count: Ptr, n: number, embU: Ptr, E: number, H: number,
+    ldw: number): void;
   // loss.ts
   mseForward(y: Ptr, target: Ptr, n: number): number;
-  mseBackward(dy: Ptr, y: Ptr, target: Ptr, n: number): void;
   mseBackwardScaled(dy: Ptr, y: Ptr, target: Ptr, n: number, scale: number): void;
   // adam.ts
   sumSquares(x: Ptr, n: number): number;
-  adamwStep(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number,
-    weightDecay: number, gradScale: number, bc1: number, bc2: number): void;
-  emaUpdate(ema: Ptr, p: Ptr, n: number, decay: number): void;
   adamwEmaStep(p: Ptr, g: Ptr, m: Ptr, v: Ptr, ema: Ptr, n: number, hp: Ptr): void;
-  adamwEmaStepScalar(p: Ptr, g: Ptr, m: Ptr, v: Ptr, ema: Ptr, n: number, hp: Ptr): void;
-  accumulateSumSquares(g: Ptr, gl: Ptr, n: number): number;
-  accumulateSumSquaresScalar(g: Ptr, gl: Ptr, n: number): number;
   accumulateSumSquaresTo(g: Ptr, gl: Ptr, n: number, out: Ptr): void;
-  accumulateSumSquaresToScalar(g: Ptr, gl: Ptr, n: number, out: Ptr): void;
   // embed.ts
   sinusoidalEmbed(out: Ptr, x: Ptr, freqs: Ptr, n: number, d: number, half: number, scale: number, outStride: number): void;
   sinusoidalEmbedBackward(dx: Ptr, dy: Ptr, y: Ptr, freqs: Ptr, n: number, d: number, half: number, scale: number, outStride: number): void;
-  sinusoidalEmbedBackwardScalar(dx: Ptr, dy: Ptr, y: Ptr, freqs: Ptr, n: number, d: number, half: number, scale: number, outStride: number): void;
   // rng.ts
   rngSeed(state: Ptr, seed: bigint, stream: number): void;
-  rngNextU32(state: Ptr): number;
-  rngUniform(out: Ptr, n: number, state: Ptr): void;
   rngNormal(out: Ptr, n: number, state: Ptr): void;
   rngIntBelow(out: Ptr, n: number, bound: number, state: Ptr): void;
   rngUniformRange(out: Ptr, n: number, lo: number, hi: number, state: Ptr): void;
   // diffusion.ts
   qSample(xt: Ptr, x0: Ptr, eps: Ptr, t: Ptr, sqrtAlphaBar: Ptr, sqrtOneMinusAlphaBar: Ptr, n: number, d: number): void;
   reverseStep(xPrev: Ptr, xt: Ptr, eps: Ptr, z: Ptr, n: number, cx: number, ceps: number, sigma: number): void;
-  posteriorStep(xPrev: Ptr, xt: Ptr, eps: Ptr, z: Ptr, n: number, ax0: number, aeps: number, bound: number, cx0: number, cxt: number, sigma: number): void;
+  posteriorStep(xPrev: Ptr, xt: Ptr, eps: Ptr, z: Ptr, n: number, ax0: number, aeps: number, bound: number, cx0: number, cxt: number,
+    sigma: number): void;
   gatherRows(out: Ptr, table: Ptr, idx: Ptr, n: number, width: number, outStride: number): void;
   rowsStrided(out: Ptr, inp: Ptr, n: number, width: number, inStride: number): void;
 }

@@ -81,7 +81,9 @@ function floorOf(xs: number[]): Floor {
  * The model's samples, a perfect model (`perfect`: one or more fresh draws independent of `fresh`; the first is also
  * put through the test) and optionally the training set, each against `fresh`.
  */
-export function sampleQuality(samples: Points, fresh: Points, perfect: Points[], train?: Points, o: SampleQualityOptions = {}): SampleQuality {
+export function sampleQuality(
+  samples: Points, fresh: Points, perfect: Points[], train?: Points, o: SampleQualityOptions = {},
+): SampleQuality {
   if (perfect.length < 1) throw new UsageError('sampleQuality needs at least one fresh draw for the perfect model');
   const model = judge(samples, fresh, o);
   const first = judge(perfect[0], fresh, o);
@@ -128,11 +130,14 @@ export function formatSampleQuality(q: SampleQuality): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd();
   return [
-    `two-sample test: k-NN (k = ${q.model.test.k}, 2-fold cross-fitted) against fresh data; sliced figures over ${q.projections} directions`,
+    `two-sample test: k-NN (k = ${q.model.test.k}, 2-fold cross-fitted) against fresh data; ` +
+      `sliced figures over ${q.projections} directions`,
     line(rows[0]),
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...rows.slice(1).map(line),
-    `floors over ${q.sw2Floor.perDraw.length} fresh draws: sliced W2 ${g4(q.sw2Floor.mean)} ± ${g4(q.sw2Floor.sd)}, energy ${g4(q.energyFloor.mean)} ± ${g4(q.energyFloor.sd)}`,
-    `sliced W2 ratio ${q.sw2Ratio.toFixed(2)}, energy ratio ${q.energyRatio.toFixed(2)} (model / the floors' mean); ${verdict(q.model.test)}`,
+    `floors over ${q.sw2Floor.perDraw.length} fresh draws: sliced W2 ${g4(q.sw2Floor.mean)} ± ${g4(q.sw2Floor.sd)}, ` +
+      `energy ${g4(q.energyFloor.mean)} ± ${g4(q.energyFloor.sd)}`,
+    `sliced W2 ratio ${q.sw2Ratio.toFixed(2)}, energy ratio ${q.energyRatio.toFixed(2)} (model / the floors' mean); ` +
+      `${verdict(q.model.test)}`,
   ].join('\n') + '\n';
 }

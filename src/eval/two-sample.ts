@@ -70,7 +70,8 @@ function erfc(x: number): number {
     Math.exp(
       -z * z -
         1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 +
+          t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
   return x >= 0 ? r : 2 - r;
 }
@@ -234,7 +235,8 @@ export function formatDifferences(d: AccuracyDifference[], bar = 3): string {
   if (d.length === 0) return '';
   const lines = d.map((x) => {
     const better = x.diff > 0 ? x.b : x.a;
-    return `  ${x.a} vs ${x.b}: accuracy ${x.diff >= 0 ? '+' : ''}${x.diff.toFixed(4)} ± ${x.sd.toFixed(4)} (z = ${x.z.toFixed(1)}): ${x.real ? `real, ${better} is closer to the data` : 'not significant'}`;
+    return `  ${x.a} vs ${x.b}: accuracy ${x.diff >= 0 ? '+' : ''}${x.diff.toFixed(4)} ± ${x.sd.toFixed(4)} (z = ${x.z.toFixed(1)}): ` +
+      `${x.real ? `real, ${better} is closer to the data` : 'not significant'}`;
   });
   const real = d.filter((x) => x.real).length;
   return [`differences between rows (two-sample accuracy; real = |z| > ${bar}): ${real} of ${d.length} real`, ...lines].join('\n') + '\n';

@@ -100,9 +100,13 @@ export function encodeCheckpoint(engine: Engine, meta: CheckpointMeta, withTrain
 /** Decode and validate a model file or a training checkpoint (every failure a one-line FormatError). */
 export function decodeCheckpoint(bytes: Uint8Array, source: string): LoadedCheckpoint {
   const { tensors, metadata } = decodeSafetensors(bytes, source);
-  if (metadata.format !== FORMAT) throw new FormatError(`${source} is a safetensors file but not a ddpm-wasm checkpoint (no format "${FORMAT}" in its metadata)`);
+  if (metadata.format !== FORMAT) {
+    throw new FormatError(`${source} is a safetensors file but not a ddpm-wasm checkpoint (no format "${FORMAT}" in its metadata)`);
+  }
   if (metadata.format_version !== String(FORMAT_VERSION)) {
-    throw new FormatError(`${source} has checkpoint format version ${metadata.format_version}; this ddpm-wasm reads version ${FORMAT_VERSION}`);
+    throw new FormatError(
+      `${source} has checkpoint format version ${metadata.format_version}; this ddpm-wasm reads version ${FORMAT_VERSION}`,
+    );
   }
   if (metadata.checksum !== checksum(tensors)) throw new FormatError(`${source} is corrupt: its checksum does not match its tensors`);
   if (metadata.metadata_checksum !== undefined && metadata.metadata_checksum !== metadataChecksum(metadata)) {
@@ -118,22 +122,32 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): LoadedCheck
   // The metadata is trusted no more than the tensors: every field is checked before anything uses it, so a
   // hand-edited or foreign file is a FormatError here rather than a TypeError deep in the engine.
   const config = parse<RunConfig>('config');
-  if (!isObject(config) || !isObject(config.model) || !isObject(config.adam)) throw new FormatError(`${source}: metadata "config" is not a ddpm-wasm run configuration`);
+  if (!isObject(config) || !isObject(config.model) || !isObject(config.adam)) {
+    throw new FormatError(`${source}: metadata "config" is not a ddpm-wasm run configuration`);
+  }
   try {
     checkRunConfig({ ...config, threads: config.threads ?? 1 }); // files from before --threads have none: one thread
   } catch (e) {
     throw new FormatError(`${source}: metadata "config" is invalid: ${(e as Error).message}`);
   }
   const standardization = parse<Standardization>('standardization');
-  const finiteList = (x: unknown, n: number) => Array.isArray(x) && x.length === n && x.every((v) => typeof v === 'number' && Number.isFinite(v));
-  if (!isObject(standardization) || !finiteList(standardization.mean, config.model.dim) || !finiteList(standardization.std, config.model.dim) || !standardization.std.every((v) => v > 0)) {
+  const finiteList = (x: unknown, n: number) =>
+    Array.isArray(x) && x.length === n && x.every((v) => typeof v === 'number' && Number.isFinite(v));
+  if (
+    !isObject(standardization) || !finiteList(standardization.mean, config.model.dim) ||
+    !finiteList(standardization.std, config.model.dim) || !standardization.std.every((v) => v > 0)
+  ) {
     throw new FormatError(`${source}: metadata "standardization" is not ${config.model.dim} finite means and positive standard deviations`);
   }
   const rawBetas = parse<unknown>('betas');
-  if (!Array.isArray(rawBetas) || !rawBetas.every((b) => typeof b === 'number' && b > 0 && b < 1)) throw new FormatError(`${source}: metadata "betas" is not a list of numbers in (0, 1)`);
+  if (!Array.isArray(rawBetas) || !rawBetas.every((b) => typeof b === 'number' && b > 0 && b < 1)) {
+    throw new FormatError(`${source}: metadata "betas" is not a list of numbers in (0, 1)`);
+  }
   const betas = Float64Array.from(rawBetas as number[]);
   const step = Number(metadata.step);
-  if (!/^\d+$/.test(metadata.step ?? '') || !Number.isSafeInteger(step)) throw new FormatError(`${source}: metadata "step" is not a step count`);
+  if (!/^\d+$/.test(metadata.step ?? '') || !Number.isSafeInteger(step)) {
+    throw new FormatError(`${source}: metadata "step" is not a step count`);
+  }
   if (betas.length !== config.T) throw new FormatError(`${source}: ${betas.length} betas for T = ${config.T}`);
   for (const s of paramSpecs(config.model)) {
     const t = tensors[s.name];
@@ -143,12 +157,18 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): LoadedCheck
     }
     const w = t.data as Float32Array;
     for (let i = 0; i < w.length; i++) {
-      if (!Number.isFinite(w[i])) throw new FormatError(`${source}: tensor "${s.name}" holds ${w[i]} at index ${i}; the weights diverged before this file was written`);
+      if (!Number.isFinite(w[i])) {
+        throw new FormatError(
+          `${source}: tensor "${s.name}" holds ${w[i]} at index ${i}; the weights diverged before this file was written`,
+        );
+      }
     }
   }
   const kind = metadata.kind === 'checkpoint' ? 'checkpoint' : 'model';
   let learnedSchedule: ScheduleLearnerState | undefined;
-  if (config.schedule === 'learned' && metadata.learned_schedule === undefined) throw new FormatError(`${source}: a learned schedule without its parameters (metadata "learned_schedule")`);
+  if (config.schedule === 'learned' && metadata.learned_schedule === undefined) {
+    throw new FormatError(`${source}: a learned schedule without its parameters (metadata "learned_schedule")`);
+  }
   if (metadata.learned_schedule !== undefined) {
     try {
       learnedSchedule = checkLearnerState(parse<unknown>('learned_schedule'), config.T);
@@ -168,10 +188,18 @@ export function scheduleOf(c: LoadedCheckpoint): Schedule {
 }
 
 /** An engine holding a checkpoint's EMA weights (for sampling) or, with `data`, its whole training state. */
-export async function engineFromCheckpoint(c: LoadedCheckpoint, o: { rows: number; data?: Float32Array; wasm?: WasmSource; flavor?: 'simd' | 'scalar'; threads?: number; fma?: boolean }): Promise<Engine> {
-  const engine = await Engine.create({ model: c.config.model, schedule: scheduleOf(c), rows: o.rows, seed: c.config.seed, adam: c.config.adam, data: o.data, wasm: o.wasm, flavor: o.flavor, threads: o.threads, fma: o.fma });
+export async function engineFromCheckpoint(
+  c: LoadedCheckpoint,
+  o: { rows: number; data?: Float32Array; wasm?: WasmSource; flavor?: 'simd' | 'scalar'; threads?: number; fma?: boolean },
+): Promise<Engine> {
+  const engine = await Engine.create({
+    model: c.config.model, schedule: scheduleOf(c), rows: o.rows, seed: c.config.seed, adam: c.config.adam,
+    data: o.data, wasm: o.wasm, flavor: o.flavor, threads: o.threads, fma: o.fma,
+  });
   const named: Record<string, { shape: number[]; data: ArrayLike<number> }> = {};
-  for (const s of paramSpecs(c.config.model)) named[s.name] = { shape: c.tensors[s.name].shape, data: c.tensors[s.name].data as Float32Array };
+  for (const s of paramSpecs(c.config.model)) {
+    named[s.name] = { shape: c.tensors[s.name].shape, data: c.tensors[s.name].data as Float32Array };
+  }
   engine.loadNamed('ema', named);
   engine.loadNamed('params', named);
   if (c.kind === 'checkpoint') restoreTraining(engine, c);
@@ -182,11 +210,15 @@ function restoreTraining(engine: Engine, c: LoadedCheckpoint): void {
   const a = engine.arena;
   for (const slab of ['params', 'adamM', 'adamV', 'ema'] as const) {
     const t = c.tensors[`train.${slab}`];
-    if (!t || t.dtype !== 'F32' || t.data.length !== a.slabLength(slab)) throw new FormatError(`checkpoint tensor "train.${slab}" is missing or has the wrong size`);
+    if (!t || t.dtype !== 'F32' || t.data.length !== a.slabLength(slab)) {
+      throw new FormatError(`checkpoint tensor "train.${slab}" is missing or has the wrong size`);
+    }
     a.slabView(slab).set(t.data as Float32Array);
   }
   const rng = c.tensors['train.rng'];
-  if (!rng || rng.dtype !== 'U32' || rng.data.length !== 12) throw new FormatError('checkpoint tensor "train.rng" is missing or has the wrong size');
+  if (!rng || rng.dtype !== 'U32' || rng.data.length !== 12) {
+    throw new FormatError('checkpoint tensor "train.rng" is missing or has the wrong size');
+  }
   const r = rng.data as Uint32Array;
   (a.t('rng', 'train').view as Uint32Array).set(r.subarray(0, 4));
   (a.t('rng', 'sample').view as Uint32Array).set(r.subarray(4, 8));

@@ -78,9 +78,13 @@ export function encodeSafetensors(tensors: Record<string, TensorEntry>, metadata
     const { dtype, shape, data } = tensors[name];
     if (!isDtype(dtype)) throw new TypeError(`tensor "${name}": unknown dtype ${String(dtype)}`);
     const ctor = DTYPES[dtype];
-    if (!(data instanceof ctor)) throw new TypeError(`tensor "${name}": dtype ${dtype} needs a ${ctor.name}, got ${data?.constructor?.name}`);
+    if (!(data instanceof ctor)) {
+      throw new TypeError(`tensor "${name}": dtype ${dtype} needs a ${ctor.name}, got ${data?.constructor?.name}`);
+    }
     if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new TypeError(`tensor "${name}": bad shape [${shape}]`);
-    if (shapeSize(shape) !== data.length) throw new TypeError(`tensor "${name}": shape [${shape}] holds ${shapeSize(shape)} elements, data has ${data.length}`);
+    if (shapeSize(shape) !== data.length) {
+      throw new TypeError(`tensor "${name}": shape [${shape}] holds ${shapeSize(shape)} elements, data has ${data.length}`);
+    }
     setOwn(header, name, { dtype, shape: [...shape], data_offsets: [offset, offset + data.byteLength] });
     offset += data.byteLength;
   }
@@ -116,9 +120,13 @@ export function decodeSafetensors(
   if (bytes.length < 8) fail(`${bytes.length} bytes is too short for a safetensors file (needs at least the 8-byte header length)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const declared = view.getBigUint64(0, true);
-  if (declared > BigInt(MAX_HEADER_BYTES)) fail(`declared header length ${declared} bytes is absurd (limit ${MAX_HEADER_BYTES}); not a safetensors file?`);
+  if (declared > BigInt(MAX_HEADER_BYTES)) {
+    fail(`declared header length ${declared} bytes is absurd (limit ${MAX_HEADER_BYTES}); not a safetensors file?`);
+  }
   const headerLen = Number(declared);
-  if (8 + headerLen > bytes.length) fail(`declared header length ${headerLen} bytes runs past the end of the ${bytes.length}-byte file (truncated?)`);
+  if (8 + headerLen > bytes.length) {
+    fail(`declared header length ${headerLen} bytes runs past the end of the ${bytes.length}-byte file (truncated?)`);
+  }
 
   let text: string;
   try {
@@ -159,8 +167,13 @@ export function decodeSafetensors(
       fail(`tensor "${name}" shape ${JSON.stringify(shape) ?? 'undefined'} is not a list of non-negative integers`);
     }
     const sh = shape as number[];
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) || offsets[0] > offsets[1]) {
-      fail(`tensor "${name}" data_offsets ${JSON.stringify(offsets) ?? 'undefined'} is not a [begin, end] pair of integers with begin <= end`);
+    if (
+      !Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) ||
+      offsets[0] > offsets[1]
+    ) {
+      fail(
+        `tensor "${name}" data_offsets ${JSON.stringify(offsets) ?? 'undefined'} is not a [begin, end] pair of integers with begin <= end`,
+      );
     }
     const [begin, end] = offsets as number[];
     const expected = shapeSize(sh) * dtypeSize(dt);

@@ -1,8 +1,8 @@
 /**
- * `ddpm-wasm/lab`: the front door (src/index.ts, re-exported whole) and what a researcher reaches for beneath it: the engine and its kernels,
- * the samplers' pieces, the bound's terms and the ODE likelihood over any eps function, sample distances and the
- * two-sample test, model files, and the studies behind `node dist/cli.js study`. Classes here are the same objects
- * as the root's (one bundle, shared chunks), so a Diffusion's `engine` is this Engine.
+ * `ddpm-wasm/lab`: the front door (src/index.ts, re-exported whole) and what a researcher reaches for beneath it:
+ * the engine and its kernels, the samplers' pieces, the bound's terms and the ODE likelihood over any eps function,
+ * sample distances and the two-sample test, model files, and the studies behind `node dist/cli.js study`. Classes
+ * here are the same objects as the root's (one bundle, shared chunks), so a Diffusion's `engine` is this Engine.
  *
  *   import { createDiffusion } from 'ddpm-wasm';
  *   import { classifierTwoSampleTest } from 'ddpm-wasm/lab';
@@ -18,7 +18,9 @@ export type { Kernels, Flavor } from '../engine/wasm';
 export { DEFAULT_RUN, checkRunConfig } from '../diffusion/config';
 export { fitStandardization, standardize, unstandardize, logDetJacobian } from '../data/points';
 export { scheduleFromBetas, ddpmCoefficients, scheduleChecks } from '../schedule/schedule';
-export { SAMPLER_SUMMARY, reverseSample, probabilityFlowSample, timeSubsequence, ddimCoefficients, flowStepCoefficients, alphaSigma } from '../diffusion/samplers';
+export {
+  SAMPLER_SUMMARY, reverseSample, probabilityFlowSample, timeSubsequence, ddimCoefficients, flowStepCoefficients, alphaSigma,
+} from '../diffusion/samplers';
 export type { ReverseCall } from '../diffusion/samplers';
 export { probabilityFlowNll, engineEpsVjp, boundGap } from '../diffusion/likelihood';
 export type { NllOptions, EpsVjpFn } from '../diffusion/likelihood';
@@ -36,7 +38,10 @@ export type { SampleQuality, Judged, Floor } from '../eval/sample-quality';
 export { slicedDistances } from '../eval/sliced';
 export { KdTree } from '../eval/knn';
 export { Rng } from '../util/rng';
-export { runStudy, studyReport } from './study';
+export { runStudy, studyReport } from './schedule-study';
 export { runVarianceStudy } from './variance-study';
 export { trajectoryStudy } from './trajectories';
-export type { ToWorker, FromWorker, TrainRequest, SampleRequest, LoadRequest, ModelInfo, ProgressMessage, SampledMessage, TrainedMessage } from '../api/worker-protocol';
+export type {
+  ToWorker, FromWorker, TrainRequest, SampleRequest, SamplerChoice, LoadRequest, ModelInfo, ProgressMessage, SampledMessage,
+  TrainedMessage,
+} from '../api/worker-protocol';

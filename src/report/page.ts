@@ -14,7 +14,9 @@ import type { ReportData, ReportSection } from './render';
 
 type Renderer<K extends ReportSection['kind']> = (body: HTMLElement, section: Extract<ReportSection, { kind: K }>) => void;
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: { class?: string; text?: string } = {}, parent?: HTMLElement): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K, attrs: { class?: string; text?: string } = {}, parent?: HTMLElement,
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   if (attrs.class) e.className = attrs.class;
   if (attrs.text != null) e.textContent = attrs.text;
@@ -104,12 +106,16 @@ const renderers: { [K in ReportSection['kind']]: Renderer<K> } = {
   wheelRow(body, s) {
     const row = el('div', { class: 'row' }, body);
     const size = panelSize(body, s.panels.length, 340, s.key ? 1 : 0);
-    if (s.key) panel(row, wheelKeyChart('colour = position', Math.floor(size / 2)), 'Each point gets the colour of its place on this wheel: angle is hue, distance from the centre is saturation.', 'panel key');
+    if (s.key) {
+      panel(row, wheelKeyChart('colour = position', Math.floor(size / 2)),
+        'Each point gets the colour of its place on this wheel: angle is hue, distance from the centre is saturation.', 'panel key');
+    }
     const shared = s.panels.filter((p) => !p.ownRange);
     const { xRange, yRange } = pointRanges([...shared, ...(s.background ? [s.background] : [])]);
     for (const p of s.panels) {
       const own = p.ownRange ? pointRanges([p]) : { xRange, yRange };
-      panel(row, wheelScatterChart(p.title, { x: p.x, y: p.y, color: p.color }, { size, ...own, background: p.ownRange ? undefined : s.background }), p.caption);
+      panel(row, wheelScatterChart(p.title, { x: p.x, y: p.y, color: p.color },
+        { size, ...own, background: p.ownRange ? undefined : s.background }), p.caption);
     }
     note(body, s.note);
   },
@@ -117,14 +123,19 @@ const renderers: { [K in ReportSection['kind']]: Renderer<K> } = {
     const row = el('div', { class: 'row' }, body);
     const size = panelSize(body, s.panels.length, 420);
     const all = s.panels.flatMap((p) => p.groups);
-    const { xRange, yRange } = pointRanges([s.background, { x: all.flatMap((g) => g.x), y: all.flatMap((g) => g.y) }, { x: all.map((g) => g.start[0]), y: all.map((g) => g.start[1]) }], 0.08, 0);
+    const { xRange, yRange } = pointRanges([
+      s.background, { x: all.flatMap((g) => g.x), y: all.flatMap((g) => g.y) },
+      { x: all.map((g) => g.start[0]), y: all.map((g) => g.start[1]) },
+    ], 0.08, 0);
     for (const p of s.panels) panel(row, fanChart(p.title, p.groups, s.background, { size, xRange, yRange }), p.caption);
     note(body, s.note);
   },
   positions(body, s) {
     const row = el('div', { class: 'row' }, body);
     const n = s.panels.length, w = Math.max(300, Math.floor((fullWidth(body) - 12 * (Math.min(n, 2) - 1)) / Math.min(n, 2)));
-    for (const p of s.panels) panel(row, positionsChart(p.title, p.t, p.lines, { width: w, height: 240, reversed: p.reversed, yLabel: p.yLabel }), p.caption);
+    for (const p of s.panels) {
+      panel(row, positionsChart(p.title, p.t, p.lines, { width: w, height: 240, reversed: p.reversed, yLabel: p.yLabel }), p.caption);
+    }
     note(body, s.note);
   },
   fieldRow(body, s) {

@@ -84,7 +84,9 @@ export interface PositionsSection {
 export interface FieldRowSection {
   kind: 'fieldRow';
   title: string;
-  panels: { title: string; grid: { x: number[]; y: number[]; u: number[]; v: number[] }; points: { x: number[]; y: number[] }; caption?: string }[];
+  panels: {
+    title: string; grid: { x: number[]; y: number[]; u: number[]; v: number[] }; points: { x: number[]; y: number[] }; caption?: string;
+  }[];
   note?: string;
 }
 
@@ -226,7 +228,8 @@ ${PAGE_CSS}
 </style>
 </head>
 <body>
-<main id="report"><header><h1>${title}</h1></header><noscript><p>This report draws its charts with JavaScript; enable it to see them.</p></noscript></main>
+<main id="report"><header><h1>${title}</h1></header>\
+<noscript><p>This report draws its charts with JavaScript; enable it to see them.</p></noscript></main>
 <script type="application/json" id="report-data">${serializeReportData(data)}</script>
 <script>
 ${escapeRawText(assets.pageJs, 'script')}

@@ -75,10 +75,12 @@ export function fieldSection(model: Diffusion, data: Points, o: { levels?: numbe
       return {
         title: `t = ${t} (signal ${Math.sqrt(model.schedule.alphaBar[t - 1]).toFixed(2)})`,
         grid: { x: Array.from(g.x), y: Array.from(g.y), u: Array.from(f.u), v: Array.from(f.v) }, points: pts,
-        caption: `At t = ${t} the arrows show where a reverse step moves a point (the score's direction); the largest |score| on the grid is ${top.toFixed(1)}.`,
+        caption: `At t = ${t} the arrows show where a reverse step moves a point (the score's direction); ` +
+          `the largest |score| on the grid is ${top.toFixed(1)}.`,
       };
     }),
-    note: 'Arrows: -eps_theta(x, t) in data units (the score -eps_theta / sqrt(1 - abar_t) up to its per-t scale), length ~ sqrt|eps_theta|, scaled per panel; blue: 1000 points of q(x_t). ' +
+    note: 'Arrows: -eps_theta(x, t) in data units (the score -eps_theta / sqrt(1 - abar_t) up to its per-t scale), ' +
+      'length ~ sqrt|eps_theta|, scaled per panel; blue: 1000 points of q(x_t). ' +
       'At small t the arrows pull onto the data\'s thin shape; at large t they point to the centre of mass.',
   };
 }
@@ -98,9 +100,12 @@ export function startEndSection(model: Diffusion, frames: Float32Array[], o: { m
   return {
     kind: 'wheelRow', title: 'Does the starting position decide the ending position?', key: true,
     panels: [
-      { title: `x_T (${n} starts)`, ...starts, color, ownRange: true, caption: 'The starts: Gaussian noise, each point coloured by where it is.' },
-      { title: 'x_0 after DDPM (this run)', ...ddpm, color, caption: 'DDPM draws fresh noise at every step: the colours mix, the start does not decide the end.' },
-      { title: 'x_0 after DDIM eta = 0', ...ddim, color, caption: 'Deterministic DDIM from the same starts: the colours stay ordered, the start decides the end.' },
+      { title: `x_T (${n} starts)`, ...starts, color, ownRange: true,
+        caption: 'The starts: Gaussian noise, each point coloured by where it is.' },
+      { title: 'x_0 after DDPM (this run)', ...ddpm, color,
+        caption: 'DDPM draws fresh noise at every step: the colours mix, the start does not decide the end.' },
+      { title: 'x_0 after DDIM eta = 0', ...ddim, color,
+        caption: 'Deterministic DDIM from the same starts: the colours stay ordered, the start decides the end.' },
     ],
     note: '`study trajectories` measures the same with numbers (neighbourhood overlap against a random matching).',
   };
@@ -123,8 +128,11 @@ export function forwardSection(model: Diffusion, data: Points, title = 'Forward 
   const forward = model.diffuse(sub, fwdT);
   return {
     kind: 'scatterRow', title,
-    panels: [{ title: 'data x_0', ...plane(sub, d) }, ...forward.map((p, j) => ({ title: `x_${fwdT[j]} (signal ${Math.sqrt(model.schedule.alphaBar[fwdT[j] - 1]).toFixed(2)})`, ...plane(p, d) }))],
-    note: `The same ${n} data points noised to x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps at the t where the signal sqrt(abar_t) falls to 0.995, 0.97 and 0.85, and at T: the shape dissolves early, by t = T it is N(0, I).`,
+    panels: [{ title: 'data x_0', ...plane(sub, d) }, ...forward.map((p, j) => ({
+      title: `x_${fwdT[j]} (signal ${Math.sqrt(model.schedule.alphaBar[fwdT[j] - 1]).toFixed(2)})`, ...plane(p, d),
+    }))],
+    note: `The same ${n} data points noised to x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps at the t where the signal sqrt(abar_t) ` +
+      'falls to 0.995, 0.97 and 0.85, and at T: the shape dissolves early, by t = T it is N(0, I).',
   };
 }
 
@@ -133,8 +141,10 @@ export function reverseSection(model: Diffusion, frames: Float32Array[], title =
   const d = model.config.model.dim, T = model.schedule.T;
   const revT = [...signalT(model.schedule.alphaBar)].reverse().concat(0);
   return {
-    kind: 'scatterRow', title, panels: revT.map((t) => ({ title: t === 0 ? 'x_0 (samples)' : `x_${t}`, ...plane(frames[T - t], d), color: roles.samples })),
-    note: 'The reverse chain at the same t, from noise x_T (left) to samples x_0 (right): the shape appears only in the last few percent of the steps.',
+    kind: 'scatterRow', title,
+    panels: revT.map((t) => ({ title: t === 0 ? 'x_0 (samples)' : `x_${t}`, ...plane(frames[T - t], d), color: roles.samples })),
+    note: 'The reverse chain at the same t, from noise x_T (left) to samples x_0 (right): ' +
+      'the shape appears only in the last few percent of the steps.',
   };
 }
 
@@ -156,14 +166,18 @@ export function trainReport(
   const loss = downsample(model.losses);
   sections.push({ kind: 'loss', step: loss.step, loss: loss.value });
   const s = model.schedule;
-  sections.push({ kind: 'schedule', t: Array.from({ length: T }, (_, i) => i + 1), beta: Array.from(s.beta), alphaBar: Array.from(s.alphaBar) });
+  sections.push({
+    kind: 'schedule', t: Array.from({ length: T }, (_, i) => i + 1), beta: Array.from(s.beta), alphaBar: Array.from(s.alphaBar),
+  });
   if (r.report) sections.push(metricsTable(r.report));
   return {
     title: `ddpm-wasm: ${c.dataset}`,
-    subtitle: `${model.step} steps in ${r.trainSeconds.toFixed(1)} s, ${r.samples.n} samples in ${r.sampleSeconds.toFixed(1)} s (ddpm-wasm ${VERSION})`,
+    subtitle: `${model.step} steps in ${r.trainSeconds.toFixed(1)} s, ` +
+      `${r.samples.n} samples in ${r.sampleSeconds.toFixed(1)} s (ddpm-wasm ${VERSION})`,
     config: {
-      dataset: c.dataset, points: c.stream ? `streamed (${r.data.n} for the standardisation)` : r.data.n, dim: d, T, schedule: c.schedule, 'abar_T': Number(s.alphaBar[T - 1].toExponential(3)),
-      variance: c.variance, 'x0 clip': c.clipX0 ?? 0, steps: model.step, batch: c.batch, lr: c.lr, width: c.model.width, depth: c.model.depth,
+      dataset: c.dataset, points: c.stream ? `streamed (${r.data.n} for the standardisation)` : r.data.n, dim: d, T, schedule: c.schedule,
+      'abar_T': Number(s.alphaBar[T - 1].toExponential(3)), variance: c.variance, 'x0 clip': c.clipX0 ?? 0, steps: model.step,
+      batch: c.batch, lr: c.lr, width: c.model.width, depth: c.model.depth,
       embedding: c.model.inputEmbedding ? c.model.embedSize : `t only (${c.model.embedSize})`, activation: c.model.activation,
       parameters: parameterCount(c.model), 'EMA decay': c.adam.emaDecay, seed: c.seed,
     },

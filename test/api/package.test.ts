@@ -26,7 +26,10 @@ describe('the package root', () => {
 
   it('documents every export, values and types (TSDoc on the declaration)', () => {
     const file = join(root, 'src/index.ts');
-    const program = ts.createProgram([file], { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, strict: true, noEmit: true });
+    const program = ts.createProgram([file], {
+      target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler,
+      strict: true, noEmit: true,
+    });
     const checker = program.getTypeChecker();
     const mod = checker.getSymbolAtLocation(program.getSourceFile(file)!)!;
     const exports = checker.getExportsOfModule(mod);
@@ -51,15 +54,18 @@ describe('npm pack, installed into a fresh project', () => {
     execFileSync('mkdir', ['-p', app]);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', type: 'module', private: true }));
     // The dependencies come from npm's cache, filled by the repository's own `npm ci`.
-    execFileSync(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--silent', join(dir, tgz)], { cwd: app, stdio: ['ignore', 'pipe', 'inherit'] });
+    execFileSync(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--silent', join(dir, tgz)],
+      { cwd: app, stdio: ['ignore', 'pipe', 'inherit'] });
     writeFileSync(join(app, 'main.mjs'), `
       import { createDiffusion, SAMPLERS } from 'ddpm-wasm';
       import { Engine, classifierTwoSampleTest } from 'ddpm-wasm/lab';
-      const d = await createDiffusion({ dataset: 'moons', nData: 500, T: 20, steps: 50, batch: 32, threads: 1, model: { width: 16, depth: 1, embedSize: 8 } });
+      const d = await createDiffusion({ dataset: 'moons', nData: 500, T: 20, steps: 50, batch: 32, threads: 1, ` +
+      `model: { width: 16, depth: 1, embedSize: 8 } });
       await d.train();
       const a = d.sample(200).points, b = d.sample(200, { sampler: 'ddim', steps: 5 }).points;
       const finite = [...a.data, ...b.data].every(Number.isFinite);
-      console.log(JSON.stringify({ step: d.step, n: [a.n, b.n], finite, samplers: SAMPLERS.length, same: d.engine instanceof Engine, t: typeof classifierTwoSampleTest }));
+      console.log(JSON.stringify({ step: d.step, n: [a.n, b.n], finite, samplers: SAMPLERS.length, ` +
+      `same: d.engine instanceof Engine, t: typeof classifierTwoSampleTest }));
       d.close();
     `);
     const out = JSON.parse(execFileSync(process.execPath, ['main.mjs'], { cwd: app, encoding: 'utf8' }));

@@ -28,7 +28,9 @@ const runs = (n: number) => Math.max(1, Math.round(n * SCALE));
 /** Only a one-line UsageError (FormatError is one) is an acceptable refusal. */
 function refusedCleanly(e: unknown, family: string): true {
   if (!(e instanceof UsageError)) throw new Error(`${family}: not a UsageError/FormatError: ${(e as Error)?.stack ?? String(e)}`);
-  if (e.message.includes('\n') || e.message.length === 0 || e.message.length > 600) throw new Error(`${family}: message not one short line: ${JSON.stringify(e.message)}`);
+  if (e.message.includes('\n') || e.message.length === 0 || e.message.length > 600) {
+    throw new Error(`${family}: message not one short line: ${JSON.stringify(e.message)}`);
+  }
   return true;
 }
 function tally(family: string, refused: boolean) {
@@ -64,14 +66,16 @@ const opts = (n: number) => ({ numRuns: runs(n), seed: SEED, endOnFailure: true 
 
 beforeAll(() => console.log(`property: FC_SEED=${SEED}`));
 afterAll(() => {
-  const rows = [...counts].map(([f, c]) => `  ${f.padEnd(58)} ${String(c.cases).padStart(5)} cases, ${String(c.refused).padStart(5)} refused cleanly, ${String(c.cases - c.refused).padStart(5)} accepted`);
+  const rows = [...counts].map(([f, c]) => `  ${f.padEnd(58)} ${String(c.cases).padStart(5)} cases, ` +
+    `${String(c.refused).padStart(5)} refused cleanly, ${String(c.cases - c.refused).padStart(5)} accepted`);
   const total = [...counts.values()].reduce((s, c) => s + c.cases, 0);
   console.log(`hostile-input families (${total} cases):\n${rows.join('\n')}`);
 });
 
 // ------------------------------------------------------------------------------------------------ CSV
 
-const num = fc.double({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true }).map((x) => Math.fround(x) + 0); // + 0: "-0" is written as "0"
+// + 0: "-0" is written as "0"
+const num = fc.double({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true }).map((x) => Math.fround(x) + 0);
 const header = (d: number) => fc.array(fc.stringMatching(/^[a-z][a-z0-9_]{0,6}$/), { minLength: d, maxLength: d });
 
 describe('CSV reader', () => {
@@ -106,10 +110,12 @@ describe('CSV reader', () => {
     }), opts(250));
   });
 
-  it('damaged files (ragged rows, extra columns, empty cells, NaN/Inf, overflow, stray quotes, no header, empty) are refused with one line naming the file', () => {
+  it('damaged files (ragged rows, extra columns, empty cells, NaN/Inf, overflow, stray quotes, no header, empty) ' +
+    'are refused with one line naming the file', () => {
     const token = fc.oneof(
       num.map(String),
-      fc.constantFrom('', ' ', 'NaN', 'nan', 'Inf', '-Infinity', '1e39', '-3.5e38', '0x10', '1_000', '1,5', '"', '""', '"1"', 'abc', '١٢', '\u00a0', '1e', '.', '-', '+.e1', '\t7'),
+      fc.constantFrom('', ' ', 'NaN', 'nan', 'Inf', '-Infinity', '1e39', '-3.5e38', '0x10', '1_000', '1,5', '"', '""', '"1"', 'abc', '١٢',
+        '\u00a0', '1e', '.', '-', '+.e1', '\t7'),
     );
     const damaged = fc.record({
       header: fc.oneof(header(2), fc.constant(['1', '2']), fc.constant([]), fc.array(fc.string({ maxLength: 4 }), { maxLength: 4 })),
@@ -162,16 +168,19 @@ describe('safetensors reader', () => {
 
   it('huge declared header lengths (up to 2^64 - 1) on short files', () => {
     fc.assert(fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.uint8Array({ maxLength: 64 }), (n, body) => {
-      hostile('safetensors: huge or wrong declared header length', stFile(n, body, new Uint8Array(0)), (x) => decodeSafetensors(x, 'h.st'), (r) => consistent(r, body.length));
+      hostile('safetensors: huge or wrong declared header length', stFile(n, body, new Uint8Array(0)), (x) => decodeSafetensors(x, 'h.st'),
+        (r) => consistent(r, body.length));
     }), opts(300));
   });
 
   it('headers that are not JSON, not objects, or not UTF-8', () => {
-    const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 80 }), fc.constantFrom('', '{', '}', '[]', 'null', '1', '"x"', '{"a":', '{"a":1}', '{"__metadata__":[]}', '{"__metadata__":{"k":{}}}', '\u0000{}'));
+    const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 80 }), fc.constantFrom('', '{', '}', '[]', 'null', '1', '"x"', '{"a":',
+      '{"a":1}', '{"__metadata__":[]}', '{"__metadata__":{"k":{}}}', '\u0000{}'));
     fc.assert(fc.property(text, fc.boolean(), (t, badUtf8) => {
       const h = utf8(t);
       const bytes = badUtf8 ? Uint8Array.from([...h, 0xff, 0xfe]) : h;
-      hostile('safetensors: header not JSON / not an object / not UTF-8', stFile(BigInt(bytes.length), bytes, new Uint8Array(8)), (x) => decodeSafetensors(x, 'j.st'), (r) => consistent(r, bytes.length + 16));
+      hostile('safetensors: header not JSON / not an object / not UTF-8', stFile(BigInt(bytes.length), bytes, new Uint8Array(8)),
+        (x) => decodeSafetensors(x, 'j.st'), (r) => consistent(r, bytes.length + 16));
     }), opts(300));
   });
 
@@ -184,23 +193,29 @@ describe('safetensors reader', () => {
       data_offsets: fc.oneof(fc.tuple(offset, offset), fc.array(offset, { maxLength: 3 })),
     });
     const file = fc.record({
-      entries: fc.dictionary(fc.oneof(fc.stringMatching(/^[a-z.]{1,6}$/), fc.constantFrom('__proto__', 'constructor', '')), entry, { maxKeys: 4 }),
+      entries: fc.dictionary(fc.oneof(fc.stringMatching(/^[a-z.]{1,6}$/), fc.constantFrom('__proto__', 'constructor', '')), entry,
+        { maxKeys: 4 }),
       dataLen: fc.nat(96),
     });
     fc.assert(fc.property(file, (f) => {
       const json = utf8(JSON.stringify(f.entries));
       const bytes = stFile(BigInt(json.length), json, new Uint8Array(f.dataLen));
-      hostile('safetensors: adversarial dtypes, shapes, offsets, multi-GB sizes', bytes, (x) => decodeSafetensors(x, 'a.st'), (r) => consistent(r, bytes.length));
+      hostile('safetensors: adversarial dtypes, shapes, offsets, multi-GB sizes', bytes, (x) => decodeSafetensors(x, 'a.st'),
+        (r) => consistent(r, bytes.length));
     }), opts(500));
   });
 
   it('well-formed files with random tensors round-trip exactly', () => {
     const tensor = fc.record({ shape: fc.array(fc.nat(4), { maxLength: 3 }) }).chain(({ shape }) =>
-      fc.float32Array({ minLength: shape.reduce((a, b) => a * b, 1), maxLength: shape.reduce((a, b) => a * b, 1) }).map((data) => ({ dtype: 'F32' as const, shape, data })));
+      fc.float32Array({ minLength: shape.reduce((a, b) => a * b, 1), maxLength: shape.reduce((a, b) => a * b, 1) })
+        .map((data) => ({ dtype: 'F32' as const, shape, data })));
     fc.assert(fc.property(fc.dictionary(fc.stringMatching(/^[a-z][a-z.0-9]{0,8}$/), tensor, { maxKeys: 5 }), (tensors) => {
-      hostile('safetensors: well-formed random tensors (round trip)', encodeSafetensors(tensors), (x) => decodeSafetensors(x, 'ok.st'), (r) => {
+      hostile('safetensors: well-formed random tensors (round trip)', encodeSafetensors(tensors),
+        (x) => decodeSafetensors(x, 'ok.st'), (r) => {
         expect(Object.keys(r.tensors).sort()).toEqual(Object.keys(tensors).sort());
-        for (const [k, t] of Object.entries(tensors)) expect(new Uint8Array(r.tensors[k].data.buffer)).toEqual(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+        for (const [k, t] of Object.entries(tensors)) {
+          expect(new Uint8Array(r.tensors[k].data.buffer)).toEqual(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+        }
       });
       expect(counts.get('safetensors: well-formed random tensors (round trip)')!.refused).toBe(0);
     }), opts(200));
@@ -212,7 +227,9 @@ describe('safetensors reader', () => {
 describe('checkpoint decoder and loader', () => {
   let model: Uint8Array, ckpt: Uint8Array;
   beforeAll(async () => {
-    const d = await Diffusion.create({ threads: 1, dataset: 'moons', nData: 300, T: 12, batch: 8, steps: 20, seed: 2, model: { width: 6, depth: 1, embedSize: 4 } });
+    const d = await Diffusion.create({
+      threads: 1, dataset: 'moons', nData: 300, T: 12, batch: 8, steps: 20, seed: 2, model: { width: 6, depth: 1, embedSize: 4 },
+    });
     await d.train({ steps: 10 });
     model = d.save(false);
     ckpt = d.save(true);
@@ -234,7 +251,9 @@ describe('checkpoint decoder and loader', () => {
       hostile('checkpoint: byte flips, truncations, appended bytes', b, (x) => decodeCheckpoint(x, 'f.safetensors'), (r) => {
         // Accepted only if nothing that matters changed (e.g. a flip turned header padding into other whitespace).
         const want = decodeCheckpoint(base, 'base');
-        for (const [k, t] of Object.entries(want.tensors)) expect(new Uint8Array(r.tensors[k].data.buffer)).toEqual(new Uint8Array(t.data.buffer));
+        for (const [k, t] of Object.entries(want.tensors)) {
+          expect(new Uint8Array(r.tensors[k].data.buffer)).toEqual(new Uint8Array(t.data.buffer));
+        }
         expect(JSON.stringify(r.config)).toBe(JSON.stringify(want.config));
         expect(Array.from(r.betas)).toEqual(Array.from(want.betas));
       });
@@ -246,21 +265,23 @@ describe('checkpoint decoder and loader', () => {
     const betas = metadata.betas.replace(/\d(?=\d*\])/, (d) => String((Number(d) + 1) % 10)); // last digit of the list
     expect(betas).not.toBe(metadata.betas);
     const bytes = encodeSafetensors(tensors, { ...metadata, betas });
-    expect(() => decodeCheckpoint(bytes, 'b.safetensors')).toThrow(/^b\.safetensors is corrupt: its metadata checksum does not match its metadata$/);
+    expect(() => decodeCheckpoint(bytes, 'b.safetensors'))
+      .toThrow(/^b\.safetensors is corrupt: its metadata checksum does not match its metadata$/);
     // Files written before the metadata checksum existed still load.
     const { metadata_checksum: _, ...old } = metadata;
     expect(decodeCheckpoint(encodeSafetensors(tensors, old), 'old').step).toBe(10);
   });
 
-  it('tampered metadata with recomputed checksums (config, betas, standardisation, step, format version): refused cleanly, or loads into a working engine', async () => {
+  it('tampered metadata with recomputed checksums (config, betas, standardisation, step, format version): ' +
+    'refused cleanly, or loads into a working engine', async () => {
     const weird = fc.oneof(
       fc.jsonValue({ maxDepth: 2 }),
       fc.constantFrom(null, -1, 0, 1e9, 2 ** 53, 1.5, NaN, '', 'gelu', 'x', [], {}, true),
     );
     const paths: string[][] = [
-      ['model'], ['model', 'width'], ['model', 'depth'], ['model', 'embedSize'], ['model', 'dim'], ['model', 'activation'], ['model', 'inputScale'],
-      ['model', 'inputEmbedding'], ['T'], ['batch'], ['steps'], ['lr'], ['schedule'], ['variance'], ['adam'], ['adam', 'clip'], ['adam', 'beta1'],
-      ['dataset'], ['nData'], ['seed'], ['clipX0'], ['betaStart'],
+      ['model'], ['model', 'width'], ['model', 'depth'], ['model', 'embedSize'], ['model', 'dim'], ['model', 'activation'],
+      ['model', 'inputScale'], ['model', 'inputEmbedding'], ['T'], ['batch'], ['steps'], ['lr'], ['schedule'], ['variance'], ['adam'],
+      ['adam', 'clip'], ['adam', 'beta1'], ['dataset'], ['nData'], ['seed'], ['clipX0'], ['betaStart'],
     ];
     const edit = fc.record({
       which: fc.boolean(),
@@ -319,22 +340,28 @@ describe('CLI argument validation through main()', () => {
   const FLAGS: [string, string, number, number, boolean, boolean][] = [
     ['train', 'steps', 1, 1e9, true, false], ['train', 'batch', 1, 65536, true, false], ['train', 'T', 1, 100000, true, false],
     ['train', 'width', 1, 4096, true, false], ['train', 'depth', 0, 64, true, false], ['train', 'embed', 2, 4096, true, false],
-    ['train', 'n-data', 2, 1e7, true, false], ['train', 'warmup', 0, 1e9, true, false], ['train', 'seed', 0, Number.MAX_SAFE_INTEGER, true, false],
+    ['train', 'n-data', 2, 1e7, true, false], ['train', 'warmup', 0, 1e9, true, false],
+    ['train', 'seed', 0, Number.MAX_SAFE_INTEGER, true, false],
     ['train', 'samples', 1, 1e7, true, false], ['train', 'checkpoint-every', 1, 1e9, true, false],
     ['train', 'lr', 0, 10, false, true], ['train', 'weight-decay', 0, 1, false, false], ['train', 'clip', 0, 1e6, false, false],
-    ['train', 'ema', 0, 0.999999, false, false], ['train', 'beta-start', 0, 0.999999, false, true], ['train', 'beta-end', 0, 0.999999, false, true],
+    ['train', 'ema', 0, 0.999999, false, false], ['train', 'beta-start', 0, 0.999999, false, true],
+    ['train', 'beta-end', 0, 0.999999, false, true],
     ['train', 'clip-x0', 0, 1e6, false, false],
-    ['sample', 'n', 1, 1e7, true, false], ['data', 'n', 1, 1e7, true, false], ['eval', 'draws', 1, 100, true, false], ['eval', 'size', 50, 5000, true, false],
+    ['sample', 'n', 1, 1e7, true, false], ['data', 'n', 1, 1e7, true, false], ['eval', 'draws', 1, 100, true, false],
+    ['eval', 'size', 50, 5000, true, false],
   ];
   const bad = (lo: number, hi: number, integer: boolean, openLow: boolean) => fc.oneof(
-    fc.constantFrom('', ' ', 'abc', 'NaN', 'nan', 'Infinity', '-Infinity', '1e999', '0x10', '1_000', '١', '--', '1.2.3', '5e', 'true', '½'),
-    fc.double({ noNaN: true, noDefaultInfinity: true }).filter((x) => x < lo || x > hi || (openLow && x === lo) || (integer && !Number.isInteger(x))).map(String),
+    fc.constantFrom('', ' ', 'abc', 'NaN', 'nan', 'Infinity', '-Infinity', '1e999', '0x10', '1_000', '١', '--', '1.2.3', '5e', 'true',
+      '½'),
+    fc.double({ noNaN: true, noDefaultInfinity: true })
+      .filter((x) => x < lo || x > hi || (openLow && x === lo) || (integer && !Number.isInteger(x))).map(String),
     fc.integer({ min: 1, max: 1000 }).map((k) => String(hi + k)), fc.integer({ min: 1, max: 1000 }).map((k) => String(lo - k)),
     ...(integer ? [fc.integer({ min: 1, max: 9 }).map((k) => String(lo + k / 10))] : []),
     ...(openLow ? [fc.constant(String(lo))] : []),
   );
 
-  it.each(FLAGS)('%s --%s: out-of-range or non-numeric values are refused with one line naming the flag', async (cmd, flag, lo, hi, integer, openLow) => {
+  it.each(FLAGS)('%s --%s: out-of-range or non-numeric values are refused with one line naming the flag',
+    async (cmd, flag, lo, hi, integer, openLow) => {
     const base: Record<string, string[]> = {
       train: ['--dataset', join(dir, 'tiny.csv'), '--out', join(dir, 'never')],
       sample: ['--model', join(dir, 'missing.safetensors')],
@@ -363,10 +390,13 @@ describe('CLI argument validation through main()', () => {
     const KNOWN = ['train', 'sample', 'data', 'eval', 'export', 'study', 'serve', 'help'];
     const poison = fc.constantFrom('--zz-no-such-flag', 'stray', '--lr', '--=3', '-x', '--no-such=1');
     const argv = fc.tuple(
-      fc.oneof(fc.constantFrom('train', 'sample', 'data', 'eval', 'export'), fc.stringMatching(/^[a-z-]{1,8}$/).filter((c) => !KNOWN.includes(c) && !c.startsWith('-'))),
-      fc.array(fc.oneof(fc.stringMatching(/^--[a-z-]{1,10}$/), fc.string({ maxLength: 6 }), fc.constantFrom('--', '-', '-x', '--lr', '--=3')), { maxLength: 3 }),
+      fc.oneof(fc.constantFrom('train', 'sample', 'data', 'eval', 'export'),
+        fc.stringMatching(/^[a-z-]{1,8}$/).filter((c) => !KNOWN.includes(c) && !c.startsWith('-'))),
+      fc.array(fc.oneof(fc.stringMatching(/^--[a-z-]{1,10}$/), fc.string({ maxLength: 6 }),
+        fc.constantFrom('--', '-', '-x', '--lr', '--=3')), { maxLength: 3 }),
       poison, fc.nat(),
-    ).filter(([, rest]) => !rest.some((a) => a.startsWith('-h') || a === '--help' || a === '--version' || a === '--' || a === '-q' || a === '--quiet' || a === '--json'))
+    ).filter(([, rest]) => !rest.some((a) =>
+      a.startsWith('-h') || a === '--help' || a === '--version' || a === '--' || a === '-q' || a === '--quiet' || a === '--json'))
       .map(([c, rest, bad, at]) => {
         const r = [...rest];
         r.splice(bad === '--lr' ? r.length : at % (r.length + 1), 0, bad); // a value-taking flag goes last: its value is missing
@@ -391,8 +421,11 @@ describe('CLI argument validation through main()', () => {
 
 describe('run configurations (the JSON a checkpoint carries, or a library caller passes)', () => {
   it('random field values: checkRunConfig refuses cleanly or accepts a config that creates an engine', async () => {
-    const val = fc.oneof(fc.integer({ min: -5, max: 70 }), fc.double(), fc.string({ maxLength: 5 }), fc.constantFrom(null, undefined, true, [], {}, 'gelu', 'cosine', 'linear', 'posterior', 1e9, 2 ** 53));
-    const keys = ['T', 'steps', 'batch', 'nData', 'lr', 'warmup', 'lrDecay', 'schedule', 'variance', 'seed', 'clipX0', 'betaStart', 'betaEnd'] as const;
+    const val = fc.oneof(fc.integer({ min: -5, max: 70 }), fc.double(), fc.string({ maxLength: 5 }),
+      fc.constantFrom(null, undefined, true, [], {}, 'gelu', 'cosine', 'linear', 'posterior', 1e9, 2 ** 53));
+    const keys = [
+      'T', 'steps', 'batch', 'nData', 'lr', 'warmup', 'lrDecay', 'schedule', 'variance', 'seed', 'clipX0', 'betaStart', 'betaEnd',
+    ] as const;
     const mkeys = ['dim', 'embedSize', 'width', 'depth', 'activation', 'inputEmbedding', 'inputScale'] as const;
     const akeys = ['beta1', 'beta2', 'eps', 'weightDecay', 'clip', 'emaDecay'] as const;
     const cfg = fc.record({
@@ -401,12 +434,20 @@ describe('run configurations (the JSON a checkpoint carries, or a library caller
       adam: fc.dictionary(fc.constantFrom(...akeys), val, { maxKeys: 2 }),
     });
     await fc.assert(fc.asyncProperty(cfg, async (g) => {
-      const c = { ...structuredClone(DEFAULT_RUN), ...g.top, model: { ...DEFAULT_RUN.model, ...g.model }, adam: { ...DEFAULT_RUN.adam, ...g.adam } } as RunConfig;
+      const c = {
+        ...structuredClone(DEFAULT_RUN), ...g.top, model: { ...DEFAULT_RUN.model, ...g.model }, adam: { ...DEFAULT_RUN.adam, ...g.adam },
+      } as RunConfig;
       c.steps = typeof c.steps === 'number' ? c.steps : 1;
       await hostileAsync('config: random field values (checkRunConfig, then an engine)', c, async (x) => {
         checkRunConfig(x);
         // Accepted: it must also build (a small data set keeps this quick), never a TypeError later.
-        const small = { ...x, nData: 50, model: { ...x.model, width: Math.min(x.model.width, 16), depth: Math.min(x.model.depth, 2), embedSize: Math.min(x.model.embedSize, 8) }, batch: Math.min(x.batch, 16), T: Math.min(x.T, 20) };
+        const small = {
+          ...x, nData: 50,
+          model: {
+            ...x.model, width: Math.min(x.model.width, 16), depth: Math.min(x.model.depth, 2), embedSize: Math.min(x.model.embedSize, 8),
+          },
+          batch: Math.min(x.batch, 16), T: Math.min(x.T, 20),
+        };
         (await Diffusion.create({ ...small, threads: 1 } as never)).close();
       });
     }), opts(250));
@@ -415,7 +456,9 @@ describe('run configurations (the JSON a checkpoint carries, or a library caller
   it('absurd sizes (width, depth, embed, batch at their limits) are a UsageError about memory, not a crash', async () => {
     let err: unknown;
     try {
-      await Diffusion.create({ threads: 1, dataset: 'moons', nData: 100, batch: 65536, model: { width: 4096, depth: 64, embedSize: 4096 } });
+      await Diffusion.create({
+        threads: 1, dataset: 'moons', nData: 100, batch: 65536, model: { width: 4096, depth: 64, embedSize: 4096 },
+      });
     } catch (e) {
       err = e;
     }

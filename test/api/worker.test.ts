@@ -11,6 +11,8 @@ import { Diffusion } from '../../src/api/diffusion';
 import { DiffusionWorker } from '../../src/api/worker-client';
 import { type WorkerScope, serveDiffusionWorker } from '../../src/api/worker-host';
 import type { FromWorker, ToWorker } from '../../src/api/worker-protocol';
+import { standardize } from '../../src/data/points';
+import { timeSubsequence } from '../../src/diffusion/samplers';
 
 const tiny = { dataset: 'moons', nData: 400, T: 20, batch: 32, seed: 3, model: { width: 16, depth: 1, embedSize: 8 } };
 
@@ -108,5 +110,54 @@ describe('DiffusionWorker over the worker protocol', () => {
     const run = await w.train({ ...tiny, data, steps: 5, threads: 1 }, { sampleN: 2 });
     expect(data.data.length).toBe(600);
     expect(run.model.config.nData).toBe(300);
+  });
+
+  it('samples through the requested sampler and steps, and from one start given in data units', async () => {
+    const { worker } = pair();
+    const w = await DiffusionWorker.start({ worker });
+    const run = await w.train({ ...tiny, steps: 60, threads: 1 }, { sampleN: 12, record: true, sampling: { sampler: 'ddim', steps: 4 } });
+    // K + 1 frames for K steps, each with its timestep: x_T at T, then the subsequence downwards, then the data at 0.
+    const times = (K: number) => [...timeSubsequence(20, K)].reverse().concat(0);
+    expect(Array.from(run.samples.recorded!.frameTimes)).toEqual(times(4));
+    expect(run.samples.recorded!.frames.length).toBe(5 * 12 * 2);
+    const here = await Diffusion.create({ ...tiny, steps: 60, threads: 1 });
+    await here.train();
+    const rec = await w.sample(40, { sampler: 'ddim', steps: 5, eta: 0.5, seed: 2, record: true });
+    expect(Array.from(rec.recorded!.frameTimes)).toEqual(times(5));
+    expect(rec.recorded!.forwardN).toBeGreaterThan(0);
+    here.reseedSampling(2);
+    expect(Array.from(rec.points.data)).toEqual(Array.from(here.sample(40, { sampler: 'ddim', steps: 5, eta: 0.5 }).points.data));
+    // One start for every chain: frames[0] is that start (back in data units); deterministic DDIM ends every chain on
+    // one point (as the library does from the same standardised x_T), DDPM's fresh noise spreads them.
+    const start = [0.3, -0.2], n = 30;
+    const det = await w.sample(n, { sampler: 'ddim', steps: 10, start, record: true });
+    const x0 = det.recorded!.frames.subarray(0, 2 * n);
+    for (let i = 0; i < n; i++) (expect(x0[2 * i]).toBeCloseTo(0.3, 5), expect(x0[2 * i + 1]).toBeCloseTo(-0.2, 5));
+    expect(det.recorded!.forwardN).toBe(0); // no forward process for a placed start
+    const zT = standardize({ data: Float32Array.from({ length: 2 * n }, (_, i) => start[i % 2]), n, d: 2 }, here.standardization).data;
+    const lib = here.sample(n, { sampler: 'ddim', steps: 10, xT: zT }).points.data;
+    const spread = (p: Float32Array) => Math.max(...Array.from(p, (v, i) => Math.abs(v - p[i % 2])));
+    expect(spread(det.points.data)).toBeLessThan(1e-5);
+    for (let i = 0; i < 2 * n; i++) expect(det.points.data[i]).toBeCloseTo(lib[i], 5);
+    const sto = await w.sample(n, { sampler: 'ddpm', start, seed: 4 });
+    expect(spread(sto.points.data)).toBeGreaterThan(0.05);
+    expect(sto.points.n).toBe(n);
+  });
+
+  it('a bad sampler, steps, eta or start is one line naming it, and the next job still runs', async () => {
+    const { worker } = pair();
+    const w = await DiffusionWorker.start({ worker });
+    await w.train({ ...tiny, steps: 10, threads: 1 }, { sampleN: 3 });
+    const oneLine = async (p: Promise<unknown>, re: RegExp) => {
+      const msg = await p.then(() => 'resolved', (e: Error) => e.message);
+      expect(msg).toMatch(re);
+      expect(msg).not.toMatch(/\n/);
+    };
+    await oneLine(w.sample(5, { sampler: 'euler' as never }), /^unknown sampler "euler"; choose one of ddpm, ddim, ode/);
+    await oneLine(w.sample(5, { sampler: 'ddim', steps: 21 }), /steps must be an integer in \[1, 20\].*got 21/);
+    await oneLine(w.sample(5, { sampler: 'ddpm', eta: 0.5 }), /eta is a ddim option/);
+    await oneLine(w.sample(5, { start: [1] }), /^start must be 2 finite numbers .*got \[1\]/);
+    await oneLine(w.sample(5, { start: [1, Number.NaN] }), /^start must be 2 finite numbers/);
+    expect((await w.sample(4, { sampler: 'ode', steps: 3 })).points.n).toBe(4);
   });
 });

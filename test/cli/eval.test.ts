@@ -55,7 +55,8 @@ describe('eval: the large-sample judgement', () => {
 
   it('train --eval prints the same judgement, with the training set as a floor', () => {
     const dir = tmp();
-    const r = run(['train', '--dataset', 'moons', '--width', '32', '--embed', '16', '--depth', '1', '--T', '10', '--batch', '64', '--n-data', '3000', '--steps', '200', '--samples', '200', '--threads', '1', '--eval', '--json', '-q', '--out', dir]);
+    const r = run(['train', '--dataset', 'moons', '--width', '32', '--embed', '16', '--depth', '1', '--T', '10', '--batch', '64',
+      '--n-data', '3000', '--steps', '200', '--samples', '200', '--threads', '1', '--eval', '--json', '-q', '--out', dir]);
     expect(r.code, r.err).toBe(0);
     const j = JSON.parse(r.out.trim().split('\n').pop()!);
     expect(j.quality.model.test.n).toBe(20000);
@@ -70,7 +71,8 @@ describe('eval: the large-sample judgement', () => {
     expectCleanError(run(['eval', '--samples', three, '--data', 'moons']), /samples have 3 columns but the data 2/);
     const two = join(dir, 'two.csv');
     expect(run(['data', '--dataset', 'moons', '--n', '1200', '--seed', '1', '--out', two]).code).toBe(0);
-    expectCleanError(run(['eval', '--samples', two, '--data', 'moons', '--n', '5000']), /--n 5000 is more than the 1200 rows of .*two\.csv/);
+    expectCleanError(run(['eval', '--samples', two, '--data', 'moons', '--n', '5000']),
+      /--n 5000 is more than the 1200 rows of .*two\.csv/);
     expectCleanError(run(['eval', '--samples', two, '--data', two, '--n', '1000']), /--n 1000 needs 2000 rows of .*two\.csv.*it has 1200/);
     const nan = join(dir, 'nan.csv');
     writeFileSync(nan, 'x,y\n' + Array.from({ length: 1200 }, (_, i) => (i === 50 ? 'NaN,1' : `${i / 1200},0.5`)).join('\n') + '\n');

@@ -10,8 +10,8 @@ const dir = mkdtempSync(join(tmpdir(), 'ddpm-nll-cli-'));
 const model = join(dir, 'model.safetensors');
 
 beforeAll(() => {
-  const r = run(['train', '--dataset', 'moons', '--width', '32', '--embed', '16', '--depth', '2', '--T', '40', '--batch', '64', '--n-data', '2000',
-    '--steps', '300', '--samples', '100', '--threads', '1', '--out', dir, '-q']);
+  const r = run(['train', '--dataset', 'moons', '--width', '32', '--embed', '16', '--depth', '2', '--T', '40', '--batch', '64',
+    '--n-data', '2000', '--steps', '300', '--samples', '100', '--threads', '1', '--out', dir, '-q']);
   expect(r.code, r.err).toBe(0);
 });
 
@@ -21,7 +21,9 @@ describe('eval --nll', () => {
     expect(r.code, r.err).toBe(0);
     const j = JSON.parse(r.out);
     expect(j).toMatchObject({ n: 200, d: 2, T: 40, steps: 20, evaluations: 38, divergence: 'exact', probes: 0 });
-    for (const k of ['nllNats', 'nllBitsPerDim', 'vlbNats', 'vlbBitsPerDim', 'gapNats', 'gapStderrNats']) expect(Number.isFinite(j[k]), k).toBe(true);
+    for (const k of ['nllNats', 'nllBitsPerDim', 'vlbNats', 'vlbBitsPerDim', 'gapNats', 'gapStderrNats']) {
+      expect(Number.isFinite(j[k]), k).toBe(true);
+    }
     expect(j.nllNats).toBeCloseTo(j.nllStandardisedNats + j.logDet, 9);
     expect(j.nllNats).toBeCloseTo(j.prior - j.logVolume + j.logDet, 9);
     expect(j.nllBitsPerDim).toBeCloseTo(j.nllNats / (2 * Math.LN2), 9);

@@ -1,6 +1,8 @@
 /**
- * Reliability under hostile conditions (issue 6):
+ * Reliability under hostile conditions:
  *  - `kill -9` at random steps, then `train --resume`: the run ends byte-identical to an uninterrupted one;
+ *  - SIGINT, SIGTERM or SIGHUP mid-run: `train` writes a checkpoint, says where and how to resume, exits 128 + the
+ *    signal's number, and `--resume` then ends byte-identical; a study ends at once with that status and no output;
  *  - a writer SIGKILLed at random instants while saving checkpoints in a loop never leaves a corrupt file
  *    in place (and a plain non-atomic writer, killed the same way, does: the check has teeth);
  *  - divergence (NaN/Inf in the loss, gradient or weights) stops training with one line naming the step and
@@ -36,6 +38,9 @@ console.log(`reliability: RELIABILITY_SEED=${SEED}`);
 const SMALL = ['--width', '32', '--embed', '16', '--depth', '2', '--T', '20', '--batch', '64', '--samples', '200'];
 const exited = (c: ChildProcess) => new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => c.on('exit', (code, signal) => r({ code, signal })));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Which of a training run's outputs differ, byte for byte, between two output directories. */
+const differing = (a: string, b: string) =>
+  ['model.safetensors', 'checkpoint.safetensors', 'loss.csv', 'samples.csv'].filter((f) => !readFileSync(join(a, f)).equals(readFileSync(join(b, f))));
 
 function allFinite(bytes: Uint8Array): boolean {
   const ck = decodeCheckpoint(bytes, 'ck');
@@ -93,7 +98,7 @@ describe('kill -9 at random steps, then --resume', () => {
       if (kills.length && existsSync(join(cut, 'model.safetensors'))) console.log(`${what}: a kill at checkpoint step ${kills[kills.length - 1]} landed after training, in the outputs`);
       const r = run(['train', '--resume', cut, '--samples', '200', '-q']); // output options are not part of the checkpoint
       if (kills.length) expect(r.code, r.err).toBe(0);
-      const differ = ['model.safetensors', 'checkpoint.safetensors', 'loss.csv', 'samples.csv'].filter((f) => !readFileSync(join(cut, f)).equals(readFileSync(join(full, f))));
+      const differ = differing(cut, full);
       if (differ.includes('checkpoint.safetensors')) {
         const a = decodeSafetensors(new Uint8Array(readFileSync(join(full, 'checkpoint.safetensors'))));
         const b = decodeSafetensors(new Uint8Array(readFileSync(join(cut, 'checkpoint.safetensors'))));
@@ -106,6 +111,60 @@ describe('kill -9 at random steps, then --resume', () => {
     expect(killedAt.flat().length).toBeGreaterThanOrEqual(2);
   });
   }
+});
+
+describe('SIGINT, SIGTERM and SIGHUP', () => {
+  /**
+   * Start `args`, send `sig` once its stderr matches `when`; resolves with the exit and the stderr. `hangUp`: close
+   * the reading end of its stderr first, as a terminal that went away does (its writes then fail with EPIPE).
+   */
+  async function signalWhen(args: string[], sig: NodeJS.Signals, when: RegExp, hangUp = false) {
+    const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (b) => {
+      err += String(b);
+      if (!when.test(err) || child.killed) return;
+      if (hangUp) child.stderr!.destroy();
+      child.kill(sig);
+    });
+    return { ...(await exited(child)), err };
+  }
+
+  const STEPS = 1000;
+  const args = ['train', ...SMALL, '--n-data', '2000', '--steps', String(STEPS), '--seed', '5', '--checkpoint-every', '300'];
+  let full: string | undefined;
+  for (const [sig, status, hangUp] of [['SIGTERM', 143, false], ['SIGHUP', 129, true], ['SIGINT', 130, false]] as const) {
+    const what = hangUp ? ' (its stderr closed first, as by a terminal that went away)' : '';
+    it(`train: ${sig}${what} mid-run writes a checkpoint and exits ${status}; --resume then ends byte-identical to an uninterrupted run`, async () => {
+      if (!full) {
+        full = tmp();
+        expect(run([...args, '-q', '--out', full]).code).toBe(0);
+      }
+      const cut = tmp();
+      // The first progress line (stderr is a pipe) comes at step 50: the signal lands after it, mid-run.
+      const r = await signalWhen([...args, '--out', cut], sig, /train \d+\/\d+ steps/, hangUp);
+      expect(r.signal, r.err).toBeNull();
+      expect(r.code, r.err).toBe(status);
+      const stoppedAt = decodeCheckpoint(new Uint8Array(readFileSync(join(cut, 'checkpoint.safetensors'))), 'ck').step;
+      expect(stoppedAt).toBeGreaterThan(0);
+      expect(stoppedAt).toBeLessThan(STEPS);
+      const said = r.err.split('\n').filter((l) => l.startsWith('stopped by'));
+      const line = `stopped by ${sig} at step ${stoppedAt} of ${STEPS}: checkpoint ${join(cut, 'checkpoint.safetensors')}; resume with: node dist/cli.js train --resume ${cut}`;
+      expect(said, r.err).toEqual(hangUp ? [] : [line]);
+      const res = run(['train', '--resume', cut, '--samples', '200', '-q']);
+      expect(res.code, res.err).toBe(0);
+      expect(differing(cut, full), `after ${sig} at step ${stoppedAt} (${cut} vs ${full})`).toEqual([]);
+    });
+  }
+
+  it('study: SIGTERM ends it at once with the conventional status (143 in a shell), leaving no file in its directory', async () => {
+    const out = tmp();
+    // Sent while its second model trains, a synchronous stretch of the study (no handler could run before its end).
+    const study = ['study', 'tour', '--quick', '--steps', '300', '--datasets', 'moons', '--schedules', 'linear,cosine', '--out', out];
+    const r = await signalWhen(study, 'SIGTERM', /now=moons cosine: train/);
+    expect(r.signal, r.err).toBe('SIGTERM');
+    expect(readdirSync(out)).toEqual([]);
+  });
 });
 
 describe('a writer killed at random instants', () => {

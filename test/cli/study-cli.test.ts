@@ -50,7 +50,7 @@ describe('sample --sampler', () => {
 describe('study', () => {
   it('one-line errors for a missing or unknown experiment and for unknown schedules', () => {
     expectCleanError(run(['study']), /needs an experiment/);
-    expectCleanError(run(['study', 'bogus']), /unknown study "bogus"/);
+    expectCleanError(run(['study', 'bogus']), /unknown study "bogus"; choose .* or tour$/);
     expectCleanError(run(['study', 'schedules', '--schedules', 'linear,lerned']), /unknown schedule "lerned"/);
     expectCleanError(run(['study', 'T', '--Ts', '20,x']), /--Ts takes integers/);
     expect(run(['study', '--help']).out).toMatch(/study schedules\|T\|variance\|trajectories/);
@@ -155,23 +155,24 @@ describe('eval --repeats', () => {
   });
 });
 
-describe('study deck', () => {
-  it('--help names the deck and its flags; bad input is one line and exit 2', () => {
+describe('study tour', () => {
+  it('--help says what the tour runs and names its flags; bad input is one line and exit 2', () => {
     const h = run(['study', '--help']);
     expect(h.code).toBe(0);
-    expect(h.out).toMatch(/study deck/);
+    expect(h.out).toMatch(/\n  tour +the forward process, the reverse process, trajectories and schedules on swissroll, moons and cross\n/);
     expect(h.out).toMatch(/--quick/);
     expect(h.out).toMatch(/--datasets/);
-    expectCleanError(run(['study', 'deck', '--datasets', 'moons,nope', '--quick']), /unknown data set "nope"/);
-    expectCleanError(run(['study', 'deck', '--schedules', 'linear,wobbly', '--quick']), /unknown schedule "wobbly"/);
-    expectCleanError(run(['study', 'deck', '--steps', '0', '--quick']), /--steps/);
+    expectCleanError(run(['study', 'tour', '--datasets', 'moons,nope', '--quick']), /unknown data set "nope"/);
+    expectCleanError(run(['study', 'tour', '--schedules', 'linear,wobbly', '--quick']), /unknown schedule "wobbly"/);
+    expectCleanError(run(['study', 'tour', '--steps', '0', '--quick']), /--steps/);
+    expectCleanError(run(['study', 'deck', '--steps', '0', '--quick']), /--steps/); // the slides' name reaches the tour too
   });
 
   it('--quick on one data set writes report.html and summary.json with the figures, a progress bar on stderr', () => {
-    const out = join(dir, 'deck');
-    const r = run(['study', 'deck', '--quick', '--datasets', 'moons', '--schedules', 'linear,cosine', '--out', out]);
+    const out = join(dir, 'tour');
+    const r = run(['study', 'tour', '--quick', '--datasets', 'moons', '--schedules', 'linear,cosine', '--out', out]);
     expect(r.code, r.err).toBe(0);
-    expect(r.err).toMatch(/deck .*units/);
+    expect(r.err).toMatch(/tour .*units/);
     expect(r.out).toMatch(/^moons:\n  start decides end\? after DDIM eta = 0 .*; after probability-flow ODE .*; after DDPM /m);
     expect(r.out).toMatch(/report: .*report\.html/);
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));

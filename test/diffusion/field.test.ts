@@ -13,7 +13,9 @@ import { gridPoints } from '../../src/report/charts';
 
 let model: Diffusion;
 beforeAll(async () => {
-  model = await createDiffusion({ dataset: 'moons', T: 40, steps: 1500, nData: 4000, seed: 3, threads: 1, model: { width: 64, depth: 2, embedSize: 32 } });
+  model = await createDiffusion({
+    dataset: 'moons', T: 40, steps: 1500, nData: 4000, seed: 3, threads: 1, model: { width: 64, depth: 2, embedSize: 32 },
+  });
   await model.train();
 }, 120_000);
 
@@ -33,9 +35,11 @@ describe('epsField', () => {
 
   it('far from the data the arrows point back to it; near the data at small t they point onto it', () => {
     const data = getDataset('moons', 2000, 11), n = data.n;
-    const mx = data.data.reduce((a, v, i) => a + (i % 2 === 0 ? v : 0), 0) / n, my = data.data.reduce((a, v, i) => a + (i % 2 === 1 ? v : 0), 0) / n;
+    const mx = data.data.reduce((a, v, i) => a + (i % 2 === 0 ? v : 0), 0) / n,
+      my = data.data.reduce((a, v, i) => a + (i % 2 === 1 ? v : 0), 0) / n;
     // a ring of points at 3 data units from the centre of mass
-    const ring = Array.from({ length: 24 }, (_, k) => [mx + 3 * Math.cos((2 * Math.PI * k) / 24), my + 3 * Math.sin((2 * Math.PI * k) / 24)]);
+    const ring = Array.from({ length: 24 },
+      (_, k) => [mx + 3 * Math.cos((2 * Math.PI * k) / 24), my + 3 * Math.sin((2 * Math.PI * k) / 24)]);
     for (const t of [2, 10, 40]) {
       const f = epsField(model, ring.map((p) => p[0]), ring.map((p) => p[1]), t);
       ring.forEach(([x, y], i) => expect((mx - x) * f.u[i] + (my - y) * f.v[i], `t = ${t}, point ${i}`).toBeGreaterThan(0));

@@ -20,7 +20,11 @@ const monotoneAndFinite = (theta: number[], T: number) => {
   for (let i = 0; i < T; i++) {
     expect(s.beta[i] > 0 && s.beta[i] < 1, `beta_${i + 1} = ${s.beta[i]}`).toBe(true);
     if (i > 0) expect(s.alphaBar[i]).toBeLessThanOrEqual(s.alphaBar[i - 1]); // ties only where beta < 1e-16
-    for (const tab of [s.sqrtAlphaBar, s.sqrtOneMinusAlphaBar, s.posteriorLogVarianceClipped, s.posteriorMeanCoefX0, s.posteriorMeanCoefXt]) expect(Number.isFinite(tab[i])).toBe(true);
+    for (const tab of [
+      s.sqrtAlphaBar, s.sqrtOneMinusAlphaBar, s.posteriorLogVarianceClipped, s.posteriorMeanCoefX0, s.posteriorMeanCoefXt,
+    ]) {
+      expect(Number.isFinite(tab[i])).toBe(true);
+    }
   }
   return s;
 };
@@ -69,7 +73,8 @@ describe('parametrisation', () => {
 });
 
 describe('boundFromErrors', () => {
-  it.each(['beta', 'posterior'] as const)('equals vlb.ts term by term given the errors measured on the same draws (sigma^2 = %s)', (variance) => {
+  it.each(['beta', 'posterior'] as const)('equals vlb.ts term by term given the errors measured on the same draws ' +
+    '(sigma^2 = %s)', (variance) => {
     const s = initialLearnedSchedule(30), d = 2, n = 4000, rng = new Rng(9);
     const x0 = Float32Array.from({ length: n * d }, () => 0.9 * rng.normal() + 0.2);
     const eps: EpsFn = (x, i) => x.map((v) => 0.7 * Math.tanh(v) * s.sqrtOneMinusAlphaBar[i]);
@@ -91,7 +96,8 @@ describe('ScheduleLearner on a Gaussian (known density and optimal error)', () =
   const v = 0.25, nll = 0.5 * Math.log(2 * Math.PI * Math.E * v); // true NLL per dimension, nats
   const err = (ab: Float64Array) => ab.map((a) => 1 - (1 - a) / (a * v + 1 - a));
   it.each(['beta', 'posterior'] as const)('lowers the bound, never below the true NLL, and stays monotone (sigma^2 = %s)', (variance) => {
-    const T = 20, learner = new ScheduleLearner(T, variance, 1000, { settings: { every: 1, startFraction: 0, lr: 0.03, rate: 0.5, bins: 20 }, m2: v });
+    const T = 20, learner = new ScheduleLearner(T, variance, 1000,
+      { settings: { every: 1, startFraction: 0, lr: 0.03, rate: 0.5, bins: 20 }, m2: v });
     const exact = () => boundFromErrors(learner.schedule, variance, err(learner.schedule.alphaBar), v).total;
     const t = Int32Array.from({ length: T }, (_, i) => i);
     const start = exact();
@@ -121,7 +127,9 @@ describe('ScheduleLearner on a Gaussian (known density and optimal error)', () =
 });
 
 describe('--schedule learned in a run', () => {
-  const base = { dataset: 'moons', nData: 4000, T: 40, steps: 400, batch: 64, threads: 1, model: { width: 32, depth: 1, embedSize: 16 } } as const;
+  const base = {
+    dataset: 'moons', nData: 4000, T: 40, steps: 400, batch: 64, threads: 1, model: { width: 32, depth: 1, embedSize: 16 },
+  } as const;
 
   it('moves the schedule, keeps it monotone and finite, and resumes bit for bit from a checkpoint', async () => {
     const full = await createDiffusion({ ...base, schedule: 'learned' });

@@ -18,7 +18,8 @@ function randomBatch(n: number, d: number, rng: Rng): BatchView & { out: Float64
   const t = Int32Array.from({ length: n }, (_, r) => (r < 2 ? 0 : rng.intBelow(s.T))); // rows with t = 1 (the decoder) included
   const x0 = Float64Array.from({ length: n * d }, () => rng.normal());
   const eps = Float64Array.from({ length: n * d }, () => rng.normal());
-  const xt = Float64Array.from({ length: n * d }, (_, q) => s.sqrtAlphaBar[t[Math.floor(q / d)]] * x0[q] + s.sqrtOneMinusAlphaBar[t[Math.floor(q / d)]] * eps[q]);
+  const xt = Float64Array.from({ length: n * d },
+    (_, q) => s.sqrtAlphaBar[t[Math.floor(q / d)]] * x0[q] + s.sqrtOneMinusAlphaBar[t[Math.floor(q / d)]] * eps[q]);
   const out = Float64Array.from({ length: n * 2 * d }, () => 0.5 * rng.normal());
   return { n, d, out, x0, xt, eps, t };
 }
@@ -47,7 +48,9 @@ describe('learned-variance objectives', () => {
   });
 
   it.each(['hybrid', 'vlb'] as const)('%s: parameter gradients through the network match central differences', async (loss) => {
-    const model: ModelConfig = { dim: 2, embedSize: 6, width: 12, depth: 1, activation: 'gelu', inputEmbedding: true, inputScale: 2, learnSigma: true };
+    const model: ModelConfig = {
+      dim: 2, embedSize: 6, width: 12, depth: 1, activation: 'gelu', inputEmbedding: true, inputScale: 2, learnSigma: true,
+    };
     const rng = new Rng(3), n = 11;
     const data = Float32Array.from({ length: 64 }, () => rng.normal());
     const e = await Engine.create({ model, schedule: s, rows: n, seed: 4, data });
@@ -71,7 +74,8 @@ describe('learned-variance objectives', () => {
       const order = Array.from({ length: t.size }, (_, q) => q).sort((a, b) => Math.abs(grads[base + b]) - Math.abs(grads[base + a]));
       for (const q of order.slice(0, 4)) {
         const fd = centralDiff(params, base + q, 1e-2 * Math.max(1, Math.abs(params[base + q])), lossAt);
-        expect(Math.abs(grads[base + q] - fd), `${name}[${q}]: analytic ${grads[base + q]}, fd ${fd}`).toBeLessThan(0.03 * Math.abs(fd) + 2e-4);
+        expect(Math.abs(grads[base + q] - fd), `${name}[${q}]: analytic ${grads[base + q]}, fd ${fd}`)
+          .toBeLessThan(0.03 * Math.abs(fd) + 2e-4);
         checked++;
       }
     }
@@ -82,7 +86,8 @@ describe('learned-variance objectives', () => {
 describe('sampling and the bound with a learned variance', () => {
   // A learnSigma network whose v head is constant (weights 0, bias v) against a fixed-variance network with the same
   // eps head: v = 1 must reproduce sigma^2 = beta_t and v = 0 beta-tilde_t, path by path with the same noise.
-  it.each([[1, 'beta'], [0, 'posterior']] as const)('v = %s samples like sigma^2 = %s (same noise, K = T and respaced K = 5)', async (v, variance) => {
+  it.each([[1, 'beta'], [0, 'posterior']] as const)('v = %s samples like sigma^2 = %s ' +
+    '(same noise, K = T and respaced K = 5)', async (v, variance) => {
     const base: ModelConfig = { dim: 2, embedSize: 6, width: 12, depth: 1, activation: 'gelu', inputEmbedding: true, inputScale: 2 };
     const fixed = await Engine.create({ model: base, schedule: s, rows: 64, seed: 5 });
     const learnedE = await Engine.create({ model: { ...base, learnSigma: true }, schedule: s, rows: 64, seed: 5 });
@@ -108,6 +113,7 @@ describe('sampling and the bound with a learned variance', () => {
     const rl = variationalBound(engineEps(learnedE), x0, 2, s, { variance: 'beta', seed: 1 });
     expect(rl.variance).toBe('learned');
     if (variance === 'beta') expect(rl.totalNats).toBeCloseTo(rf.totalNats, 3);
-    else expect(rl.totalNats - rl.terms[0]).toBeCloseTo(rf.totalNats - rf.terms[0], 3); // L_0: learned uses beta-tilde_2 clipped, as 'posterior' does
+    // L_0: learned uses beta-tilde_2 clipped, as 'posterior' does
+    else expect(rl.totalNats - rl.terms[0]).toBeCloseTo(rf.totalNats - rf.terms[0], 3);
   });
 });

@@ -15,13 +15,16 @@ let xT: Float32Array;
 const n = 1027, d = 2; // 1027 = 4 * 256 + 3 rows: SIMD tails in every elementwise kernel
 
 beforeAll(async () => {
-  model = await createDiffusion({ dataset: 'moons', T: 100, steps: 800, nData: 4000, seed: 3, model: { width: 48, depth: 2, embedSize: 16 } });
+  model = await createDiffusion({
+    dataset: 'moons', T: 100, steps: 800, nData: 4000, seed: 3, model: { width: 48, depth: 2, embedSize: 16 },
+  });
   await model.train();
   const rng = new Rng(8);
   xT = Float32Array.from({ length: n * d }, () => rng.normal());
 });
 
-const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+const same = (a: Float32Array, b: Float32Array) =>
+  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 /** An engine with the model's EMA weights on `threads` threads and `rows` rows per chunk. */
 async function copyEngine(threads: number, rows: number): Promise<Engine> {
@@ -127,7 +130,9 @@ describe('probability-flow ODE sampler', () => {
   });
 
   it('a learned-variance model: the ODE reads the eps half of its outputs (deterministic, finite, and its likelihood too)', async () => {
-    const lv = await createDiffusion({ dataset: 'moons', T: 30, steps: 150, nData: 2000, seed: 4, variance: 'learned', model: { width: 32, depth: 1, embedSize: 16 } });
+    const lv = await createDiffusion({
+      dataset: 'moons', T: 30, steps: 150, nData: 2000, seed: 4, variance: 'learned', model: { width: 32, depth: 1, embedSize: 16 },
+    });
     await lv.train();
     const x = xT.subarray(0, 200);
     const a = reverseSample(lv.engine, 100, { sampler: 'ode', steps: 10, xT: x });

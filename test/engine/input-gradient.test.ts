@@ -1,6 +1,7 @@
 // Engine.inputVjp, the network's gradient with respect to its input x_t: against central finite differences of the
 // float64 reference network (test/reference.ts) for every activation, with and without the input embedding, on both
-// builds (float32 against float64: within 1e-4 of the largest entry); sizes with SIMD tails (embedding half 11 = 8 + 3, width 19 = 16 + 3); the default-size model; chunking.
+// builds (float32 against float64: within 1e-4 of the largest entry); sizes with SIMD tails (embedding half 11 = 8 + 3,
+// width 19 = 16 + 3); the default-size model; chunking.
 import { describe, expect, it } from 'vitest';
 import '../../src/engine/wasm-embedded';
 import { Engine } from '../../src/engine/engine';
@@ -90,7 +91,9 @@ describe('inputVjp on the default-size model', () => {
   });
 
   it('a learned-variance model: the products are of the eps outputs alone', async () => {
-    const model: ModelConfig = { dim: 2, embedSize: 22, width: 19, depth: 1, activation: 'gelu', inputEmbedding: true, inputScale: 3, learnSigma: true };
+    const model: ModelConfig = {
+      dim: 2, embedSize: 22, width: 19, depth: 1, activation: 'gelu', inputEmbedding: true, inputScale: 3, learnSigma: true,
+    };
     const e = await Engine.create({ model, schedule: makeSchedule('linear', T), rows: 4, seed: 3 });
     const x = new Float32Array([0.3, -0.2, 1.1, 0.4, -0.7, 0.9, 0.0, 0.5]);
     const { eps, vjp } = e.inputVjp(x, 5, [new Float32Array(8).fill(1)], 'params');

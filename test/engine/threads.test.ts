@@ -67,10 +67,11 @@ describe('thread pool', () => {
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
     const names = WebAssembly.Module.exports(module).filter((x) => x.kind === 'function').map((x) => x.name);
     const pool = await ThreadPool.create(module, memory, 1, names);
-    // y += x once per run, 7 floats (a SIMD iteration and a tail), half a page up: above the kernels' static data.
+    // y += x once per run (reverseStep with cx = ceps = 1 and no noise), 7 floats (a SIMD iteration and a tail), half a
+    // page up: above the kernels' static data.
     const n = 7, y = 32768, x = y + 64, f = new Float32Array(memory.buffer);
     f.fill(1, x / 4, x / 4 + n);
-    pool.load([[[{ fn: 'addInPlace', args: [y, x, n] }]]]);
+    pool.load([[[{ fn: 'reverseStep', args: [y, y, x, 0, n, 1, 1, 0] }]]]);
     pool.run(0, () => {});
     expect(Array.from(f.subarray(y / 4, y / 4 + n))).toEqual(Array(n).fill(1));
     // The race, on purpose: the caller's notify lands once the worker has run the program and parked on the same SEQ

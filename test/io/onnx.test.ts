@@ -24,8 +24,13 @@ const cli = join(root, 'dist/cli.js');
 /** A briefly trained model file (trained so the weights are not the initialisation's). */
 async function modelFile(activation: Activation, inputEmbedding: boolean, dim = 2): Promise<Uint8Array> {
   const rng = new Rng(3);
-  const data = dim === 2 ? getDataset('moons', 1000, 3) : { data: Float32Array.from({ length: 1000 * dim }, (_, i) => rng.uniform() * (1 + (i % dim))), n: 1000, d: dim };
-  const m = await Diffusion.create({ threads: 1, data, dataset: 'custom', T: 37, batch: 32, steps: 60, lr: 3e-3, warmup: 0, seed: 5, model: { width: 19, depth: 2, embedSize: 14, activation, inputEmbedding } });
+  const data = dim === 2
+    ? getDataset('moons', 1000, 3)
+    : { data: Float32Array.from({ length: 1000 * dim }, (_, i) => rng.uniform() * (1 + (i % dim))), n: 1000, d: dim };
+  const m = await Diffusion.create({
+    threads: 1, data, dataset: 'custom', T: 37, batch: 32, steps: 60, lr: 3e-3, warmup: 0, seed: 5,
+    model: { width: 19, depth: 2, embedSize: 14, activation, inputEmbedding },
+  });
   await m.train();
   return m.save(false);
 }
@@ -82,7 +87,9 @@ describe('ONNX export matches the wasm forward pass', () => {
     const diff = maxAbsDiff(got, want);
     let scale = 0;
     for (const v of want) scale = Math.max(scale, Math.abs(v));
-    console.log(`onnx vs wasm (${act}, embedding ${emb}, dim ${dim}): max |diff| ${diff.toExponential(2)} on outputs up to ${scale.toFixed(2)}`);
+    console.log(
+      `onnx vs wasm (${act}, embedding ${emb}, dim ${dim}): max |diff| ${diff.toExponential(2)} on outputs up to ${scale.toFixed(2)}`,
+    );
     expect(scale).toBeGreaterThan(0.1); // a real signal, not zeros matching zeros
     expect(diff).toBeLessThanOrEqual(1e-5);
   });
@@ -102,7 +109,8 @@ describe('export command', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ddpm-onnx-'));
     const bytes = await modelFile('gelu', true);
     writeFileSync(join(dir, 'model.safetensors'), bytes);
-    const r = spawnSync(process.execPath, [cli, 'export', '--model', join(dir, 'model.safetensors'), '--onnx', join(dir, 'eps.onnx'), '--json'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [cli, 'export', '--model', join(dir, 'model.safetensors'), '--onnx', join(dir, 'eps.onnx'),
+      '--json'], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     const res = JSON.parse(r.stdout);
     expect(res.opset).toBe(13);

@@ -74,7 +74,8 @@ describe('encodeSafetensors / decodeSafetensors', () => {
   });
 
   it('matches the upstream reference bytes for {"test": zeros((2,2), int32)}', () => {
-    // safetensors' own test suite: b'@\x00\x00\x00\x00\x00\x00\x00{"test":{"dtype":"I32","shape":[2,2],"data_offsets":[0,16]}}    ' + 16 zero bytes
+    // safetensors' own test suite:
+    // b'@\x00\x00\x00\x00\x00\x00\x00{"test":{"dtype":"I32","shape":[2,2],"data_offsets":[0,16]}}    ' + 16 zero bytes
     const bytes = encodeSafetensors({ test: { dtype: 'I32', shape: [2, 2], data: new Int32Array(4) } });
     const header = '{"test":{"dtype":"I32","shape":[2,2],"data_offsets":[0,16]}}'; // 60 bytes
     const expected = new Uint8Array(8 + 64 + 16);
@@ -91,7 +92,8 @@ describe('encodeSafetensors / decodeSafetensors', () => {
       },
       { k: 'v' },
     );
-    const header = '{"__metadata__":{"k":"v"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"U8","shape":[3],"data_offsets":[8,11]}}';
+    const header = '{"__metadata__":{"k":"v"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},' +
+      '"b":{"dtype":"U8","shape":[3],"data_offsets":[8,11]}}';
     const n = Math.ceil(header.length / 8) * 8;
     expect(header.length % 8).not.toBe(0); // the padding is exercised
     expect(Array.from(bytes.subarray(0, 8))).toEqual([n & 0xff, n >> 8, 0, 0, 0, 0, 0, 0]);
@@ -171,12 +173,14 @@ describe('decodeSafetensors validation', () => {
     ['offsets past the data', fileFrom(ok('F32', '[2]', '[4,12]'), eight), /data_offsets \[4, 12\] lie outside the 8-byte data area/],
     [
       'overlapping tensors',
-      fileFrom('{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},"b":{"dtype":"U8","shape":[4],"data_offsets":[2,6]}}', [0, 0, 0, 0, 0, 0]),
+      fileFrom('{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},"b":{"dtype":"U8","shape":[4],"data_offsets":[2,6]}}',
+        [0, 0, 0, 0, 0, 0]),
       /tensors "a" and "b" overlap/,
     ],
     [
       'gap between tensors',
-      fileFrom('{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"b":{"dtype":"U8","shape":[2],"data_offsets":[4,6]}}', [0, 0, 0, 0, 0, 0]),
+      fileFrom('{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"b":{"dtype":"U8","shape":[2],"data_offsets":[4,6]}}',
+        [0, 0, 0, 0, 0, 0]),
       /bytes 2\.\.4 belong to no tensor/,
     ],
     ['trailing bytes', fileFrom(ok(), [...eight, 1, 2, 3]), /3 trailing bytes after the last tensor/],

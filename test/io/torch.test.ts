@@ -32,7 +32,8 @@ const { python } = torchForTests('test/io/torch.test.ts');
 
 /** python/ddpm_torch.py with the given arguments: stdout, or the test fails with its stderr. One torch thread (shared machines). */
 function torch(args: string[], ok = true): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(python!, [script, ...args], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' }, maxBuffer: 1 << 26, timeout: 120_000 });
+  const r = spawnSync(python!, [script, ...args],
+    { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' }, maxBuffer: 1 << 26, timeout: 120_000 });
   if (ok) expect(r.status, r.stderr).toBe(0);
   return r;
 }
@@ -40,11 +41,16 @@ function torch(args: string[], ok = true): { status: number | null; stdout: stri
 const readCsv = (text: string) => text.trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
 
 /** A briefly trained model file (trained so the weights are not the initialisation's). */
-async function modelFile(o: { activation?: Activation; inputEmbedding?: boolean; dim?: number; variance?: 'beta' | 'posterior' | 'learned'; steps?: number } = {}): Promise<Uint8Array> {
+async function modelFile(
+  o: { activation?: Activation; inputEmbedding?: boolean; dim?: number; variance?: 'beta' | 'posterior' | 'learned'; steps?: number } = {},
+): Promise<Uint8Array> {
   const dim = o.dim ?? 2, rng = new Rng(3);
-  const data = dim === 2 ? getDataset('moons', 1000, 3) : { data: Float32Array.from({ length: 1000 * dim }, (_, i) => rng.uniform() * (1 + (i % dim))), n: 1000, d: dim };
+  const data = dim === 2
+    ? getDataset('moons', 1000, 3)
+    : { data: Float32Array.from({ length: 1000 * dim }, (_, i) => rng.uniform() * (1 + (i % dim))), n: 1000, d: dim };
   const m = await Diffusion.create({
-    threads: 1, data, dataset: 'custom', T: 37, batch: 64, steps: o.steps ?? 60, lr: 3e-3, warmup: 0, seed: 5, variance: o.variance ?? 'beta',
+    threads: 1, data, dataset: 'custom', T: 37, batch: 64, steps: o.steps ?? 60, lr: 3e-3, warmup: 0, seed: 5,
+    variance: o.variance ?? 'beta',
     model: { width: 19, depth: 2, embedSize: 14, activation: o.activation ?? 'gelu', inputEmbedding: o.inputEmbedding ?? true },
   });
   await m.train();
@@ -117,7 +123,8 @@ describe.skipIf(!python)('PyTorch round trip (python/ddpm_torch.py)', () => {
     expect(diff).toBeLessThanOrEqual(1e-5);
   });
 
-  it.each(['beta', 'posterior', 'learned'] as const)('Algorithm 2 in torch, fed the wasm sampler\'s noise, ends where the wasm sampler does (sigma^2: %s)', async (variance) => {
+  it.each(['beta', 'posterior', 'learned'] as const)('Algorithm 2 in torch, fed the wasm sampler\'s noise, ' +
+    'ends where the wasm sampler does (sigma^2: %s)', async (variance) => {
     const bytes = await modelFile({ variance, steps: 2000 });
     const path = save(`alg2-${variance}.safetensors`, bytes);
     const n = 301, T = 37;
@@ -150,21 +157,24 @@ describe.skipIf(!python)('PyTorch round trip (python/ddpm_torch.py)', () => {
       // Plain Algorithm 2 (no clamp of the predicted x_0): the other form of the step.
       const c = await Diffusion.load(bytes, { threads: 1 });
       const plain = c.sample(n, { clipX0: 0 }).points.data;
-      const got0 = readCsv(torch(['sample', '--model', path, '--n', String(n), '--noise', join(dir, 'noise.f32'), '--clip-x0', '0']).stdout).flat();
+      const got0 = readCsv(torch(['sample', '--model', path, '--n', String(n), '--noise', join(dir, 'noise.f32'),
+        '--clip-x0', '0']).stdout).flat();
       // (Trained for 2000 steps: after 200, half the unclamped trajectories run away to |x| ~ 1000, where float32
       // differences grow every step and even our own two forms of the step differ by 1e-4.)
       expect(maxAbsDiff(got0, plain)).toBeLessThan(1e-5);
       // A clamp that bites on most steps (0.5 standardised units): the clamped x_0 is used, not just computed.
       const d5 = await Diffusion.load(bytes, { threads: 1 });
       const tight = d5.sample(n, { clipX0: 0.5 }).points.data;
-      const got5 = readCsv(torch(['sample', '--model', path, '--n', String(n), '--noise', join(dir, 'noise.f32'), '--clip-x0', '0.5']).stdout).flat();
+      const got5 = readCsv(torch(['sample', '--model', path, '--n', String(n), '--noise', join(dir, 'noise.f32'),
+        '--clip-x0', '0.5']).stdout).flat();
       expect(maxAbsDiff(got5, tight)).toBeLessThan(1e-5);
       expect(maxAbsDiff(tight, want)).toBeGreaterThan(1e-2);
     }
     // The wrong variance is far off: the comparison can fail.
     if (variance !== 'learned') {
       const other = variance === 'beta' ? 'posterior' : 'beta';
-      const off = readCsv(torch(['sample', '--model', path, '--n', String(n), '--noise', join(dir, 'noise.f32'), '--variance', other]).stdout).flat();
+      const off = readCsv(torch(['sample', '--model', path, '--n', String(n), '--noise', join(dir, 'noise.f32'),
+        '--variance', other]).stdout).flat();
       expect(maxAbsDiff(off, want)).toBeGreaterThan(1e-2);
     }
   });
@@ -173,7 +183,8 @@ describe.skipIf(!python)('PyTorch round trip (python/ddpm_torch.py)', () => {
     const bytes = await modelFile({ steps: 300 });
     const path = save('moments.safetensors', bytes);
     const n = 4000;
-    const ours = moments(readCsv(spawnSync(process.execPath, [cli, 'sample', '--model', path, '--n', String(n), '--seed', '1'], { encoding: 'utf8' }).stdout));
+    const ours = moments(readCsv(
+      spawnSync(process.execPath, [cli, 'sample', '--model', path, '--n', String(n), '--seed', '1'], { encoding: 'utf8' }).stdout));
     const theirs = moments(readCsv(torch(['sample', '--model', path, '--n', String(n), '--seed', '1']).stdout));
     for (let j = 0; j < 2; j++) {
       const sd = (ours.sd[j] + theirs.sd[j]) / 2;
@@ -182,7 +193,8 @@ describe.skipIf(!python)('PyTorch round trip (python/ddpm_torch.py)', () => {
     }
   });
 
-  it('a model re-saved by PyTorch loads in ddpm-wasm with the same weights, configuration and schedule, and samples through the CLI', async () => {
+  it('a model re-saved by PyTorch loads in ddpm-wasm with the same weights, configuration and schedule, ' +
+    'and samples through the CLI', async () => {
     const bytes = await modelFile({ variance: 'posterior' });
     const src = save('orig.safetensors', bytes), out = join(dir, 'resaved.safetensors');
     torch(['resave', '--model', src, '--out', out]);
@@ -192,7 +204,9 @@ describe.skipIf(!python)('PyTorch round trip (python/ddpm_torch.py)', () => {
     expect(b.standardization).toEqual(a.standardization);
     expect(Array.from(b.betas)).toEqual(Array.from(a.betas));
     expect(Object.keys(b.tensors).sort()).toEqual(Object.keys(a.tensors).sort());
-    for (const name of Object.keys(a.tensors)) expect(Array.from(b.tensors[name].data as Float32Array), name).toEqual(Array.from(a.tensors[name].data as Float32Array));
+    for (const name of Object.keys(a.tensors)) {
+      expect(Array.from(b.tensors[name].data as Float32Array), name).toEqual(Array.from(a.tensors[name].data as Float32Array));
+    }
     const r = spawnSync(process.execPath, [cli, 'sample', '--model', out, '--n', '50', '--seed', '2'], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     const s = spawnSync(process.execPath, [cli, 'sample', '--model', src, '--n', '50', '--seed', '2'], { encoding: 'utf8' });
@@ -202,12 +216,13 @@ describe.skipIf(!python)('PyTorch round trip (python/ddpm_torch.py)', () => {
   it('a model trained in PyTorch (from fresh weights) samples the data through `node dist/cli.js sample --model`', async () => {
     // The starting file carries configuration, betas and standardisation; --init throws its weights away.
     const start = join(dir, 'start');
-    const r0 = spawnSync(process.execPath, [cli, 'train', '--dataset', 'moons', '--n-data', '2000', '--steps', '1', '--T', '40', '--width', '48', '--depth', '2',
-      '--embed', '32', '--threads', '1', '--samples', '10', '--out', start, '-q'], { encoding: 'utf8' });
+    const r0 = spawnSync(process.execPath, [cli, 'train', '--dataset', 'moons', '--n-data', '2000', '--steps', '1', '--T', '40',
+      '--width', '48', '--depth', '2', '--embed', '32', '--threads', '1', '--samples', '10', '--out', start, '-q'], { encoding: 'utf8' });
     expect(r0.status, r0.stderr).toBe(0);
     writeFileSync(join(dir, 'moons.csv'), toCsv(getDataset('moons', 2000, 9)));
     const out = join(dir, 'torch-trained.safetensors');
-    const tr = torch(['train', '--model', join(start, 'model.safetensors'), '--data', join(dir, 'moons.csv'), '--init', '--steps', '1500', '--lr', '3e-3', '--batch', '128', '--out', out]);
+    const tr = torch(['train', '--model', join(start, 'model.safetensors'), '--data', join(dir, 'moons.csv'), '--init', '--steps', '1500',
+      '--lr', '3e-3', '--batch', '128', '--out', out]);
     expect(tr.stderr).toMatch(/trained 1500 steps in PyTorch/);
     const ck = decodeCheckpoint(new Uint8Array(readFileSync(out)), 'torch');
     expect(ck.step).toBe(1500); // --init counts from zero
@@ -229,7 +244,8 @@ describe.skipIf(!python)('PyTorch round trip (python/ddpm_torch.py)', () => {
     mkdirSync(join(work, 'run'));
     writeFileSync(join(work, 'run/model.safetensors'), await modelFile());
     writeFileSync(join(work, 'block.py'), block);
-    const r = spawnSync(python!, ['block.py'], { cwd: work, encoding: 'utf8', env: { ...process.env, PYTHONPATH: join(root, 'python'), OMP_NUM_THREADS: '1' }, timeout: 120_000 });
+    const r = spawnSync(python!, ['block.py'],
+      { cwd: work, encoding: 'utf8', env: { ...process.env, PYTHONPATH: join(root, 'python'), OMP_NUM_THREADS: '1' }, timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
     const s = spawnSync(process.execPath, [cli, 'sample', '--model', join(work, 'mine.safetensors'), '--n', '20'], { encoding: 'utf8' });
     expect(s.status, s.stderr).toBe(0);

@@ -1,7 +1,7 @@
 // The study reports in a real browser: a schedule study and a trajectory study on a tiny budget (the numbers do
 // not matter here, the drawing does), rendered to HTML, opened in headless Chromium; every chart's canvas must
 // have drawn marks, with coloured (series) pixels where the chart has a coloured series, and the console must
-// stay free of errors. Also the terminal summary's shape. And `study deck --quick` run as a user would: its report
+// stay free of errors. Also the terminal summary's shape. And `study tour --quick` run as a user would: its report
 // opens offline with every chart drawn, no console error and not one network request.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/engine/wasm-embedded';
 import { getDataset } from '../../src/data/datasets';
 import { createDiffusion } from '../../src/api/diffusion';
-import { formatSummary, runStudy, studyReport } from '../../src/lab/study';
+import { formatSummary, runStudy, studyReport } from '../../src/lab/schedule-study';
 import { trajectorySections, trajectoryStudy } from '../../src/lab/trajectories';
 import { runVarianceStudy, varianceReport } from '../../src/lab/variance-study';
 import { loadReportAssets } from '../../src/cli/report-assets';
@@ -126,10 +126,10 @@ describe('study reports in headless Chromium', () => {
     for (const c of canvases) expect(c.coloured, 'trajectory chart without paths').toBeGreaterThan(20);
   });
 
-  it('study deck --quick: the command writes one self-contained report; every chart drawn, no console error, no request', async () => {
-    const out = join(dir, 'deck');
+  it('study tour --quick: the command writes one self-contained report; every chart drawn, no console error, no request', async () => {
+    const out = join(dir, 'tour');
     const cli = new URL('../../dist/cli.js', import.meta.url).pathname;
-    const r = spawnSync(process.execPath, [cli, 'study', 'deck', '--quick', '--out', out, '--json', '-q'], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [cli, 'study', 'tour', '--quick', '--out', out, '--json', '-q'], { encoding: 'utf8', timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary.datasets.map((d: { name: string }) => d.name)).toEqual(['swissroll', 'moons', 'cross']);
@@ -142,7 +142,7 @@ describe('study reports in headless Chromium', () => {
     const data = JSON.parse(html.match(/<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/)![1]) as ReportData;
     const kinds = new Set(data.sections.map((s) => s.kind));
     for (const k of ['scatterRow', 'wheelRow', 'fanRow', 'positions', 'fieldRow', 'lines', 'table', 'text']) expect(kinds, k).toContain(k);
-    const { canvases, errors, sectionErrors, requests } = await openAndInspect(join(out, 'report.html'), 'deck');
+    const { canvases, errors, sectionErrors, requests } = await openAndInspect(join(out, 'report.html'), 'tour');
     expect(errors).toEqual([]);
     expect(requests).toEqual([]);
     expect(sectionErrors).toBe(0);

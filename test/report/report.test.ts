@@ -54,7 +54,10 @@ function fakeDom() {
     }
     get classList() {
       const s = this.cls;
-      return { add: (...c: string[]) => c.forEach((x) => s.add(x)), remove: (...c: string[]) => c.forEach((x) => s.delete(x)), contains: (c: string) => s.has(c), toggle: (c: string) => (s.has(c) ? s.delete(c) : s.add(c)) };
+      return {
+        add: (...c: string[]) => c.forEach((x) => s.add(x)), remove: (...c: string[]) => c.forEach((x) => s.delete(x)),
+        contains: (c: string) => s.has(c), toggle: (c: string) => (s.has(c) ? s.delete(c) : s.add(c)),
+      };
     }
     get className() {
       return [...this.cls].join(' ');
@@ -394,13 +397,16 @@ describe('charts drawn by real uPlot in a fake DOM', () => {
   });
 
   it('fan: a ray from each start to each of its endings; positions: reversed t runs from T on the left', async () => {
-    const groups = [0, 1, 2].map((k) => ({ start: [k, 1] as [number, number], x: [k, k + 0.1, k - 0.1, k], y: [0, 0, 0.1, -0.1], color: 96 + 8 * k }));
+    const groups = [0, 1, 2].map((k) => ({
+      start: [k, 1] as [number, number], x: [k, k + 0.1, k - 0.1, k], y: [0, 0, 0.1, -0.1], color: 96 + 8 * k,
+    }));
     const f = draw(fanChart('fan', groups, ring(30)));
     await tick();
     expect(dom.ops.filter((o) => o.op === 'stroke' && WHEEL_COLORS.includes(o.style!)).length).toBe(12);
     f.destroy();
     const t = [10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0];
-    const p = draw(positionsChart('x against t', t, [{ y: t.map((v) => v / 10), color: 3 }, { y: t.map(() => 0), color: 50 }], { reversed: true }));
+    const p = draw(positionsChart('x against t', t, [{ y: t.map((v) => v / 10), color: 3 }, { y: t.map(() => 0), color: 50 }],
+      { reversed: true }));
     await tick();
     expect(p.data[0]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]); // sorted for uPlot, lines carried along
     expect(p.data[1][10]).toBe(1);
@@ -411,7 +417,10 @@ describe('charts drawn by real uPlot in a fake DOM', () => {
   it('line, loss, schedule and bar charts build and draw', async () => {
     const x = Array.from({ length: 50 }, (_, i) => i + 1);
     const y = x.map((v) => 1 / v);
-    for (const spec of [lossChart(x, y, smooth(y)), scheduleChart(x, y, y), lineChart('l', x, [{ label: 'a', y }]), barChart('b', x, [{ label: 'a', y }, { label: 'b', y }])]) {
+    for (const spec of [
+      lossChart(x, y, smooth(y)), scheduleChart(x, y, y), lineChart('l', x, [{ label: 'a', y }]),
+      barChart('b', x, [{ label: 'a', y }, { label: 'b', y }]),
+    ]) {
       const u = draw(spec);
       await tick();
       expect(dom.ops.length).toBeGreaterThan(0);
@@ -430,12 +439,15 @@ function sampleReport(): ReportData {
     subtitle: 'a <b>subtitle</b> with <!-- a comment and \u2028 separators',
     config: { dataset: 'moons', T: 1000, lr: 0.001234567891, evil: '</SCRIPT ><!--<script>' },
     sections: [
-      { kind: 'scatterRow', title: 'Forward process', panels: [{ title: 'x_0', ...r }, { title: 'x_500', x: r.y, y: r.x }], note: 'shared frame' },
+      { kind: 'scatterRow', title: 'Forward process', panels: [{ title: 'x_0', ...r }, { title: 'x_500', x: r.y, y: r.x }],
+        note: 'shared frame' },
       { kind: 'loss', step: [1, 2, 3, 123456789], loss: [1, 0.123456789, 0.1, 0.05] },
       { kind: 'schedule', t: [1, 2, 3], beta: [1e-4, 0.01, 0.02], alphaBar: [0.9999, 0.9899, 0.97] },
-      { kind: 'trajectories', title: 'Reverse trajectories', paths: [{ x: [2, 1, 0], y: [2, 1, 0] }, { x: [-2, -1, 0], y: [1, 1, 1] }], background: r },
+      { kind: 'trajectories', title: 'Reverse trajectories', paths: [{ x: [2, 1, 0], y: [2, 1, 0] }, { x: [-2, -1, 0], y: [1, 1, 1] }],
+        background: r },
       { kind: 'lines', title: 'Per-t loss', x: [1, 2, 3], series: [{ label: 'L_t', y: [3, 2, 1] }], logY: true },
-      { kind: 'lines', title: 'Bound terms', x: [1, 2, 3], series: [{ label: 'a', y: [3, 2, 1] }, { label: 'b', y: [1, 2, 3] }], bars: true },
+      { kind: 'lines', title: 'Bound terms', x: [1, 2, 3], series: [{ label: 'a', y: [3, 2, 1] }, { label: 'b', y: [1, 2, 3] }],
+        bars: true },
       { kind: 'table', title: 'Metrics', columns: ['metric', 'value'], rows: [['MMD', 0.000123456], ['</script>', 42]] },
       { kind: 'text', title: 'Notes', html: '<p>Trained with <code>eps</code> prediction.</p>' },
     ],
@@ -519,7 +531,8 @@ describe('renderReport', () => {
     const all = main.all();
     expect(all.find((e) => e.tagName === 'H1')!.textContent).toBe(data.title);
     expect(all.filter((e) => e.tagName === 'H2').map((e) => e.textContent)).toEqual([
-      'Forward process', 'Training loss', 'Noise schedule', 'Reverse trajectories', 'Per-t loss', 'Bound terms', 'Metrics', 'Notes', 'From a newer writer',
+      'Forward process', 'Training loss', 'Noise schedule', 'Reverse trajectories', 'Per-t loss', 'Bound terms', 'Metrics', 'Notes',
+      'From a newer writer',
     ]);
     // 2 scatter panels + loss + schedule + trajectories + lines + bars
     expect(all.filter((e) => e.tagName === 'CANVAS')).toHaveLength(7);

@@ -40,6 +40,34 @@ function watch(p: Page): Page {
   return p;
 }
 const watchedPage = async () => watch(await ctx.newPage());
+/**
+ * The frame-gap helper, run in the page (handed to addInitScript or evaluate): the gaps between its animation frames
+ * go to window.frames_.gaps while its #status starts with `prefix` (null: all the time). frameGaps reads them.
+ */
+const recordFrameGaps = (prefix: string | null) => {
+  const f = { gaps: [] as number[], last: 0 };
+  (window as unknown as { frames_: typeof f }).frames_ = f;
+  const tick = (t: number) => {
+    if (prefix === null || (document.getElementById('status')?.textContent ?? '').startsWith(prefix)) {
+      if (f.last) f.gaps.push(t - f.last);
+      f.last = t;
+    } else f.last = 0;
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+};
+const frameGaps = (p: Page) => p.evaluate(() => (window as unknown as { frames_: { gaps: number[] } }).frames_.gaps);
+/** Pixels of a chart's canvas that are drawn and coloured (not grey): the wheel colours of the points, lines and arrows. */
+const inkOf = (p: Page, id: string) => p.$eval(`#${id} canvas`, (c) => {
+  const { data } = (c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, (c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height);
+  let drawn = 0, coloured = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    if (data[i + 3] === 0) continue;
+    drawn++;
+    if (Math.max(data[i], data[i + 1], data[i + 2]) - Math.min(data[i], data[i + 1], data[i + 2]) > 40) coloured++;
+  }
+  return { drawn, coloured };
+});
 type Lib = typeof import('../../src/index');
 /**
  * The library bundle as the page sees it, as window.ddpm. Imported by a string (the page's CSP allows no inline
@@ -93,17 +121,7 @@ describe('browser lab', () => {
   }, 120_000);
 
   it('the deck panels after training: coloured trajectories with a sampler switch, the field on a t slider, the two-sample verdict', async () => {
-    // Pixels of a chart's canvas that are drawn and coloured (not grey): the wheel colours of the points, lines and arrows.
-    const ink = (id: string) => page.$eval(`#${id} canvas`, (c) => {
-      const { data } = (c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, (c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height);
-      let drawn = 0, coloured = 0;
-      for (let i = 0; i < data.length; i += 4) {
-        if (data[i + 3] === 0) continue;
-        drawn++;
-        if (Math.max(data[i], data[i + 1], data[i + 2]) - Math.min(data[i], data[i + 1], data[i + 2]) > 40) coloured++;
-      }
-      return { drawn, coloured };
-    });
+    const ink = (id: string) => inkOf(page, id);
     // After sampling the page asks the worker for its views by itself: DDIM eta = 0 first.
     await page.waitForFunction(() => document.getElementById('card-traj')!.dataset.sampler === 'ddim', null, { timeout: 30_000 });
     expect(await page.textContent('#traj-caption')).toMatch(/colours stay ordered/);
@@ -170,6 +188,83 @@ describe('browser lab', () => {
     await page.waitForFunction(() => document.getElementById('t-forward-label')!.dataset.t === '25');
     await page.screenshot({ path: join(shots, 'lab-trained.png'), fullPage: true });
   }, 60_000);
+
+  it('samples again through the chosen sampler and steps: the reverse process has K + 1 frames', async () => {
+    const choices = await page.$$eval('#samples-sampler option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(choices).toEqual(expect.arrayContaining(['ddpm', 'ddim', 'ode'])); // SAMPLERS, whatever else it lists
+    expect(await page.isVisible('#samples-eta-row')).toBe(false); // eta is ddim's
+    await page.selectOption('#samples-sampler', 'ddim');
+    expect(await page.isVisible('#samples-eta-row')).toBe(true);
+    await settings(page, { 'samples-steps': 10 });
+    await page.click('#sample');
+    await page.waitForSelector('body[data-state=ready]', { timeout: 60_000 });
+    expect(await page.textContent('#status')).toMatch(/sampled 1000 points \(ddim, 10 steps, η = 0;/);
+    expect(await page.getAttribute('#t-reverse', 'max')).toBe('10');
+    expect(await page.getAttribute('#t-reverse-label', 'data-t')).toBe('50');
+    await page.$eval('#t-reverse', (e) => {
+      (e as HTMLInputElement).value = '10';
+      e.dispatchEvent(new Event('input'));
+    });
+    await page.waitForFunction(() => document.getElementById('t-reverse-label')!.dataset.t === '0');
+    // A steps count beyond T: a readable error naming it, nothing sent.
+    await settings(page, { 'samples-steps': 51 });
+    await page.click('#sample');
+    expect(await page.textContent('#error')).toMatch(/sampler steps must be an integer in \[1, 50\].*got "51"/);
+    // Back to Algorithm 2 at every step for the tests after this one.
+    await page.selectOption('#samples-sampler', 'ddpm');
+    await settings(page, { 'samples-steps': '' });
+    await page.click('#sample');
+    await page.waitForSelector('body[data-state=ready]', { timeout: 60_000 });
+    expect(await page.getAttribute('#t-reverse', 'max')).toBe('50');
+  }, 120_000);
+
+  it('a start placed by hand on the x_T plot: its path at once, the endings of 30 runs under a stochastic sampler, frames all along', async () => {
+    const card = (key: string) => page.$eval('#card-traj', (e, k) => (e as HTMLElement).dataset[k] ?? '', key);
+    await page.waitForFunction(() => document.getElementById('card-traj')!.dataset.sampler === 'ddim', null, { timeout: 30_000 });
+    await page.evaluate(recordFrameGaps, null);
+    // A click at a place given as a fraction of the x_T plot's area (the locator scrolls it into view first).
+    const clickAt = async (fx: number, fy: number) => {
+      const over = page.locator('#chart-traj-start .u-over');
+      const box = (await over.boundingBox())!;
+      await over.click({ position: { x: fx * box.width, y: fy * box.height } });
+    };
+    await clickAt(0.7, 0.3);
+    // DDIM eta = 0: the path, and every run from the start ends on one point.
+    await page.waitForFunction(() => document.getElementById('card-traj')!.dataset.hand === 'ddim', null, { timeout: 30_000 });
+    expect(await card('handEndings')).toBe('1');
+    expect(await page.textContent('#traj-hand-caption')).toMatch(/all 30 runs from this start end on one point/);
+    // The worker's path starts where the click was: the start went into standardised units and its x_T came back.
+    const [sx, sy] = (await card('handStart')).split(',').map(Number), [px, py] = (await card('handPathStart')).split(',').map(Number);
+    expect(Math.abs(px - sx) + Math.abs(py - sy)).toBeLessThan(1e-4 * (1 + Math.abs(sx) + Math.abs(sy)));
+    expect(sx).toBeGreaterThan(0); // right of the plot's centre, where x_T ~ N(0, I) is centred on the data's mean (about 0.5 for moons)
+    await page.waitForSelector('#chart-traj-hand canvas');
+    expect((await inkOf(page, 'chart-traj-hand')).coloured).toBeGreaterThan(30);
+    // DDPM: the same start again, now 30 endings apart.
+    await page.selectOption('#traj-sampler', 'ddpm');
+    await page.waitForFunction(() => document.getElementById('card-traj')!.dataset.hand === 'ddpm', null, { timeout: 30_000 });
+    expect(await card('handEndings')).toBe('30');
+    expect(await page.textContent('#traj-hand-caption')).toMatch(/30 runs from this start end apart/);
+    await page.locator('#card-traj').screenshot({ path: join(shots, 'lab-hand-start-ddpm.png') });
+    // Another click, elsewhere: a new start through the same sampler.
+    await clickAt(0.25, 0.65);
+    await page.waitForFunction((s) => document.getElementById('card-traj')!.dataset.handStart !== s, `${sx},${sy}`, { timeout: 30_000 });
+    await page.waitForFunction(() => document.getElementById('card-traj')!.dataset.handEndings === '30', null, { timeout: 30_000 });
+    // DDIM with eta = 0.5 draws noise too: its runs end apart.
+    await page.selectOption('#traj-sampler', 'ddim');
+    await page.fill('#traj-eta', '0.5');
+    await page.$eval('#traj-eta', (e) => e.dispatchEvent(new Event('change')));
+    await page.waitForFunction(() => document.getElementById('card-traj')!.dataset.hand === 'ddim' && document.getElementById('card-traj')!.dataset.handEndings === '30', null, { timeout: 30_000 });
+    expect(await card('stochastic')).toBe('true');
+    const gaps = await frameGaps(page);
+    const longest = Math.max(...gaps);
+    console.log(`hand-placed starts: ${gaps.length} frames, longest gap ${longest.toFixed(1)} ms`);
+    expect(gaps.length).toBeGreaterThan(20);
+    expect(longest, `longest frame gap ${longest} ms`).toBeLessThan(100);
+    // Back to DDIM eta = 0 as the card starts.
+    await page.fill('#traj-eta', '0');
+    await page.$eval('#traj-eta', (e) => e.dispatchEvent(new Event('change')));
+    await page.waitForFunction(() => document.getElementById('card-traj')!.dataset.stochastic === 'false', null, { timeout: 30_000 });
+  }, 120_000);
 
   it('downloads the model, which the CLI samples from, and the samples as CSV', async () => {
     const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#dl-model')]);
@@ -297,22 +392,11 @@ describe('browser lab', () => {
   it('the embedding example keeps the page\'s frames coming while it trains in the worker (DiffusionWorker)', async () => {
     const p = await watchedPage();
     // Frame gaps on the embedding page's own thread, counted only while its status says it is training.
-    await p.addInitScript(() => {
-      const f = { gaps: [] as number[], last: 0 };
-      (window as unknown as { frames_: typeof f }).frames_ = f;
-      const tick = (t: number) => {
-        if ((document.getElementById('status')?.textContent ?? '').startsWith('training')) {
-          if (f.last) f.gaps.push(t - f.last);
-          f.last = t;
-        } else f.last = 0;
-        requestAnimationFrame(tick);
-      };
-      requestAnimationFrame(tick);
-    });
+    await p.addInitScript(recordFrameGaps, 'training');
     await p.goto(`${url}examples/embed.html`);
     await p.waitForSelector('#status[data-done="1000"]', { timeout: 90_000 });
     expect(await p.textContent('#status')).toMatch(/^done: 1000 samples after 2000 steps$/);
-    const gaps = await p.evaluate(() => (window as unknown as { frames_: { gaps: number[] } }).frames_.gaps);
+    const gaps = await frameGaps(p);
     const longest = Math.max(...gaps);
     console.log(`embedding page: ${gaps.length} frames while training, longest gap ${longest.toFixed(1)} ms`);
     expect(gaps.length).toBeGreaterThan(30); // it trained for a while, and the page drew all along

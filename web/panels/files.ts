@@ -2,10 +2,12 @@
  * The model-files card: download the model, a checkpoint or the samples; load a checkpoint made by the CLI.
  * The bytes come from and go to the worker (web/main.ts passes `send`).
  */
+import type { SamplerChoice } from '../../src/api/worker-protocol';
 import { toCsv } from '../../src/data/csv';
 import type { FromWorker, ToWorker } from '../worker';
 import { setState, state } from './state';
-import { $, clearError, input, status } from './ui';
+import { readChoice } from './sampling';
+import { $, clearError, input, showError, status } from './ui';
 
 function fileStem(): string {
   const m = state.model;
@@ -37,11 +39,20 @@ export function initFiles(send: (m: ToWorker, transfer?: Transferable[]) => void
     const f = input('ckpt-file').files?.[0];
     if (!f) return;
     clearError();
+    // The samples' sampler without its steps: K is checked against the model's T, which only the file knows.
+    let sampling: SamplerChoice;
+    try {
+      const c = readChoice('samples', Infinity);
+      sampling = { sampler: c.sampler, eta: c.eta };
+    } catch (e) {
+      return showError((e as Error).message);
+    }
     resetRun();
     setState('sampling');
     status(`Loading ${f.name}…`);
     const bytes = await f.arrayBuffer();
     input('ckpt-file').value = '';
-    send({ type: 'load', bytes, name: f.name, sampleN: Number(input('sample-n').value) || 1000 }, [bytes]);
+    state.sampling = sampling;
+    send({ type: 'load', bytes, name: f.name, sampleN: Number(input('sample-n').value) || 1000, sampling }, [bytes]);
   });
 }

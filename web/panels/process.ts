@@ -14,12 +14,12 @@ import { $, charts, input, mount, onFrame, placeholder, plane, update } from './
 /** Reverse and forward charts of a fresh sample (the `sampled` message). */
 export function showProcesses(m: Extract<FromWorker, { type: 'sampled' }>): void {
   const d = m.d;
-  state.frames = { frames: m.frames, n: m.frameN, d, T: m.T };
+  state.frames = { frames: m.frames, n: m.frameN, d, times: m.frameTimes };
   state.forward = { frames: m.forward, n: m.forwardN, d, ts: m.forwardT, x0: m.x0 };
 
-  // Reverse process: one square chart, the frame swapped by play / scrub.
-  const T = m.T, per = m.frameN * d;
-  const first = plane(m.frames.subarray(0, per), d), lastF = plane(m.frames.subarray(T * per), d);
+  // Reverse process: one square chart, the frame swapped by play / scrub (K + 1 frames for a sampler on K steps).
+  const K = m.frameTimes.length - 1, per = m.frameN * d;
+  const first = plane(m.frames.subarray(0, per), d), lastF = plane(m.frames.subarray(K * per), d);
   const ranges = dataRanges([first, lastF]);
   const bg = state.data ? dataPlane() : lastF;
   onFrame('reverse', () => {
@@ -27,7 +27,7 @@ export function showProcesses(m: Extract<FromWorker, { type: 'sampled' }>): void
     setFrame(0);
   });
   const slider = input('t-reverse');
-  slider.max = String(T);
+  slider.max = String(K);
   slider.value = '0';
   slider.disabled = false;
   $<HTMLButtonElement>('play').disabled = false;
@@ -54,10 +54,11 @@ let forwardColors: Uint16Array = new Uint16Array(0);
 function setFrame(j: number): void {
   const f = state.frames;
   if (!f) return;
-  j = Math.max(0, Math.min(f.T, Math.round(j)));
+  const K = f.times.length - 1;
+  j = Math.max(0, Math.min(K, Math.round(j)));
   state.t = j;
   input('t-reverse').value = String(j);
-  const t = f.T - j;
+  const t = f.times[j];
   $('t-reverse-label').textContent = `t = ${t}`;
   $('t-reverse-label').dataset.t = String(t);
   const per = f.n * f.d;
@@ -71,17 +72,17 @@ function setFrame(j: number): void {
 let playFrom = 0, playStart = 0;
 function playStep(now: number): void {
   if (!state.playing || !state.frames) return;
-  const T = state.frames.T;
-  const seconds = Math.min(6, Math.max(2.5, T / 60));
-  const j = Math.min(T, Math.round(playFrom + ((now - playStart) / 1000 / seconds) * T));
-  if (j >= T) stopPlaying(); // before the last frame is shown, so "t = 0" and "stopped" are seen together
+  const K = state.frames.times.length - 1;
+  const seconds = Math.min(6, Math.max(2.5, K / 60));
+  const j = Math.min(K, Math.round(playFrom + ((now - playStart) / 1000 / seconds) * K));
+  if (j >= K) stopPlaying(); // before the last frame is shown, so "t = 0" and "stopped" are seen together
   setFrame(j);
-  if (j >= T) return;
+  if (j >= K) return;
   requestAnimationFrame(playStep);
 }
 function startPlaying(): void {
   if (!state.frames) return;
-  if (state.t >= state.frames.T) state.t = 0;
+  if (state.t >= state.frames.times.length - 1) state.t = 0;
   state.playing = true;
   playFrom = state.t;
   playStart = performance.now();

@@ -1,18 +1,19 @@
 /**
- * `study deck`: the deck's section 4 "Experiments" reproduced on swissroll, moons and cross in one report. Per data
- * set it trains one model per beta_t schedule (src/lab/study.ts runStudy: same seed, data, model and budget) and
- * takes the linear one as the data set's model for everything else:
+ * `study tour`: the method shown end to end in one report, on three toy data sets of different shapes (swissroll, moons,
+ * cross): the experiments of the slides this project implements. Per data set it trains one model per beta_t schedule
+ * (src/lab/schedule-study.ts runStudy: same seed, data, model and budget) and takes the linear one as the data set's
+ * model for everything else:
  *   - the data sets, the forward process q(x_t | x_0), the reverse process p_theta(x_{t-1} | x_t);
  *   - "does the starting position influence the ending position?": trajectories coloured by their start, DDPM
  *     against the deterministic DDIM eta = 0 and probability-flow ODE, with the neighbourhood-overlap figures
  *     (src/lab/trajectories.ts);
  *   - the learned field -eps_theta(x, t) at a few t;
- *   - the schedule: the deck's three criteria per schedule (small against the data, x_T isotropic, increasing) and
+ *   - the schedule: the three criteria of a good one (small against the data, x_T isotropic, increasing) and
  *     each model's sample quality (the classifier two-sample test of src/eval/two-sample.ts on the study's samples
  *     against as many fresh points, beside the study's W2 ratio) and bound;
  *   - the variational bound of the stochastic model against the exact NLL of the deterministic one (the probability-
  *     flow ODE's change of variables, src/diffusion/likelihood.ts) on the same held-out points, and their paired gap.
- * Builds plain data (ReportData) and a terminal summary; the CLI is src/cli/study-deck.ts.
+ * Builds plain data (ReportData) and a terminal summary; the CLI is src/cli/study-tour.ts.
  */
 import { roles } from '../report/charts';
 import type { Points } from '../data/points';
@@ -24,26 +25,26 @@ import type { VlbResult } from '../diffusion/bound';
 import { type NllResult, boundGap } from '../diffusion/likelihood';
 import { type TwoSampleResult, classifierTwoSampleTest } from '../eval/two-sample';
 import { VERSION } from '../util/version';
-import { type VariantResult, runStudy } from './study';
+import { type VariantResult, runStudy } from './schedule-study';
 import { type SamplerSpec, type TrajectoryStudy, orderVerdict, trajectorySections, trajectoryStudy } from './trajectories';
 
-export const DECK_DATASETS = ['swissroll', 'moons', 'cross'];
+export const TOUR_DATASETS = ['swissroll', 'moons', 'cross'];
 
 /** The samplers of the start-decides-end question: the stochastic one, and the two deterministic ones. */
-export const DECK_SAMPLERS: SamplerSpec[] = [
+export const TOUR_SAMPLERS: SamplerSpec[] = [
   { label: 'DDPM', sampler: 'ddpm' },
   { label: 'DDIM eta = 0', sampler: 'ddim', eta: 0 },
   { label: 'probability-flow ODE', sampler: 'ode' },
 ];
 
 /** The exact NLL beside the bound on the same points: both in data units, and their paired gap. */
-export interface DeckNll {
+export interface TourNll {
   nll: NllResult;
   vlb: VlbResult;
   gap: { nats: number; stderr: number };
 }
 
-export interface DeckOptions {
+export interface TourOptions {
   datasets: string[];
   /** Shared configuration of every model (steps, T, batch, width, seed, nData, ...). */
   base: Omit<DiffusionOptions, 'dataset' | 'data' | 'schedule'>;
@@ -68,7 +69,7 @@ export interface DeckOptions {
   onProgress?: (done: number, total: number, what: string, info?: Record<string, string>) => void;
 }
 
-export interface DeckDataset {
+export interface TourDataset {
   name: string;
   train: Points;
   results: VariantResult[];
@@ -80,24 +81,24 @@ export interface DeckDataset {
   reverse: ReportSection;
   trajectories: TrajectoryStudy;
   field: ReportSection;
-  nll?: DeckNll;
+  nll?: TourNll;
 }
 
-export interface DeckResult {
-  datasets: DeckDataset[];
+export interface TourResult {
+  datasets: TourDataset[];
   seconds: number;
-  options: DeckOptions;
+  options: TourOptions;
 }
 
 /** Work units per model: its training steps, plus a share of them for judging it and for the main model's extras. */
 const JUDGE_SHARE = 0.15, MAIN_SHARE = 0.4;
 
-export async function runDeck(o: DeckOptions): Promise<DeckResult> {
+export async function runTour(o: TourOptions): Promise<TourResult> {
   const t0 = performance.now(), steps = o.base.steps ?? 1;
   const main = o.schedules.includes('linear') ? 'linear' : o.schedules[0];
   const perSet = o.schedules.length * steps * (1 + JUDGE_SHARE) + MAIN_SHARE * steps;
   const total = Math.round(o.datasets.length * perSet);
-  const out: DeckDataset[] = [];
+  const out: TourDataset[] = [];
   for (let di = 0; di < o.datasets.length; di++) {
     const name = o.datasets[di];
     const { train, heldOut } = o.data(name);
@@ -105,7 +106,7 @@ export async function runDeck(o: DeckOptions): Promise<DeckResult> {
     const base = di * perSet, mainAt = o.schedules.indexOf(main);
     let start = 0, within = 0, current = '';
     const tell = (what: string, info?: Record<string, string>) => o.onProgress?.(Math.round(base + start + within), total, what, info);
-    let extras: Omit<DeckDataset, 'name' | 'train' | 'results' | 'mainLabel' | 'tests'> | undefined;
+    let extras: Omit<TourDataset, 'name' | 'train' | 'results' | 'mainLabel' | 'tests'> | undefined;
     const tests = new Map<string, TwoSampleResult>();
     const fresh: Points = { data: heldOut.data.subarray(o.vlbN * heldOut.d), n: heldOut.n - o.vlbN, d: heldOut.d };
     const results = await runStudy(o.schedules.map((s) => ({ label: s, config: { schedule: s } })), {
@@ -137,12 +138,12 @@ export async function runDeck(o: DeckOptions): Promise<DeckResult> {
         tell(`${name}: trajectories`);
         const tr = o.trajectories;
         const trajectories = trajectoryStudy(model, heldOut, {
-          samplers: DECK_SAMPLERS, nOverlap: tr.nOverlap, starts: tr.starts, runs: tr.runs, fanRuns: tr.fanRuns, lines: tr.lines, k: tr.k, paths: 1, seed: o.seed,
+          samplers: TOUR_SAMPLERS, nOverlap: tr.nOverlap, starts: tr.starts, runs: tr.runs, fanRuns: tr.fanRuns, lines: tr.lines, k: tr.k, paths: 1, seed: o.seed,
         });
         extra(0.8);
         tell(`${name}: learned field`);
         const field = fieldSection(model, train, { grid: o.fieldGrid, title: `The learned field: -eps_theta(x, t) on a grid over q(x_t): ${name}` });
-        let nll: DeckDataset['nll'];
+        let nll: TourDataset['nll'];
         if (o.nllN > 0) {
           extra(0.85);
           tell(`${name}: exact NLL`);
@@ -166,7 +167,7 @@ export async function runDeck(o: DeckOptions): Promise<DeckResult> {
  * The sample-quality judgement of one model: the classifier two-sample test (can a 25-NN classifier tell the samples
  * from fresh data? accuracy 0.5 = no; z in null sds), with the study's W2 ratio to fresh data's floor beside it.
  */
-export function judge(ds: DeckDataset, r: VariantResult): { test: string; accuracy: number; z: number; p: number; w2: number; text: string } {
+export function judge(ds: TourDataset, r: VariantResult): { test: string; accuracy: number; z: number; p: number; w2: number; text: string } {
   const t = ds.tests.get(r.label)!;
   const w2 = r.report.metrics.find((m) => m.name === 'w2')?.ratio ?? NaN;
   return {
@@ -177,12 +178,12 @@ export function judge(ds: DeckDataset, r: VariantResult): { test: string; accura
 
 const yes = (b: boolean) => (b ? 'yes' : 'no');
 
-function mainOf(ds: DeckDataset): VariantResult {
+function mainOf(ds: TourDataset): VariantResult {
   return ds.results.find((r) => r.label === ds.mainLabel) ?? ds.results[0];
 }
 
-/** The table the deck's schedule question is answered by: its three criteria, sample quality and bound per schedule. */
-function scheduleRows(ds: DeckDataset): (string | number)[][] {
+/** The table that answers the schedule question: the three criteria, sample quality and bound per schedule. */
+function scheduleRows(ds: TourDataset): (string | number)[][] {
   return ds.results.map((r) => {
     const j = judge(ds, r);
     return [r.label, r.props.maxNoiseStd, yes(r.props.small), r.props.alphaBarT, r.vlb.prior, yes(r.props.isotropic), yes(r.props.increasing), j.accuracy, j.z, j.w2, r.vlb.bitsPerDim, r.vlb.stderrNats / (r.vlb.d * Math.LN2)];
@@ -190,7 +191,7 @@ function scheduleRows(ds: DeckDataset): (string | number)[][] {
 }
 const SCHEDULE_COLUMNS = ['schedule', 'max sqrt(beta_t) / data sd', 'small?', 'abar_T', 'L_T (nats)', 'isotropic x_T?', 'increasing?', 'two-sample accuracy', 'z', 'W2 ratio', 'bound bits/dim', '± s.e.'];
 
-function nllRow(ds: DeckDataset): (string | number)[] {
+function nllRow(ds: TourDataset): (string | number)[] {
   const r = mainOf(ds), x = ds.nll;
   if (!x) return [ds.name, r.label, r.vlb.n, r.vlb.bitsPerDim, r.vlb.nats, 'not measured', '', '', ''];
   const bits = (nats: number) => nats / (x.nll.d * Math.LN2);
@@ -199,11 +200,11 @@ function nllRow(ds: DeckDataset): (string | number)[] {
 const NLL_COLUMNS = ['data set', 'schedule', 'points', 'L_vlb bits/dim', 'L_vlb nats', 'exact NLL bits/dim', 'exact NLL nats', 'gap L_vlb - NLL (nats)', '± s.e.', 'gap bits/dim'];
 
 /** One-line answers, per data set, for the report's top and the terminal. */
-export function deckAnswers(ds: DeckDataset): { decides: string; schedule: string; bound: string } {
+export function tourAnswers(ds: TourDataset): { decides: string; schedule: string; bound: string } {
   const tr = ds.trajectories, r = tr.randomExpected;
   const [ddpm, ...deterministic] = tr.figures;
   const v = mainOf(ds).vlb;
-  // The deck's criteria per schedule, and the two-sample test: z <= 3 cannot be told from fresh data at this n;
+  // The three criteria per schedule, and the two-sample test: z <= 3 cannot be told from fresh data at this n;
   // two independent z's differ by noise of sd sqrt(2), so a gap under ~3 between two schedules is not a finding.
   const all = ds.results.filter((x) => x.props.small && x.props.isotropic && x.props.increasing).map((x) => x.label);
   const broken = ds.results.filter((x) => !all.includes(x.label)).map((x) => {
@@ -227,14 +228,14 @@ export function deckAnswers(ds: DeckDataset): { decides: string; schedule: strin
   };
 }
 
-export function deckReport(res: DeckResult): ReportData {
+export function tourReport(res: TourResult): ReportData {
   const o = res.options, sets = res.datasets;
   const c = sets[0].results[0].config;
   const sections: ReportSection[] = [];
-  const answers = sets.map((ds) => ({ name: ds.name, ...deckAnswers(ds) }));
+  const answers = sets.map((ds) => ({ name: ds.name, ...tourAnswers(ds) }));
   sections.push({
-    kind: 'text', title: 'What the deck asks, answered',
-    html: '<p>The deck\'s experiments (section 4) ask of three toy data sets what the forward and reverse processes look like, ' +
+    kind: 'text', title: 'The questions, answered',
+    html: '<p>This report asks of three toy data sets what the forward and reverse processes look like, ' +
       '"what is the evolution of position of the data during forward and reverse process? Does the starting position influence the ending ' +
       'position?", and what makes a good beta_t schedule (small compared to the data, not so small that x_T is not yet isotropic noise, increasing). ' +
       'The answers measured here:</p><ul>' +
@@ -265,14 +266,14 @@ export function deckReport(res: DeckResult): ReportData {
     const x = Array.from({ length: T }, (_, i) => i + 1);
     sections.push({
       kind: 'lines', title: `beta_t per schedule: ${ds.name}`, x, series: ds.results.map((r) => ({ label: r.label, y: Array.from(r.schedule.beta) })), logY: true, xLabel: 't', yLabel: 'beta_t',
-      note: 'The variance of the noise each forward step adds (log axis): the deck asks it to be small against the data and increasing.',
+      note: 'The variance of the noise each forward step adds (log axis): a good schedule keeps it small against the data and increasing.',
     });
     sections.push({
       kind: 'lines', title: `abar_t per schedule: ${ds.name}`, x, series: ds.results.map((r) => ({ label: r.label, y: Array.from(r.schedule.alphaBar) })), xLabel: 't', yLabel: 'abar_t',
       note: 'How much of x_0 is left at t (x_t = sqrt(abar_t) x_0 + noise): it must reach ~0 by T, or x_T is not yet the isotropic noise sampling starts from.',
     });
     sections.push({
-      kind: 'table', title: `The deck's three criteria and the models' quality per schedule: ${ds.name}`, columns: SCHEDULE_COLUMNS, rows: scheduleRows(ds),
+      kind: 'table', title: `The three criteria of a good schedule and the models' quality per schedule: ${ds.name}`, columns: SCHEDULE_COLUMNS, rows: scheduleRows(ds),
       note: 'small: every step\'s noise sqrt(beta_t) is at most half the data\'s sd (standardised units); isotropic: abar_T <= 0.01 (L_T: the KL of q(x_T|x_0) from N(0, I) per point); ' +
         `increasing: beta_t never decreases. Quality: ${judge(ds, ds.results[0]).test}: accuracy 0.5 = it cannot tell them apart, z = (accuracy - 0.5) / null sd (z <= 3: not distinguishable); ` +
         `W2 ratio: exact W2 to fresh data over fresh data's own (${ds.results[0].report.draws} draws of ${ds.results[0].report.size}; 1 = as close as fresh data, noisy at this size). ` +
@@ -302,7 +303,7 @@ export function deckReport(res: DeckResult): ReportData {
     note: 'nats per point, standardised units for the terms (their sum plus sum_j log std_j is the bound in data units).',
   });
   return {
-    title: 'ddpm-wasm: the deck\'s experiments',
+    title: 'ddpm-wasm: the forward and reverse processes, trajectories and schedules',
     subtitle: `${sets.map((d) => d.name).join(', ')}; ${o.schedules.length} schedules each, ${c.steps} steps of batch ${c.batch}; ${res.seconds.toFixed(0)} s in all (ddpm-wasm ${VERSION})`,
     config: {
       'data sets': sets.map((d) => d.name).join(', '), points: sets[0].train.n, schedules: o.schedules.join(', '), T: c.T, steps: c.steps, batch: c.batch, lr: c.lr,
@@ -314,11 +315,11 @@ export function deckReport(res: DeckResult): ReportData {
 }
 
 /** Aligned plain-text summary for the terminal: per data set the answers, then the schedule table. */
-export function formatDeck(res: DeckResult): string {
+export function formatTour(res: TourResult): string {
   const lines: string[] = [];
   const f = (v: string | number) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(1) : v.toFixed(3)) : v);
   for (const ds of res.datasets) {
-    const a = deckAnswers(ds);
+    const a = tourAnswers(ds);
     lines.push(`${ds.name}:`, `  start decides end? ${a.decides}`, `  schedule: ${a.schedule}`, `  ${a.bound}`);
     const rows = [SCHEDULE_COLUMNS, ...scheduleRows(ds).map((r) => r.map(f))];
     const w = SCHEDULE_COLUMNS.map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
@@ -328,13 +329,13 @@ export function formatDeck(res: DeckResult): string {
 }
 
 /** The figures as JSON (summary.json and --json). */
-export function deckSummary(res: DeckResult, report: string): unknown {
+export function tourSummary(res: TourResult, report: string): unknown {
   return {
-    kind: 'deck', seconds: res.seconds, report,
+    kind: 'tour', seconds: res.seconds, report,
     datasets: res.datasets.map((ds) => {
       const t = ds.trajectories, r = t.randomExpected;
       return {
-        name: ds.name, answers: deckAnswers(ds),
+        name: ds.name, answers: tourAnswers(ds),
         trajectories: {
           randomExpected: r, k: t.k, n: t.nOverlap, forwardColorOverlap: t.forwardColorOverlap, forwardOverlap: t.forwardOverlap,
           samplers: t.figures.map((f) => ({ label: f.label, colorOverlap: f.colorOverlap, overlap: f.overlap, spread: f.spread })),

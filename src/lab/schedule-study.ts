@@ -1,7 +1,8 @@
 /**
- * Studies: train one model per variant (a schedule, or a T) with the same seed, data, model and budget, then
- * measure each the same way: the variational bound on held-out points (src/diffusion/bound.ts), the sample distances
- * of `eval` (src/eval/draws.ts), and the seed's three properties of a good schedule:
+ * The schedule study (`study schedules`, `study T`): train one model per variant of the noise schedule (a beta_t
+ * schedule, or a number of steps T) with the same seed, data, model and budget, then measure each the same way: the
+ * variational bound on held-out points (src/diffusion/bound.ts), the sample distances of `eval`
+ * (src/eval/draws.ts), and the three properties of a good schedule:
  *   small      every step's noise is small against the data: sqrt(beta_t) <= 0.5 data std (standardised units),
  *   isotropic  x_T is noise: abar_T <= 0.01, and L_T = KL(q(x_T|x_0) || N(0,I)) is reported per point,
  *   increasing beta_t does not decrease.
@@ -42,7 +43,7 @@ export interface StudyOptions {
   onVariant?: (index: number, v: Variant) => void;
   onTrain?: (step: number, steps: number, loss: number, stepsPerSecond: number) => void;
   onPhase?: (what: string) => void;
-  /** Sees each trained model after it has been judged and before it is closed (the deck draws its trajectories). */
+  /** Sees each trained model after it has been judged and before it is closed (the tour draws its trajectories). */
   onModel?: (model: Diffusion, v: Variant, index: number) => void | Promise<void>;
 }
 

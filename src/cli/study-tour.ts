@@ -1,7 +1,8 @@
 /**
- * `study deck`: the deck's experiments on swissroll, moons and cross as one command (src/lab/deck.ts), one
- * self-contained report (uPlot inlined, nothing fetched), a terminal summary and summary.json. One progress bar over
- * the whole job. At its defaults it fits in about 5 minutes on a 2-core machine; --quick is a seconds-long smoke run.
+ * `study tour`: the forward process, the reverse process, trajectories and schedules on swissroll, moons and cross as
+ * one command (src/lab/tour.ts): one self-contained report (uPlot inlined, nothing fetched), a terminal summary and
+ * summary.json. One progress bar over the whole job. At its defaults it fits in about 5 minutes on a 2-core machine;
+ * --quick is a seconds-long smoke run.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -9,7 +10,7 @@ import { DEFAULT_RUN } from '../diffusion/config';
 import { DATASETS, getDataset } from '../data/datasets';
 import { UsageError } from '../util/errors';
 import { FRESH_SEED_OFFSET } from '../eval/draws';
-import { type DeckOptions, DECK_DATASETS, deckReport, deckSummary, formatDeck, runDeck } from '../lab/deck';
+import { type TourOptions, TOUR_DATASETS, tourReport, tourSummary, formatTour, runTour } from '../lab/tour';
 import { type Values, int, str } from './options';
 import { writeFileAtomic } from './fsutil';
 import { progress } from './progress';
@@ -24,7 +25,7 @@ import { VERSION } from '../util/version';
  * test on them) ~2-3 s, which
  * leaves the trajectories and fields of the three main models inside 5 minutes.
  */
-export const DECK_STEPS = 1500;
+export const TOUR_STEPS = 1500;
 
 const list = (v: Values, name: string) => str(v, name)?.split(',').map((x) => x.trim()).filter(Boolean);
 
@@ -33,9 +34,9 @@ function stamp(): string {
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
-export function deckOptions(v: Values): DeckOptions {
+export function tourOptions(v: Values): TourOptions {
   const quick = !!v.quick;
-  const datasets = list(v, 'datasets') ?? DECK_DATASETS;
+  const datasets = list(v, 'datasets') ?? TOUR_DATASETS;
   for (const n of datasets) if (!Object.prototype.hasOwnProperty.call(DATASETS, n)) throw new UsageError(`unknown data set "${n}" in --datasets; choose from ${Object.keys(DATASETS).join(', ')}`);
   if (datasets.length === 0) throw new UsageError('--datasets needs at least one data set');
   const schedules = (list(v, 'schedules') ?? [...ALL_SCHEDULES]) as ScheduleName[];
@@ -48,7 +49,7 @@ export function deckOptions(v: Values): DeckOptions {
   return {
     datasets, schedules, seed: 1, vlbN, draws, size,
     base: {
-      nData, seed, steps: int(v, 'steps', 1, 1e9) ?? (quick ? 30 : DECK_STEPS), T: int(v, 'T', 2, 100000) ?? (quick ? 10 : D.T),
+      nData, seed, steps: int(v, 'steps', 1, 1e9) ?? (quick ? 30 : TOUR_STEPS), T: int(v, 'T', 2, 100000) ?? (quick ? 10 : D.T),
       batch: quick ? 32 : D.batch, model: quick ? { width: 16, depth: 1, embedSize: 8 } : undefined,
     },
     data: (name) => ({
@@ -62,25 +63,25 @@ export function deckOptions(v: Values): DeckOptions {
   };
 }
 
-export async function runDeckCli(v: Values): Promise<number> {
-  const quiet = !!v.quiet, o = deckOptions(v);
-  const out = resolve(str(v, 'out') ?? join('runs', `study-deck-${stamp()}`));
+export async function runTourCli(v: Values): Promise<number> {
+  const quiet = !!v.quiet, o = tourOptions(v);
+  const out = resolve(str(v, 'out') ?? join('runs', `study-tour-${stamp()}`));
   mkdirSync(out, { recursive: true });
-  if (!quiet) process.stderr.write(`ddpm-wasm ${VERSION}: study deck on ${o.datasets.join(', ')}: ${o.schedules.length} schedules each, ${o.base.steps} steps of batch ${o.base.batch}\n`);
+  if (!quiet) process.stderr.write(`ddpm-wasm ${VERSION}: study tour on ${o.datasets.join(', ')}: ${o.schedules.length} schedules each, ${o.base.steps} steps of batch ${o.base.batch}\n`);
   let bar: ReturnType<typeof progress> | undefined;
-  const res = await runDeck({
+  const res = await runTour({
     ...o,
     onProgress: (done, total, what, info) => {
-      bar ??= progress('deck', total, { quiet, unit: 'units' });
+      bar ??= progress('tour', total, { quiet, unit: 'units' });
       bar.update(done, { now: what, ...info });
     },
   });
   bar?.stop();
   const reportPath = join(out, 'report.html');
-  writeFileAtomic(reportPath, renderReport(deckReport(res), loadReportAssets()));
-  const summary = deckSummary(res, reportPath);
+  writeFileAtomic(reportPath, renderReport(tourReport(res), loadReportAssets()));
+  const summary = tourSummary(res, reportPath);
   writeFileAtomic(join(out, 'summary.json'), JSON.stringify(summary, null, 1) + '\n');
   if (v.json) process.stdout.write(JSON.stringify(summary) + '\n');
-  else process.stdout.write(formatDeck(res) + `${res.seconds.toFixed(0)} s; report: ${reportPath}\n`);
+  else process.stdout.write(formatTour(res) + `${res.seconds.toFixed(0)} s; report: ${reportPath}\n`);
   return 0;
 }
