@@ -3,7 +3,9 @@
  * that separates far positions and reaches every bin, and a set put on the wheel in its own frame.
  */
 import { describe, expect, it } from 'vitest';
-import { WHEEL_COLORS, WHEEL_HUES, WHEEL_RINGS, oklabToRgb, wheelCentre, wheelIndex, wheelIndices, wheelLab } from '../../src/report/colour';
+import {
+  WHEEL_COLORS, WHEEL_HUES, WHEEL_RINGS, oklabToRgb, wheelCentre, wheelIndex, wheelIndices, wheelLab,
+} from '../../src/report/colour';
 import { Rng } from '../../src/util/rng';
 
 describe('colour by position', () => {
@@ -33,7 +35,8 @@ describe('colour by position', () => {
       expect(Math.hypot(cu - u, cv - v)).toBeLessThan(1 / WHEEL_RINGS + (2 * Math.PI) / WHEEL_HUES);
     }
     expect(seen.size).toBe(WHEEL_HUES * WHEEL_RINGS);
-    expect(worstNear).toBeLessThan(0.03); // about one just-noticeable difference in OKLab (~0.02), at the grey centre where chroma ~ sqrt(r) is steepest
+    // about one just-noticeable difference in OKLab (~0.02), at the grey centre where chroma ~ sqrt(r) is steepest
+    expect(worstNear).toBeLessThan(0.03);
     // opposite points of the rim, and the rim against the centre, look clearly different (JND in OKLab ~ 0.02)
     for (let k = 0; k < 12; k++) {
       const a = (2 * Math.PI * k) / 12;
@@ -44,14 +47,16 @@ describe('colour by position', () => {
 
   it('wheelIndices puts a set on the wheel in its own frame: the centroid grey, the outer 5% on the rim', () => {
     const rng = new Rng(6), n = 4000;
-    const x = Float64Array.from({ length: n }, () => 3 + 2 * rng.normal()), y = Float64Array.from({ length: n }, () => -1 + 0.5 * rng.normal());
+    const x = Float64Array.from({ length: n }, () => 3 + 2 * rng.normal());
+    const y = Float64Array.from({ length: n }, () => -1 + 0.5 * rng.normal());
     const c = wheelIndices(x, y);
     const rims = Array.from(c).filter((i) => Math.floor(i / WHEEL_HUES) === WHEEL_RINGS - 1).length;
     expect(rims / n).toBeGreaterThan(0.05); // the outer ring holds r in [0.8, 1]: the 5% past the quantile and some inside
     expect(rims / n).toBeLessThan(0.25);
     // anisotropic scales are undone: the left and right halves of the cloud get opposite hues as often as top and bottom
     const hueOf = (i: number) => i % WHEEL_HUES;
-    const right = Array.from(c).filter((_, i) => x[i] > 3 + 2).map(hueOf), up = Array.from(c).filter((_, i) => y[i] > -1 + 0.5).map(hueOf);
+    const right = Array.from(c).filter((_, i) => x[i] > 3 + 2).map(hueOf);
+    const up = Array.from(c).filter((_, i) => y[i] > -1 + 0.5).map(hueOf);
     expect(right.filter((h) => h < WHEEL_HUES / 8 || h >= (7 * WHEEL_HUES) / 8).length / right.length).toBeGreaterThan(0.7);
     expect(up.filter((h) => h >= WHEEL_HUES / 8 && h < (3 * WHEEL_HUES) / 8).length / up.length).toBeGreaterThan(0.7);
   });
