@@ -21,3 +21,4 @@ export { sumSquares, adamwEmaStep, accumulateSumSquaresTo } from './adam';
 export { sinusoidalEmbed, sinusoidalEmbedBackward } from './embed';
 export { rngSeed, rngUniformRange, rngIntBelow, rngNormal } from './rng';
 export { qSample, reverseStep, posteriorStep, gatherRows, rowsStrided } from './diffusion';
+export { solverStep } from './solver';

@@ -18,6 +18,7 @@ import { Rng } from '../util/rng';
 import { Engine, STREAM_SAMPLE } from '../engine/engine';
 import { UsageError } from '../util/errors';
 import { SAMPLERS, type SamplerName, reverseSample } from '../diffusion/samplers';
+import { type CoarseName, type GridName, SOLVERS } from '../diffusion/solvers';
 import { type NllOptions, type NllResult, engineEpsVjp, probabilityFlowNll } from '../diffusion/likelihood';
 import { type VlbResult, engineEps, variationalBound } from '../diffusion/bound';
 import { learnedTrainStep } from '../diffusion/learned-variance';
@@ -63,15 +64,23 @@ export type TrainCallOptions = Partial<
 export interface SampleOptions {
   /**
    * 'ddpm' (default): ancestral sampling, Algorithm 2 (with `steps` < T the respaced chain); 'ddim': Song et al. 2021;
-   * 'ode': the probability-flow ODE, deterministic given x_T. See SAMPLERS.
+   * 'ode': the probability-flow ODE, deterministic given x_T; the few-step solvers 'dpm2m', 'dpm3m', 'dpm2m-sde', 'hybrid',
+   * 'churn' (src/diffusion/solvers.ts). See SAMPLERS.
    */
   sampler?: SamplerName;
-  /** K steps, evenly spaced over 1..T (default T). */
+  /** K steps, evenly spaced over 1..T (default T; a solver: its own grid and its own few steps). */
   steps?: number;
   /** ddim only: 0 = deterministic given x_T (default), 1 = ancestral noise. */
   eta?: number;
-  /** ddpm only: sigma_t^2 = beta_t or beta-tilde_t ('posterior'). Default: the model's. */
+  /** ddpm and hybrid (its Algorithm 2 steps) only: sigma_t^2 = beta_t or beta-tilde_t ('posterior'). Default: the model's. */
   variance?: VarianceName;
+  /** The few-step solvers (dpm2m, dpm3m, dpm2m-sde, hybrid, churn; src/diffusion/solvers.ts): time grid (default logsnr). */
+  grid?: GridName;
+  /** hybrid only: the timestep where Algorithm 2 takes over (default 10) and the solver before it (default dpm2m-sde). */
+  split?: number;
+  coarse?: CoarseName;
+  /** churn only: EDM's S_churn (default 5). */
+  churn?: number;
   /** Bound on the predicted x_0 (standardised units; 0 = plain Algorithm 2). Default: the model's. */
   clipX0?: number;
   /** The chain's start x_T, n x d in the model's standardised coordinates (where x_T ~ N(0, I)); default: drawn. */
@@ -243,10 +252,15 @@ export class Diffusion {
     if (!(SAMPLERS as readonly string[]).includes(sampler)) {
       throw new UsageError(`unknown sampler "${sampler}"; choose one of ${SAMPLERS.join(', ')}`);
     }
-    const steps = o.steps === undefined ? T : checkInt('--steps', o.steps, 1, T);
+    const solver = (SOLVERS as readonly string[]).includes(sampler);
+    // A solver's default steps are its own (a few), not T.
+    const steps = o.steps === undefined ? (solver ? undefined : T) : checkInt('--steps', o.steps, 1, T);
     if (o.eta !== undefined && sampler !== 'ddim') throw new UsageError(`--eta is a ddim option (sampler ${sampler}): add --sampler ddim`);
     if (o.eta !== undefined && !(o.eta >= 0 && o.eta <= 1)) throw new UsageError(`--eta must be in [0, 1], got ${o.eta}`);
-    if (o.variance !== undefined && sampler !== 'ddpm') throw new UsageError(`--variance applies to ddpm: ${sampler} sets its own noise`);
+    if (o.variance !== undefined && sampler !== 'ddpm' && sampler !== 'hybrid') throw new UsageError(`--variance applies to ddpm and hybrid: ${sampler} sets its own noise`);
+    if (!solver) for (const k of ['grid', 'split', 'coarse', 'churn'] as const) {
+      if (o[k] !== undefined) throw new UsageError(`--${k} is an option of the solvers (${SOLVERS.join(', ')}), not ${sampler}`);
+    }
     if (learned && o.variance) throw new UsageError(`this model learned its variance; --variance ${o.variance} does not apply`);
     if (o.xT && o.xT.length !== n * d) throw new UsageError(`xT has ${o.xT.length} values, expected ${n} x ${d} = ${n * d}`);
     const clip = o.clipX0 ?? this.config.clipX0 ?? 0;
@@ -262,7 +276,9 @@ export class Diffusion {
     // Algorithm 2 at full T from drawn starts is the engine's threaded loop; every other call the samplers' (one thread).
     const raw = sampler === 'ddpm' && steps === T && !learned && !o.xT
       ? this.engine.sample(n, { variance: variance!, clip, onChunk: o.onChunk, onStep })
-      : reverseSample(this.engine, n, { sampler, steps, eta: o.eta, variance, clip, xT: o.xT, onStep, onChunk: o.onChunk });
+      : reverseSample(this.engine, n, {
+        sampler, steps, eta: o.eta, variance, clip, xT: o.xT, onStep, onChunk: o.onChunk, grid: o.grid, split: o.split, coarse: o.coarse, churn: o.churn,
+      });
     const toData = (x: Float32Array) => unstandardize({ data: x, n: x.length / d, d }, this.standardization);
     return { points: toData(raw), frames: frames?.map((f) => toData(f).data), times };
   }

@@ -26,6 +26,7 @@ import { VERSION } from '../util/version';
 import { type Variant, type VariantResult, formatSummary, runStudy, studyDifferences, studyReport, SUMMARY_COLUMNS, summaryRows } from '../lab/schedule-study';
 import { type TrajectoryStudy, trajectorySections, trajectoryStudy } from '../lab/trajectories';
 import { TOUR_STEPS, runTourCli } from './study-tour';
+import { runSamplerStudyCli } from './study-samplers';
 import { LEARNED_LOSSES, type LearnedLoss } from '../diffusion/learned-variance';
 import { runVarianceStudy, varianceDifferences, varianceReport } from '../lab/variance-study';
 
@@ -264,8 +265,8 @@ async function runTrajectories(v: Record<string, string | boolean | undefined>):
 }
 
 export const studyCommand: Command = {
-  summary: 'experiments, each one report: study schedules | T | variance | trajectories | tour (the forward and reverse processes, trajectories and schedules on three data sets)',
-  usage: 'study schedules|T|variance|trajectories|tour [--dataset D] [--schedules linear,quadratic,cosine,sigmoid,learned] [--Ts 20,50,100,200] [--T N] [--steps N] [--out DIR]',
+  summary: 'experiments, each one report: study schedules | T | variance | trajectories | tour (the forward and reverse processes, trajectories and schedules on three data sets) | samplers (quality per network evaluation)',
+  usage: 'study schedules|T|variance|trajectories|tour|samplers [--dataset D] [--schedules linear,quadratic,cosine,sigmoid,learned] [--Ts 20,50,100,200] [--T N] [--steps N] [--out DIR]',
   details: [
     'experiments:',
     '  schedules     one model per beta_t schedule, same seed, data and budget: bound, sample quality, the schedules side by side',
@@ -273,6 +274,7 @@ export const studyCommand: Command = {
     '  variance      sigma_t^2 = beta_t against beta-tilde_t and a learned variance',
     '  trajectories  paths through both processes: does the starting position decide the ending position?',
     '  tour          the forward process, the reverse process, trajectories and schedules on swissroll, moons and cross',
+    '  samplers      every sampler at every budget of network evaluations against Algorithm 2 on swissroll, moons and cross',
   ],
   positionals: true,
   opts: [
@@ -294,15 +296,17 @@ export const studyCommand: Command = {
     { name: 'loss', type: 'string', arg: LEARNED_LOSSES.join('|'), help: 'variance: objective of the learned variance: L_simple + lambda L_vlb, or L_vlb alone (default hybrid)' },
     { name: 'lambda', type: 'string', arg: 'X', help: 'variance: weight of L_vlb in the hybrid objective (default 0.001, Nichol & Dhariwal)' },
     { name: 'fewer-steps', type: 'string', arg: 'A,B,..', help: 'variance: respaced sampling step counts compared with all T (default 10,25)' },
-    { name: 'model', type: 'string', arg: 'FILE', help: 'trajectories: a trained model (default: train one with the flags above)' },
+    { name: 'model', type: 'string', arg: 'FILE', help: 'trajectories, samplers (A,B,..: one per data set): a trained model (default: train one with the flags above)' },
     { name: 'data', type: 'string', arg: 'NAME|FILE.csv', help: 'trajectories: data drawn under the paths (default: the model\'s data set)' },
     { name: 'starts', type: 'string', arg: 'N', help: 'trajectories: starting points x_T for the spread (default 200)' },
     { name: 'runs', type: 'string', arg: 'R', help: 'trajectories: runs per starting point (default 8)' },
     { name: 'n-overlap', type: 'string', arg: 'N', help: 'trajectories: points for the neighbourhood overlap (default 500)' },
     { name: 'k', type: 'string', arg: 'K', help: 'trajectories: neighbours (default 10)' },
     { name: 'paths', type: 'string', arg: 'N', help: 'trajectories: paths drawn (default 300)' },
-    { name: 'datasets', type: 'string', arg: 'A,B,..', help: 'tour: data sets (default swissroll,moons,cross)' },
-    { name: 'quick', type: 'boolean', help: 'tour: a tiny budget (seconds; for tests): the figures mean nothing' },
+    { name: 'datasets', type: 'string', arg: 'A,B,..', help: 'tour, samplers: data sets (default swissroll,moons,cross)' },
+    { name: 'quick', type: 'boolean', help: 'tour, samplers: a tiny budget (seconds; for tests): the figures mean nothing' },
+    { name: 'samplers', type: 'string', arg: 'A,B,..', help: 'samplers: which (default ddpm,ddim,ode,dpm2m,dpm3m,dpm2m-sde,hybrid,churn)' },
+    { name: 'budgets', type: 'string', arg: 'A,B,..', help: 'samplers: network evaluations per sample (default 5,10,20,50,100,200)' },
     { name: 'out', type: 'string', arg: 'DIR', help: 'output directory (default runs/study-<kind>-<dataset>-<time>)' },
   ],
   async run(v, _cmd, positionals = []) {
@@ -313,6 +317,8 @@ export const studyCommand: Command = {
     if (what === 'trajectories') return runTrajectories(v);
     if (what === 'variance') return runVariance(v);
     if (what === 'tour' || what === 'deck') return runTourCli(v); // `deck`: the slides' name for the tour
-    throw new UsageError(what ? `unknown study "${what}"; choose schedules, T, variance, trajectories or tour` : 'study needs an experiment: schedules, T, variance, trajectories or tour');
+    if (what === 'samplers') return runSamplerStudyCli(v);
+    throw new UsageError(what ? `unknown study "${what}"; choose schedules, T, variance, trajectories, samplers or tour`
+      : 'study needs an experiment: schedules, T, variance, trajectories, samplers or tour');
   },
 };

@@ -34,14 +34,20 @@
 import type { Engine } from '../engine/engine';
 import { UsageError } from '../util/errors';
 import { type Schedule, type VarianceName, ddpmCoefficients } from '../schedule/schedule';
+import { type CoarseName, type GridName, SOLVERS, type SolverName, solverSample } from './solvers';
 
-/** A sampler's name: one of SAMPLERS. */
-export type SamplerName = 'ddpm' | 'ddim' | 'ode';
+/** A sampler's name: one of SAMPLERS (the few-step solvers are src/diffusion/solvers.ts). */
+export type SamplerName = 'ddpm' | 'ddim' | 'ode' | SolverName;
 /** The samplers behind Diffusion.sample, each with one line for --help and the page. */
 export const SAMPLER_SUMMARY: Readonly<Record<SamplerName, string>> = {
   ddpm: 'Algorithm 2, ancestral (default); with K < T steps the respaced chain',
   ddim: 'Song et al. 2021 on K <= T steps; --eta 0 deterministic given x_T, 1 ancestral noise',
   ode: 'the probability-flow ODE, deterministic given x_T, second order (2K - 1 evaluations)',
+  dpm2m: 'DPM-Solver++(2M), data prediction, multistep on a log-SNR grid (K evaluations, default 20)',
+  dpm3m: 'DPM-Solver++(3M), third order multistep (K evaluations, default 20)',
+  'dpm2m-sde': 'SDE-DPM-Solver++(2M), stochastic multistep (K evaluations, default 20)',
+  hybrid: 'K steps of --coarse (default dpm2m-sde) down to t = --split (default 10), then Algorithm 2\'s own last steps (K + split evaluations)',
+  churn: 'Heun steps with EDM\'s churn: the noise raised before each step by --churn S_churn (default 5) (2K - 1 evaluations, default K 10)',
 };
 /** Every sampler Diffusion.sample takes (`sample(n, { sampler })`), in the order --help lists them. */
 export const SAMPLERS = Object.keys(SAMPLER_SUMMARY) as readonly SamplerName[];
@@ -62,6 +68,11 @@ export interface ReverseCall {
   /** Sees a copy of each chunk after each step: t = timestep just reached (T for x_T, 0 for x_0). */
   onStep?: (t: number, x: Float32Array, offset: number) => void;
   onChunk?: (done: number) => void;
+  /** The solvers' options (src/diffusion/solvers.ts SolverCall): time grid; hybrid's split and coarse solver; churn's S_churn. */
+  grid?: GridName;
+  split?: number;
+  coarse?: CoarseName;
+  churn?: number;
 }
 
 /** DDIM's timesteps: K values in 1..T, evenly spaced, always including 1 and T, ascending. */
@@ -176,6 +187,10 @@ export function probabilityFlowSample(engine: Engine, count: number, o: ReverseC
 /** `count` samples through the chosen reverse process, in chunks of engine.rows; standardised units. */
 export function reverseSample(engine: Engine, count: number, o: ReverseCall): Float32Array {
   if (o.sampler === 'ode') return probabilityFlowSample(engine, count, o);
+  if ((SOLVERS as readonly string[]).includes(o.sampler)) {
+    const { eta: _eta, variance, ...rest } = o;
+    return solverSample(engine, count, { ...rest, sampler: o.sampler as SolverName, variance: o.sampler === 'hybrid' ? variance : undefined });
+  }
   const k = engine.k, a = engine.arena, d = engine.model.dim, sch = engine.schedule, T = sch.T, rng = a.ptr('rng', 'sample');
   const weights = o.weights ?? 'ema', clip = o.clip ?? 0, eta = o.eta ?? 0;
   if (!(eta >= 0 && eta <= 1)) throw new UsageError(`--eta must be in [0, 1], got ${eta}`);

@@ -56,6 +56,8 @@ export interface Kernels {
     sigma: number): void;
   gatherRows(out: Ptr, table: Ptr, idx: Ptr, n: number, width: number, outStride: number): void;
   rowsStrided(out: Ptr, inp: Ptr, n: number, width: number, inStride: number): void;
+  solverStep(xNext: Ptr, d0: Ptr, x: Ptr, xe: Ptr, eps: Ptr, d1: Ptr, d2: Ptr, z: Ptr, n: number,
+    ax: number, aeps: number, bound: number, cx: number, c0: number, c1: number, c2: number, cz: number): void;
 }
 
 /** Where the kernels come from: a URL (fetched), raw bytes, or an already compiled module. */

@@ -65,7 +65,7 @@ export interface SampleQualityOptions {
 const DEFAULT_PROJECTIONS = 256;
 
 /** One set judged against the fresh data: the test, then the sliced figures on directions from (seed, stream 3). */
-function judge(points: Points, fresh: Points, o: SampleQualityOptions = {}): Judged {
+export function judge(points: Points, fresh: Points, o: SampleQualityOptions = {}): Judged {
   const seed = o.seed ?? 0;
   const test = classifierTwoSampleTest(points, fresh, { k: o.k, seed });
   const s = slicedDistances(points, fresh, o.projections ?? DEFAULT_PROJECTIONS, new Rng(seed, 3));

@@ -333,6 +333,7 @@ export interface LineSeries {
 }
 
 export interface LineOptions extends ChartSize {
+  logX?: boolean;
   logY?: boolean;
   xLabel?: string;
   yLabel?: string;
@@ -350,7 +351,7 @@ function alignedBase(title: string, options: LineOptions): uPlot.Options {
     title,
     width: options.width ?? 640,
     height: options.height ?? 280,
-    scales: { x: { time: false }, y: options.logY ? { distr: 3 } : {} },
+    scales: { x: options.logX ? { time: false, distr: 3 } : { time: false }, y: options.logY ? { distr: 3 } : {} },
     // A log axis spans decades below 1e-3, which uPlot's default labels round to "0": write those as 1e-4, 1e-5.
     axes: [axis(options.xLabel), axis(options.yLabel, options.logY ? { size: 56, values: (_u, vals) => vals.map(logTick) } : { size: 56 })],
     legend: { live: true },

@@ -146,7 +146,7 @@ const renderers: { [K in ReportSection['kind']]: Renderer<K> } = {
   },
   lines(body, s) {
     const build = s.bars ? barChart : lineChart;
-    const opts = { width: fullWidth(body), height: 280, logY: s.logY, xLabel: s.xLabel, yLabel: s.yLabel };
+    const opts = { width: fullWidth(body), height: 280, logX: s.logX, logY: s.logY, xLabel: s.xLabel, yLabel: s.yLabel };
     plot(build('', s.x, s.series, opts), body, body);
     note(body, s.note);
   },

@@ -94,7 +94,9 @@ export interface LinesSection {
   kind: 'lines';
   title: string;
   x: number[];
-  series: { label: string; y: number[] }[];
+  /** color / dash: a fixed line drawn its own way (a reference level, a band's edge). */
+  series: { label: string; y: number[]; color?: string; dash?: number[] }[];
+  logX?: boolean;
   logY?: boolean;
   xLabel?: string;
   yLabel?: string;
