@@ -46,7 +46,7 @@ export interface TrajectoriesSection {
   title: string;
   paths: { x: number[]; y: number[] }[];
   background: { x: number[]; y: number[] };
-  /** Wheel colour per path (src/charts.ts wheelIndex); one colour for all without. */
+  /** Wheel colour per path (colour.ts wheelIndex); one colour for all without. */
   colors?: number[];
   note?: string;
 }
