@@ -347,7 +347,7 @@ function streamFrom(c: RunConfig, st: Standardization): (n: number, step: number
  * Default bound on the predicted x_0: half again the largest standardised coordinate of the training data,
  * so the clamp never touches a point inside the data's range and only stops trajectories that run away.
  */
-export function autoClipX0(z: Points): number {
+function autoClipX0(z: Points): number {
   let m = 0;
   for (let i = 0; i < z.data.length; i++) m = Math.max(m, Math.abs(z.data[i]));
   return Math.max(1, Math.round(1.5 * m * 100) / 100);

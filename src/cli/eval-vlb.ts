@@ -29,7 +29,7 @@ const f = (x: number, digits = 4) =>
   (Number.isFinite(x) ? (Math.abs(x) >= 1e-3 || x === 0 ? x.toFixed(digits) : x.toExponential(2)) : 'n/a');
 
 /** The bound's parts as aligned text lines. */
-export function formatVlb(r: VlbResult): string {
+function formatVlb(r: VlbResult): string {
   let kl = 0;
   for (let i = 1; i < r.T; i++) kl += r.terms[i];
   const rows: [string, string][] = [
@@ -48,7 +48,7 @@ export function formatVlb(r: VlbResult): string {
 }
 
 /** Report sections for one or more bounds (one series each): per-t KL terms and eps MSE per t, log scale. */
-export function vlbSections(results: { label: string; r: VlbResult }[], x?: number[]): ReportSection[] {
+function vlbSections(results: { label: string; r: VlbResult }[], x?: number[]): ReportSection[] {
   const T = results[0].r.T;
   const t = x ?? Array.from({ length: T - 1 }, (_, i) => i + 2);
   const pick = (a: Float64Array) => (x ? Array.from(a) : Array.from(a.subarray(1)));

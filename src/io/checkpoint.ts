@@ -179,7 +179,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): LoadedCheck
   return { kind, tensors, config, standardization, step, betas, learnedSchedule };
 }
 
-export function scheduleOf(c: LoadedCheckpoint): Schedule {
+function scheduleOf(c: LoadedCheckpoint): Schedule {
   try {
     return scheduleFromBetas(c.config.schedule, c.betas, c.config.betaStart, c.config.betaEnd);
   } catch {

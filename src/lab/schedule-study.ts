@@ -70,7 +70,7 @@ export interface VariantResult {
   test?: TwoSampleResult;
 }
 
-export function scheduleProps(s: Schedule): ScheduleProps {
+function scheduleProps(s: Schedule): ScheduleProps {
   let increasing = true, maxNoiseStd = 0, stepsOverHalf = 0;
   for (let i = 0; i < s.T; i++) {
     if (i > 0 && s.beta[i] < s.beta[i - 1] - 1e-15) increasing = false;

@@ -84,7 +84,7 @@ export interface SamplerSpec {
   steps?: number;
 }
 
-export const DEFAULT_SAMPLERS: SamplerSpec[] = [
+const DEFAULT_SAMPLERS: SamplerSpec[] = [
   { label: 'DDPM (beta-tilde)', sampler: 'ddpm' },
   { label: 'DDIM eta = 0', sampler: 'ddim', eta: 0 },
   { label: 'DDIM eta = 0.5', sampler: 'ddim', eta: 0.5 },
