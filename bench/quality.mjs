@@ -39,7 +39,7 @@ W2 over its floor) and writes one JSON per cell (a finished cell is skipped), a 
   --values a,b    its values (default: the preset's); '${BASE}' (the flag left out) is always run first
   --quick         2 cells (swissroll seed 0: ${BASE} and the first value), 60 steps, 500 judged points
   --threads N     threads per training run (default 2); with 1, two cells run at once
-  --out DIR       where the cells go (default bench/runs/quality; --quick: a fresh temp dir is up to you)
+  --out DIR       where the cells go (default runs/quality)
   --doc FILE      the markdown file whose "${'<!-- grid:NAME -->'}" section gets the table (default docs/quality.md;
                   --quick: OUT/quality.md)
   -h, --help      this text`;
@@ -73,7 +73,7 @@ const threads = opts.threads === undefined ? 2 : Number(opts.threads);
 if (!Number.isInteger(threads) || threads < 1 || threads > 64) fail(`--threads must be an integer in [1, 64], got ${opts.threads}`);
 if (!existsSync(CLI)) fail(`${CLI} is missing: run npm run build first`);
 const quick = !!opts.quick;
-const out = resolve(opts.out ?? join(ROOT, 'bench', 'runs', 'quality'));
+const out = resolve(opts.out ?? join(ROOT, 'runs', 'quality'));
 const doc = resolve(opts.doc ?? (quick ? join(out, 'quality.md') : join(ROOT, 'docs', 'quality.md')));
 /** Cells at once: two 1-thread runs fill the two cores of the reference machine. */
 const parallel = threads === 1 ? 2 : 1;

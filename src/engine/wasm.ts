@@ -57,6 +57,7 @@ export interface Kernels {
   mseForward(y: Ptr, target: Ptr, n: number): number;
   mseBackward(dy: Ptr, y: Ptr, target: Ptr, n: number): void;
   mseBackwardScaled(dy: Ptr, y: Ptr, target: Ptr, n: number, scale: number): void;
+  mseBackwardWeighted(dy: Ptr, y: Ptr, target: Ptr, w: Ptr, n: number, d: number, scale: number): void;
   // adam.ts
   sumSquares(x: Ptr, n: number): number;
   adamwStep(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number,
