@@ -82,6 +82,7 @@ export const RUN_OPTS: Opt[] = [
   { name: 'embed', type: 'string', arg: 'N', help: `sinusoidal embedding size (default ${D.model.embedSize})` },
   { name: 'activation', type: 'string', arg: ACTIVATIONS.join('|'), help: `activation (default ${D.model.activation})` },
   { name: 'no-input-embedding', type: 'boolean', help: 'feed raw coordinates instead of their sinusoidal embedding' },
+  { name: 'input-scale', type: 'string', arg: 'X', help: `x (standardised) is multiplied by X before its sinusoidal embedding: larger X, finer detail and more ripple in eps (default ${D.model.inputScale})` },
   { name: 'weight-decay', type: 'string', arg: 'X', help: `AdamW weight decay (default ${D.adam.weightDecay})` },
   { name: 'clip', type: 'string', arg: 'X', help: `global gradient-norm clipping, 0 = off (default ${D.adam.clip})` },
   { name: 'ema', type: 'string', arg: 'X', help: `EMA decay of the weights used for sampling (default ${D.adam.emaDecay})` },
@@ -129,6 +130,7 @@ export function runConfigFrom(v: Record<string, unknown>): RunConfig {
   c.model.embedSize = int(v, 'embed', 2, 4096) ?? c.model.embedSize;
   c.model.activation = (str(v, 'activation') ?? c.model.activation) as RunConfig['model']['activation'];
   if (v['no-input-embedding']) c.model.inputEmbedding = false;
+  c.model.inputScale = num(v, 'input-scale') ?? c.model.inputScale;
   c.adam.weightDecay = num(v, 'weight-decay') ?? c.adam.weightDecay;
   c.adam.clip = num(v, 'clip') ?? c.adam.clip;
   c.adam.emaDecay = num(v, 'ema') ?? c.adam.emaDecay;
