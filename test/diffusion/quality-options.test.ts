@@ -27,7 +27,7 @@ describe('--input-scale', () => {
     const small = { model: { width: 16, embedSize: 8, depth: 1, inputScale: 5 }, T: 10, batch: 32, steps: 5, threads: 1, dataset: 'moons', nData: 200, stream: false };
     const m = await Diffusion.create(small);
     await m.train();
-    const back = await Diffusion.load(m.save(true), { data: m.data });
+    const back = await Diffusion.load(m.save(true), { data: m.trainData });
     expect(back.config.model.inputScale).toBe(5);
     const a = m.sample(50).points.data, b = back.sample(50).points.data;
     expect(Array.from(b)).toEqual(Array.from(a));
