@@ -177,13 +177,15 @@ const get = (v, d, s) => results.find((r) => r.value === v && r.dataset === d &&
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sd = (xs) => (xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / (xs.length - 1)) : 0);
 const usedSets = quick ? DATASETS.slice(0, 1) : DATASETS, usedSeeds = quick ? SEEDS.slice(0, 1) : SEEDS;
-const header = ['value', ...usedSets.flatMap((d) => [`${d} z`, `${d} sW2`]), 'mean z', 'max z', 'train s', 'time / default'];
+const header = ['value', ...usedSets.flatMap((d) => [`${d} z`, `${d} sW2`]), 'mean z', 'max z', 'z - default', 'train s', 'time / default'];
 const rows = [];
 for (const v of quick ? values.slice(0, 2) : values) {
   const mine = results.filter((r) => r.value === v);
   if (!mine.length) continue;
   const cellsOf = (d) => usedSeeds.map((s) => get(v, d, s)).filter(Boolean);
   const ratios = mine.map((r) => get(BASE, r.dataset, r.seed) && r.trainSeconds / get(BASE, r.dataset, r.seed).trainSeconds).filter(Boolean);
+  // z against the default of the same (data set, seed): mean ± its standard error over the pairs
+  const dz = mine.filter((r) => get(BASE, r.dataset, r.seed)).map((r) => r.z - get(BASE, r.dataset, r.seed).z);
   rows.push([
     v,
     ...usedSets.flatMap((d) => {
@@ -193,6 +195,7 @@ for (const v of quick ? values.slice(0, 2) : values) {
     }),
     mean(mine.map((r) => r.z)).toFixed(2),
     Math.max(...mine.map((r) => r.z)).toFixed(1),
+    v === BASE ? '0' : dz.length ? `${mean(dz) >= 0 ? '+' : ''}${mean(dz).toFixed(2)} ± ${(sd(dz) / Math.sqrt(dz.length)).toFixed(2)}` : '',
     mean(mine.map((r) => r.trainSeconds)).toFixed(0),
     v === BASE ? '1' : ratios.length ? `${mean(ratios).toFixed(2)} ± ${sd(ratios).toFixed(2)} (${ratios.length})` : '',
   ]);
@@ -205,7 +208,8 @@ const md = [
   '',
   `Factor \`--${factor}\`; ${results.length} of ${total} cells; z: the two-sample test at n = ${plan.n} (seeds in brackets), sW2: sliced W2 ` +
     `over its floor, train s: mean training time (${threads} thread${threads > 1 ? 's' : ''}, ${parallel} cell${parallel > 1 ? 's' : ''} at a time), ` +
-    'time / default: mean ± sd over the (data set, seed) pairs of the ratio to the default trained beside it.' +
+    'z - default: mean ± standard error over the (data set, seed) pairs of z minus the default\'s z; ' +
+    'time / default: mean ± sd over the pairs of the training time over the default\'s, trained beside it.' +
     (perfect.length ? ` Fresh data judged the same way (the perfect model, per cell): z ${mean(perfect.map((r) => r.perfectZ)).toFixed(2)} ± ` +
       `${sd(perfect.map((r) => r.perfectZ)).toFixed(2)}, sW2 ${mean(perfect.map((r) => r.perfectSw2Ratio)).toFixed(2)}.` : ''),
   '',
