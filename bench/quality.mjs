@@ -8,7 +8,7 @@
 // (data set, seed) train side by side, under the same load: their time ratio is what the table reports.
 // Every cell runs the built CLI (dist/cli.js): build first.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -42,6 +42,7 @@ W2 over its floor) and writes one JSON per cell (a finished cell is skipped), a 
   --out DIR       where the cells go (default runs/quality)
   --doc FILE      the markdown file whose "${'<!-- grid:NAME -->'}" section gets the table (default docs/quality.md;
                   --quick: OUT/quality.md)
+  --table-only    run nothing: the table of the cells already finished (a grid still running, or stopped)
   -h, --help      this text`;
 
 const fail = (msg) => {
@@ -53,7 +54,7 @@ try {
   opts = parseArgs({
     options: {
       factor: { type: 'string' }, values: { type: 'string' }, quick: { type: 'boolean' }, threads: { type: 'string' },
-      out: { type: 'string' }, doc: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      out: { type: 'string' }, doc: { type: 'string' }, 'table-only': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   }).values;
 } catch (e) {
@@ -142,7 +143,7 @@ async function runCell(c) {
   return result;
 }
 
-const todo = cells.filter((c) => !existsSync(c.json));
+const todo = opts['table-only'] ? [] : cells.filter((c) => !existsSync(c.json));
 const total = cells.length;
 let done = total - todo.length;
 const t0 = Date.now();
@@ -152,7 +153,8 @@ const bar = () => {
   const eta = ranNow > 0 ? ((secs / ranNow) * (total - done)).toFixed(0) + ' s' : '?';
   return `[${'#'.repeat(f)}${'.'.repeat(w - f)}] ${done}/${total} cells | ${secs.toFixed(0)} s | ETA ${eta}`;
 };
-process.stderr.write(`quality: --factor ${factor}: ${values.join(', ')}; ${total} cells (${total - todo.length} done), ${parallel} at a time, ${threads} thread(s) each; ${out}\n`);
+process.stderr.write(opts['table-only'] ? `quality: --factor ${factor}: the table of the finished cells in ${out}\n` :
+  `quality: --factor ${factor}: ${values.join(', ')}; ${total} cells (${total - todo.length} done), ${parallel} at a time, ${threads} thread(s) each; ${out}\n`);
 let failed = 0;
 const queue = [...todo];
 async function worker() {
@@ -172,12 +174,19 @@ await Promise.all(Array.from({ length: parallel }, worker));
 
 // ---- the table: one row per value, per data set the mean z over seeds (each seed's z in brackets), the sliced W2
 // ratio's mean, then the training time against the default's of the same (data set, seed) ----
-const results = cells.filter((c) => existsSync(c.json)).map((c) => JSON.parse(readFileSync(c.json, 'utf8')));
+// Each training run's wall-clock interval: it ended when its train.json was written.
+const interval = (c) => {
+  const end = existsSync(join(c.run, 'train.json')) ? statSync(join(c.run, 'train.json')).mtimeMs / 1000 : NaN;
+  return (r) => ({ ...r, end, start: end - r.trainSeconds });
+};
+const results = cells.filter((c) => existsSync(c.json)).map((c) => interval(c)(JSON.parse(readFileSync(c.json, 'utf8'))));
+/** The default cell that trained beside r (overlapping at least half of r's training), if any. */
+const beside = (r) => results.find((b) => b.value === BASE && Math.min(b.end, r.end) - Math.max(b.start, r.start) > 0.5 * r.trainSeconds);
 const get = (v, d, s) => results.find((r) => r.value === v && r.dataset === d && r.seed === s);
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sd = (xs) => (xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / (xs.length - 1)) : 0);
 const usedSets = quick ? DATASETS.slice(0, 1) : DATASETS, usedSeeds = quick ? SEEDS.slice(0, 1) : SEEDS;
-const header = ['value', ...usedSets.flatMap((d) => [`${d} z`, `${d} sW2`]), 'mean z', 'max z', 'z - default', 'train s', 'time / default'];
+const header = ['value', ...usedSets.flatMap((d) => [`${d} z`, `${d} sW2`]), 'mean z', 'max z', 'z - default', 'train s', 'time / default', 'time / default beside'];
 const rows = [];
 for (const v of quick ? values.slice(0, 2) : values) {
   const mine = results.filter((r) => r.value === v);
@@ -185,6 +194,7 @@ for (const v of quick ? values.slice(0, 2) : values) {
   const cellsOf = (d) => usedSeeds.map((s) => get(v, d, s)).filter(Boolean);
   const ratios = mine.map((r) => get(BASE, r.dataset, r.seed) && r.trainSeconds / get(BASE, r.dataset, r.seed).trainSeconds).filter(Boolean);
   // z against the default of the same (data set, seed): mean ± its standard error over the pairs
+  const side = mine.map((r) => beside(r) && r.trainSeconds / beside(r).trainSeconds).filter(Boolean);
   const dz = mine.filter((r) => get(BASE, r.dataset, r.seed)).map((r) => r.z - get(BASE, r.dataset, r.seed).z);
   rows.push([
     v,
@@ -198,6 +208,7 @@ for (const v of quick ? values.slice(0, 2) : values) {
     v === BASE ? '0' : dz.length ? `${mean(dz) >= 0 ? '+' : ''}${mean(dz).toFixed(2)} ± ${(sd(dz) / Math.sqrt(dz.length)).toFixed(2)}` : '',
     mean(mine.map((r) => r.trainSeconds)).toFixed(0),
     v === BASE ? '1' : ratios.length ? `${mean(ratios).toFixed(2)} ± ${sd(ratios).toFixed(2)} (${ratios.length})` : '',
+    v === BASE ? '1' : side.length ? `${mean(side).toFixed(2)} ± ${sd(side).toFixed(2)} (${side.length})` : '',
   ]);
 }
 const perfect = results.filter((r) => r.value === BASE);
@@ -207,9 +218,10 @@ const md = [
   ...rows.map((r) => `| ${r.join(' | ')} |`),
   '',
   `Factor \`--${factor}\`; ${results.length} of ${total} cells; z: the two-sample test at n = ${plan.n} (seeds in brackets), sW2: sliced W2 ` +
-    `over its floor, train s: mean training time (${threads} thread${threads > 1 ? 's' : ''}, ${parallel} cell${parallel > 1 ? 's' : ''} at a time), ` +
+    `over its floor, train s: mean training time (${results[0]?.threads ?? threads} thread(s) per run), ` +
     'z - default: mean ± standard error over the (data set, seed) pairs of z minus the default\'s z; ' +
-    'time / default: mean ± sd over the pairs of the training time over the default\'s, trained beside it.' +
+    'time / default: mean ± sd (number of pairs) of the training time over the default\'s of the same (data set, seed); ' +
+    'time / default beside: the same against whichever default trained at the same time (overlapping half its run).' +
     (perfect.length ? ` Fresh data judged the same way (the perfect model, per cell): z ${mean(perfect.map((r) => r.perfectZ)).toFixed(2)} ± ` +
       `${sd(perfect.map((r) => r.perfectZ)).toFixed(2)}, sW2 ${mean(perfect.map((r) => r.perfectSw2Ratio)).toFixed(2)}.` : ''),
   '',
