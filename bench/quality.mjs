@@ -3,9 +3,9 @@
 // the sliced W2 over its floor), with its training time.
 //   npm run quality -- --factor NAME [--values a,b] [--quick] [--threads 1] [--out DIR] [--doc FILE]
 // One JSON per cell in OUT/<factor>/<value>/<dataset>-s<seed>.json, written last (temp file, then rename), so a
-// finished cell is never run again and an interrupted grid picks up where it stopped. Cells are ordered (data set,
-// seed) first and value second, so with two cells at a time (--threads 1) the baseline and the changed model of one
-// (data set, seed) train side by side, under the same load: their time ratio is what the table reports.
+// finished cell is never run again and an interrupted grid picks up where it stopped. Cells are ordered by seed, then
+// data set, then value, so a grid stopped early covers every data set, and with two cells at a time (--threads 1) the
+// default and a changed model of one (data set, seed) train side by side, under the same load.
 // Every cell runs the built CLI (dist/cli.js): build first.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
@@ -81,8 +81,8 @@ const parallel = threads === 1 ? 2 : 1;
 const plan = quick ? { steps: 60, n: 500 } : { steps: undefined, n: 20000 };
 
 const cells = [];
-for (const dataset of quick ? DATASETS.slice(0, 1) : DATASETS) {
-  for (const seed of quick ? SEEDS.slice(0, 1) : SEEDS) {
+for (const seed of quick ? SEEDS.slice(0, 1) : SEEDS) {
+  for (const dataset of quick ? DATASETS.slice(0, 1) : DATASETS) {
     for (const value of quick ? values.slice(0, 2) : values) {
       const dir = join(out, factor, value);
       cells.push({ dataset, seed, value, json: join(dir, `${dataset}-s${seed}.json`), run: join(dir, `${dataset}-s${seed}`) });
