@@ -3,6 +3,10 @@
  * with weights 1 / (T p_t) estimate the uniform objective without bias (checked statistically against uniform t on
  * the same network); the option is validated, and --resume keeps it and its loss history bit for bit.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import '../../src/engine/wasm-embedded';
 import { Diffusion } from '../../src/api/diffusion';
@@ -196,4 +200,34 @@ describe('the --t-sampling option', () => {
       resumed.close();
     });
   }
+});
+
+describe('train --t-sampling (the built CLI)', () => {
+  const cli = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'dist', 'cli.js'), ...args], { encoding: 'utf8', timeout: 120_000 });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+
+  test('--help lists it; a bad value is one line, exit 2; --resume keeps it from the checkpoint and refuses a new one', () => {
+    expect(cli('train', '--help').out).toMatch(/--t-sampling uniform\|stratified\|importance/);
+    const bad = cli('train', '--t-sampling', 'sobol', '--steps', '1');
+    expect(bad.code).toBe(2);
+    expect(bad.err.trim().split('\n')).toEqual(['error: unknown t sampling "sobol"; choose one of uniform, stratified, importance']);
+    const dir = mkdtempSync(join(tmpdir(), 'ddpm-tsampling-'));
+    try {
+      const small = ['--width', '16', '--embed', '8', '--depth', '1', '--T', '20', '--batch', '32', '--samples', '20', '--threads', '1', '--quiet', '--json'];
+      const first = cli('train', ...small, '--t-sampling', 'importance', '--steps', '20', '--out', dir);
+      expect(first.code, first.err).toBe(0);
+      expect(JSON.parse(first.out).config.tSampling).toBe('importance');
+      const resumed = cli('train', '--resume', dir, '--steps', '30', '--quiet', '--json');
+      expect(resumed.code, resumed.err).toBe(0);
+      expect(JSON.parse(resumed.out).config.tSampling).toBe('importance');
+      expect(JSON.parse(resumed.out).steps).toBe(30);
+      const clash = cli('train', '--resume', dir, '--t-sampling', 'uniform');
+      expect(clash.code).toBe(2);
+      expect(clash.err).toMatch(/--t-sampling cannot be combined with --resume/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
