@@ -42,6 +42,8 @@ W2 over its floor) and writes one JSON per cell (a finished cell is skipped), a 
   --out DIR       where the cells go (default runs/quality)
   --doc FILE      the markdown file whose "${'<!-- grid:NAME -->'}" section gets the table (default docs/quality.md;
                   --quick: OUT/quality.md)
+  --baseline F    take the '${BASE}' cells from the grid of factor F in OUT instead of training them again (the same
+                  seeds give the same bits, so only the time ratios are lost: for factors that do not change the cost)
   --table-only    run nothing: the table of the cells already finished (a grid still running, or stopped)
   -h, --help      this text`;
 
@@ -54,7 +56,7 @@ try {
   opts = parseArgs({
     options: {
       factor: { type: 'string' }, values: { type: 'string' }, quick: { type: 'boolean' }, threads: { type: 'string' },
-      out: { type: 'string' }, doc: { type: 'string' }, 'table-only': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      out: { type: 'string' }, doc: { type: 'string' }, 'table-only': { type: 'boolean' }, baseline: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   }).values;
 } catch (e) {
@@ -72,6 +74,9 @@ if (opts.values !== undefined && !given?.length) fail(`--values must list at lea
 const values = [BASE, ...(given ?? PRESETS[factor] ?? fail(`no preset values for --factor ${factor}: give --values a,b`)).filter((v) => v !== BASE)];
 const threads = opts.threads === undefined ? 2 : Number(opts.threads);
 if (!Number.isInteger(threads) || threads < 1 || threads > 64) fail(`--threads must be an integer in [1, 64], got ${opts.threads}`);
+if (opts.baseline !== undefined && !existsSync(join(resolve(opts.out ?? join(ROOT, 'runs', 'quality')), opts.baseline, BASE))) {
+  fail(`--baseline ${opts.baseline}: no '${BASE}' cells of that factor in the output directory`);
+}
 if (!existsSync(CLI)) fail(`${CLI} is missing: run npm run build first`);
 const quick = !!opts.quick;
 const out = resolve(opts.out ?? join(ROOT, 'runs', 'quality'));
@@ -84,7 +89,7 @@ const cells = [];
 for (const seed of quick ? SEEDS.slice(0, 1) : SEEDS) {
   for (const dataset of quick ? DATASETS.slice(0, 1) : DATASETS) {
     for (const value of quick ? values.slice(0, 2) : values) {
-      const dir = join(out, factor, value);
+      const dir = join(out, value === BASE && opts.baseline ? opts.baseline : factor, value);
       cells.push({ dataset, seed, value, json: join(dir, `${dataset}-s${seed}.json`), run: join(dir, `${dataset}-s${seed}`) });
     }
   }
@@ -225,7 +230,8 @@ const md = [
     (perfect.length ? ` Fresh data judged the same way (the perfect model, per cell): z ${mean(perfect.map((r) => r.perfectZ)).toFixed(2)} ± ` +
       `${sd(perfect.map((r) => r.perfectZ)).toFixed(2)}, sW2 ${mean(perfect.map((r) => r.perfectSw2Ratio)).toFixed(2)}.` : ''),
   '',
-  `    npm run quality -- --factor ${factor}${given ? ` --values ${given.join(',')}` : ''}${quick ? ' --quick' : ''}${threads !== 2 ? ` --threads ${threads}` : ''}`,
+  `    npm run quality -- --factor ${factor}${given ? ` --values ${given.join(',')}` : ''}${quick ? ' --quick' : ''}${threads !== 2 ? ` --threads ${threads}` : ''}` +
+    (opts.baseline ? ` --baseline ${opts.baseline}` : ''),
 ].join('\n');
 console.log(md);
 const begin = `<!-- grid:${factor} -->`, end = `<!-- /grid:${factor} -->`;
