@@ -227,10 +227,13 @@ const md = [
     'z - default: mean ± standard error over the (data set, seed) pairs of z minus the default\'s z; ' +
     'time / default: mean ± sd (number of pairs) of the training time over the default\'s of the same (data set, seed); ' +
     'time / default beside: the same against whichever default trained at the same time (overlapping half its run).' +
-    (perfect.length ? ` Fresh data judged the same way (the perfect model, per cell): z ${mean(perfect.map((r) => r.perfectZ)).toFixed(2)} ± ` +
-      `${sd(perfect.map((r) => r.perfectZ)).toFixed(2)}, sW2 ${mean(perfect.map((r) => r.perfectSw2Ratio)).toFixed(2)}.` : ''),
+    (perfect.length ? ' Fresh data judged the same way (the perfect model; one draw per data set, eval seed 1): ' +
+      usedSets.filter((d) => perfect.some((r) => r.dataset === d)).map((d) => {
+        const r = perfect.find((x) => x.dataset === d);
+        return `${d} z ${r.perfectZ.toFixed(2)}, sW2 ${r.perfectSw2Ratio.toFixed(2)}`;
+      }).join('; ') + '.' : ''),
   '',
-  `    npm run quality -- --factor ${factor}${given ? ` --values ${given.join(',')}` : ''}${quick ? ' --quick' : ''}${threads !== 2 ? ` --threads ${threads}` : ''}` +
+  `    npm run quality -- --factor ${factor}${given ? ` --values ${given.join(',')}` : ''}${quick ? ' --quick' : ''}${(results[0]?.threads ?? threads) !== 2 ? ` --threads ${results[0]?.threads ?? threads}` : ''}` +
     (opts.baseline ? ` --baseline ${opts.baseline}` : ''),
 ].join('\n');
 console.log(md);
