@@ -1,7 +1,7 @@
 // The quality grid: the default `train` with one factor changed, over swissroll, moons, cross x seeds 0, 1, 2, each
 // model judged as `eval --model` judges it (20,000 samples against fresh data: the two-sample test's z and accuracy,
 // the sliced W2 over its floor), with its training time.
-//   npm run quality -- --factor NAME [--values a,b] [--quick] [--threads 1] [--out DIR] [--doc FILE]
+//   npm run quality -- --factor NAME [--values a,b] [--seeds a,b] [--quick] [--threads 1] [--out DIR] [--baseline F] [--table-only] [--doc FILE]
 // One JSON per cell in OUT/<factor>/<value>/<dataset>-s<seed>.json, written last (temp file, then rename), so a
 // finished cell is never run again and an interrupted grid picks up where it stopped. Cells are ordered by seed, then
 // data set, then value, so a grid stopped early covers every data set, and with two cells at a time (--threads 1) the
@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
 const DATASETS = ['swissroll', 'moons', 'cross'];
-const SEEDS = [0, 1, 2];
+const DEFAULT_SEEDS = [0, 1, 2];
 /** The value that means "no flag": the default `train`. */
 const BASE = 'default';
 /** Values tried when --values is not given; any other factor is a `train` flag and needs --values. */
@@ -29,14 +29,16 @@ const PRESETS = {
   'ema-warmup': ['power'],
 };
 
-const HELP = `usage: npm run quality -- --factor NAME [--values a,b] [--quick] [--threads N] [--out DIR] [--doc FILE]
+const HELP = `usage: npm run quality -- --factor NAME [--values a,b] [--seeds a,b] [--quick] [--threads N] [--out DIR] [--doc FILE]
+                           [--baseline F] [--table-only]
 
-Trains the default model with one \`train\` flag changed over ${DATASETS.join(', ')} x seeds ${SEEDS.join(', ')} (and
+Trains the default model with one \`train\` flag changed over ${DATASETS.join(', ')} x seeds ${DEFAULT_SEEDS.join(', ')} (and
 the default beside it), judges each model as \`eval --model\` does (20,000 samples: two-sample z and accuracy, sliced
 W2 over its floor) and writes one JSON per cell (a finished cell is skipped), a table on stdout and in --doc.
 
   --factor NAME   the \`train\` flag to vary, without dashes (presets: ${Object.keys(PRESETS).join(', ')})
   --values a,b    its values (default: the preset's); '${BASE}' (the flag left out) is always run first
+  --seeds a,b     training seeds (default ${DEFAULT_SEEDS.join(', ')})
   --quick         2 cells (swissroll seed 0: ${BASE} and the first value), 60 steps, 500 judged points
   --threads N     threads per training run (default 2); with 1, two cells run at once
   --out DIR       where the cells go (default runs/quality)
@@ -56,7 +58,7 @@ try {
   opts = parseArgs({
     options: {
       factor: { type: 'string' }, values: { type: 'string' }, quick: { type: 'boolean' }, threads: { type: 'string' },
-      out: { type: 'string' }, doc: { type: 'string' }, 'table-only': { type: 'boolean' }, baseline: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      out: { type: 'string' }, doc: { type: 'string' }, 'table-only': { type: 'boolean' }, seeds: { type: 'string' }, baseline: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   }).values;
 } catch (e) {
@@ -72,6 +74,11 @@ if (!/^[A-Za-z][A-Za-z0-9-]*$/.test(factor)) fail(`--factor must be a train flag
 const given = opts.values?.split(',').map((s) => s.trim()).filter(Boolean);
 if (opts.values !== undefined && !given?.length) fail(`--values must list at least one value, got "${opts.values}"`);
 const values = [BASE, ...(given ?? PRESETS[factor] ?? fail(`no preset values for --factor ${factor}: give --values a,b`)).filter((v) => v !== BASE)];
+const SEEDS = opts.seeds === undefined ? DEFAULT_SEEDS : opts.seeds.split(',').map((x) => {
+  const n = Number(x);
+  if (!Number.isInteger(n) || n < 0) fail(`--seeds must list non-negative integers, got "${opts.seeds}"`);
+  return n;
+});
 const threads = opts.threads === undefined ? 2 : Number(opts.threads);
 if (!Number.isInteger(threads) || threads < 1 || threads > 64) fail(`--threads must be an integer in [1, 64], got ${opts.threads}`);
 if (opts.baseline !== undefined && !existsSync(join(resolve(opts.out ?? join(ROOT, 'runs', 'quality')), opts.baseline, BASE))) {
@@ -197,7 +204,8 @@ for (const v of quick ? values.slice(0, 2) : values) {
   const mine = results.filter((r) => r.value === v);
   if (!mine.length) continue;
   const cellsOf = (d) => usedSeeds.map((s) => get(v, d, s)).filter(Boolean);
-  const ratios = mine.map((r) => get(BASE, r.dataset, r.seed) && r.trainSeconds / get(BASE, r.dataset, r.seed).trainSeconds).filter(Boolean);
+  // --baseline: the default cells trained at another time, under another load: no time ratio.
+  const ratios = opts.baseline ? [] : mine.map((r) => get(BASE, r.dataset, r.seed) && r.trainSeconds / get(BASE, r.dataset, r.seed).trainSeconds).filter(Boolean);
   // z against the default of the same (data set, seed): mean ± its standard error over the pairs
   const side = mine.map((r) => beside(r) && r.trainSeconds / beside(r).trainSeconds).filter(Boolean);
   const dz = mine.filter((r) => get(BASE, r.dataset, r.seed)).map((r) => r.z - get(BASE, r.dataset, r.seed).z);
@@ -234,10 +242,11 @@ const md = [
       }).join('; ') + '.' : ''),
   '',
   `    npm run quality -- --factor ${factor}${given ? ` --values ${given.join(',')}` : ''}${quick ? ' --quick' : ''}${(results[0]?.threads ?? threads) !== 2 ? ` --threads ${results[0]?.threads ?? threads}` : ''}` +
-    (opts.baseline ? ` --baseline ${opts.baseline}` : ''),
+    (opts.baseline ? ` --baseline ${opts.baseline}` : '') + (opts.seeds ? ` --seeds ${SEEDS.join(',')}` : ''),
 ].join('\n');
 console.log(md);
-const begin = `<!-- grid:${factor} -->`, end = `<!-- /grid:${factor} -->`;
+const key = opts.seeds ? `${factor}:seeds-${SEEDS.join('-')}` : factor;
+const begin = `<!-- grid:${key} -->`, end = `<!-- /grid:${key} -->`;
 const section = `${begin}\n${md}\n${end}`;
 const old = existsSync(doc) ? readFileSync(doc, 'utf8') : '';
 const at = old.indexOf(begin), stop = old.indexOf(end);
