@@ -15,6 +15,7 @@ import {
 } from './model';
 import { type Schedule, type VarianceName, ddpmCoefficients } from '../schedule/schedule';
 import { type Program, ThreadPool, recordCalls, threadsAvailable } from './threads';
+import { LossSecondMoment, type TSampling, stratifiedT } from './t-sampling';
 import { compileKernels, type Flavor, instantiateKernels, type Kernels, relaxedSimdSupported, type WasmSource } from './wasm';
 
 export const STREAM_INIT = 1;
@@ -56,6 +57,8 @@ export interface EngineOptions {
    * page); elsewhere the engine quietly uses one. Default 1.
    */
   threads?: number;
+  /** How a training batch's t are drawn (src/engine/t-sampling.ts); default 'uniform' (Algorithm 1). */
+  tSampling?: TSampling;
 }
 
 export interface SampleCall {
@@ -113,6 +116,9 @@ export class Engine {
   /** tables/normParts as f64: each lane's share of the squared gradient norm (foldRange writes, lossAndGrad sums). */
   private readonly normParts: Float64Array;
   private readonly act: number;
+  /** How drawBatch draws t; with 'importance', the per-t loss history it draws from (checkpoints hold it). */
+  readonly tSampling: TSampling;
+  readonly tHistory?: LossSecondMoment;
   private readonly inDim: number;
   private readonly outDim: number;
 
@@ -153,6 +159,8 @@ export class Engine {
     this.rows = o.rows;
     this.seed = o.seed;
     this.adam = o.adam ?? DEFAULT_ADAM;
+    this.tSampling = o.tSampling ?? 'uniform';
+    if (this.tSampling === 'importance') this.tHistory = new LossSecondMoment(o.schedule.T);
     const c = o.model, d = c.dim, R = o.rows, T = o.schedule.T;
     this.inDim = inDim(c);
     this.outDim = outDim(c);
@@ -256,12 +264,13 @@ export class Engine {
   /**
    * Gradients of the squared error against `target` into the lane's grads slab (accumulated; the caller zeroes).
    * `scale` is 2 / (elements of the whole batch): lanes holding slices of one batch then sum to its mean's gradient.
+   * `weights`: a pointer to n per-row weights (0: none).
    */
-  backward(n: number, target: number, lane = 0, scale = 2 / (n * this.outDim)): void {
-    const k = this.k, a = this.arena, c = this.model, H = c.width, G = this.slab('grads', lane);
-    const AG = this.slab('actGrads', lane), A = this.slab('acts', lane);
-    const g = (s: string) => a.ptr(AG, s), act = (s: string) => a.ptr(A, s);
-    k.mseBackwardScaled(g('dout'), act('out'), target, n * this.outDim, scale);
+  backward(n: number, target: number, lane = 0, scale = 2 / (n * this.outDim), weights = 0): void {
+    const k = this.k, a = this.arena, AG = this.slab('actGrads', lane), A = this.slab('acts', lane);
+    // weights (a pointer to n f32): each row's squared error weighted, as importance-sampled t needs.
+    if (weights) k.mseBackwardWeighted(a.ptr(AG, 'dout'), a.ptr(A, 'out'), target, weights, n, this.outDim, scale);
+    else k.mseBackwardScaled(a.ptr(AG, 'dout'), a.ptr(A, 'out'), target, n * this.outDim, scale);
     this.backwardFromDout(n, lane);
   }
 
@@ -373,19 +382,38 @@ export class Engine {
       k.rngIntBelow(a.ptr('batch', 'idx'), n, this.nData, rng);
       k.gatherRows(a.ptr('batch', 'x0'), a.ptr('data', 'x'), a.ptr('batch', 'idx'), n, d, d);
     }
-    k.rngIntBelow(a.ptr('batch', 't'), n, this.schedule.T, rng);
+    this.drawT(n, rng);
     k.rngNormal(a.ptr('batch', 'eps'), n * d, rng);
     k.qSample(a.ptr('batch', 'xt'), a.ptr('batch', 'x0'), a.ptr('batch', 'eps'), a.ptr('batch', 't'),
       a.ptr('tables', 'sqrtAlphaBar'), a.ptr('tables', 'sqrtOneMinusAlphaBar'), n, d);
   }
 
+  /**
+   * The batch's table indices t - 1 into batch/t, on the training stream (src/engine/t-sampling.ts): uniform in wasm;
+   * stratified from one offset; importance-sampled from n uniforms, with the weights 1 / (T p_t) into batch/w.
+   */
+  private drawT(n: number, rng: number): void {
+    const k = this.k, a = this.arena, T = this.schedule.T, tp = a.ptr('batch', 't');
+    if (this.tSampling === 'uniform') return k.rngIntBelow(tp, n, T, rng);
+    const t = a.t('batch', 't').view as Int32Array;
+    if (this.tSampling === 'stratified') {
+      k.rngIntBelow(tp, 1, T, rng);
+      return stratifiedT(t, n, T, t[0]);
+    }
+    const U = 2 ** 30;
+    k.rngIntBelow(tp, n, U, rng);
+    const u = new Float64Array(n);
+    for (let i = 0; i < n; i++) u[i] = (t[i] + 0.5) / U;
+    this.tHistory!.draw(t, a.f32('batch', 'w'), u, n);
+  }
+
   /** Loss and gradients of the simplified objective on the current batch, without updating weights. */
   lossAndGrad(n: number): number {
     if (this.model.learnSigma) throw new UsageError('a learned-variance model trains with src/diffusion/learned-variance.ts (learnedTrainStep), not the L_simple step');
-    const a = this.arena, d = this.model.dim, scale = 2 / (n * this.outDim);
+    const a = this.arena, d = this.model.dim, scale = 2 / (n * this.outDim), weighted = this.tSampling === 'importance';
     const share = (p: Part) => {
       this.forward(p.n, a.ptr('batch', 'xt') + 4 * p.r0 * d, 'params', p.lane, p.r0);
-      this.backward(p.n, a.ptr('batch', 'eps') + 4 * p.r0 * d, p.lane, scale);
+      this.backward(p.n, a.ptr('batch', 'eps') + 4 * p.r0 * d, p.lane, scale, weighted ? a.ptr('batch', 'w') + 4 * p.r0 : 0);
     };
     const parts = this.parts(n);
     // The gradient slabs are zero after an optimizer step (adamwEmaStep and accumulateSumSquares leave them so);
@@ -410,12 +438,34 @@ export class Engine {
       this.gradNorm2 = 0;
       for (let l = 0; l < L; l++) this.gradNorm2 += this.normParts[l];
     } else share(parts[0]);
+    if (weighted) return this.weightedLoss(n, parts);
     let loss = 0;
     for (const p of parts) {
       const l = this.k.mseForward(a.ptr(this.slab('acts', p.lane), 'out'), a.ptr('batch', 'eps') + 4 * p.r0 * d, p.n * d);
       loss += parts.length === 1 ? l : (l * p.n) / n;
     }
     return loss;
+  }
+
+  /**
+   * Importance-sampled t: the batch's weighted loss (1/n) sum_i w_i L_i, an unbiased estimate of the uniform objective,
+   * where L_i is row i's mean squared error; each L_i goes into its t's history (unweighted, as p_t is of L_t).
+   */
+  private weightedLoss(n: number, parts: Part[]): number {
+    const a = this.arena, d = this.model.dim, o = this.outDim, h = this.tHistory!;
+    const eps = a.f32('batch', 'eps'), w = a.f32('batch', 'w'), t = a.t('batch', 't').view as Int32Array;
+    let loss = 0;
+    for (const p of parts) {
+      const out = a.f32(this.slab('acts', p.lane), 'out');
+      for (let i = 0; i < p.n; i++) {
+        let li = 0;
+        for (let j = 0; j < d; j++) li += (out[i * o + j] - eps[(p.r0 + i) * d + j]) ** 2;
+        li /= d;
+        loss += w[p.r0 + i] * li;
+        h.add(t[p.r0 + i], li);
+      }
+    }
+    return loss / n;
   }
 
   /** One step of Algorithm 1 with AdamW at learning rate `lr`, then the EMA update. */

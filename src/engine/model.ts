@@ -50,7 +50,7 @@ export function checkModelConfig(c: ModelConfig): void {
   int('width', c.width, 1, 4096);
   int('depth', c.depth, 0, 64);
   if (!ACTIVATIONS.includes(c.activation)) throw new UsageError(`unknown activation "${c.activation}"; choose one of ${ACTIVATIONS.join(', ')}`);
-  if (!(c.inputScale > 0 && Number.isFinite(c.inputScale))) throw new UsageError(`input scale must be positive, got ${c.inputScale}`);
+  if (!(c.inputScale > 0 && Number.isFinite(c.inputScale))) throw new UsageError(`--input-scale must be a positive number, got ${c.inputScale}`);
 }
 
 /** Width of the first layer's input. */

@@ -74,6 +74,8 @@ export function planEngine(c: ModelConfig, rows: number, T: number, lanes: numbe
         { name: 'xt', shape: [R, d] },
         { name: 'xPrev', shape: [R, d] },
         { name: 'z', shape: [R, d] },
+        // Per-row loss weights 1 / (T p_t) of importance-sampled t (mseBackwardWeighted).
+        { name: 'w', shape: [R] },
       ],
     },
     {
