@@ -16,7 +16,7 @@ export function heapBase(): usize {
 export { linearForward, linearForwardAct, linearBackward, linearBackwardInputAct } from './linear';
 export { linearForwardRowBias, linearBackwardWeight } from './linear';
 export { timeBiasForward, timeBiasBackward } from './timebias';
-export { mseForward, mseBackwardScaled } from './loss';
+export { mseForward, mseBackwardScaled, mseBackwardWeighted } from './loss';
 export { sumSquares, adamwEmaStep, accumulateSumSquaresTo } from './adam';
 export { sinusoidalEmbed, sinusoidalEmbedBackward } from './embed';
 export { rngSeed, rngUniformRange, rngIntBelow, rngNormal } from './rng';

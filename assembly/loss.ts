@@ -76,3 +76,38 @@ export function mseBackwardScaledScalar(dy: usize, y: usize, target: usize, n: i
     store<f32>(dy + o, load<f32>(dy + o) + scale * (load<f32>(y + o) - load<f32>(target + o)));
   }
 }
+
+/**
+ * dy[i, j] += scale * w[i] * (y[i, j] - target[i, j]) for n rows of d: the gradient of a row-weighted mean squared
+ * error (importance-sampled t: w_i = 1 / (T p_t) keeps the batch mean an unbiased estimate of the uniform objective).
+ * scale = 2 / (elements of the whole batch), as mseBackwardScaled. scale * w[i] is rounded to f32 once per row.
+ */
+export function mseBackwardWeighted(dy: usize, y: usize, target: usize, w: usize, n: i32, d: i32, scale: f32): void {
+  for (let i = 0; i < n; i++) {
+    const c = scale * load<f32>(w + (<usize>i << 2));
+    const row = <usize>(i * d) << 2;
+    let j = 0;
+    if (ASC_FEATURE_SIMD) {
+      const cv = f32x4.splat(c);
+      for (; j + 4 <= d; j += 4) {
+        const o = row + (<usize>j << 2);
+        const e = f32x4.sub(v128.load(y + o), v128.load(target + o));
+        v128.store(dy + o, f32x4.add(v128.load(dy + o), f32x4.mul(cv, e)));
+      }
+    }
+    for (; j < d; j++) {
+      const o = row + (<usize>j << 2);
+      store<f32>(dy + o, load<f32>(dy + o) + c * (load<f32>(y + o) - load<f32>(target + o)));
+    }
+  }
+}
+
+export function mseBackwardWeightedScalar(dy: usize, y: usize, target: usize, w: usize, n: i32, d: i32, scale: f32): void {
+  for (let i = 0; i < n; i++) {
+    const c = scale * load<f32>(w + (<usize>i << 2));
+    for (let j = 0; j < d; j++) {
+      const o = <usize>(i * d + j) << 2;
+      store<f32>(dy + o, load<f32>(dy + o) + c * (load<f32>(y + o) - load<f32>(target + o)));
+    }
+  }
+}

@@ -13,9 +13,10 @@
 import type { Diffusion } from '../src/api/diffusion';
 import { startsAt } from '../src/api/worker-host';
 import type { SamplerChoice } from '../src/api/worker-protocol';
-import { DATASETS, type Points, getDataset } from '../src/data/datasets';
+import { DATASETS, getDataset } from '../src/data/datasets';
+import { type Points } from '../src/data/points';
 import { epsField } from '../src/diffusion/field';
-import { FRESH_SEED_OFFSET } from '../src/eval/distances';
+import { FRESH_SEED_OFFSET } from '../src/eval/draws';
 import { classifierTwoSampleTest } from '../src/eval/two-sample';
 import { gridPoints, pointRanges } from '../src/report/charts';
 import { Rng } from '../src/util/rng';

@@ -1,5 +1,7 @@
 // loss.ts: MSE forward (f64 accumulation) and backward (accumulating) vs scalar twins, f64 and hand values.
-import { mseForward, mseForwardScalar, mseBackwardScaled, mseBackwardScaledScalar } from "../loss";
+import {
+  mseForward, mseForwardScalar, mseBackwardScaled, mseBackwardScaledScalar, mseBackwardWeighted, mseBackwardWeightedScalar,
+} from "../loss";
 import { mseBackward, mseBackwardScalar } from "../oracles";
 import { buf, get, set } from "./mem";
 
@@ -76,5 +78,70 @@ describe("mse", () => {
       m = Math.max(m, Math.abs(<f64>get(dy, i) - fd));
     }
     expect(m).toBeLessThan(1e-6);
+  });
+});
+
+/** sum_j w_{j / d} (y_j - t_j + [j == k] delta)^2 / m in f64. */
+function weightedLoss(y: usize, t: usize, w: usize, m: i32, d: i32, k: i32, delta: f64): f64 {
+  let l: f64 = 0;
+  for (let j = 0; j < m; j++) {
+    const e = <f64>get(y, j) - <f64>get(t, j) + (j == k ? delta : 0);
+    l += <f64>get(w, j / d) * e * e;
+  }
+  return l / <f64>m;
+}
+
+describe("mseBackwardWeighted", () => {
+  it("SIMD vs scalar vs f64 on rows of d = 2, 3, 7, 11 (4k + 3) and n = 1, 7, 35", () => {
+    const ds: i32[] = [2, 3, 7, 11], ns: i32[] = [1, 7, 35];
+    for (let a = 0; a < ds.length; a++) {
+      for (let b = 0; b < ns.length; b++) {
+        const d = ds[a], n = ns[b], m = n * d;
+        const y = buf(m), t = buf(m), w = buf(n), d1 = buf(m), d2 = buf(m), d0 = buf(m);
+        fill(y, m); fill(t, m); fill(d1, m);
+        for (let i = 0; i < n; i++) set(w, i, rnd() + <f32>1);
+        memory.copy(d2, d1, <usize>(m + 4) << 2);
+        memory.copy(d0, d1, <usize>m << 2);
+        const s = <f32>(2.0 / <f64>(7 * m));
+        mseBackwardWeighted(d1, y, t, w, n, d, s);
+        mseBackwardWeightedScalar(d2, y, t, w, n, d, s);
+        expect(memory.compare(d1, d2, <usize>(m + 4) << 2)).toBe(0);   // same ops per element: bitwise equal
+        let err: f64 = 0;
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j < d; j++) {
+            const k = i * d + j;
+            const r = <f64>get(d0, k) + <f64>s * <f64>get(w, i) * (<f64>get(y, k) - <f64>get(t, k));
+            err = Math.max(err, Math.abs(<f64>get(d1, k) - r) / Math.max(1, Math.abs(r)));
+          }
+        }
+        expect(err).toBeLessThan(3e-7);
+      }
+    }
+  });
+  it("weights of 1 give mseBackwardScaled's bits", () => {
+    const n = 19, d = 3, m = n * d;
+    const y = buf(m), t = buf(m), w = buf(n), a = buf(m), b = buf(m);
+    fill(y, m); fill(t, m);
+    for (let i = 0; i < m; i++) { set(a, i, 0); set(b, i, 0); }
+    for (let i = 0; i < n; i++) set(w, i, 1);
+    const s = <f32>(2.0 / <f64>m);
+    mseBackwardScaled(a, y, t, m, s);
+    mseBackwardWeighted(b, y, t, w, n, d, s);
+    expect(memory.compare(a, b, <usize>m << 2)).toBe(0);
+  });
+  it("is the derivative of sum_i w_i |y_i - t_i|^2 / (n d) (central difference in f64)", () => {
+    const n = 5, d = 3, m = n * d;
+    const y = buf(m), t = buf(m), w = buf(n), dy = buf(m);
+    fill(y, m); fill(t, m);
+    for (let i = 0; i < n; i++) set(w, i, <f32>(i + 1) * <f32>0.5);
+    for (let i = 0; i < m; i++) set(dy, i, 0);
+    mseBackwardWeighted(dy, y, t, w, n, d, <f32>(2.0 / <f64>m));
+    const h: f64 = 1e-3;
+    let err: f64 = 0;
+    for (let k = 0; k < m; k++) {
+      const fd = (weightedLoss(y, t, w, m, d, k, h) - weightedLoss(y, t, w, m, d, k, -h)) / (2 * h);
+      err = Math.max(err, Math.abs(<f64>get(dy, k) - fd));
+    }
+    expect(err).toBeLessThan(1e-6);
   });
 });

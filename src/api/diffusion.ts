@@ -12,9 +12,8 @@
  */
 import { type LoadedCheckpoint, decodeCheckpoint, encodeCheckpoint, engineFromCheckpoint, lossHistory } from '../io/checkpoint';
 import { DEFAULT_RUN, type RunConfig, checkRunConfig } from '../diffusion/config';
-import {
-  DATASETS, type Points, type Standardization, fitStandardization, getDataset, logDetJacobian, standardize, unstandardize,
-} from '../data/datasets';
+import { DATASETS, getDataset } from '../data/datasets';
+import { type Points, type Standardization, fitStandardization, logDetJacobian, standardize, unstandardize } from '../data/points';
 import { Rng } from '../util/rng';
 import { Engine, STREAM_SAMPLE } from '../engine/engine';
 import { UsageError } from '../util/errors';
@@ -180,7 +179,7 @@ export class Diffusion {
     const rows = Math.max(config.batch, o.sampleRows ?? 1024);
     const engine = await Engine.create({
       model: config.model, schedule, rows, seed: config.seed, adam: config.adam,
-      data: z.data, wasm: o.wasm, flavor: o.flavor, threads: config.threads, fma: config.fma,
+      data: z.data, wasm: o.wasm, flavor: o.flavor, threads: config.threads, fma: config.fma, tSampling: config.tSampling,
     });
     if (config.stream) engine.streamBatch = streamFrom(config, standardization);
     return new Diffusion(config, engine, standardization, data, undefined, learner);
@@ -348,7 +347,7 @@ function streamFrom(c: RunConfig, st: Standardization): (n: number, step: number
  * Default bound on the predicted x_0: half again the largest standardised coordinate of the training data,
  * so the clamp never touches a point inside the data's range and only stops trajectories that run away.
  */
-export function autoClipX0(z: Points): number {
+function autoClipX0(z: Points): number {
   let m = 0;
   for (let i = 0; i < z.data.length; i++) m = Math.max(m, Math.abs(z.data[i]));
   return Math.max(1, Math.round(1.5 * m * 100) / 100);

@@ -16,7 +16,7 @@
  * `model.threads` says which. Jobs run one at a time in call order. Results arrive as transferred copies.
  * Not here: the worker's side (worker-host.ts); drawing. Without Web Workers (Node) use createDiffusion directly.
  */
-import type { Points } from '../data/datasets';
+import type { Points } from '../data/points';
 import { UsageError } from '../util/errors';
 import type {
   FromWorker, ModelInfo, ProgressMessage, SampleRequest, SampledMessage, SamplerChoice, ToWorker, TrainRequest, TrainedMessage,

@@ -9,7 +9,7 @@
  * The entry that starts it is web/worker.ts (bundled as dist/web/worker.js and dist/worker.js).
  * Not here: drawing, DOM, chart options (web/, src/report/charts.ts), the client (worker-client.ts).
  */
-import { type Points, standardize } from '../data/datasets';
+import { type Points, standardize } from '../data/points';
 import { parameterCount } from '../engine/model';
 import { threadsAvailable } from '../engine/threads';
 import { simdSupported } from '../engine/wasm';

@@ -14,7 +14,7 @@
  * themselves (web/main.ts does). Fields are only ever added, with defaults that keep older senders working.
  * Not here: the worker's behaviour (worker-host.ts), or anything touching the DOM.
  */
-import type { Points } from '../data/datasets';
+import type { Points } from '../data/points';
 import type { DiffusionOptions } from './diffusion';
 import type { RunConfig } from '../diffusion/config';
 import type { SamplerName } from '../diffusion/samplers';

@@ -1,5 +1,6 @@
 /** `data`: points of a toy data set as CSV (`--list` describes them). */
-import { DATASETS, getDataset, toCsv } from '../data/datasets';
+import { DATASETS, getDataset } from '../data/datasets';
+import { toCsv } from '../data/csv';
 import { UsageError } from '../util/errors';
 import { writeFileAtomic } from './fsutil';
 import { type Command, int, str } from './options';

@@ -23,7 +23,7 @@ export const NLL_OPTS: Opt[] = [
 const f = (x: number, digits = 4) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
 
 /** The likelihood, the bound and their gap as aligned text lines. */
-export function formatNll(r: NllResult, b: VlbResult): string {
+function formatNll(r: NllResult, b: VlbResult): string {
   const gap = boundGap(r, b);
   const div = r.divergence === 'exact'
     ? `exact divergence, ${r.d} products each`

@@ -4,10 +4,11 @@
  * over to `runEvalVlb` when --vlb is given; the flags it reads are listed in `VLB_OPTS`.
  */
 import { existsSync } from 'node:fs';
-import { type Points, loadDataset } from '../data/datasets';
+import { type Points } from '../data/points';
+import { loadDataset } from '../data/datasets';
 import { Diffusion } from '../api/diffusion';
 import { UsageError } from '../util/errors';
-import { FRESH_SEED_OFFSET } from '../eval/distances';
+import { FRESH_SEED_OFFSET } from '../eval/draws';
 import { type Opt, int, str } from './options';
 import { readFileChecked, readTextChecked, writeFileAtomic } from './fsutil';
 import { progress } from './progress';
@@ -28,7 +29,7 @@ const f = (x: number, digits = 4) =>
   (Number.isFinite(x) ? (Math.abs(x) >= 1e-3 || x === 0 ? x.toFixed(digits) : x.toExponential(2)) : 'n/a');
 
 /** The bound's parts as aligned text lines. */
-export function formatVlb(r: VlbResult): string {
+function formatVlb(r: VlbResult): string {
   let kl = 0;
   for (let i = 1; i < r.T; i++) kl += r.terms[i];
   const rows: [string, string][] = [
@@ -47,7 +48,7 @@ export function formatVlb(r: VlbResult): string {
 }
 
 /** Report sections for one or more bounds (one series each): per-t KL terms and eps MSE per t, log scale. */
-export function vlbSections(results: { label: string; r: VlbResult }[], x?: number[]): ReportSection[] {
+function vlbSections(results: { label: string; r: VlbResult }[], x?: number[]): ReportSection[] {
   const T = results[0].r.T;
   const t = x ?? Array.from({ length: T - 1 }, (_, i) => i + 2);
   const pick = (a: Float64Array) => (x ? Array.from(a) : Array.from(a.subarray(1)));

@@ -7,12 +7,14 @@
  */
 import { existsSync } from 'node:fs';
 import { Diffusion } from '../api/diffusion';
-import { type Points, getDataset, parseCsv, slicePoints, splitDraws, subsample } from '../data/datasets';
+import { type Points, slicePoints, splitDraws, subsample } from '../data/points';
+import { getDataset } from '../data/datasets';
+import { parseCsv } from '../data/csv';
 import { type SampleQuality, formatSampleQuality, sampleQuality } from '../eval/sample-quality';
 import { Rng } from '../util/rng';
 import {
   FRESH_SEED_OFFSET, PERFECT_SEED_OFFSET, type Report, compareToData, formatRepeats, formatReport, makeDraws, planDraws, summarizeRepeats,
-} from '../eval/distances';
+} from '../eval/draws';
 import { UsageError } from '../util/errors';
 import { NLL_OPTS, runEvalNll } from './eval-nll';
 import { VLB_OPTS, runEvalVlb } from './eval-vlb';

@@ -5,10 +5,13 @@
  * and strict number parsing with one-line errors that name the flag and the value.
  * Not here: what a command does with them (its own module), dispatch and --help layout (main.ts).
  */
-import { DATASETS, type Points, loadDataset } from '../data/datasets';
+import { DATASETS, loadDataset } from '../data/datasets';
+import { type Points } from '../data/points';
 import { DEFAULT_RUN, type RunConfig, checkInt } from '../diffusion/config';
+import { checkTSampling } from '../engine/t-sampling';
 import { ACTIVATIONS } from '../engine/model';
 import { ALL_SCHEDULES, VARIANCES } from '../schedule/schedule';
+import { T_SAMPLINGS } from '../engine/t-sampling';
 import { UsageError } from '../util/errors';
 import { readTextChecked } from './fsutil';
 
@@ -82,9 +85,11 @@ export const RUN_OPTS: Opt[] = [
   { name: 'embed', type: 'string', arg: 'N', help: `sinusoidal embedding size (default ${D.model.embedSize})` },
   { name: 'activation', type: 'string', arg: ACTIVATIONS.join('|'), help: `activation (default ${D.model.activation})` },
   { name: 'no-input-embedding', type: 'boolean', help: 'feed raw coordinates instead of their sinusoidal embedding' },
+  { name: 'input-scale', type: 'string', arg: 'X', help: `x (standardised) is multiplied by X before its sinusoidal embedding: larger X, finer detail and more ripple in eps (default ${D.model.inputScale})` },
   { name: 'weight-decay', type: 'string', arg: 'X', help: `AdamW weight decay (default ${D.adam.weightDecay})` },
   { name: 'clip', type: 'string', arg: 'X', help: `global gradient-norm clipping, 0 = off (default ${D.adam.clip})` },
   { name: 'ema', type: 'string', arg: 'X', help: `EMA decay of the weights used for sampling (default ${D.adam.emaDecay})` },
+  { name: 't-sampling', type: 'string', arg: T_SAMPLINGS.join('|'), help: 'how each batch\'s t are drawn, all for the same objective: uniform (Algorithm 1), stratified (spread evenly over 1..T from one random offset), importance (by the loss\'s second moment, each row weighted by 1/(T p_t); uniform until every t has 10 losses) (default uniform)' },
   { name: 'seed', type: 'string', arg: 'S', help: `random seed (default ${D.seed})` },
   { name: 'threads', type: 'string', arg: 'N', help: `threads sharing each step; the same seed and thread count give the same bits (default ${D.threads})` },
   { name: 'fma', type: 'boolean', help: 'the relaxed-SIMD build (fused multiply-add) where this Node has it: faster steps, but float results that differ from the default build\'s and may differ between machines; --resume keeps it (default off)' },
@@ -128,12 +133,15 @@ export function runConfigFrom(v: Record<string, unknown>): RunConfig {
   c.model.embedSize = int(v, 'embed', 2, 4096) ?? c.model.embedSize;
   c.model.activation = (str(v, 'activation') ?? c.model.activation) as RunConfig['model']['activation'];
   if (v['no-input-embedding']) c.model.inputEmbedding = false;
+  c.model.inputScale = num(v, 'input-scale') ?? c.model.inputScale;
   c.adam.weightDecay = num(v, 'weight-decay') ?? c.adam.weightDecay;
   c.adam.clip = num(v, 'clip') ?? c.adam.clip;
   c.adam.emaDecay = num(v, 'ema') ?? c.adam.emaDecay;
   c.seed = int(v, 'seed', 0, Number.MAX_SAFE_INTEGER) ?? c.seed;
   c.threads = int(v, 'threads', 1, 64) ?? c.threads;
   if (v.fma) c.fma = true;
+  const ts = str(v, 't-sampling');
+  if (ts !== undefined) c.tSampling = checkTSampling(ts);
   return c;
 }
 

@@ -29,7 +29,7 @@ export function loadReportAssets(): ReportAssets {
 }
 
 /** Bundles the page script from source, exactly as the release build does. */
-export function buildReportAssets(): ReportAssets {
+function buildReportAssets(): ReportAssets {
   const req = createRequire(import.meta.url);
   let esbuild: typeof import('esbuild');
   try {

@@ -1,6 +1,6 @@
 /** `sample`: new points from a trained model through Diffusion.sample (Algorithm 2 or any other sampler of SAMPLERS). */
 import { Diffusion } from '../api/diffusion';
-import { toCsv } from '../data/datasets';
+import { toCsv } from '../data/csv';
 import { checkNumber } from '../diffusion/config';
 import { VARIANCES, type VarianceName } from '../schedule/schedule';
 import { SAMPLERS, SAMPLER_SUMMARY, type SamplerName } from '../diffusion/samplers';

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_RUN } from '../diffusion/config';
 import { DATASETS, getDataset } from '../data/datasets';
 import { UsageError } from '../util/errors';
-import { FRESH_SEED_OFFSET } from '../eval/distances';
+import { FRESH_SEED_OFFSET } from '../eval/draws';
 import { type TourOptions, TOUR_DATASETS, tourReport, tourSummary, formatTour, runTour } from '../lab/tour';
 import { type Values, int, str } from './options';
 import { writeFileAtomic } from './fsutil';
@@ -34,7 +34,7 @@ function stamp(): string {
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
-export function tourOptions(v: Values): TourOptions {
+function tourOptions(v: Values): TourOptions {
   const quick = !!v.quick;
   const datasets = list(v, 'datasets') ?? TOUR_DATASETS;
   for (const n of datasets) if (!Object.prototype.hasOwnProperty.call(DATASETS, n)) throw new UsageError(`unknown data set "${n}" in --datasets; choose from ${Object.keys(DATASETS).join(', ')}`);

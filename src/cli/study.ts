@@ -7,10 +7,11 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_RUN } from '../diffusion/config';
-import { type Points, DATASETS, loadDataset, subsample } from '../data/datasets';
+import { type Points, subsample } from '../data/points';
+import { DATASETS, loadDataset } from '../data/datasets';
 import { Diffusion, type DiffusionOptions, createDiffusion } from '../api/diffusion';
 import { UsageError } from '../util/errors';
-import { FRESH_SEED_OFFSET, PERFECT_SEED_OFFSET } from '../eval/distances';
+import { FRESH_SEED_OFFSET, PERFECT_SEED_OFFSET } from '../eval/draws';
 import { formatDifferences } from '../eval/two-sample';
 import { Rng } from '../util/rng';
 import { DEFAULT_EVAL_N } from './eval';
@@ -34,7 +35,7 @@ import { runVarianceStudy, varianceDifferences, varianceReport } from '../lab/va
  * model, batch 256) 2500 steps each is ~80 s of training, and the bound, sampling and distances add ~10 s
  * per model, so the whole study stays well inside 5 minutes.
  */
-export const STUDY_STEPS = 2500;
+const STUDY_STEPS = 2500;
 const DEFAULT_TS = [20, 50, 100, 200];
 
 const readText = (p: string) => readTextChecked(p, 'data file');
@@ -218,7 +219,7 @@ async function runVariance(v: Record<string, string | boolean | undefined>): Pro
   return 0;
 }
 
-export function formatTrajectories(s: TrajectoryStudy): string {
+function formatTrajectories(s: TrajectoryStudy): string {
   const z = (o: number) => ((o - s.randomExpected) / s.randomSd).toFixed(1);
   const rows = [['process', 'spread/data', 'spread', 'kNN overlap', 'x random', 'z', 'colour overlap', 'x random'],
     ...s.figures.map((f) => [f.label, f.spread.toFixed(3), f.spreadData.toFixed(4), f.overlap.toFixed(4), (f.overlap / s.randomExpected).toFixed(2), z(f.overlap), f.colorOverlap.toFixed(4), (f.colorOverlap / s.randomExpected).toFixed(2)]),

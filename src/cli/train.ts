@@ -6,10 +6,11 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Diffusion } from '../api/diffusion';
-import { type Points, toCsv } from '../data/datasets';
+import { type Points } from '../data/points';
+import { toCsv } from '../data/csv';
 import { initialLearnedSchedule } from '../diffusion/learned-schedule';
 import { parameterCount } from '../engine/model';
-import type { Report } from '../eval/distances';
+import type { Report } from '../eval/draws';
 import { renderReport } from '../report/render';
 import { trainReport } from '../report/train-report';
 import { scheduleChecks } from '../schedule/schedule';

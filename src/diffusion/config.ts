@@ -3,7 +3,8 @@
  * rebuild the engine lives here, so `__metadata__.config` is this object as JSON.
  */
 import { DEFAULT_ADAM, type AdamConfig, type Engine } from '../engine/engine';
-import type { Standardization } from '../data/datasets';
+import { type TSampling, checkTSampling } from '../engine/t-sampling';
+import type { Standardization } from '../data/points';
 import { UsageError } from '../util/errors';
 import { DEFAULT_MODEL, type ModelConfig, checkModelConfig } from '../engine/model';
 import { ALL_SCHEDULES, type Schedule, VARIANCES, type ScheduleName, type VarianceName } from '../schedule/schedule';
@@ -52,6 +53,12 @@ export interface RunConfig {
    * machines; part of the configuration so that --resume keeps it. Unset: the default build.
    */
   fma?: boolean;
+  /**
+   * How each batch's t are drawn: 'uniform' (Algorithm 1), 'stratified' (spread evenly over 1..T) or 'importance'
+   * (by the loss's second moment, weighted back to the uniform objective); all three estimate the same objective
+   * (src/engine/t-sampling.ts). Unset: uniform.
+   */
+  tSampling?: TSampling;
 }
 
 /** Defaults chosen so `train` with no flags finishes in about a minute on 2 cores and passes the quality bar (docs/sample-quality.md). */
@@ -114,6 +121,8 @@ export function checkRunConfig(c: RunConfig): void {
   checkInt('--seed', c.seed, 0, Number.MAX_SAFE_INTEGER);
   checkInt('--threads', c.threads, 1, 64);
   if (c.clipX0 !== undefined) checkNumber('--clip-x0', c.clipX0, 0, 1e6, true);
+  if (c.tSampling !== undefined) checkTSampling(c.tSampling);
+  if (c.tSampling === 'importance' && c.variance === 'learned') throw new UsageError('--t-sampling importance weights the L_simple step; --variance learned trains its own objective: use uniform or stratified');
   if (c.betaStart !== undefined && !(c.betaStart > 0 && c.betaStart < 1)) throw new UsageError(`--beta-start must be in (0, 1), got ${c.betaStart}`);
   if (c.betaEnd !== undefined && !(c.betaEnd > 0 && c.betaEnd < 1)) throw new UsageError(`--beta-end must be in (0, 1), got ${c.betaEnd}`);
 }

@@ -47,7 +47,7 @@ export interface LearnerSettings {
   rate: number;
   bins: number;
 }
-export const DEFAULT_LEARNER: LearnerSettings = { every: 5, startFraction: 0.1, lr: 0.01, rate: 0.1, bins: 40 };
+const DEFAULT_LEARNER: LearnerSettings = { every: 5, startFraction: 0.1, lr: 0.01, rate: 0.1, bins: 40 };
 
 /** log(1 - sigmoid(-g)) = log sigmoid(g), stable for large |g|. */
 const logSigmoid = (g: number) => (g >= 0 ? -Math.log1p(Math.exp(-g)) : g - Math.log1p(Math.exp(g)));
@@ -72,7 +72,7 @@ export function gammaTable(theta: ArrayLike<number>, T: number): Float64Array {
 }
 
 /** The schedule of a strictly increasing gamma table. */
-export function scheduleFromGamma(g: Float64Array): Schedule {
+function scheduleFromGamma(g: Float64Array): Schedule {
   const T = g.length, beta = new Float64Array(T);
   let prevLog = 0; // log abar_0 = 0
   for (let i = 0; i < T; i++) {
@@ -118,7 +118,7 @@ const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x
  * bound prefers abar_T ~ 0.1-0.7 on the toy sets: L_T = -1/2 log(1 - abar_T) per dimension is cheap on standardised
  * data, and the samples then start from the wrong distribution: W2 ratio 1.36 on swissroll against 0.82 for linear.)
  */
-export const GAMMA_T_MIN = Math.log(100);
+const GAMMA_T_MIN = Math.log(100);
 
 /**
  * Keep theta where the tables stay finite and x_T is noise: gamma_min in [-GAMMA_LIMIT, GAMMA_T_MIN - 0.5],

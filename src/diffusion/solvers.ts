@@ -281,7 +281,7 @@ function algorithm2Tail(ctx: SolverContext, n: number, from: number, variance: V
 }
 
 /** Validate a call's options against the schedule (one-line UsageErrors naming the bad value); returns the steps. */
-export function checkSolverCall(sch: Schedule, c: SolverCall): number {
+function checkSolverCall(sch: Schedule, c: SolverCall): number {
   if (!SOLVERS.includes(c.sampler)) throw new UsageError(`unknown solver "${c.sampler}"; choose one of ${SOLVERS.join(', ')}`);
   if (c.grid !== undefined && !GRIDS.includes(c.grid)) throw new UsageError(`--grid must be one of ${GRIDS.join(', ')}, got "${c.grid}"`);
   const only = (name: string, v: unknown, who: SolverName) => {

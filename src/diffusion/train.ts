@@ -81,7 +81,7 @@ const yieldToEventLoop = (): Promise<void> =>
   new Promise((r) => (typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)));
 
 /** Learning rate at (0-based) step s. */
-export function learningRate(s: number, o: Pick<TrainOptions, 'steps' | 'lr' | 'warmup' | 'lrDecay'>): number {
+function learningRate(s: number, o: Pick<TrainOptions, 'steps' | 'lr' | 'warmup' | 'lrDecay'>): number {
   if (o.warmup > 0 && s < o.warmup) return (o.lr * (s + 1)) / o.warmup;
   if (o.lrDecay === 'constant') return o.lr;
   const span = Math.max(1, o.steps - o.warmup);

@@ -23,6 +23,12 @@ export interface Tensor {
   view: Float32Array | Int32Array | Uint32Array;
 }
 
+/** A slab before planning: a name and its tensors, in layout order. */
+export interface SlabSpec {
+  name: string;
+  tensors: TensorSpec[];
+}
+
 export interface SlabPlan {
   name: string;
   offset: number;
@@ -34,7 +40,7 @@ const ALIGN = 16;
 const alignUp = (x: number) => Math.ceil(x / ALIGN) * ALIGN;
 const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
-export function planSlabs(base: number, slabs: { name: string; tensors: TensorSpec[] }[]): { slabs: SlabPlan[]; end: number } {
+export function planSlabs(base: number, slabs: SlabSpec[]): { slabs: SlabPlan[]; end: number } {
   let cursor = alignUp(base);
   const out: SlabPlan[] = [];
   for (const slab of slabs) {

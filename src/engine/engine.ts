@@ -7,13 +7,15 @@
  *   stream 1: weight initialisation, stream 2: training (data order, t, eps), stream 3: sampling.
  * Keeping sampling on its own stream means drawing samples mid-run never changes the training run.
  */
-import { Arena, planSlabs, type TensorSpec } from './arena';
+import { Arena, planSlabs } from './arena';
+import { planEngine } from './plan';
 import { UsageError } from '../util/errors';
 import {
   type ModelConfig, checkModelConfig, embeddingFrequencies, inDim, outDim, paramSpecs,
 } from './model';
 import { type Schedule, type VarianceName, ddpmCoefficients } from '../schedule/schedule';
 import { type Program, ThreadPool, recordCalls, threadsAvailable } from './threads';
+import { LossSecondMoment, type TSampling, stratifiedT } from './t-sampling';
 import { compileKernels, type Flavor, instantiateKernels, type Kernels, relaxedSimdSupported, type WasmSource } from './wasm';
 
 export const STREAM_INIT = 1;
@@ -55,6 +57,8 @@ export interface EngineOptions {
    * page); elsewhere the engine quietly uses one. Default 1.
    */
   threads?: number;
+  /** How a training batch's t are drawn (src/engine/t-sampling.ts); default 'uniform' (Algorithm 1). */
+  tSampling?: TSampling;
 }
 
 export interface SampleCall {
@@ -112,6 +116,9 @@ export class Engine {
   /** tables/normParts as f64: each lane's share of the squared gradient norm (foldRange writes, lossAndGrad sums). */
   private readonly normParts: Float64Array;
   private readonly act: number;
+  /** How drawBatch draws t; with 'importance', the per-t loss history it draws from (checkpoints hold it). */
+  readonly tSampling: TSampling;
+  readonly tHistory?: LossSecondMoment;
   private readonly inDim: number;
   private readonly outDim: number;
 
@@ -152,102 +159,19 @@ export class Engine {
     this.rows = o.rows;
     this.seed = o.seed;
     this.adam = o.adam ?? DEFAULT_ADAM;
-    const c = o.model, d = c.dim, R = o.rows, H = c.width, T = o.schedule.T;
+    this.tSampling = o.tSampling ?? 'uniform';
+    if (this.tSampling === 'importance') this.tHistory = new LossSecondMoment(o.schedule.T);
+    const c = o.model, d = c.dim, R = o.rows, T = o.schedule.T;
     this.inDim = inDim(c);
     this.outDim = outDim(c);
     if (o.data && o.data.length % d) throw new Error('data length is not a multiple of dim');
     this.nData = o.data ? o.data.length / d : 0;
     this.lanes = lanes;
 
-    const params = paramSpecs(c);
-    // Per layer k: h_k (the activation, the next layer's input) and d_k = act'(pre-activation), stored by the fused
-    // forward (linearForwardAct) so the backward multiplies instead of recomputing the activation.
-    // inp holds the x-columns of the first layer's input only: the t-columns go through timeBiasForward (tShare).
-    const xCols = this.inDim - c.embedSize;
-    const acts: TensorSpec[] = [{ name: 'inp', shape: [R, xCols] }, { name: 'd0', shape: [R, H] }, { name: 'h0', shape: [R, H] }];
-    const actGrads: TensorSpec[] = [{ name: 'dout', shape: [R, this.outDim] }, { name: 'dh0', shape: [R, H] }, { name: 'da0', shape: [R, H] }];
-    for (let k = 1; k <= c.depth; k++) {
-      acts.push({ name: `d${k}`, shape: [R, H] }, { name: `h${k}`, shape: [R, H] });
-      actGrads.push({ name: `dh${k}`, shape: [R, H] }, { name: `da${k}`, shape: [R, H] });
-    }
-    acts.push({ name: 'out', shape: [R, this.outDim] });
-    // Lanes 1.. (worker threads) get their own activations and gradients for their share of the rows.
-    const laneRows = Math.ceil(R / lanes);
-    // The first layer's t-share per distinct t of a lane's rows (assembly/timebias.ts): seen (T, kept at -1 between
-    // calls), the distinct count, uniq and slot, the gathered embeddings, W_t e(t) + b and its gradient.
-    const tShare = (rows: number): TensorSpec[] => [
-      { name: 'seen', shape: [T], dtype: 'i32' }, { name: 'count', shape: [4], dtype: 'i32' },
-      { name: 'uniq', shape: [rows], dtype: 'i32' }, { name: 'slot', shape: [rows], dtype: 'i32' },
-      { name: 'embU', shape: [rows, c.embedSize] }, { name: 'tb', shape: [rows, H] }, { name: 'dtb', shape: [rows, H] },
-    ];
-    const laneSlabs: { name: string; tensors: TensorSpec[] }[] = [];
-    const resize = (ts: TensorSpec[]) => ts.map((t) => ({ ...t, shape: [laneRows, ...t.shape.slice(1)] }));
-    for (let l = 1; l < lanes; l++) {
-      laneSlabs.push({ name: `grads${l}`, tensors: params }, { name: `acts${l}`, tensors: resize(acts) }, { name: `actGrads${l}`, tensors: resize(actGrads) },
-        { name: `tShare${l}`, tensors: tShare(laneRows) });
-    }
-
     // The stub runtime keeps its static data below __heap_base; the arena starts above it.
     memory ??= new WebAssembly.Memory({ initial: 1 });
     this.k = instantiateKernels(module, memory);
-    const plan = planSlabs(this.k.heapBase(), [
-      { name: 'params', tensors: params },
-      { name: 'grads', tensors: params },
-      { name: 'adamM', tensors: params },
-      { name: 'adamV', tensors: params },
-      { name: 'ema', tensors: params },
-      {
-        name: 'tables',
-        tensors: [
-          { name: 'sqrtAlphaBar', shape: [T] },
-          { name: 'sqrtOneMinusAlphaBar', shape: [T] },
-          { name: 'freqs', shape: [c.embedSize / 2] },
-          { name: 'tValues', shape: [T] },
-          { name: 'tEmb', shape: [T, c.embedSize] },
-          { name: 'identity', shape: [R], dtype: 'i32' },
-          // The optimizer step's scalars, written by optimizerStep and read by adamwEmaStep (assembly/adam.ts HP_*).
-          { name: 'optimizer', shape: [9] },
-          // Each lane's share of the squared gradient norm, one f64 (two f32 slots) per lane (accumulateSumSquaresTo).
-          { name: 'normParts', shape: [2 * lanes] },
-        ],
-      },
-      { name: 'data', tensors: [{ name: 'x', shape: [this.nData, d] }] },
-      { name: 'rng', tensors: [{ name: 'train', shape: [4], dtype: 'u32' }, { name: 'sample', shape: [4], dtype: 'u32' }, { name: 'init', shape: [4], dtype: 'u32' }] },
-      {
-        name: 'batch',
-        tensors: [
-          { name: 'idx', shape: [R], dtype: 'i32' },
-          { name: 't', shape: [R], dtype: 'i32' },
-          { name: 'x0', shape: [R, d] },
-          { name: 'eps', shape: [R, d] },
-          { name: 'xt', shape: [R, d] },
-          { name: 'xPrev', shape: [R, d] },
-          { name: 'z', shape: [R, d] },
-        ],
-      },
-      {
-        // Sampling's first layer, split (see sample): contiguous copies of the x- and t-columns of inp.weight
-        // of the weights being sampled, and the per-step bias W_t tEmb_t + b shared by every row of a step.
-        name: 'split',
-        tensors: [
-          { name: 'inpX.weight', shape: [H, this.inDim - c.embedSize] },
-          { name: 'inpT.weight', shape: [H, c.embedSize] },
-          { name: 'stepBias', shape: [H] },
-        ],
-      },
-      { name: 'acts', tensors: acts },
-      { name: 'tShare', tensors: tShare(R) },
-      { name: 'actGrads', tensors: actGrads },
-      // inputVjp's own buffers: x, its embedding (the x-columns of inp), their gradients.
-      {
-        name: 'inputGrad',
-        tensors: [
-          { name: 'x', shape: [R, d] }, { name: 'emb', shape: [R, this.inDim - c.embedSize] },
-          { name: 'dinp', shape: [R, this.inDim - c.embedSize] }, { name: 'dx', shape: [R, d] },
-        ],
-      },
-      ...laneSlabs,
-    ]);
+    const plan = planSlabs(this.k.heapBase(), planEngine(c, R, T, lanes, this.nData));
     this.arena = new Arena(memory, plan);
     this.paramCount = this.arena.slabLength('params');
     // The memory never grows after this plan, so the view stays valid.
@@ -340,12 +264,13 @@ export class Engine {
   /**
    * Gradients of the squared error against `target` into the lane's grads slab (accumulated; the caller zeroes).
    * `scale` is 2 / (elements of the whole batch): lanes holding slices of one batch then sum to its mean's gradient.
+   * `weights`: a pointer to n per-row weights (0: none).
    */
-  backward(n: number, target: number, lane = 0, scale = 2 / (n * this.outDim)): void {
-    const k = this.k, a = this.arena, c = this.model, H = c.width, G = this.slab('grads', lane);
-    const AG = this.slab('actGrads', lane), A = this.slab('acts', lane);
-    const g = (s: string) => a.ptr(AG, s), act = (s: string) => a.ptr(A, s);
-    k.mseBackwardScaled(g('dout'), act('out'), target, n * this.outDim, scale);
+  backward(n: number, target: number, lane = 0, scale = 2 / (n * this.outDim), weights = 0): void {
+    const k = this.k, a = this.arena, AG = this.slab('actGrads', lane), A = this.slab('acts', lane);
+    // weights (a pointer to n f32): each row's squared error weighted, as importance-sampled t needs.
+    if (weights) k.mseBackwardWeighted(a.ptr(AG, 'dout'), a.ptr(A, 'out'), target, weights, n, this.outDim, scale);
+    else k.mseBackwardScaled(a.ptr(AG, 'dout'), a.ptr(A, 'out'), target, n * this.outDim, scale);
     this.backwardFromDout(n, lane);
   }
 
@@ -457,19 +382,38 @@ export class Engine {
       k.rngIntBelow(a.ptr('batch', 'idx'), n, this.nData, rng);
       k.gatherRows(a.ptr('batch', 'x0'), a.ptr('data', 'x'), a.ptr('batch', 'idx'), n, d, d);
     }
-    k.rngIntBelow(a.ptr('batch', 't'), n, this.schedule.T, rng);
+    this.drawT(n, rng);
     k.rngNormal(a.ptr('batch', 'eps'), n * d, rng);
     k.qSample(a.ptr('batch', 'xt'), a.ptr('batch', 'x0'), a.ptr('batch', 'eps'), a.ptr('batch', 't'),
       a.ptr('tables', 'sqrtAlphaBar'), a.ptr('tables', 'sqrtOneMinusAlphaBar'), n, d);
   }
 
+  /**
+   * The batch's table indices t - 1 into batch/t, on the training stream (src/engine/t-sampling.ts): uniform in wasm;
+   * stratified from one offset; importance-sampled from n uniforms, with the weights 1 / (T p_t) into batch/w.
+   */
+  private drawT(n: number, rng: number): void {
+    const k = this.k, a = this.arena, T = this.schedule.T, tp = a.ptr('batch', 't');
+    if (this.tSampling === 'uniform') return k.rngIntBelow(tp, n, T, rng);
+    const t = a.t('batch', 't').view as Int32Array;
+    if (this.tSampling === 'stratified') {
+      k.rngIntBelow(tp, 1, T, rng);
+      return stratifiedT(t, n, T, t[0]);
+    }
+    const U = 2 ** 30;
+    k.rngIntBelow(tp, n, U, rng);
+    const u = new Float64Array(n);
+    for (let i = 0; i < n; i++) u[i] = (t[i] + 0.5) / U;
+    this.tHistory!.draw(t, a.f32('batch', 'w'), u, n);
+  }
+
   /** Loss and gradients of the simplified objective on the current batch, without updating weights. */
   lossAndGrad(n: number): number {
     if (this.model.learnSigma) throw new UsageError('a learned-variance model trains with src/diffusion/learned-variance.ts (learnedTrainStep), not the L_simple step');
-    const a = this.arena, d = this.model.dim, scale = 2 / (n * this.outDim);
+    const a = this.arena, d = this.model.dim, scale = 2 / (n * this.outDim), weighted = this.tSampling === 'importance';
     const share = (p: Part) => {
       this.forward(p.n, a.ptr('batch', 'xt') + 4 * p.r0 * d, 'params', p.lane, p.r0);
-      this.backward(p.n, a.ptr('batch', 'eps') + 4 * p.r0 * d, p.lane, scale);
+      this.backward(p.n, a.ptr('batch', 'eps') + 4 * p.r0 * d, p.lane, scale, weighted ? a.ptr('batch', 'w') + 4 * p.r0 : 0);
     };
     const parts = this.parts(n);
     // The gradient slabs are zero after an optimizer step (adamwEmaStep and accumulateSumSquares leave them so);
@@ -494,12 +438,34 @@ export class Engine {
       this.gradNorm2 = 0;
       for (let l = 0; l < L; l++) this.gradNorm2 += this.normParts[l];
     } else share(parts[0]);
+    if (weighted) return this.weightedLoss(n, parts);
     let loss = 0;
     for (const p of parts) {
       const l = this.k.mseForward(a.ptr(this.slab('acts', p.lane), 'out'), a.ptr('batch', 'eps') + 4 * p.r0 * d, p.n * d);
       loss += parts.length === 1 ? l : (l * p.n) / n;
     }
     return loss;
+  }
+
+  /**
+   * Importance-sampled t: the batch's weighted loss (1/n) sum_i w_i L_i, an unbiased estimate of the uniform objective,
+   * where L_i is row i's mean squared error; each L_i goes into its t's history (unweighted, as p_t is of L_t).
+   */
+  private weightedLoss(n: number, parts: Part[]): number {
+    const a = this.arena, d = this.model.dim, o = this.outDim, h = this.tHistory!;
+    const eps = a.f32('batch', 'eps'), w = a.f32('batch', 'w'), t = a.t('batch', 't').view as Int32Array;
+    let loss = 0;
+    for (const p of parts) {
+      const out = a.f32(this.slab('acts', p.lane), 'out');
+      for (let i = 0; i < p.n; i++) {
+        let li = 0;
+        for (let j = 0; j < d; j++) li += (out[i * o + j] - eps[(p.r0 + i) * d + j]) ** 2;
+        li /= d;
+        loss += w[p.r0 + i] * li;
+        h.add(t[p.r0 + i], li);
+      }
+    }
+    return loss / n;
   }
 
   /** One step of Algorithm 1 with AdamW at learning rate `lr`, then the EMA update. */

@@ -50,7 +50,7 @@ export function checkModelConfig(c: ModelConfig): void {
   int('width', c.width, 1, 4096);
   int('depth', c.depth, 0, 64);
   if (!ACTIVATIONS.includes(c.activation)) throw new UsageError(`unknown activation "${c.activation}"; choose one of ${ACTIVATIONS.join(', ')}`);
-  if (!(c.inputScale > 0 && Number.isFinite(c.inputScale))) throw new UsageError(`input scale must be positive, got ${c.inputScale}`);
+  if (!(c.inputScale > 0 && Number.isFinite(c.inputScale))) throw new UsageError(`--input-scale must be a positive number, got ${c.inputScale}`);
 }
 
 /** Width of the first layer's input. */
@@ -87,9 +87,4 @@ export function embeddingFrequencies(embedSize: number): Float32Array {
   const step = half > 1 ? Math.log(10000) / (half - 1) : 0;
   for (let k = 0; k < half; k++) f[k] = Math.exp(-step * k);
   return f;
-}
-
-/** FLOPs of one forward pass per row (multiply-adds count 2), for the bench. */
-export function forwardFlopsPerRow(c: ModelConfig): number {
-  return 2 * (inDim(c) * c.width + c.depth * c.width * c.width + c.width * outDim(c));
 }

@@ -37,6 +37,7 @@ export interface Kernels {
   // loss.ts
   mseForward(y: Ptr, target: Ptr, n: number): number;
   mseBackwardScaled(dy: Ptr, y: Ptr, target: Ptr, n: number, scale: number): void;
+  mseBackwardWeighted(dy: Ptr, y: Ptr, target: Ptr, w: Ptr, n: number, d: number, scale: number): void;
   // adam.ts
   sumSquares(x: Ptr, n: number): number;
   adamwEmaStep(p: Ptr, g: Ptr, m: Ptr, v: Ptr, ema: Ptr, n: number, hp: Ptr): void;

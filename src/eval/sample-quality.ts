@@ -2,7 +2,7 @@
  * Sample quality at large n: model samples judged against fresh data by the classifier two-sample test, the
  * sliced W2 and the (sliced) energy distance, each beside its floors. What `eval` and `train --eval` print.
  *
- * Not here: the 5 x 1000-point exact metrics (distances.ts, still reported beside this), drawing the samples
+ * Not here: the 5 x 1000-point exact metrics (draws.ts, still reported beside this), drawing the samples
  * or the data (the caller passes points; see the CLI for which seeds it uses).
  *
  * The floors, each judged against the SAME fresh data as the model, on the same directions and the same
@@ -15,10 +15,10 @@
  *   size is the training set's (often smaller than n), so its z is at that size and its sliced figures carry a
  *   larger finite-size floor: compare accuracies and read the distances as "at least this much".
  */
-import type { Points } from '../data/datasets';
+import type { Points } from '../data/points';
 import { UsageError } from '../util/errors';
 import { Rng } from '../util/rng';
-import { spread } from './distances';
+import { spread } from './draws';
 import { slicedDistances } from './sliced';
 import { classifierTwoSampleTest, type TwoSampleResult } from './two-sample';
 
@@ -62,7 +62,7 @@ export interface SampleQualityOptions {
   k?: number;
 }
 
-export const DEFAULT_PROJECTIONS = 256;
+const DEFAULT_PROJECTIONS = 256;
 
 /** One set judged against the fresh data: the test, then the sliced figures on directions from (seed, stream 3). */
 export function judge(points: Points, fresh: Points, o: SampleQualityOptions = {}): Judged {

@@ -12,7 +12,7 @@
  * With P directions it carries a Monte Carlo error on top of the sampling one (the tests bound it by 4 / sqrt(P)
  * relative for a shifted, rescaled Gaussian); with the same directions for a model and its floor much of it cancels.
  */
-import type { Points } from '../data/datasets';
+import type { Points } from '../data/points';
 import { UsageError } from '../util/errors';
 import type { Rng } from '../util/rng';
 
@@ -55,7 +55,7 @@ export function randomDirection(theta: Float64Array, rng: Rng): void {
 }
 
 /** out[i] = <p_i, theta>. */
-export function project(out: Float64Array, p: Points, theta: Float64Array): void {
+function project(out: Float64Array, p: Points, theta: Float64Array): void {
   const d = p.d;
   for (let i = 0; i < p.n; i++) {
     let s = 0;

@@ -23,7 +23,7 @@
  * and even the ideal classifier would reach only z = 2 TV sqrt(2n) ~ 4 for a 0.52 / 0.48 vs 0.50 / 0.50 split
  * (TV = 0.02) at n = 20,000: that is what the sliced W2 beside it is for.
  */
-import { fitStandardization, type Points } from '../data/datasets';
+import { fitStandardization, type Points } from '../data/points';
 import { UsageError } from '../util/errors';
 import { Rng } from '../util/rng';
 import { KdTree } from './knn';
@@ -53,8 +53,8 @@ export interface TwoSampleOptions {
   permutations?: number;
 }
 
-export const DEFAULT_TWO_SAMPLE_K = 25;
-export const DEFAULT_PERMUTATIONS = 100;
+const DEFAULT_TWO_SAMPLE_K = 25;
+const DEFAULT_PERMUTATIONS = 100;
 
 /** Upper tail of the standard normal, P(Z >= z), via erfc (W. J. Cody's rational fits through Math functions: |rel err| < 1.2e-7). */
 export function normalUpperTail(z: number): number {

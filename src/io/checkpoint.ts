@@ -9,7 +9,7 @@
  * `__metadata__` values are strings (the format requires it): JSON where structured.
  */
 import { type RunConfig, checkRunConfig } from '../diffusion/config';
-import type { Standardization } from '../data/datasets';
+import type { Standardization } from '../data/points';
 import { Engine } from '../engine/engine';
 import { FormatError } from '../util/errors';
 import { paramSpecs } from '../engine/model';
@@ -77,6 +77,11 @@ export function encodeCheckpoint(engine: Engine, meta: CheckpointMeta, withTrain
     rng.set(a.t('rng', 'sample').view as Uint32Array, 4);
     rng.set(a.t('rng', 'init').view as Uint32Array, 8);
     tensors['train.rng'] = { dtype: 'U32', shape: [12], data: rng };
+    // Importance-sampled t: each t's loss history, which p_t is drawn from.
+    if (engine.tHistory) {
+      const h = engine.tHistory.state();
+      tensors['train.tHistory'] = { dtype: 'F32', shape: [h.length], data: h };
+    }
     const l = losses ?? new Float32Array(0);
     tensors['train.loss'] = { dtype: 'F32', shape: [l.length], data: l };
   }
@@ -179,7 +184,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): LoadedCheck
   return { kind, tensors, config, standardization, step, betas, learnedSchedule };
 }
 
-export function scheduleOf(c: LoadedCheckpoint): Schedule {
+function scheduleOf(c: LoadedCheckpoint): Schedule {
   try {
     return scheduleFromBetas(c.config.schedule, c.betas, c.config.betaStart, c.config.betaEnd);
   } catch {
@@ -194,7 +199,7 @@ export async function engineFromCheckpoint(
 ): Promise<Engine> {
   const engine = await Engine.create({
     model: c.config.model, schedule: scheduleOf(c), rows: o.rows, seed: c.config.seed, adam: c.config.adam,
-    data: o.data, wasm: o.wasm, flavor: o.flavor, threads: o.threads, fma: o.fma,
+    data: o.data, wasm: o.wasm, flavor: o.flavor, threads: o.threads, fma: o.fma, tSampling: c.config.tSampling,
   });
   const named: Record<string, { shape: number[]; data: ArrayLike<number> }> = {};
   for (const s of paramSpecs(c.config.model)) {
@@ -223,6 +228,15 @@ function restoreTraining(engine: Engine, c: LoadedCheckpoint): void {
   (a.t('rng', 'train').view as Uint32Array).set(r.subarray(0, 4));
   (a.t('rng', 'sample').view as Uint32Array).set(r.subarray(4, 8));
   (a.t('rng', 'init').view as Uint32Array).set(r.subarray(8, 12));
+  if (engine.tHistory) {
+    const h = c.tensors['train.tHistory'];
+    if (!h || h.dtype !== 'F32') throw new FormatError('checkpoint tensor "train.tHistory" (importance-sampled t) is missing or not F32');
+    try {
+      engine.tHistory.restore(h.data as Float32Array);
+    } catch (e) {
+      throw new FormatError(`checkpoint tensor "train.tHistory": ${(e as Error).message}`);
+    }
+  }
   engine.step = c.step;
 }
 

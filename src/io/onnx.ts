@@ -21,7 +21,7 @@ import { embeddingFrequencies, inDim, paramSpecs } from '../engine/model';
 import { VERSION } from '../util/version';
 
 export const ONNX_OPSET = 13;
-export const ONNX_IR_VERSION = 7;
+const ONNX_IR_VERSION = 7;
 
 /** TensorProto.DataType values used here. */
 const FLOAT = 1, INT64 = 7;

@@ -42,11 +42,11 @@ const METADATA_KEY = '__metadata__';
 /** Real headers are kilobytes; a larger claim means a foreign or corrupt file, not a huge model. */
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
-export function isDtype(s: unknown): s is Dtype {
+function isDtype(s: unknown): s is Dtype {
   return typeof s === 'string' && Object.prototype.hasOwnProperty.call(DTYPES, s);
 }
 
-export function dtypeSize(dtype: Dtype): number {
+function dtypeSize(dtype: Dtype): number {
   return DTYPES[dtype].BYTES_PER_ELEMENT;
 }
 

@@ -16,7 +16,7 @@ export { DEFAULT_MODEL, embeddingFrequencies, paramSpecs, parameterCount } from 
 export { compileKernels, instantiateKernels, relaxedSimdSupported } from '../engine/wasm';
 export type { Kernels, Flavor } from '../engine/wasm';
 export { DEFAULT_RUN, checkRunConfig } from '../diffusion/config';
-export { fitStandardization, standardize, unstandardize, logDetJacobian } from '../data/datasets';
+export { fitStandardization, standardize, unstandardize, logDetJacobian } from '../data/points';
 export { scheduleFromBetas, ddpmCoefficients, scheduleChecks } from '../schedule/schedule';
 export {
   SAMPLER_SUMMARY, reverseSample, probabilityFlowSample, timeSubsequence, ddimCoefficients, flowStepCoefficients, alphaSigma,
@@ -30,11 +30,9 @@ export { variationalBound, engineEps, gaussianKL, reverseVariance } from '../dif
 export type { EpsFn } from '../diffusion/bound';
 export { encodeSafetensors, decodeSafetensors } from '../io/safetensors';
 export { decodeCheckpoint } from '../io/checkpoint';
-export {
-  w2Exact, slicedWasserstein, energyDistance, mmdRbf, compareToData, makeDraws, planDraws, formatReport, spread, FRESH_SEED_OFFSET,
-  PERFECT_SEED_OFFSET,
-} from '../eval/distances';
-export type { Report, MetricResult, Spread } from '../eval/distances';
+export { w2Exact, slicedWasserstein, energyDistance, mmdRbf } from '../eval/distances';
+export { compareToData, makeDraws, planDraws, formatReport, spread, FRESH_SEED_OFFSET, PERFECT_SEED_OFFSET } from '../eval/draws';
+export type { Report, MetricResult, Spread } from '../eval/draws';
 export { classifierTwoSampleTest, compareAccuracies, formatDifferences, normalUpperTail } from '../eval/two-sample';
 export type { TwoSampleResult, TwoSampleOptions, AccuracyDifference } from '../eval/two-sample';
 export { sampleQuality, formatSampleQuality, verdict } from '../eval/sample-quality';

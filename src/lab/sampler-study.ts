@@ -7,11 +7,12 @@
  * test's own noise (compareAccuracies): "beyond noise" or "within noise", never a winner picked from noise.
  * Builds plain data (ReportData) and a terminal table; the CLI is src/cli/study.ts.
  */
-import { type Points, getDataset, slicePoints } from '../data/datasets';
+import { type Points, slicePoints } from '../data/points';
+import { getDataset } from '../data/datasets';
 import { type Diffusion, type DiffusionOptions, createDiffusion } from '../api/diffusion';
 import { SAMPLERS, type SamplerName } from '../diffusion/samplers';
 import { solverEvaluations } from '../diffusion/solvers';
-import { FRESH_SEED_OFFSET, PERFECT_SEED_OFFSET } from '../eval/distances';
+import { FRESH_SEED_OFFSET, PERFECT_SEED_OFFSET } from '../eval/draws';
 import { type Judged, judge } from '../eval/sample-quality';
 import { slicedDistances } from '../eval/sliced';
 import { type AccuracyDifference, compareAccuracies } from '../eval/two-sample';
@@ -24,7 +25,7 @@ export type StudySampler = SamplerName;
 /** Every sampler of Diffusion.sample. */
 export const STUDY_SAMPLERS: readonly StudySampler[] = SAMPLERS;
 export const DEFAULT_BUDGETS = [5, 10, 20, 50, 100, 200];
-export const REFERENCE_LABEL = 'Algorithm 2';
+const REFERENCE_LABEL = 'Algorithm 2';
 /** Perfect-model draws for the sliced W2 floor (as `eval`). */
 const FLOOR_DRAWS = 4;
 
@@ -32,7 +33,7 @@ const FLOOR_DRAWS = 4;
  * The steps a sampler takes within `budget` network evaluations, or undefined when it cannot run in that budget
  * (or when it would be the reference itself: ddpm at all T steps).
  */
-export function stepsForBudget(sampler: StudySampler, budget: number, T: number): number | undefined {
+function stepsForBudget(sampler: StudySampler, budget: number, T: number): number | undefined {
   let K: number;
   if (sampler === 'ddpm') K = budget < T ? budget : NaN;
   else if (sampler === 'ddim') K = budget;
@@ -44,7 +45,7 @@ export function stepsForBudget(sampler: StudySampler, budget: number, T: number)
 }
 
 /** Network evaluations of `sampler` with K steps. */
-export function evaluationsOf(sampler: StudySampler, K: number): number {
+function evaluationsOf(sampler: StudySampler, K: number): number {
   if (sampler === 'ode') return 2 * K - 1;
   if (sampler === 'ddpm' || sampler === 'ddim') return K;
   return solverEvaluations({ sampler, steps: K });
@@ -154,15 +155,15 @@ export async function runSamplerStudy(o: SamplerStudyOptions): Promise<DatasetRe
 const f = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
 /** "beyond noise, worse" / "beyond noise, better" / "within noise" against the reference. */
-export function verdictOf(r: SamplerRow): string {
+function verdictOf(r: SamplerRow): string {
   const v = r.vsReference;
   if (!v) return 'reference';
   return v.real ? `beyond noise, ${v.diff > 0 ? 'worse' : 'better'}` : 'within noise';
 }
 
-export const TABLE_COLUMNS = ['data set', 'sampler', 'budget', 'steps', 'evals', 'z', 'accuracy', '± null sd', 'SW2 ratio', 'seconds', 'vs Algorithm 2 (z of diff)'];
+const TABLE_COLUMNS = ['data set', 'sampler', 'budget', 'steps', 'evals', 'z', 'accuracy', '± null sd', 'SW2 ratio', 'seconds', 'vs Algorithm 2 (z of diff)'];
 
-export function tableRows(res: DatasetResult[]): (string | number)[][] {
+function tableRows(res: DatasetResult[]): (string | number)[][] {
   const rows: (string | number)[][] = [];
   for (const r of res) {
     for (const x of [r.reference, ...r.rows]) {
@@ -177,7 +178,7 @@ export function tableRows(res: DatasetResult[]): (string | number)[][] {
  * Per data set and budget: the rows within the reference's noise, and the cheapest budget at which each sampler is
  * within 1.0 of the reference's z (the target's yardstick).
  */
-export function frontierNotes(res: DatasetResult[]): string[] {
+function frontierNotes(res: DatasetResult[]): string[] {
   const lines: string[] = [];
   for (const r of res) {
     const within = r.rows.filter((x) => x.vsReference && !x.vsReference.real);

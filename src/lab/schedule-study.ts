@@ -2,18 +2,18 @@
  * The schedule study (`study schedules`, `study T`): train one model per variant of the noise schedule (a beta_t
  * schedule, or a number of steps T) with the same seed, data, model and budget, then measure each the same way: the
  * variational bound on held-out points (src/diffusion/bound.ts), the sample distances of `eval`
- * (src/eval/distances.ts), and the three properties of a good schedule:
+ * (src/eval/draws.ts), and the three properties of a good schedule:
  *   small      every step's noise is small against the data: sqrt(beta_t) <= 0.5 data std (standardised units),
  *   isotropic  x_T is noise: abar_T <= 0.01, and L_T = KL(q(x_T|x_0) || N(0,I)) is reported per point,
  *   increasing beta_t does not decrease.
  * Builds one report (ReportData) and a terminal table. Browser-safe; the CLI is src/cli/study.ts.
  */
 import type { RunConfig } from '../diffusion/config';
-import type { Points } from '../data/datasets';
+import type { Points } from '../data/points';
 import { type Diffusion, type DiffusionOptions, createDiffusion } from '../api/diffusion';
-import { type Report, compareToData, makeDraws, planDraws } from '../eval/distances';
+import { type Report, compareToData, makeDraws, planDraws } from '../eval/draws';
 import { type AccuracyDifference, type TwoSampleResult, classifierTwoSampleTest, compareAccuracies, formatDifferences } from '../eval/two-sample';
-import { slicePoints } from '../data/datasets';
+import { slicePoints } from '../data/points';
 import { parameterCount } from '../engine/model';
 import type { ReportData, ReportSection } from '../report/render';
 import { downsample, metricsTable, plane } from '../report/train-report';
@@ -70,7 +70,7 @@ export interface VariantResult {
   test?: TwoSampleResult;
 }
 
-export function scheduleProps(s: Schedule): ScheduleProps {
+function scheduleProps(s: Schedule): ScheduleProps {
   let increasing = true, maxNoiseStd = 0, stepsOverHalf = 0;
   for (let i = 0; i < s.T; i++) {
     if (i > 0 && s.beta[i] < s.beta[i - 1] - 1e-15) increasing = false;

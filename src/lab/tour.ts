@@ -16,7 +16,7 @@
  * Builds plain data (ReportData) and a terminal summary; the CLI is src/cli/study-tour.ts.
  */
 import { roles } from '../report/charts';
-import type { Points } from '../data/datasets';
+import type { Points } from '../data/points';
 import type { DiffusionOptions } from '../api/diffusion';
 import { type ReportData, type ReportSection, escapeHtml } from '../report/render';
 import { fieldSection, forwardSection, plane, reverseSection } from '../report/train-report';
@@ -31,7 +31,7 @@ import { type SamplerSpec, type TrajectoryStudy, orderVerdict, trajectorySection
 export const TOUR_DATASETS = ['swissroll', 'moons', 'cross'];
 
 /** The samplers of the start-decides-end question: the stochastic one, and the two deterministic ones. */
-export const TOUR_SAMPLERS: SamplerSpec[] = [
+const TOUR_SAMPLERS: SamplerSpec[] = [
   { label: 'DDPM', sampler: 'ddpm' },
   { label: 'DDIM eta = 0', sampler: 'ddim', eta: 0 },
   { label: 'probability-flow ODE', sampler: 'ode' },
@@ -200,7 +200,7 @@ function nllRow(ds: TourDataset): (string | number)[] {
 const NLL_COLUMNS = ['data set', 'schedule', 'points', 'L_vlb bits/dim', 'L_vlb nats', 'exact NLL bits/dim', 'exact NLL nats', 'gap L_vlb - NLL (nats)', '± s.e.', 'gap bits/dim'];
 
 /** One-line answers, per data set, for the report's top and the terminal. */
-export function tourAnswers(ds: TourDataset): { decides: string; schedule: string; bound: string } {
+function tourAnswers(ds: TourDataset): { decides: string; schedule: string; bound: string } {
   const tr = ds.trajectories, r = tr.randomExpected;
   const [ddpm, ...deterministic] = tr.figures;
   const v = mainOf(ds).vlb;

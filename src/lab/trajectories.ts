@@ -10,20 +10,21 @@
  *   endings gives k/(N-1) in expectation (also measured, with a random permutation).
  *
  * - colour overlap: the same overlap with each start's neighbourhood taken in the colour it is drawn in (its place
- *   on the colour wheel of src/report/charts.ts, as OKLab): the figure the coloured charts show, so a chart whose colours
+ *   on the colour wheel of src/report/colour.ts, as OKLab): the figure the coloured charts show, so a chart whose colours
  *   stay ordered and a number far above k/(N-1) say the same thing.
  *
  * Besides the figures it returns what the charts draw: starts and endings with the starts' colours, fans (a few
  * starts run many times), and a few dozen positions against t, forward and reverse.
  * trajectorySections turns a study into report sections (plain data); drawing is src/report/charts.ts's.
  */
-import { type Points, standardize, unstandardize } from '../data/datasets';
+import { type Points, standardize, unstandardize } from '../data/points';
 import type { Diffusion } from '../api/diffusion';
 import { Rng } from '../util/rng';
 import type { SamplerName } from '../diffusion/samplers';
-import { WHEEL_HUES, wheelCentre, wheelFrame, wheelIndices, wheelLab } from '../report/charts';
+import { WHEEL_HUES, wheelCentre, wheelFrame, wheelIndices, wheelLab } from '../report/colour';
 import type { ReportSection } from '../report/render';
-import { spread } from '../eval/distances';
+import { spread } from '../eval/draws';
+import { KdTree } from '../eval/knn';
 import { plane } from '../report/train-report';
 
 /** Forward Markov chain x_t = sqrt(alpha_t) x_{t-1} + sqrt(beta_t) eps from x0 (data units): T+1 frames, data units. */
@@ -39,18 +40,16 @@ export function forwardPaths(model: Diffusion, x0: Points, seed: number): Float3
   return frames.map((f) => unstandardize({ data: f, n: x0.n, d: x0.d }, model.standardization).data);
 }
 
-/** Indices of the k nearest neighbours of every row (excluding itself), brute force: (n, k). */
+/**
+ * Indices of the k nearest neighbours of every row (excluding itself), nearest first, ties broken by index (the
+ * k-d tree of eval/knn.ts, exact): (n, k). Each row asks for k + 1 and drops itself, wherever duplicates put it.
+ */
 export function knn(x: Float32Array, d: number, k: number): Int32Array {
-  const n = x.length / d, out = new Int32Array(n * k), dist = new Float64Array(n), idx = new Int32Array(n);
+  const n = x.length / d, points = Float64Array.from(x), tree = new KdTree(points, n, d);
+  const nb = KdTree.buffer(k + 1), out = new Int32Array(n * k);
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let c = 0; c < d; c++) s += (x[i * d + c] - x[j * d + c]) ** 2;
-      dist[j] = j === i ? Infinity : s;
-      idx[j] = j;
-    }
-    idx.sort((a, b) => dist[a] - dist[b]);
-    out.set(idx.subarray(0, k), i * k);
+    const found = tree.knn(points, i, k + 1, nb);
+    for (let r = 0, m = 0; r < found && m < k; r++) if (nb.index[r] !== i) out[i * k + m++] = nb.index[r];
   }
   return out;
 }
@@ -85,7 +84,7 @@ export interface SamplerSpec {
   steps?: number;
 }
 
-export const DEFAULT_SAMPLERS: SamplerSpec[] = [
+const DEFAULT_SAMPLERS: SamplerSpec[] = [
   { label: 'DDPM (beta-tilde)', sampler: 'ddpm' },
   { label: 'DDIM eta = 0', sampler: 'ddim', eta: 0 },
   { label: 'DDIM eta = 0.5', sampler: 'ddim', eta: 0.5 },

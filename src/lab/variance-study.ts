@@ -5,11 +5,11 @@
  * distances with all T steps, and the W2 ratio with fewer (respaced) steps; the learned variance drawn between
  * beta_t and beta-tilde_t. Browser-safe; the CLI lives in src/cli/study.ts.
  */
-import type { Points } from '../data/datasets';
+import type { Points } from '../data/points';
 import { type DiffusionOptions, createDiffusion } from '../api/diffusion';
-import { type Report, compareToData, makeDraws, planDraws } from '../eval/distances';
+import { type Report, compareToData, makeDraws, planDraws } from '../eval/draws';
 import { type TwoSampleResult, classifierTwoSampleTest, compareAccuracies } from '../eval/two-sample';
-import { slicePoints } from '../data/datasets';
+import { slicePoints } from '../data/points';
 import type { ReportData, ReportSection } from '../report/render';
 import { downsample, metricsTable, plane } from '../report/train-report';
 import type { VarianceName } from '../schedule/schedule';

@@ -46,7 +46,7 @@ export interface TrajectoriesSection {
   title: string;
   paths: { x: number[]; y: number[] }[];
   background: { x: number[]; y: number[] };
-  /** Wheel colour per path (src/report/charts.ts wheelIndex); one colour for all without. */
+  /** Wheel colour per path (colour.ts wheelIndex); one colour for all without. */
   colors?: number[];
   note?: string;
 }
@@ -183,7 +183,7 @@ function escapeRawText(text: string, tag: 'script' | 'style'): string {
 }
 
 /** Page layout and typography; class names are the ones page.ts creates. */
-export const PAGE_CSS = `
+const PAGE_CSS = `
 :root { color-scheme: light; }
 * { box-sizing: border-box; }
 body { margin: 0; background: #fff; color: #1a1a1a;

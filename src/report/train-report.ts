@@ -2,11 +2,12 @@
  * What goes into a run's report.html: the data and the forward process, the reverse process, samples
  * against data, the loss curve and the schedule. Builds plain data (ReportData); src/report/render.ts renders it.
  */
-import { gridPoints, pointRanges, roles, wheelIndices } from './charts';
-import { type Points, standardize } from '../data/datasets';
+import { gridPoints, pointRanges, roles } from './charts';
+import { wheelIndices } from './colour';
+import { type Points, standardize } from '../data/points';
 import type { Diffusion } from '../api/diffusion';
 import { epsField } from '../diffusion/field';
-import type { Report } from '../eval/distances';
+import type { Report } from '../eval/draws';
 import { parameterCount } from '../engine/model';
 import type { ReportData, ReportSection } from './render';
 import { VERSION } from '../util/version';
@@ -41,7 +42,7 @@ export function downsample(values: Float32Array | number[], max = 2000): { step:
  * spaced t would waste the panels: with a linear schedule x_t is already noise by t = T/4, and the structure
  * dissolves (and, in reverse, appears) in the first few percent of the steps.
  */
-export function signalT(alphaBar: ArrayLike<number>, levels = [0.995, 0.97, 0.85]): number[] {
+function signalT(alphaBar: ArrayLike<number>, levels = [0.995, 0.97, 0.85]): number[] {
   const T = alphaBar.length, ts = new Set<number>();
   for (const level of levels) {
     let i = 0;
@@ -88,7 +89,7 @@ export function fieldSection(model: Diffusion, data: Points, o: { levels?: numbe
  * "Does the start decide the end?" for a run's own samples: the recorded starts x_T coloured by position, the DDPM
  * endings (the run's sampler) and deterministic DDIM eta = 0 endings from the same x_T, in the starts' colours.
  */
-export function startEndSection(model: Diffusion, frames: Float32Array[], o: { max?: number } = {}): ReportSection {
+function startEndSection(model: Diffusion, frames: Float32Array[], o: { max?: number } = {}): ReportSection {
   const d = model.config.model.dim, T = model.schedule.T;
   const n = Math.min(o.max ?? 600, frames[0].length / d);
   const xT: Points = { data: frames[0].subarray(0, n * d), n, d };

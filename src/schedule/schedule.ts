@@ -14,7 +14,7 @@ export type ScheduleName = FixedScheduleName | 'learned';
 export const ALL_SCHEDULES: readonly ScheduleName[] = [...SCHEDULES, 'learned'];
 
 /** beta is capped below 1 so that 1/sqrt(alpha_t) and log(beta_t) stay finite (Nichol & Dhariwal use 0.999). */
-export const MAX_BETA = 0.999;
+const MAX_BETA = 0.999;
 
 export interface ScheduleOptions {
   /** beta_1 and beta_T for linear, quadratic and sigmoid. Default: Ho et al.'s 1e-4 and 0.02 rescaled by 1000/T. */

@@ -17,7 +17,7 @@ function splitmix64(state: bigint): [bigint, bigint] {
 }
 
 /** The four u32 words of xoshiro128** state for (seed, stream); never all zero. */
-export function seedState(seed: number | bigint, stream = 0): Uint32Array {
+function seedState(seed: number | bigint, stream = 0): Uint32Array {
   let s = (BigInt.asUintN(64, BigInt(seed)) + BigInt(stream >>> 0) * GOLDEN) & MASK64;
   let a: bigint, b: bigint;
   [s, a] = splitmix64(s);

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/engine/wasm-embedded';
 import { checksum, decodeCheckpoint, metadataChecksum } from '../../src/io/checkpoint';
 import { DEFAULT_RUN, type RunConfig, checkRunConfig } from '../../src/diffusion/config';
-import { parseCsv } from '../../src/data/datasets';
+import { parseCsv } from '../../src/data/csv';
 import { Diffusion } from '../../src/api/diffusion';
 import { FormatError, UsageError } from '../../src/util/errors';
 import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors';

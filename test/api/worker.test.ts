@@ -11,7 +11,7 @@ import { Diffusion } from '../../src/api/diffusion';
 import { DiffusionWorker } from '../../src/api/worker-client';
 import { type WorkerScope, serveDiffusionWorker } from '../../src/api/worker-host';
 import type { FromWorker, ToWorker } from '../../src/api/worker-protocol';
-import { standardize } from '../../src/data/datasets';
+import { standardize } from '../../src/data/points';
 import { timeSubsequence } from '../../src/diffusion/samplers';
 
 const tiny = { dataset: 'moons', nData: 400, T: 20, batch: 32, seed: 3, model: { width: 16, depth: 1, embedSize: 8 } };

@@ -5,7 +5,8 @@
 // model against the true negative log-likelihood, in data units (standardisation log-det included).
 import { describe, expect, it } from 'vitest';
 import '../../src/engine/wasm-embedded';
-import { type Points, getDataset } from '../../src/data/datasets';
+import { type Points } from '../../src/data/points';
+import { getDataset } from '../../src/data/datasets';
 import { createDiffusion } from '../../src/api/diffusion';
 import { type EpsFn, gaussianKL, gaussianNll, reverseVariance, variationalBound } from '../../src/diffusion/bound';
 import { Rng } from '../../src/util/rng';

@@ -4,7 +4,8 @@
 // thin shape point onto it (a grid point's arrow towards its nearest data point, far more often than not).
 import { beforeAll, describe, expect, it } from 'vitest';
 import '../../src/engine/wasm-embedded';
-import { getDataset, standardize } from '../../src/data/datasets';
+import { getDataset } from '../../src/data/datasets';
+import { standardize } from '../../src/data/points';
 import { type Diffusion, createDiffusion } from '../../src/api/diffusion';
 import { engineEps } from '../../src/diffusion/bound';
 import { epsField } from '../../src/diffusion/field';

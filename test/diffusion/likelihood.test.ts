@@ -7,7 +7,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import '../../src/engine/wasm-embedded';
 import { type Diffusion, createDiffusion } from '../../src/api/diffusion';
-import { getDataset, standardize } from '../../src/data/datasets';
+import { getDataset } from '../../src/data/datasets';
+import { standardize } from '../../src/data/points';
 import { type EpsVjpFn, logAbsDet, probabilityFlowNll } from '../../src/diffusion/likelihood';
 import { reverseSample } from '../../src/diffusion/samplers';
 import { type Schedule, makeSchedule } from '../../src/schedule/schedule';

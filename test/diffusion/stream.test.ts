@@ -5,7 +5,8 @@
  */
 import { describe, expect, test } from 'vitest';
 import '../../src/engine/wasm-embedded';
-import { DATASETS, standardize } from '../../src/data/datasets';
+import { DATASETS } from '../../src/data/datasets';
+import { standardize } from '../../src/data/points';
 import { Diffusion } from '../../src/api/diffusion';
 import { UsageError } from '../../src/util/errors';
 import { Rng } from '../../src/util/rng';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import '../../src/engine/wasm-embedded';
 import { getDataset } from '../../src/data/datasets';
 import { createDiffusion } from '../../src/api/diffusion';
-import { compareToData, makeDraws } from '../../src/eval/distances';
+import { compareToData, makeDraws } from '../../src/eval/draws';
 
 /**
  * A short run against a looser bound than docs/sample-quality.md's (the default run is measured by hand and in the

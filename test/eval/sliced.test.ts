@@ -4,8 +4,10 @@
  * the sphere constant against a Monte Carlo mean, and the floors' ordering in sampleQuality.
  */
 import { describe, expect, test } from 'vitest';
-import { getDataset, type Points } from '../../src/data/datasets';
-import { energyDistance, randomDirection, slicedWasserstein } from '../../src/eval/distances';
+import { getDataset } from '../../src/data/datasets';
+import { type Points } from '../../src/data/points';
+import { energyDistance, slicedWasserstein } from '../../src/eval/distances';
+import { randomDirection } from '../../src/eval/sliced';
 import { sampleQuality, formatSampleQuality } from '../../src/eval/sample-quality';
 import { energy1dSorted, slicedDistances, sphereMeanAbsCoordinate } from '../../src/eval/sliced';
 import { Rng } from '../../src/util/rng';

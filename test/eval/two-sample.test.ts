@@ -4,7 +4,8 @@
  * 20,000 points), and what it is not (the coin-flip sd is too small; a small mass shift is beyond its reach).
  */
 import { describe, expect, test } from 'vitest';
-import { getDataset, type Points } from '../../src/data/datasets';
+import { getDataset } from '../../src/data/datasets';
+import { type Points } from '../../src/data/points';
 import { UsageError } from '../../src/util/errors';
 import { classifierTwoSampleTest, compareAccuracies, formatDifferences, normalUpperTail } from '../../src/eval/two-sample';
 import { Rng } from '../../src/util/rng';

@@ -7,9 +7,10 @@
 import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type uPlot from 'uplot';
+import { WHEEL_COLORS, wheelIndex } from '../../src/report/colour';
 import {
-  WHEEL_COLORS, barChart, fanChart, fieldChart, gridPoints, lineChart, lossChart, pointRanges, positionsChart, scatterChart, scheduleChart,
-  smooth, snrChart, trajectoryChart, wheelIndex, wheelKeyChart, wheelScatterChart, withAlpha, type ChartSpec,
+  barChart, fanChart, fieldChart, gridPoints, lineChart, lossChart, pointRanges, positionsChart, scatterChart, scheduleChart, smooth,
+  snrChart, trajectoryChart, wheelKeyChart, wheelScatterChart, withAlpha, type ChartSpec,
 } from '../../src/report/charts';
 import { loadReportAssets } from '../../src/cli/report-assets';
 import { renderReport, roundSig, serializeReportData, type ReportData } from '../../src/report/render';

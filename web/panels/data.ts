@@ -4,7 +4,9 @@
  * Not here: training on it (web/main.ts sends it to the worker).
  */
 import { roles, pointRanges, scatterChart } from '../../src/report/charts';
-import { DATASETS, type Points, getDataset, parseCsv } from '../../src/data/datasets';
+import { DATASETS, getDataset } from '../../src/data/datasets';
+import { type Points } from '../../src/data/points';
+import { parseCsv } from '../../src/data/csv';
 import { type Source, state } from './state';
 import { $, clearError, input, mount, onFrame, onResize, placeholder, plane, showError } from './ui';
 

@@ -3,7 +3,7 @@
  * The bytes come from and go to the worker (web/main.ts passes `send`).
  */
 import type { SamplerChoice } from '../../src/api/worker-protocol';
-import { toCsv } from '../../src/data/datasets';
+import { toCsv } from '../../src/data/csv';
 import type { FromWorker, ToWorker } from '../worker';
 import { setState, state } from './state';
 import { readChoice } from './sampling';

@@ -4,7 +4,8 @@
  * trajectory charts): as t grows the colours mix, nothing of x_0's place is left at x_T.
  */
 import uPlot from 'uplot';
-import { pointRanges, roles, scatterChart, wheelIndices, wheelScatterChart } from '../../src/report/charts';
+import { pointRanges, roles, scatterChart, wheelScatterChart } from '../../src/report/charts';
+import { wheelIndices } from '../../src/report/colour';
 import type { FromWorker } from '../worker';
 import { dataPlane, dataRanges } from './data';
 import { state } from './state';

@@ -3,7 +3,7 @@
  * processes) and its phase, which enables and disables the controls of every panel at once.
  */
 import type { SamplerChoice } from '../../src/api/worker-protocol';
-import type { Points } from '../../src/data/datasets';
+import type { Points } from '../../src/data/points';
 import type { ModelInfo } from '../worker';
 import { $, input } from './ui';
 

@@ -1,6 +1,6 @@
 /**
  * "Does the starting position decide the ending position?": the same starts x_T (seeded) through the card's sampler
- * choice (web/panels/sampling.ts), each start coloured by its place (the colour wheel of src/report/charts.ts), each
+ * choice (web/panels/sampling.ts), each start coloured by its place (the colour wheel of src/report/colour.ts), each
  * ending drawn in its start's colour, and the x coordinate of a few dozen of them against t. After deterministic DDIM
  * eta = 0 the colours stay ordered on the data; after DDPM, which draws fresh noise at every step, they mix.
  * And the same question by hand: a click on the x_T plot places a start there; its path under the chosen sampler is
@@ -9,9 +9,8 @@
  */
 import type uPlot from 'uplot';
 import type { SamplerChoice } from '../../src/api/worker-protocol';
-import {
-  WHEEL_COLORS, type WheelFrame, fanChart, pointRanges, positionsChart, trajectoryChart, wheelFrame, wheelIndices, wheelScatterChart,
-} from '../../src/report/charts';
+import { WHEEL_COLORS, type WheelFrame, wheelFrame, wheelIndices } from '../../src/report/colour';
+import { fanChart, pointRanges, positionsChart, trajectoryChart, wheelScatterChart } from '../../src/report/charts';
 import type { ViewRequest, ViewResult } from '../worker-views';
 import { dataPlane, dataRanges } from './data';
 import { choiceLabel, initChoice, readChoice } from './sampling';
