@@ -85,3 +85,13 @@ export function meanSe(xs: ArrayLike<number>): { mean: number; se: number } {
   for (let i = 0; i < n; i++) v += (xs[i] - m) ** 2;
   return { mean: m, se: Math.sqrt(v / (n - 1) / n) };
 }
+
+/** max_i |a_i - b_i| / max_i |a_i|: how far b's weights are from a's, relative to a's scale (summation-order checks). */
+export function relativeMaxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let amax = 0, dmax = 0;
+  for (let i = 0; i < a.length; i++) {
+    amax = Math.max(amax, Math.abs(a[i]));
+    dmax = Math.max(dmax, Math.abs(a[i] - b[i]));
+  }
+  return dmax / amax;
+}

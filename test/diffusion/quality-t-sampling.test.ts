@@ -16,6 +16,7 @@ import { runConfigFrom } from '../../src/cli/options';
 import { HISTORY, LossSecondMoment, UNIFORM_MIX, stratifiedT } from '../../src/engine/t-sampling';
 import { UsageError } from '../../src/util/errors';
 import { Rng } from '../../src/util/rng';
+import { relativeMaxDiff } from '../reference';
 
 const small = { model: { width: 32, embedSize: 16, depth: 1 }, T: 20, batch: 67, steps: 40, threads: 1, dataset: 'moons', nData: 500, stream: false };
 
@@ -149,12 +150,7 @@ describe('t sampling on two threads', () => {
       expect(two.lanes).toBe(2);
       if (mode === 'importance') expect(two.ready).toBe(true);
       for (let i = 0; i < one.losses.length; i++) expect(two.losses[i]).toBeCloseTo(one.losses[i], 4);
-      let wmax = 0, dmax = 0;
-      for (let i = 0; i < one.w.length; i++) {
-        wmax = Math.max(wmax, Math.abs(one.w[i]));
-        dmax = Math.max(dmax, Math.abs(one.w[i] - two.w[i]));
-      }
-      expect(dmax / wmax).toBeLessThan(1e-4);
+      expect(relativeMaxDiff(one.w, two.w)).toBeLessThan(1e-4);
     });
   }
 });

@@ -6,6 +6,7 @@ import { Rng } from '../../src/util/rng';
 import { makeSchedule } from '../../src/schedule/schedule';
 import { ThreadPool } from '../../src/engine/threads';
 import { compileKernels } from '../../src/engine/wasm';
+import { relativeMaxDiff } from '../reference';
 
 const model: ModelConfig = { ...DEFAULT_MODEL, width: 36, embedSize: 20, depth: 2 };
 const rng = new Rng(4);
@@ -31,12 +32,7 @@ function expectLikeOneThread(one: Run, a: Run, b: Run, lanes: number): void {
   expect(Buffer.from(b.samples.buffer).equals(Buffer.from(a.samples.buffer))).toBe(true);
   expect(b.losses).toEqual(a.losses);
   for (let i = 0; i < one.losses.length; i++) expect(a.losses[i]).toBeCloseTo(one.losses[i], 4);
-  let wmax = 0, dmax = 0;
-  for (let i = 0; i < one.w.length; i++) {
-    wmax = Math.max(wmax, Math.abs(one.w[i]));
-    dmax = Math.max(dmax, Math.abs(one.w[i] - a.w[i]));
-  }
-  expect(dmax / wmax).toBeLessThan(1e-4);
+  expect(relativeMaxDiff(one.w, a.w)).toBeLessThan(1e-4);
 }
 
 describe('threads', () => {
