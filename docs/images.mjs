@@ -35,16 +35,24 @@ if (!existsSync(cli)) {
 
 const tmp = mkdtempSync(join(tmpdir(), 'ddpm-docs-images-'));
 const model = join(tmp, 'train/model.safetensors');
-const study = (kind, extra = []) => ['study', kind, '--dataset', 'moons', '--steps', '1000', '--seed', '0', '--test-n', '0', ...extra, '--out', join(tmp, kind), '-q'];
+const study = (kind, extra = []) =>
+  ['study', kind, '--dataset', 'moons', '--steps', '1000', '--seed', '0', '--test-n', '0', ...extra, '--out', join(tmp, kind), '-q'];
 
 /** The runs, in order (later ones may use earlier outputs); `report` is the HTML file each writes. */
 const RUNS = {
   train: {
-    cmd: ['train', '--dataset', 'swissroll', '--steps', '3000', '--T', '100', '--threads', '1', '--seed', '0', '--out', join(tmp, 'train'), '-q'],
+    cmd: ['train', '--dataset', 'swissroll', '--steps', '3000', '--T', '100', '--threads', '1', '--seed', '0',
+      '--out', join(tmp, 'train'), '-q'],
     report: join(tmp, 'train/report.html'),
   },
-  vlb: { cmd: ['eval', '--model', model, '--vlb', '--vlb-n', '1000', '--report', join(tmp, 'vlb.html'), '-q'], report: join(tmp, 'vlb.html'), after: 'train' },
-  trajectories: { cmd: ['study', 'trajectories', '--model', model, '--seed', '0', '--out', join(tmp, 'trajectories'), '-q'], report: join(tmp, 'trajectories/report.html'), after: 'train' },
+  vlb: {
+    cmd: ['eval', '--model', model, '--vlb', '--vlb-n', '1000', '--report', join(tmp, 'vlb.html'), '-q'],
+    report: join(tmp, 'vlb.html'), after: 'train',
+  },
+  trajectories: {
+    cmd: ['study', 'trajectories', '--model', model, '--seed', '0', '--out', join(tmp, 'trajectories'), '-q'],
+    report: join(tmp, 'trajectories/report.html'), after: 'train',
+  },
   schedules: { cmd: study('schedules', ['--T', '100']), report: join(tmp, 'schedules/report.html') },
   T: { cmd: study('T'), report: join(tmp, 'T/report.html') },
   variance: { cmd: study('variance', ['--T', '100']), report: join(tmp, 'variance/report.html') },
@@ -135,7 +143,8 @@ for (const [name, run, heading] of SHOTS) {
   const file = join(outDir, `${name}.png`);
   await page.screenshot({ path: `${file}.tmp.png`, clip, fullPage: true });
   renameSync(`${file}.tmp.png`, file);
-  process.stderr.write(`docs/images/${name}.png  ${Math.round(clip.width)} x ${Math.round(clip.height)}, ${Math.round(statSync(file).size / 1024)} KB\n`);
+  process.stderr.write(`docs/images/${name}.png  ${Math.round(clip.width)} x ${Math.round(clip.height)}, ` +
+    `${Math.round(statSync(file).size / 1024)} KB\n`);
 }
 if (PAGE) {
   const server = spawn(process.execPath, [cli, 'serve', '--port', '0', '--json'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -148,7 +157,8 @@ if (PAGE) {
     await lab.goto(url);
     await lab.waitForSelector('body[data-state=idle]', { timeout: 60_000 });
     await lab.selectOption('#dataset', 'moons');
-    for (const [id, v] of Object.entries({ 'n-data': 2000, T: 50, width: 64, depth: 2, steps: 2000, seed: 1 })) await lab.fill(`#${id}`, String(v));
+    for (const [id, v] of Object.entries({ 'n-data': 2000, T: 50, width: 64, depth: 2, steps: 2000, seed: 1 }))
+      await lab.fill(`#${id}`, String(v));
     process.stderr.write('page: training moons in the browser lab (2000 steps, T = 50)\n');
     await lab.click('#train');
     await lab.waitForSelector('body[data-state=ready]', { timeout: 600_000 });

@@ -79,7 +79,8 @@ export function readFileChecked(path: string, what: string, maxBytes = 2 ** 31):
     size = st.size;
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    throw new UsageError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new UsageError(`cannot read ${what} ${path}: ` +
+      `${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
   if (size > maxBytes) throw new UsageError(`${what} ${path} is ${size} bytes, more than the ${maxBytes} this command reads`);
   try {

@@ -65,34 +65,50 @@ export const COMMON: Opt[] = [
 
 /** The run's configuration as flags: `train` takes them all; other commands pick theirs with runOpts(). */
 export const RUN_OPTS: Opt[] = [
-  { name: 'dataset', type: 'string', arg: 'NAME|FILE.csv', help: `data set: ${Object.keys(DATASETS).join(', ')}, or a CSV with a header row (default ${D.dataset})` },
-  { name: 'n-data', type: 'string', arg: 'N|stream', help: `training points generated for a named data set, or stream: every batch drawn fresh from the generator (seeded, resumable; the standardisation is fitted on ${D.nData} points) (default ${D.stream ? 'stream' : D.nData})` },
+  { name: 'dataset', type: 'string', arg: 'NAME|FILE.csv',
+    help: `data set: ${Object.keys(DATASETS).join(', ')}, or a CSV with a header row (default ${D.dataset})` },
+  { name: 'n-data', type: 'string', arg: 'N|stream',
+    help: 'training points generated for a named data set, or stream: every batch drawn fresh from the generator ' +
+      `(seeded, resumable; the standardisation is fitted on ${D.nData} points) (default ${D.stream ? 'stream' : D.nData})` },
   { name: 'steps', type: 'string', arg: 'N', help: `optimiser steps (default ${D.steps})` },
   { name: 'batch', type: 'string', arg: 'B', help: `batch size (default ${D.batch})` },
   { name: 'lr', type: 'string', arg: 'X', help: `peak learning rate (default ${D.lr})` },
   { name: 'warmup', type: 'string', arg: 'N', help: `linear warm-up steps (default ${D.warmup})` },
   { name: 'lr-decay', type: 'string', arg: 'cosine|constant', help: `learning-rate decay after warm-up (default ${D.lrDecay})` },
   { name: 'T', type: 'string', arg: 'N', help: `diffusion steps (default ${D.T})` },
-  { name: 'schedule', type: 'string', arg: ALL_SCHEDULES.join('|'), help: `beta_t schedule; learned: a monotone log-SNR curve trained with the network through the bound (default ${D.schedule})` },
+  { name: 'schedule', type: 'string', arg: ALL_SCHEDULES.join('|'),
+    help: `beta_t schedule; learned: a monotone log-SNR curve trained with the network through the bound (default ${D.schedule})` },
   { name: 'beta-start', type: 'string', arg: 'X', help: 'beta_1 for linear/quadratic/sigmoid (default 1e-4 * 1000/T)' },
   { name: 'beta-end', type: 'string', arg: 'X', help: 'beta_T for linear/quadratic/sigmoid (default 0.02 * 1000/T)' },
-  { name: 'variance', type: 'string', arg: [...VARIANCES, 'learned'].join('|'), help: `sigma_t^2 of the reverse step: beta_t, the posterior beta-tilde_t, or learned by the network (one thread) (default ${D.variance})` },
-  { name: 'loss', type: 'string', arg: 'hybrid|vlb', help: 'objective of --variance learned: L_simple + lambda L_vlb, or L_vlb alone (default hybrid)' },
+  { name: 'variance', type: 'string', arg: [...VARIANCES, 'learned'].join('|'),
+    help: 'sigma_t^2 of the reverse step: beta_t, the posterior beta-tilde_t, or learned by the network (one thread) ' +
+      `(default ${D.variance})` },
+  { name: 'loss', type: 'string', arg: 'hybrid|vlb',
+    help: 'objective of --variance learned: L_simple + lambda L_vlb, or L_vlb alone (default hybrid)' },
   { name: 'lambda', type: 'string', arg: 'X', help: 'weight of L_vlb in the hybrid objective (default 0.001)' },
-  { name: 'clip-x0', type: 'string', arg: 'X', help: 'sampling clamps the predicted x_0 to [-X, X] standardised units; 0 = plain Algorithm 2 (default 1.5 x the data\'s largest)' },
+  { name: 'clip-x0', type: 'string', arg: 'X',
+    help: 'sampling clamps the predicted x_0 to [-X, X] standardised units; 0 = plain Algorithm 2 (default 1.5 x the data\'s largest)' },
   { name: 'width', type: 'string', arg: 'N', help: `hidden width (default ${D.model.width})` },
   { name: 'depth', type: 'string', arg: 'N', help: `residual blocks (default ${D.model.depth})` },
   { name: 'embed', type: 'string', arg: 'N', help: `sinusoidal embedding size (default ${D.model.embedSize})` },
   { name: 'activation', type: 'string', arg: ACTIVATIONS.join('|'), help: `activation (default ${D.model.activation})` },
   { name: 'no-input-embedding', type: 'boolean', help: 'feed raw coordinates instead of their sinusoidal embedding' },
-  { name: 'input-scale', type: 'string', arg: 'X', help: `x (standardised) is multiplied by X before its sinusoidal embedding: larger X, finer detail and more ripple in eps (default ${D.model.inputScale})` },
+  { name: 'input-scale', type: 'string', arg: 'X',
+    help: 'x (standardised) is multiplied by X before its sinusoidal embedding: larger X, finer detail and more ripple in eps ' +
+      `(default ${D.model.inputScale})` },
   { name: 'weight-decay', type: 'string', arg: 'X', help: `AdamW weight decay (default ${D.adam.weightDecay})` },
   { name: 'clip', type: 'string', arg: 'X', help: `global gradient-norm clipping, 0 = off (default ${D.adam.clip})` },
   { name: 'ema', type: 'string', arg: 'X', help: `EMA decay of the weights used for sampling (default ${D.adam.emaDecay})` },
-  { name: 't-sampling', type: 'string', arg: T_SAMPLINGS.join('|'), help: 'how each batch\'s t are drawn, all for the same objective: uniform (Algorithm 1), stratified (spread evenly over 1..T from one random offset), importance (by the loss\'s second moment, each row weighted by 1/(T p_t); uniform until every t has 10 losses) (default uniform)' },
+  { name: 't-sampling', type: 'string', arg: T_SAMPLINGS.join('|'),
+    help: 'how each batch\'s t are drawn, all for the same objective: uniform (Algorithm 1), stratified (spread evenly over 1..T ' +
+      'from one random offset), importance (by the loss\'s second moment, each row weighted by 1/(T p_t); uniform until every t ' +
+      'has 10 losses) (default uniform)' },
   { name: 'seed', type: 'string', arg: 'S', help: `random seed (default ${D.seed})` },
-  { name: 'threads', type: 'string', arg: 'N', help: `threads sharing each step; the same seed and thread count give the same bits (default ${D.threads})` },
-  { name: 'fma', type: 'boolean', help: 'the relaxed-SIMD build (fused multiply-add) where this Node has it: faster steps, but float results that differ from the default build\'s and may differ between machines; --resume keeps it (default off)' },
+  { name: 'threads', type: 'string', arg: 'N',
+    help: `threads sharing each step; the same seed and thread count give the same bits (default ${D.threads})` },
+  { name: 'fma', type: 'boolean',
+    help: 'the relaxed-SIMD build (fused multiply-add) where this Node has it: faster steps, but float results that differ from ' +
+      'the default build\'s and may differ between machines; --resume keeps it (default off)' },
 ];
 
 /** The entries of RUN_OPTS with these names, in that order, each optionally with its own help text. */

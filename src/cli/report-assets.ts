@@ -35,7 +35,8 @@ function buildReportAssets(): ReportAssets {
   try {
     esbuild = req('esbuild');
   } catch {
-    throw new Error('report assets are missing (no report-page.js next to the program) and esbuild is not installed to build them; run the build');
+    throw new Error('report assets are missing (no report-page.js next to the program) and esbuild is not installed to build them; ' +
+      'run the build');
   }
   const entry = fileURLToPath(new URL('../report/page.ts', import.meta.url));
   const out = esbuild.buildSync({

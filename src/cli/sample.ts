@@ -56,7 +56,8 @@ export const sampleCommand: Command = {
     const grid = str(v, 'grid') as GridName | undefined, split = int(v, 'split', 1, 100000);
     const coarse = str(v, 'coarse') as CoarseName | undefined, churn = num(v, 'churn');
     const pts = model.sample(n, {
-      sampler, steps, eta, variance: variance as VarianceName | undefined, clipX0, grid, split, coarse, churn, onChunk: (d) => bar.update(d),
+      sampler, steps, eta, variance: variance as VarianceName | undefined, clipX0, grid, split, coarse, churn,
+      onChunk: (d) => bar.update(d),
     }).points;
     bar.stop();
     const out = str(v, 'out');

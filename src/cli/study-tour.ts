@@ -37,10 +37,12 @@ function stamp(): string {
 function tourOptions(v: Values): TourOptions {
   const quick = !!v.quick;
   const datasets = list(v, 'datasets') ?? TOUR_DATASETS;
-  for (const n of datasets) if (!Object.prototype.hasOwnProperty.call(DATASETS, n)) throw new UsageError(`unknown data set "${n}" in --datasets; choose from ${Object.keys(DATASETS).join(', ')}`);
+  for (const n of datasets) if (!Object.prototype.hasOwnProperty.call(DATASETS, n))
+    throw new UsageError(`unknown data set "${n}" in --datasets; choose from ${Object.keys(DATASETS).join(', ')}`);
   if (datasets.length === 0) throw new UsageError('--datasets needs at least one data set');
   const schedules = (list(v, 'schedules') ?? [...ALL_SCHEDULES]) as ScheduleName[];
-  for (const s of schedules) if (!(ALL_SCHEDULES as readonly string[]).includes(s)) throw new UsageError(`unknown schedule "${s}"; choose from ${ALL_SCHEDULES.join(', ')}`);
+  for (const s of schedules) if (!(ALL_SCHEDULES as readonly string[]).includes(s))
+    throw new UsageError(`unknown schedule "${s}"; choose from ${ALL_SCHEDULES.join(', ')}`);
   if (schedules.length === 0) throw new UsageError('--schedules needs at least one schedule');
   const D = DEFAULT_RUN;
   const seed = int(v, 'seed', 0, Number.MAX_SAFE_INTEGER) ?? D.seed;
@@ -56,7 +58,8 @@ function tourOptions(v: Values): TourOptions {
       train: getDataset(name, nData, seed),
       heldOut: getDataset(name, vlbN + 2 * draws * size, seed + FRESH_SEED_OFFSET),
     }),
-    trajectories: quick ? { nOverlap: 60, starts: 10, runs: 2, fanRuns: 3, lines: 8, k: 5 } : { nOverlap: 500, starts: 100, runs: 4, fanRuns: 30, lines: 30, k: 10 },
+    trajectories: quick ? { nOverlap: 60, starts: 10, runs: 2, fanRuns: 3, lines: 8, k: 5 }
+      : { nOverlap: 500, starts: 100, runs: 4, fanRuns: 30, lines: 30, k: 10 },
     fieldGrid: quick ? 7 : 19,
     nllN: quick ? 20 : 500,
     reverseN: quick ? 100 : 1000,
@@ -67,7 +70,8 @@ export async function runTourCli(v: Values): Promise<number> {
   const quiet = !!v.quiet, o = tourOptions(v);
   const out = resolve(str(v, 'out') ?? join('runs', `study-tour-${stamp()}`));
   mkdirSync(out, { recursive: true });
-  if (!quiet) process.stderr.write(`ddpm-wasm ${VERSION}: study tour on ${o.datasets.join(', ')}: ${o.schedules.length} schedules each, ${o.base.steps} steps of batch ${o.base.batch}\n`);
+  if (!quiet) process.stderr.write(`ddpm-wasm ${VERSION}: study tour on ${o.datasets.join(', ')}: ` +
+    `${o.schedules.length} schedules each, ${o.base.steps} steps of batch ${o.base.batch}\n`);
   let bar: ReturnType<typeof progress> | undefined;
   const res = await runTour({
     ...o,

@@ -23,7 +23,9 @@ import { loadReportAssets } from './report-assets';
 import { renderReport } from '../report/render';
 import { ALL_SCHEDULES, VARIANCES } from '../schedule/schedule';
 import { VERSION } from '../util/version';
-import { type Variant, type VariantResult, formatSummary, runStudy, studyDifferences, studyReport, SUMMARY_COLUMNS, summaryRows } from '../lab/schedule-study';
+import {
+  type Variant, type VariantResult, formatSummary, runStudy, studyDifferences, studyReport, SUMMARY_COLUMNS, summaryRows,
+} from '../lab/schedule-study';
 import { type TrajectoryStudy, trajectorySections, trajectoryStudy } from '../lab/trajectories';
 import { TOUR_STEPS, runTourCli } from './study-tour';
 import { runSamplerStudyCli } from './study-samplers';
@@ -48,9 +50,11 @@ function stamp(): string {
 function baseOptions(v: Record<string, unknown>, steps: number): DiffusionOptions & { dataset: string } {
   const D = DEFAULT_RUN;
   const act = str(v, 'activation') ?? D.model.activation;
-  if (!(ACTIVATIONS as readonly string[]).includes(act)) throw new UsageError(`unknown activation "${act}"; choose one of ${ACTIVATIONS.join(', ')}`);
+  if (!(ACTIVATIONS as readonly string[]).includes(act))
+    throw new UsageError(`unknown activation "${act}"; choose one of ${ACTIVATIONS.join(', ')}`);
   const variance = str(v, 'variance') ?? D.variance;
-  if (!(VARIANCES as readonly string[]).includes(variance)) throw new UsageError(`unknown variance "${variance}"; choose one of ${VARIANCES.join(', ')}`);
+  if (!(VARIANCES as readonly string[]).includes(variance))
+    throw new UsageError(`unknown variance "${variance}"; choose one of ${VARIANCES.join(', ')}`);
   return {
     dataset: str(v, 'dataset') ?? 'moons',
     nData: int(v, 'n-data', 2, 1e7) ?? D.nData,
@@ -86,7 +90,8 @@ async function runVariants(kind: 'schedules' | 'T', v: Record<string, string | b
   if (kind === 'schedules') {
     const names = list(v, 'schedules') ?? [...ALL_SCHEDULES];
     for (const n of names) {
-      if (!(ALL_SCHEDULES as readonly string[]).includes(n)) throw new UsageError(`unknown schedule "${n}"; choose from ${ALL_SCHEDULES.join(', ')}`);
+      if (!(ALL_SCHEDULES as readonly string[]).includes(n))
+        throw new UsageError(`unknown schedule "${n}"; choose from ${ALL_SCHEDULES.join(', ')}`);
     }
     if (names.length === 0) throw new UsageError('--schedules needs at least one schedule');
     variants = names.map((n) => ({ label: n, config: { schedule: n as DiffusionOptions['schedule'] } }));
@@ -104,13 +109,19 @@ async function runVariants(kind: 'schedules' | 'T', v: Record<string, string | b
   const size = int(v, 'size', 50, 5000) ?? 500;
   const evalSeed = 1;
   const data = loadDataset(base.dataset, base.nData!, base.seed!, readText);
-  const fresh = base.dataset.toLowerCase().endsWith('.csv') ? data : loadDataset(base.dataset, vlbN + 2 * draws * size, base.seed! + FRESH_SEED_OFFSET, readText);
-  if (fresh.n < vlbN + 2 * draws * size) throw new UsageError(`${base.dataset} has ${fresh.n} rows; the study needs ${vlbN + 2 * draws * size} (--vlb-n + 2 x --draws x --size)`);
+  const fresh = base.dataset.toLowerCase().endsWith('.csv') ? data
+    : loadDataset(base.dataset, vlbN + 2 * draws * size, base.seed! + FRESH_SEED_OFFSET, readText);
+  if (fresh.n < vlbN + 2 * draws * size) {
+    throw new UsageError(`${base.dataset} has ${fresh.n} rows; ` +
+      `the study needs ${vlbN + 2 * draws * size} (--vlb-n + 2 x --draws x --size)`);
+  }
   const testData = studyTestData(v, base);
-  const out = resolve(str(v, 'out') ?? join('runs', `study-${kind}-${base.dataset.replace(/^.*[\\/]/, '').replace(/\.csv$/i, '')}-${stamp()}`));
+  const out = resolve(str(v, 'out') ??
+    join('runs', `study-${kind}-${base.dataset.replace(/^.*[\\/]/, '').replace(/\.csv$/i, '')}-${stamp()}`));
   mkdirSync(out, { recursive: true });
   const say = log(quiet);
-  say(`ddpm-wasm ${VERSION}: study ${kind} on ${base.dataset}: ${variants.map((x) => x.label).join(', ')}; ${base.steps} steps of batch ${base.batch} each`);
+  say(`ddpm-wasm ${VERSION}: study ${kind} on ${base.dataset}: ${variants.map((x) => x.label).join(', ')}; ` +
+    `${base.steps} steps of batch ${base.batch} each`);
   const t0 = performance.now();
   let bar = progress('train', base.steps!, { quiet });
   const results: VariantResult[] = await runStudy(variants, {
@@ -136,7 +147,8 @@ async function runVariants(kind: 'schedules' | 'T', v: Record<string, string | b
     kind, dataset: base.dataset, steps: base.steps, seconds, report: reportPath,
     columns: SUMMARY_COLUMNS, rows: summaryRows(results),
     variants: results.map((r) => ({
-      label: r.label, T: r.schedule.T, schedule: r.config.schedule, bitsPerDim: r.vlb.bitsPerDim, nats: r.vlb.nats, stderrNats: r.vlb.stderrNats,
+      label: r.label, T: r.schedule.T, schedule: r.config.schedule, bitsPerDim: r.vlb.bitsPerDim, nats: r.vlb.nats,
+      stderrNats: r.vlb.stderrNats,
       prior: r.vlb.prior, props: r.props, trainSeconds: r.trainSeconds, test: r.test,
       eval: r.report.metrics.map((m) => ({ name: m.name, value: m.value, floor: m.floor, ratio: m.ratio })),
     })),
@@ -180,10 +192,13 @@ async function runVariance(v: Record<string, string | boolean | undefined>): Pro
   });
   const vlbN = int(v, 'vlb-n', 50, 1e6) ?? 1000, draws = int(v, 'draws', 1, 100) ?? 4, size = int(v, 'size', 50, 5000) ?? 500;
   const data = loadDataset(base.dataset, base.nData!, base.seed!, readText);
-  const fresh = base.dataset.toLowerCase().endsWith('.csv') ? data : loadDataset(base.dataset, vlbN + 2 * draws * size, base.seed! + FRESH_SEED_OFFSET, readText);
-  if (fresh.n < vlbN + 2 * draws * size) throw new UsageError(`${base.dataset} has ${fresh.n} rows; the study needs ${vlbN + 2 * draws * size}`);
+  const fresh = base.dataset.toLowerCase().endsWith('.csv') ? data
+    : loadDataset(base.dataset, vlbN + 2 * draws * size, base.seed! + FRESH_SEED_OFFSET, readText);
+  if (fresh.n < vlbN + 2 * draws * size)
+    throw new UsageError(`${base.dataset} has ${fresh.n} rows; the study needs ${vlbN + 2 * draws * size}`);
   const testData = studyTestData(v, base);
-  const out = resolve(str(v, 'out') ?? join('runs', `study-variance-${base.dataset.replace(/^.*[\\/]/, '').replace(/\.csv$/i, '')}-${stamp()}`));
+  const out = resolve(str(v, 'out') ??
+    join('runs', `study-variance-${base.dataset.replace(/^.*[\\/]/, '').replace(/\.csv$/i, '')}-${stamp()}`));
   mkdirSync(out, { recursive: true });
   say(`ddpm-wasm ${VERSION}: study variance on ${base.dataset}: beta_t, beta-tilde_t, learned (${loss}); ${base.steps} steps each`);
   const t0 = performance.now();
@@ -202,19 +217,34 @@ async function runVariance(v: Record<string, string | boolean | undefined>): Pro
   const reportPath = join(out, 'report.html');
   writeFileAtomic(reportPath, renderReport(varianceReport(st, {
     data, dataset: base.dataset, seconds,
-    config: { dataset: base.dataset, T: st.T, schedule: base.schedule!, steps: base.steps!, batch: base.batch!, loss, lambda, seed: base.seed!, 'held-out (bound)': vlbN },
+    config: {
+      dataset: base.dataset, T: st.T, schedule: base.schedule!, steps: base.steps!, batch: base.batch!, loss, lambda, seed: base.seed!,
+      'held-out (bound)': vlbN,
+    },
   }), loadReportAssets()));
-  const rows = st.results.map((r) => ({ label: r.label, bitsPerDim: r.vlb.bitsPerDim, stderrBits: r.vlb.stderrNats / (r.vlb.d * Math.LN2), w2AtSteps: r.w2AtSteps, test: r.test }));
+  const rows = st.results.map((r) => ({
+    label: r.label, bitsPerDim: r.vlb.bitsPerDim, stderrBits: r.vlb.stderrNats / (r.vlb.d * Math.LN2), w2AtSteps: r.w2AtSteps, test: r.test,
+  }));
   const differences = varianceDifferences(st);
-  writeFileAtomic(join(out, 'summary.json'), JSON.stringify({ kind: 'variance', dataset: base.dataset, steps: st.steps, seconds, report: reportPath, variants: rows, differences }, null, 1) + '\n');
-  if (v.json) process.stdout.write(JSON.stringify({ kind: 'variance', steps: st.steps, seconds, report: reportPath, variants: rows, differences }) + '\n');
+  writeFileAtomic(join(out, 'summary.json'), JSON.stringify({
+    kind: 'variance', dataset: base.dataset, steps: st.steps, seconds, report: reportPath, variants: rows, differences,
+  }, null, 1) + '\n');
+  if (v.json) {
+    process.stdout.write(JSON.stringify({
+      kind: 'variance', steps: st.steps, seconds, report: reportPath, variants: rows, differences,
+    }) + '\n');
+  }
   else {
     const na = (x: number | undefined, d: number) => (x === undefined ? 'n/a' : x.toFixed(d));
     const head = ['variant', 'bound bits/dim', '± s.e.', 'accuracy', '± null sd', 'z', ...st.steps.map((k) => `W2 ratio @${k}`)];
-    const body = rows.map((r) => [r.label, r.bitsPerDim.toFixed(3), r.stderrBits.toFixed(3), na(r.test?.accuracy, 4), na(r.test?.nullSd, 4), na(r.test?.z, 1), ...r.w2AtSteps.map((x) => x.toFixed(3))]);
+    const body = rows.map((r) => [
+      r.label, r.bitsPerDim.toFixed(3), r.stderrBits.toFixed(3), na(r.test?.accuracy, 4), na(r.test?.nullSd, 4), na(r.test?.z, 1),
+      ...r.w2AtSteps.map((x) => x.toFixed(3)),
+    ]);
     const w = head.map((_, c) => Math.max(head[c].length, ...body.map((b) => b[c].length)));
     const line = (r: string[]) => r.map((x, c) => (c === 0 ? x.padEnd(w[c]) : x.padStart(w[c]))).join('  ');
-    process.stdout.write([line(head), w.map((x) => '-'.repeat(x)).join('  '), ...body.map(line)].join('\n') + '\n' + formatDifferences(differences) + `${seconds.toFixed(0)} s; report: ${reportPath}\n`);
+    process.stdout.write([line(head), w.map((x) => '-'.repeat(x)).join('  '), ...body.map(line)].join('\n') + '\n' +
+      formatDifferences(differences) + `${seconds.toFixed(0)} s; report: ${reportPath}\n`);
   }
   return 0;
 }
@@ -222,12 +252,19 @@ async function runVariance(v: Record<string, string | boolean | undefined>): Pro
 function formatTrajectories(s: TrajectoryStudy): string {
   const z = (o: number) => ((o - s.randomExpected) / s.randomSd).toFixed(1);
   const rows = [['process', 'spread/data', 'spread', 'kNN overlap', 'x random', 'z', 'colour overlap', 'x random'],
-    ...s.figures.map((f) => [f.label, f.spread.toFixed(3), f.spreadData.toFixed(4), f.overlap.toFixed(4), (f.overlap / s.randomExpected).toFixed(2), z(f.overlap), f.colorOverlap.toFixed(4), (f.colorOverlap / s.randomExpected).toFixed(2)]),
-    ['forward q', '', '', s.forwardOverlap.toFixed(4), (s.forwardOverlap / s.randomExpected).toFixed(2), z(s.forwardOverlap), s.forwardColorOverlap.toFixed(4), (s.forwardColorOverlap / s.randomExpected).toFixed(2)],
-    [`random (20 shuffles, sd ${s.randomSd.toFixed(4)})`, '1', '', s.randomMeasured.toFixed(4), (s.randomMeasured / s.randomExpected).toFixed(2), '', '', '']];
+    ...s.figures.map((f) => [
+      f.label, f.spread.toFixed(3), f.spreadData.toFixed(4), f.overlap.toFixed(4), (f.overlap / s.randomExpected).toFixed(2), z(f.overlap),
+      f.colorOverlap.toFixed(4), (f.colorOverlap / s.randomExpected).toFixed(2),
+    ]),
+    ['forward q', '', '', s.forwardOverlap.toFixed(4), (s.forwardOverlap / s.randomExpected).toFixed(2), z(s.forwardOverlap),
+      s.forwardColorOverlap.toFixed(4), (s.forwardColorOverlap / s.randomExpected).toFixed(2)],
+    [`random (20 shuffles, sd ${s.randomSd.toFixed(4)})`, '1', '', s.randomMeasured.toFixed(4),
+      (s.randomMeasured / s.randomExpected).toFixed(2),
+      '', '', '']];
   const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return [
-    `same x_T run ${s.runs} times (${s.starts} starts); ${s.k}-NN overlap of x_T and x_0 over ${s.nOverlap} points (random: ${s.randomExpected.toFixed(4)})`,
+    `same x_T run ${s.runs} times (${s.starts} starts); ${s.k}-NN overlap of x_T and x_0 over ${s.nOverlap} points ` +
+      `(random: ${s.randomExpected.toFixed(4)})`,
     ...rows.map((r) => r.map((x, c) => (c === 0 ? x.padEnd(w[c]) : x.padStart(w[c]))).join('  ')),
   ].join('\n') + '\n';
 }
@@ -251,22 +288,33 @@ async function runTrajectories(v: Record<string, string | boolean | undefined>):
     starts: int(v, 'starts', 2, 100000) ?? 200, runs: int(v, 'runs', 2, 1000) ?? 8, nOverlap: int(v, 'n-overlap', 20, 5000) ?? 500,
     k: int(v, 'k', 1, 100) ?? 10, paths: int(v, 'paths', 1, 5000) ?? 300, seed: int(v, 'seed', 0, Number.MAX_SAFE_INTEGER) ?? 0,
   });
-  const out = resolve(str(v, 'out') ?? join('runs', `study-trajectories-${dataset.replace(/^.*[\\/]/, '').replace(/\.csv$/i, '')}-${stamp()}`));
+  const out = resolve(str(v, 'out') ??
+    join('runs', `study-trajectories-${dataset.replace(/^.*[\\/]/, '').replace(/\.csv$/i, '')}-${stamp()}`));
   mkdirSync(out, { recursive: true });
   const reportPath = join(out, 'report.html');
   writeFileAtomic(reportPath, renderReport({
     title: `ddpm-wasm: trajectories on ${dataset}`, subtitle: `ddpm-wasm ${VERSION}`,
-    config: { dataset, T: model.schedule.T, schedule: model.config.schedule, 'trained steps': model.step || model.config.steps, starts: s.starts, runs: s.runs, k: s.k, N: s.nOverlap },
+    config: {
+      dataset, T: model.schedule.T, schedule: model.config.schedule, 'trained steps': model.step || model.config.steps,
+      starts: s.starts, runs: s.runs, k: s.k, N: s.nOverlap,
+    },
     sections: trajectorySections(s, data),
   }, loadReportAssets()));
-  if (v.json) process.stdout.write(JSON.stringify({ report: reportPath, k: s.k, randomExpected: s.randomExpected, randomMeasured: s.randomMeasured, randomSd: s.randomSd, forwardOverlap: s.forwardOverlap, figures: s.figures }) + '\n');
+  if (v.json) {
+    process.stdout.write(JSON.stringify({
+      report: reportPath, k: s.k, randomExpected: s.randomExpected, randomMeasured: s.randomMeasured, randomSd: s.randomSd,
+      forwardOverlap: s.forwardOverlap, figures: s.figures,
+    }) + '\n');
+  }
   else process.stdout.write(formatTrajectories(s) + `report: ${reportPath}\n`);
   return 0;
 }
 
 export const studyCommand: Command = {
-  summary: 'experiments, each one report: study schedules | T | variance | trajectories | tour (the forward and reverse processes, trajectories and schedules on three data sets) | samplers (quality per network evaluation)',
-  usage: 'study schedules|T|variance|trajectories|tour|samplers [--dataset D] [--schedules linear,quadratic,cosine,sigmoid,learned] [--Ts 20,50,100,200] [--T N] [--steps N] [--out DIR]',
+  summary: 'experiments, each one report: study schedules | T | variance | trajectories | tour (the forward and reverse processes, ' +
+    'trajectories and schedules on three data sets) | samplers (quality per network evaluation)',
+  usage: 'study schedules|T|variance|trajectories|tour|samplers [--dataset D] [--schedules linear,quadratic,cosine,sigmoid,learned] ' +
+    '[--Ts 20,50,100,200] [--T N] [--steps N] [--out DIR]',
   details: [
     'experiments:',
     '  schedules     one model per beta_t schedule, same seed, data and budget: bound, sample quality, the schedules side by side',
@@ -285,19 +333,29 @@ export const studyCommand: Command = {
       ['T', `diffusion steps (study schedules, trajectories; default ${DEFAULT_RUN.T})`],
       ['schedule', `schedule (study T, trajectories; default ${DEFAULT_RUN.schedule})`],
       ['steps', `training steps per model (default ${STUDY_STEPS}; trajectories 3000; tour ${TOUR_STEPS})`],
-      'batch', 'lr', ['n-data', `training points, or stream: every batch fresh from the generator (default ${DEFAULT_RUN.stream ? 'stream' : DEFAULT_RUN.nData})`],
+      'batch', 'lr',
+      ['n-data', 'training points, or stream: every batch fresh from the generator ' +
+        `(default ${DEFAULT_RUN.stream ? 'stream' : DEFAULT_RUN.nData})`],
       'width', 'depth', 'embed', 'activation', ['seed', 'seed shared by every model (default 0)'],
     ),
-    { name: 'variance', type: 'string', arg: VARIANCES.join('|'), help: `sigma_t^2 for sampling and the bound (default ${DEFAULT_RUN.variance})` },
+    { name: 'variance', type: 'string', arg: VARIANCES.join('|'),
+      help: `sigma_t^2 for sampling and the bound (default ${DEFAULT_RUN.variance})` },
     { name: 'vlb-n', type: 'string', arg: 'N', help: 'held-out points for the bound (default 1000)' },
-    { name: 'test-n', type: 'string', arg: 'N', help: `points of the two-sample test per model, against fresh data; the summary says which rows differ beyond its noise (default ${DEFAULT_EVAL_N}; 0 = off; sampling them costs about a model's training)` },
+    { name: 'test-n', type: 'string', arg: 'N',
+      help: 'points of the two-sample test per model, against fresh data; the summary says which rows differ beyond its noise ' +
+        `(default ${DEFAULT_EVAL_N}; 0 = off; sampling them costs about a model's training)` },
     { name: 'draws', type: 'string', arg: 'K', help: 'eval draws per model (default 4)' },
     { name: 'size', type: 'string', arg: 'N', help: 'points per eval draw (default 500)' },
-    { name: 'loss', type: 'string', arg: LEARNED_LOSSES.join('|'), help: 'variance: objective of the learned variance: L_simple + lambda L_vlb, or L_vlb alone (default hybrid)' },
-    { name: 'lambda', type: 'string', arg: 'X', help: 'variance: weight of L_vlb in the hybrid objective (default 0.001, Nichol & Dhariwal)' },
-    { name: 'fewer-steps', type: 'string', arg: 'A,B,..', help: 'variance: respaced sampling step counts compared with all T (default 10,25)' },
-    { name: 'model', type: 'string', arg: 'FILE', help: 'trajectories, samplers (A,B,..: one per data set): a trained model (default: train one with the flags above)' },
-    { name: 'data', type: 'string', arg: 'NAME|FILE.csv', help: 'trajectories: data drawn under the paths (default: the model\'s data set)' },
+    { name: 'loss', type: 'string', arg: LEARNED_LOSSES.join('|'),
+      help: 'variance: objective of the learned variance: L_simple + lambda L_vlb, or L_vlb alone (default hybrid)' },
+    { name: 'lambda', type: 'string', arg: 'X',
+      help: 'variance: weight of L_vlb in the hybrid objective (default 0.001, Nichol & Dhariwal)' },
+    { name: 'fewer-steps', type: 'string', arg: 'A,B,..',
+      help: 'variance: respaced sampling step counts compared with all T (default 10,25)' },
+    { name: 'model', type: 'string', arg: 'FILE',
+      help: 'trajectories, samplers (A,B,..: one per data set): a trained model (default: train one with the flags above)' },
+    { name: 'data', type: 'string', arg: 'NAME|FILE.csv',
+      help: 'trajectories: data drawn under the paths (default: the model\'s data set)' },
     { name: 'starts', type: 'string', arg: 'N', help: 'trajectories: starting points x_T for the spread (default 200)' },
     { name: 'runs', type: 'string', arg: 'R', help: 'trajectories: runs per starting point (default 8)' },
     { name: 'n-overlap', type: 'string', arg: 'N', help: 'trajectories: points for the neighbourhood overlap (default 500)' },

@@ -28,8 +28,12 @@ const TRAIN_OPTS: Opt[] = [
   { name: 'out', type: 'string', arg: 'DIR', help: 'output directory (default runs/<dataset>-<date>-<time>)' },
   { name: 'samples', type: 'string', arg: 'N', help: 'points sampled at the end into samples.csv and the report (default 2000)' },
   { name: 'checkpoint-every', type: 'string', arg: 'N', help: 'steps between checkpoints (default 1000)' },
-  { name: 'eval', type: 'boolean', help: `also judge the model as \`eval\` does at the end: ${DEFAULT_EVAL_N} samples against fresh data (the two-sample test, sliced W2, energy, with their floors) and the 5 x 1000 distances (sampling 20,000 points costs about as much as the training)` },
-  { name: 'resume', type: 'string', arg: 'DIR', help: 'continue the run in DIR from its checkpoint, written every --checkpoint-every steps and on Ctrl-C, SIGTERM or SIGHUP (bit-identical to an uninterrupted run); --steps may extend it' },
+  { name: 'eval', type: 'boolean',
+    help: `also judge the model as \`eval\` does at the end: ${DEFAULT_EVAL_N} samples against fresh data (the two-sample test, ` +
+      'sliced W2, energy, with their floors) and the 5 x 1000 distances (sampling 20,000 points costs about as much as the training)' },
+  { name: 'resume', type: 'string', arg: 'DIR',
+    help: 'continue the run in DIR from its checkpoint, written every --checkpoint-every steps and on Ctrl-C, SIGTERM or SIGHUP ' +
+      '(bit-identical to an uninterrupted run); --steps may extend it' },
 ];
 
 /** With --resume the configuration comes from the checkpoint; only these may still be given. */
@@ -70,18 +74,21 @@ export const trainCommand: Command = {
     const resumeDir = str(v, 'resume');
     if (resumeDir) {
       for (const [k, x] of Object.entries(v)) {
-        if (x !== undefined && !RESUME_OK.has(k)) throw new UsageError(`--${k} cannot be combined with --resume: the configuration comes from the checkpoint`);
+        if (x !== undefined && !RESUME_OK.has(k))
+          throw new UsageError(`--${k} cannot be combined with --resume: the configuration comes from the checkpoint`);
       }
       out = resolve(resumeDir);
       const ck = join(out, 'checkpoint.safetensors');
       let loaded: Points | undefined;
-      model = await Diffusion.load(readFileChecked(ck, 'checkpoint'), { source: ck, dataFor: (c) => (loaded = loadPoints(c.dataset, c.nData, c.seed)) });
+      model = await Diffusion.load(readFileChecked(ck, 'checkpoint'),
+        { source: ck, dataFor: (c) => (loaded = loadPoints(c.dataset, c.nData, c.seed)) });
       data = loaded!;
       const steps = int(v, 'steps', 1, 1e9);
       if (steps !== undefined) model.config.steps = steps;
       // A run killed after its last checkpoint but before its outputs: nothing to train, write the outputs.
       if (model.step >= model.config.steps && !v.quiet) {
-        process.stderr.write(`the checkpoint in ${out} is at step ${model.step} of ${model.config.steps}: writing the outputs (a larger --steps trains on)\n`);
+        process.stderr.write(`the checkpoint in ${out} is at step ${model.step} of ${model.config.steps}: ` +
+          'writing the outputs (a larger --steps trains on)\n');
       }
     } else {
       const c = runConfigFrom(v);
@@ -93,11 +100,18 @@ export const trainCommand: Command = {
     mkdirSync(out, { recursive: true });
     const checks = scheduleChecks(model.schedule);
     const log = (s: string) => { if (!quiet) process.stderr.write(s + '\n'); };
-    log(`ddpm-wasm ${VERSION}: ${config.dataset} (${config.stream ? `streamed, standardised on ${data.n} points` : `${data.n} points`}, d = ${data.d}), ${parameterCount(config.model)} parameters, ` +
+    log(`ddpm-wasm ${VERSION}: ${config.dataset} ` +
+      `(${config.stream ? `streamed, standardised on ${data.n} points` : `${data.n} points`}, d = ${data.d}), ` +
+      `${parameterCount(config.model)} parameters, ` +
       `T = ${config.T} ${config.schedule}, abar_T = ${checks.alphaBarT.toExponential(2)}, ${config.steps} steps of batch ${config.batch}`);
     // Which build and how many threads ran: --fma falls back to the default build where relaxed SIMD is missing.
-    log(`engine: ${model.engine.lanes} thread${model.engine.lanes > 1 ? 's' : ''}, ${model.engine.fma ? 'relaxed-SIMD (FMA) build' : config.fma ? 'default SIMD build (--fma: relaxed SIMD is not available in this runtime)' : 'SIMD build'}`);
-    if (!checks.isotropicAtT) process.stderr.write(`warning: abar_T = ${checks.alphaBarT.toFixed(4)} > 0.01: x_T is not close to N(0, I); raise --T or --beta-end\n`);
+    log(`engine: ${model.engine.lanes} thread${model.engine.lanes > 1 ? 's' : ''}, ` +
+      `${model.engine.fma ? 'relaxed-SIMD (FMA) build'
+        : config.fma ? 'default SIMD build (--fma: relaxed SIMD is not available in this runtime)' : 'SIMD build'}`);
+    if (!checks.isotropicAtT) {
+      process.stderr.write(`warning: abar_T = ${checks.alphaBarT.toFixed(4)} > 0.01: ` +
+        'x_T is not close to N(0, I); raise --T or --beta-end\n');
+    }
 
     // The first stop signal ends training after the current step; the outputs below then hold a checkpoint to resume.
     const signal = catchStopSignals();
@@ -148,16 +162,28 @@ export const trainCommand: Command = {
       report = evaluation.report;
       process.stdout.write(formatEvaluation(evaluation));
     }
-    const html = renderReport(trainReport(model, { data, samples, frames: rec.frames!, report, trainSeconds, sampleSeconds }), loadReportAssets());
+    const html = renderReport(trainReport(model, { data, samples, frames: rec.frames!, report, trainSeconds, sampleSeconds }),
+      loadReportAssets());
     writeFileAtomic(join(out, 'report.html'), html);
-    const files = { model: join(out, 'model.safetensors'), checkpoint: ckPath, loss: join(out, 'loss.csv'), samples: join(out, 'samples.csv'), report: join(out, 'report.html') };
+    const files = {
+      model: join(out, 'model.safetensors'), checkpoint: ckPath, loss: join(out, 'loss.csv'), samples: join(out, 'samples.csv'),
+      report: join(out, 'report.html'),
+    };
     if (v.json) {
-      process.stdout.write(JSON.stringify({ out, files, steps: model.step, finalLoss: meanTail(model.losses), trainSeconds, sampleSeconds, T, alphaBarT: model.schedule.alphaBar[T - 1], config: model.config, eval: report?.metrics.map((m) => ({ name: m.name, value: m.value, floor: m.floor, ratio: m.ratio })), quality: evaluation?.quality }) + '\n');
+      process.stdout.write(JSON.stringify({
+        out, files, steps: model.step, finalLoss: meanTail(model.losses), trainSeconds, sampleSeconds, T,
+        alphaBarT: model.schedule.alphaBar[T - 1], config: model.config,
+        eval: report?.metrics.map((m) => ({ name: m.name, value: m.value, floor: m.floor, ratio: m.ratio })), quality: evaluation?.quality,
+      }) + '\n');
     } else {
-      process.stdout.write(`trained ${model.step} steps in ${trainSeconds.toFixed(1)} s (final loss ${meanTail(model.losses).toFixed(4)}); sampled ${nSamples} points in ${sampleSeconds.toFixed(1)} s\n`);
+      process.stdout.write(`trained ${model.step} steps in ${trainSeconds.toFixed(1)} s ` +
+        `(final loss ${meanTail(model.losses).toFixed(4)}); ` +
+        `sampled ${nSamples} points in ${sampleSeconds.toFixed(1)} s\n`);
       if (config.schedule === 'learned') {
         const sch = model.schedule;
-        process.stdout.write(`learned schedule: beta_1 = ${sch.beta[0].toExponential(2)}, abar_T = ${sch.alphaBar[T - 1].toExponential(2)} (linear started at ${initialLearnedSchedule(T, config).alphaBar[T - 1].toExponential(2)})\n`);
+        process.stdout.write(`learned schedule: beta_1 = ${sch.beta[0].toExponential(2)}, ` +
+          `abar_T = ${sch.alphaBar[T - 1].toExponential(2)} ` +
+          `(linear started at ${initialLearnedSchedule(T, config).alphaBar[T - 1].toExponential(2)})\n`);
       }
       for (const [k, f] of Object.entries(files)) process.stdout.write(`  ${k.padEnd(10)} ${f}\n`);
     }

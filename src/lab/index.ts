@@ -22,7 +22,9 @@ export {
   SAMPLER_SUMMARY, reverseSample, probabilityFlowSample, timeSubsequence, ddimCoefficients, flowStepCoefficients, alphaSigma,
 } from '../diffusion/samplers';
 export type { ReverseCall } from '../diffusion/samplers';
-export { solve, engineSolverContext, solverGrid, multistepCoefficients, heunCoefficients, churnTarget, SOLVERS } from '../diffusion/solvers';
+export {
+  solve, engineSolverContext, solverGrid, multistepCoefficients, heunCoefficients, churnTarget, SOLVERS,
+} from '../diffusion/solvers';
 export type { SolverContext, SolverCall, EpsFn as SolverEpsFn } from '../diffusion/solvers';
 export { probabilityFlowNll, engineEpsVjp, boundGap } from '../diffusion/likelihood';
 export type { NllOptions, EpsVjpFn } from '../diffusion/likelihood';

@@ -80,7 +80,9 @@ export async function runVarianceStudy(o: {
       w2AtSteps.push(r.metrics.find((m) => m.name === 'w2')!.ratio);
       if (K === T) (report = r), (samples = pts);
     }
-    results.push({ label: v.label, vlb, report: report!, w2AtSteps, samples: samples!, losses: v.model.losses, lossLabel: v.lossLabel, test });
+    results.push({
+      label: v.label, vlb, report: report!, w2AtSteps, samples: samples!, losses: v.model.losses, lossLabel: v.lossLabel, test,
+    });
   }
   fixed.close();
   learned.close();
@@ -93,19 +95,36 @@ export function varianceDifferences(st: VarianceStudy) {
   return st.results.every((x) => x.test) ? compareAccuracies(st.results.map((x) => ({ label: x.label, test: x.test! }))) : [];
 }
 
-export function varianceReport(st: VarianceStudy, o: { data: Points; dataset: string; seconds: number; config: Record<string, string | number> }): ReportData {
+export function varianceReport(
+  st: VarianceStudy, o: { data: Points; dataset: string; seconds: number; config: Record<string, string | number> },
+): ReportData {
   const t = Array.from({ length: st.T }, (_, i) => i + 1);
   const r = st.results;
   const sections: ReportSection[] = [
     {
-      kind: 'table', title: 'Summary', columns: ['variant', 'trained on', 'bound bits/dim', '± s.e.', 'accuracy', '± null sd', 'z', ...st.steps.map((k) => `W2 ratio, ${k} steps`)],
-      rows: r.map((x) => [x.label, x.lossLabel, x.vlb.bitsPerDim, x.vlb.stderrNats / (x.vlb.d * Math.LN2), x.test?.accuracy ?? NaN, x.test?.nullSd ?? NaN, x.test?.z ?? NaN, ...x.w2AtSteps]),
-      note: 'beta_t and beta-tilde_t share one network (L_simple); the learned variance is a second network of the same size and budget. Fewer steps: the respaced chain (Nichol & Dhariwal sec. 4).' +
-        (r[0].test ? ` accuracy: a ${r[0].test.k}-NN classifier telling ${r[0].test.n} samples (all ${st.T} steps) from fresh data, 0.5 = indistinguishable. Differences: ${varianceDifferences(st).map((x) => `${x.a} vs ${x.b} ${x.real ? 'real' : 'not significant'} (z = ${x.z.toFixed(1)})`).join('; ')}.` : ''),
+      kind: 'table', title: 'Summary',
+      columns: [
+        'variant', 'trained on', 'bound bits/dim', '± s.e.', 'accuracy', '± null sd', 'z', ...st.steps.map((k) => `W2 ratio, ${k} steps`),
+      ],
+      rows: r.map((x) => [
+        x.label, x.lossLabel, x.vlb.bitsPerDim, x.vlb.stderrNats / (x.vlb.d * Math.LN2), x.test?.accuracy ?? NaN, x.test?.nullSd ?? NaN,
+        x.test?.z ?? NaN, ...x.w2AtSteps,
+      ]),
+      note: 'beta_t and beta-tilde_t share one network (L_simple); the learned variance is a second network of the same size and budget. ' +
+        'Fewer steps: the respaced chain (Nichol & Dhariwal sec. 4).' +
+        (r[0].test ? ` accuracy: a ${r[0].test.k}-NN classifier telling ${r[0].test.n} samples (all ${st.T} steps) from fresh data, ` +
+          '0.5 = indistinguishable. Differences: ' +
+          `${varianceDifferences(st)
+            .map((x) => `${x.a} vs ${x.b} ${x.real ? 'real' : 'not significant'} (z = ${x.z.toFixed(1)})`).join('; ')}.`
+          : ''),
     },
     {
-      kind: 'lines', title: 'sigma_t^2: beta_t, beta-tilde_t and the learned Sigma_theta (mean over held-out x_t)', x: t, logY: true, xLabel: 't', yLabel: 'sigma_t^2',
-      series: [{ label: 'beta_t', y: Array.from(st.beta) }, { label: 'beta-tilde_t', y: Array.from(st.betaTilde, (v, i) => (i === 0 ? NaN : v)) }, { label: 'learned', y: Array.from(r[2].vlb.sigma2) }],
+      kind: 'lines', title: 'sigma_t^2: beta_t, beta-tilde_t and the learned Sigma_theta (mean over held-out x_t)', x: t, logY: true,
+      xLabel: 't', yLabel: 'sigma_t^2',
+      series: [
+        { label: 'beta_t', y: Array.from(st.beta) }, { label: 'beta-tilde_t', y: Array.from(st.betaTilde, (v, i) => (i === 0 ? NaN : v)) },
+        { label: 'learned', y: Array.from(r[2].vlb.sigma2) },
+      ],
     },
     {
       kind: 'lines', title: 'Bound per t: L_{t-1} (nats per point)', x: t.slice(1), logY: true, xLabel: 't', yLabel: 'nats',
@@ -118,9 +137,20 @@ export function varianceReport(st: VarianceStudy, o: { data: Points; dataset: st
   ];
   for (const x of [r[0], r[2]]) {
     const l = downsample(x.losses, 200);
-    sections.push({ kind: 'lines', title: `Training loss: ${x.lossLabel}`, x: l.step, series: [{ label: x.label, y: l.value }], logY: true, xLabel: 'step', yLabel: 'loss' });
+    sections.push({
+      kind: 'lines', title: `Training loss: ${x.lossLabel}`, x: l.step, series: [{ label: x.label, y: l.value }], logY: true,
+      xLabel: 'step', yLabel: 'loss',
+    });
   }
   for (const x of r) sections.push({ ...metricsTable(x.report), title: `Sample distances: ${x.label} (${st.T} steps)` } as ReportSection);
-  sections.push({ kind: 'scatterRow', title: 'Samples per variant', panels: [{ title: 'data', ...plane(o.data, o.data.d, 1000) }, ...r.map((x) => ({ title: x.label, ...plane(x.samples, o.data.d, 1000) }))] });
-  return { title: `ddpm-wasm: variance study on ${o.dataset}`, subtitle: `${o.seconds.toFixed(0)} s (ddpm-wasm ${VERSION})`, config: o.config, sections };
+  sections.push({
+    kind: 'scatterRow', title: 'Samples per variant',
+    panels: [
+      { title: 'data', ...plane(o.data, o.data.d, 1000) }, ...r.map((x) => ({ title: x.label, ...plane(x.samples, o.data.d, 1000) })),
+    ],
+  });
+  return {
+    title: `ddpm-wasm: variance study on ${o.dataset}`, subtitle: `${o.seconds.toFixed(0)} s (ddpm-wasm ${VERSION})`,
+    config: o.config, sections,
+  };
 }
