@@ -142,7 +142,9 @@ export async function runSamplerStudy(o: SamplerStudyOptions): Promise<DatasetRe
           continue;
         }
         const row = measure(`${sampler} ${K} steps`, sampler, budget, K, () => sampleWith(model, n, sampler, K));
-        row.vsReference = compareAccuracies([{ label: row.label, test: row.judged.test }, { label: reference.label, test: reference.judged.test }])[0];
+        row.vsReference = compareAccuracies([
+          { label: row.label, test: row.judged.test }, { label: reference.label, test: reference.judged.test },
+        ])[0];
         rows.push(row);
       }
     }
@@ -161,13 +163,16 @@ function verdictOf(r: SamplerRow): string {
   return v.real ? `beyond noise, ${v.diff > 0 ? 'worse' : 'better'}` : 'within noise';
 }
 
-const TABLE_COLUMNS = ['data set', 'sampler', 'budget', 'steps', 'evals', 'z', 'accuracy', '± null sd', 'SW2 ratio', 'seconds', 'vs Algorithm 2 (z of diff)'];
+const TABLE_COLUMNS = [
+  'data set', 'sampler', 'budget', 'steps', 'evals', 'z', 'accuracy', '± null sd', 'SW2 ratio', 'seconds', 'vs Algorithm 2 (z of diff)',
+];
 
 function tableRows(res: DatasetResult[]): (string | number)[][] {
   const rows: (string | number)[][] = [];
   for (const r of res) {
     for (const x of [r.reference, ...r.rows]) {
-      rows.push([r.dataset, x.sampler === 'reference' ? REFERENCE_LABEL : x.sampler, x.budget, x.steps, x.evaluations, x.judged.test.z, x.judged.test.accuracy,
+      rows.push([r.dataset, x.sampler === 'reference' ? REFERENCE_LABEL : x.sampler, x.budget, x.steps, x.evaluations, x.judged.test.z,
+        x.judged.test.accuracy,
         x.judged.test.nullSd, x.sw2Ratio, x.seconds, x.vsReference ? `${verdictOf(x)} (${x.vsReference.z.toFixed(1)})` : 'reference']);
     }
   }
@@ -183,9 +188,12 @@ function frontierNotes(res: DatasetResult[]): string[] {
   for (const r of res) {
     const within = r.rows.filter((x) => x.vsReference && !x.vsReference.real);
     const near = new Map<string, number>();
-    for (const x of r.rows) if (x.judged.test.z <= r.reference.judged.test.z + 1 && !near.has(x.sampler)) near.set(x.sampler, x.evaluations);
-    lines.push(`${r.dataset}: Algorithm 2 (T = ${r.T}) z = ${f(r.reference.judged.test.z, 1)}; perfect model z = ${f(r.perfect.test.z, 1)}; ` +
-      `within the test's noise of Algorithm 2: ${within.length ? within.map((x) => `${x.sampler} @${x.evaluations}`).join(', ') : 'none'}; ` +
+    for (const x of r.rows)
+      if (x.judged.test.z <= r.reference.judged.test.z + 1 && !near.has(x.sampler)) near.set(x.sampler, x.evaluations);
+    lines.push(`${r.dataset}: Algorithm 2 (T = ${r.T}) z = ${f(r.reference.judged.test.z, 1)}; ` +
+      `perfect model z = ${f(r.perfect.test.z, 1)}; ` +
+      'within the test\'s noise of Algorithm 2: ' +
+      `${within.length ? within.map((x) => `${x.sampler} @${x.evaluations}`).join(', ') : 'none'}; ` +
       `z within 1.0 of Algorithm 2 from: ${near.size ? [...near].map(([s, e]) => `${s} @${e}`).join(', ') : 'none'}`);
   }
   return lines;
@@ -197,7 +205,8 @@ export function formatSamplerStudy(res: DatasetResult[]): string {
   const body = tableRows(res).map((r) => r.map((v, c) => (typeof v === 'number' ? (c in digits ? f(v, digits[c]) : String(v)) : v)));
   const rows = [TABLE_COLUMNS, ...body];
   const w = TABLE_COLUMNS.map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
-  const line = (r: (string | number)[]) => r.map((v, c) => (c <= 1 || c === 10 ? String(v).padEnd(w[c]) : String(v).padStart(w[c]))).join('  ').trimEnd();
+  const line = (r: (string | number)[]) =>
+    r.map((v, c) => (c <= 1 || c === 10 ? String(v).padEnd(w[c]) : String(v).padStart(w[c]))).join('  ').trimEnd();
   return [line(rows[0]), w.map((x) => '-'.repeat(x)).join('  '), ...body.map(line), ...frontierNotes(res)].join('\n') + '\n';
 }
 
@@ -208,9 +217,13 @@ export function samplerStudySummary(res: DatasetResult[], extra: Record<string, 
     datasets: res.map((r) => ({
       dataset: r.dataset, T: r.T, trainSeconds: r.trainSeconds, perfectZ: r.perfect.test.z, sw2Floor: r.sw2Floor,
       rows: [r.reference, ...r.rows].map((x) => ({
-        sampler: x.sampler === 'reference' ? 'ddpm' : x.sampler, reference: x.sampler === 'reference', budget: x.budget, steps: x.steps, evaluations: x.evaluations,
-        z: x.judged.test.z, accuracy: x.judged.test.accuracy, nullSd: x.judged.test.nullSd, n: x.judged.test.n, sw2: x.judged.sw2, sw2Ratio: x.sw2Ratio,
-        seconds: x.seconds, vsReference: x.vsReference && { diff: x.vsReference.diff, sd: x.vsReference.sd, z: x.vsReference.z, beyondNoise: x.vsReference.real },
+        sampler: x.sampler === 'reference' ? 'ddpm' : x.sampler, reference: x.sampler === 'reference', budget: x.budget, steps: x.steps,
+        evaluations: x.evaluations,
+        z: x.judged.test.z, accuracy: x.judged.test.accuracy, nullSd: x.judged.test.nullSd, n: x.judged.test.n, sw2: x.judged.sw2,
+        sw2Ratio: x.sw2Ratio,
+        seconds: x.seconds,
+        vsReference: x.vsReference &&
+          { diff: x.vsReference.diff, sd: x.vsReference.sd, z: x.vsReference.z, beyondNoise: x.vsReference.real },
       })),
     })),
     notes: frontierNotes(res),
@@ -223,8 +236,10 @@ export function samplerStudyReport(res: DatasetResult[], o: {
   const sections: ReportSection[] = [];
   sections.push({
     kind: 'text', title: 'How to read this',
-    html: `<p>Each row: one sampler at a budget of network evaluations (the steps it takes within that budget), ${o.testN} points from the same ` +
-      'sample-stream seed, judged against as many fresh points by a k-NN classifier two-sample test: z is its accuracy over chance in null ' +
+    html: '<p>Each row: one sampler at a budget of network evaluations (the steps it takes within that budget), ' +
+      `${o.testN} points from the same ` +
+      'sample-stream seed, judged against as many fresh points by a k-NN classifier two-sample test: ' +
+      'z is its accuracy over chance in null ' +
       'standard deviations (a perfect model reads z ~ N(0, 1): the grey band is z in [-2, 2]; the red line is z = 3). The dashed line is ' +
       'Algorithm 2 with all T steps, the reference. "beyond noise" compares a row with the reference by the two tests\' own noise ' +
       '(|z of the accuracy difference| > 3); differences within it are not findings. Times are wall times of sampling on the machine ' +
@@ -239,19 +254,26 @@ export function samplerStudyReport(res: DatasetResult[], o: {
     series.push(flat(`${REFERENCE_LABEL} (T = ${r.T})`, r.reference.judged.test.z, '#000000', [8, 4]), flat('z = 3', 3, '#d62728', [2, 3]),
       flat('perfect model z = 2', 2, '#9a9a9a', [1, 2]), flat('perfect model z = -2', -2, '#9a9a9a', [1, 2]));
     sections.push({
-      kind: 'lines', title: `${r.dataset}: two-sample z against network evaluations`, x, series, logX: true, xLabel: 'network evaluations (budget)', yLabel: 'z',
+      kind: 'lines', title: `${r.dataset}: two-sample z against network evaluations`, x, series, logX: true,
+      xLabel: 'network evaluations (budget)', yLabel: 'z',
       note: 'Each sampler at the most steps its budget allows (the table gives the exact counts); a missing point: the sampler cannot ' +
         `run in that budget. Perfect model (fresh data as samples): z = ${f(r.perfect.test.z, 1)}.`,
     });
     const zoom = 25;
     sections.push({
-      kind: 'lines', title: `${r.dataset}: the same, rows with z <= ${zoom} only`, x, logX: true, xLabel: 'network evaluations (budget)', yLabel: 'z',
+      kind: 'lines', title: `${r.dataset}: the same, rows with z <= ${zoom} only`, x, logX: true,
+      xLabel: 'network evaluations (budget)', yLabel: 'z',
       series: series.map((q) => ({ ...q, y: q.y.map((z) => (z <= zoom ? z : NaN)) })),
-      note: `The region where samplers approach Algorithm 2, drawn on its own scale: a sampler's line starts at the first budget where its z is at most ${zoom}.`,
+      note: 'The region where samplers approach Algorithm 2, drawn on its own scale: a sampler\'s line starts at the first budget ' +
+        `where its z is at most ${zoom}.`,
     });
     sections.push({
-      kind: 'lines', title: `${r.dataset}: sliced W2 over its floor against network evaluations`, x, logX: true, logY: true, xLabel: 'network evaluations (budget)', yLabel: 'SW2 ratio',
-      series: [...o.samplers.map((s) => ({ label: s, y: x.map((b) => r.rows.find((row) => row.sampler === s && row.budget === b)?.sw2Ratio ?? NaN) })),
+      kind: 'lines', title: `${r.dataset}: sliced W2 over its floor against network evaluations`, x, logX: true, logY: true,
+      xLabel: 'network evaluations (budget)', yLabel: 'SW2 ratio',
+      series: [
+        ...o.samplers.map((s) => ({
+          label: s, y: x.map((b) => r.rows.find((row) => row.sampler === s && row.budget === b)?.sw2Ratio ?? NaN),
+        })),
         flat(`${REFERENCE_LABEL} (T = ${r.T})`, r.reference.sw2Ratio, '#000000', [8, 4])],
     });
     sections.push({
@@ -269,7 +291,8 @@ export function samplerStudyReport(res: DatasetResult[], o: {
   }
   return {
     title: `ddpm-wasm: samplers against network evaluations on ${res.map((r) => r.dataset).join(', ')}`,
-    subtitle: `${o.samplers.length} samplers x ${o.budgets.length} budgets, ${o.testN} points each; ${o.seconds.toFixed(0)} s in all (ddpm-wasm ${VERSION})`,
+    subtitle: `${o.samplers.length} samplers x ${o.budgets.length} budgets, ${o.testN} points each; ` +
+      `${o.seconds.toFixed(0)} s in all (ddpm-wasm ${VERSION})`,
     config: { ...o.config, samplers: o.samplers.join(', '), budgets: o.budgets.join(', '), 'test points': o.testN },
     sections,
   };

@@ -12,7 +12,9 @@ import type { RunConfig } from '../diffusion/config';
 import type { Points } from '../data/points';
 import { type Diffusion, type DiffusionOptions, createDiffusion } from '../api/diffusion';
 import { type Report, compareToData, makeDraws, planDraws } from '../eval/draws';
-import { type AccuracyDifference, type TwoSampleResult, classifierTwoSampleTest, compareAccuracies, formatDifferences } from '../eval/two-sample';
+import {
+  type AccuracyDifference, type TwoSampleResult, classifierTwoSampleTest, compareAccuracies, formatDifferences,
+} from '../eval/two-sample';
 import { slicePoints } from '../data/points';
 import { parameterCount } from '../engine/model';
 import type { ReportData, ReportSection } from '../report/render';
@@ -113,7 +115,10 @@ export async function runStudy(variants: Variant[], o: StudyOptions): Promise<Va
     const test = o.testData && classifierTwoSampleTest(slicePoints(all, 0, o.testData.n), o.testData, { seed: o.seed });
     await o.onModel?.(model, variant, v);
     model.close(); // its worker threads, if any
-    out.push({ label: variant.label, config: model.config, schedule: model.schedule, losses: model.losses, trainSeconds, vlb, report, samples, props: scheduleProps(model.schedule), test });
+    out.push({
+      label: variant.label, config: model.config, schedule: model.schedule, losses: model.losses, trainSeconds, vlb, report, samples,
+      props: scheduleProps(model.schedule), test,
+    });
   }
   return out;
 }
@@ -121,10 +126,15 @@ export async function runStudy(variants: Variant[], o: StudyOptions): Promise<Va
 const ratio = (r: VariantResult, name: string) => r.report.metrics.find((m) => m.name === name)?.ratio ?? NaN;
 
 /** Curves on a shared x: t itself when every variant has the same T, else t/T on a grid (nearest t). */
-function curves(results: VariantResult[], get: (r: VariantResult) => ArrayLike<number>): { x: number[]; xLabel: string; series: { label: string; y: number[] }[] } {
+function curves(
+  results: VariantResult[], get: (r: VariantResult) => ArrayLike<number>,
+): { x: number[]; xLabel: string; series: { label: string; y: number[] }[] } {
   const Ts = results.map((r) => r.schedule.T);
   if (Ts.every((T) => T === Ts[0])) {
-    return { x: Array.from({ length: Ts[0] }, (_, i) => i + 1), xLabel: 't', series: results.map((r) => ({ label: r.label, y: Array.from(get(r)) })) };
+    return {
+      x: Array.from({ length: Ts[0] }, (_, i) => i + 1), xLabel: 't',
+      series: results.map((r) => ({ label: r.label, y: Array.from(get(r)) })),
+    };
   }
   const G = Math.min(200, Math.max(...Ts));
   const x = Array.from({ length: G }, (_, g) => (g + 1) / G);
@@ -152,31 +162,65 @@ export function studyReport(kind: string, results: VariantResult[], o: { data: P
   );
   sections.push({
     kind: 'table', title: 'The seed\'s three properties of a schedule, checked',
-    columns: ['variant', 'small: max sqrt(beta_t) / data std', 't with sqrt(beta_t) > 0.5', 'small?', 'abar_T', 'L_T (nats)', 'isotropic x_T?', 'increasing?'],
-    rows: results.map((r) => [r.label, r.props.maxNoiseStd, r.props.stepsOverHalf, r.props.small ? 'yes' : 'no', r.props.alphaBarT, r.vlb.prior, r.props.isotropic ? 'yes' : 'no', r.props.increasing ? 'yes' : 'no']),
-    note: 'small: every step adds noise of at most half the data\'s standard deviation (standardised units); isotropic: abar_T <= 0.01 (L_T is the KL of x_T from N(0, I) per point); increasing: beta_t never decreases.',
+    columns: [
+      'variant', 'small: max sqrt(beta_t) / data std', 't with sqrt(beta_t) > 0.5', 'small?', 'abar_T', 'L_T (nats)', 'isotropic x_T?',
+      'increasing?',
+    ],
+    rows: results.map((r) => [
+      r.label, r.props.maxNoiseStd, r.props.stepsOverHalf, r.props.small ? 'yes' : 'no', r.props.alphaBarT, r.vlb.prior,
+      r.props.isotropic ? 'yes' : 'no', r.props.increasing ? 'yes' : 'no',
+    ]),
+    note: 'small: every step adds noise of at most half the data\'s standard deviation (standardised units); isotropic: abar_T <= 0.01 ' +
+      '(L_T is the KL of x_T from N(0, I) per point); increasing: beta_t never decreases.',
   });
   // Loss curves: the same budget for all, so one x.
   const ls = results.map((r) => downsample(r.losses, 200));
-  sections.push({ kind: 'lines', title: 'Training loss (L_simple, bucket means)', x: ls[0].step, series: results.map((r, i) => ({ label: r.label, y: ls[i].value })), logY: true, xLabel: 'step', yLabel: 'loss' });
+  sections.push({
+    kind: 'lines', title: 'Training loss (L_simple, bucket means)', x: ls[0].step,
+    series: results.map((r, i) => ({ label: r.label, y: ls[i].value })),
+    logY: true, xLabel: 'step', yLabel: 'loss',
+  });
   const lossT = curves(results, (r) => r.vlb.epsMse);
-  sections.push({ kind: 'lines', title: 'Loss per t on held-out points: E|eps - eps_theta(x_t, t)|^2 per coordinate', x: lossT.x, series: lossT.series, logY: true, xLabel: lossT.xLabel, yLabel: 'MSE' });
+  sections.push({
+    kind: 'lines', title: 'Loss per t on held-out points: E|eps - eps_theta(x_t, t)|^2 per coordinate', x: lossT.x, series: lossT.series,
+    logY: true, xLabel: lossT.xLabel, yLabel: 'MSE',
+  });
   const termsT = curves(results, (r) => Float64Array.from(r.vlb.terms, (v, i) => (i === 0 ? NaN : v)));
-  sections.push({ kind: 'lines', title: 'Bound per t: L_{t-1} (nats per point)', x: termsT.x, series: termsT.series, logY: true, xLabel: termsT.xLabel, yLabel: 'nats', note: 'L_0, the decoder NLL, is in the bound table (it can be negative).' });
+  sections.push({
+    kind: 'lines', title: 'Bound per t: L_{t-1} (nats per point)', x: termsT.x, series: termsT.series, logY: true, xLabel: termsT.xLabel,
+    yLabel: 'nats', note: 'L_0, the decoder NLL, is in the bound table (it can be negative).',
+  });
   const idx = results.map((_, i) => i + 1);
   const key = `variants: ${results.map((r, i) => `${i + 1} = ${r.label}`).join(', ')}`;
-  sections.push({ kind: 'lines', title: 'Bound per variant (bits/dim, data units)', x: idx, series: [{ label: 'bits/dim', y: results.map((r) => r.vlb.bitsPerDim) }], bars: true, xLabel: 'variant', note: key });
   sections.push({
-    kind: 'table', title: 'Variational bound per variant', columns: ['variant', 'bits/dim', '± s.e.', 'nats (data units)', 'L_T', 'sum L_{t-1}', 'L_0'],
-    rows: results.map((r) => [r.label, r.vlb.bitsPerDim, r.vlb.stderrNats / (r.vlb.d * Math.LN2), r.vlb.nats, r.vlb.prior, r.vlb.totalNats - r.vlb.prior - r.vlb.terms[0], r.vlb.terms[0]]),
-    note: `${results[0].vlb.n} held-out points; sigma_t^2 = ${results[0].vlb.variance === 'beta' ? 'beta_t' : 'beta-tilde_t'}; continuous Gaussian decoder; data-unit figures include sum_j log std_j.`,
+    kind: 'lines', title: 'Bound per variant (bits/dim, data units)', x: idx,
+    series: [{ label: 'bits/dim', y: results.map((r) => r.vlb.bitsPerDim) }],
+    bars: true, xLabel: 'variant', note: key,
+  });
+  sections.push({
+    kind: 'table', title: 'Variational bound per variant',
+    columns: ['variant', 'bits/dim', '± s.e.', 'nats (data units)', 'L_T', 'sum L_{t-1}', 'L_0'],
+    rows: results.map((r) => [
+      r.label, r.vlb.bitsPerDim, r.vlb.stderrNats / (r.vlb.d * Math.LN2), r.vlb.nats, r.vlb.prior,
+      r.vlb.totalNats - r.vlb.prior - r.vlb.terms[0],
+      r.vlb.terms[0],
+    ]),
+    note: `${results[0].vlb.n} held-out points; sigma_t^2 = ${results[0].vlb.variance === 'beta' ? 'beta_t' : 'beta-tilde_t'}; ` +
+      'continuous Gaussian decoder; data-unit figures include sum_j log std_j.',
   });
   const names = ['w2', 'sw2', 'energy', 'mmd2'];
   sections.push({
-    kind: 'lines', title: 'Sample distances per variant (ratio to the data-vs-data floor; 1 = as close as fresh data)', x: idx, bars: true, xLabel: 'variant',
-    series: names.map((n) => ({ label: results[0].report.metrics.find((m) => m.name === n)?.label ?? n, y: results.map((r) => ratio(r, n)) })), note: key,
+    kind: 'lines', title: 'Sample distances per variant (ratio to the data-vs-data floor; 1 = as close as fresh data)', x: idx, bars: true,
+    xLabel: 'variant',
+    series: names.map((n) => ({
+      label: results[0].report.metrics.find((m) => m.name === n)?.label ?? n, y: results.map((r) => ratio(r, n)),
+    })),
+    note: key,
   });
-  for (const r of results) sections.push({ ...metricsTable(r.report), title: `Sample distances: ${r.label} (${r.report.draws} draws of ${r.report.size} points)` } as ReportSection);
+  for (const r of results)
+    sections.push({
+      ...metricsTable(r.report), title: `Sample distances: ${r.label} (${r.report.draws} draws of ${r.report.size} points)`,
+    } as ReportSection);
   const d = o.data.d;
   sections.push({
     kind: 'scatterRow', title: 'Samples per variant',
@@ -184,7 +228,8 @@ export function studyReport(kind: string, results: VariantResult[], o: { data: P
   });
   return {
     title: `ddpm-wasm: ${kind} study on ${o.dataset}`,
-    subtitle: `${results.length} models, ${c.steps} steps each, same seed, data and model; ${o.seconds.toFixed(0)} s in all (ddpm-wasm ${VERSION})`,
+    subtitle: `${results.length} models, ${c.steps} steps each, same seed, data and model; ` +
+      `${o.seconds.toFixed(0)} s in all (ddpm-wasm ${VERSION})`,
     config: {
       dataset: o.dataset, points: o.data.n, variants: results.map((r) => r.label).join(', '), steps: c.steps, batch: c.batch, lr: c.lr,
       width: c.model.width, depth: c.model.depth, parameters: parameterCount(c.model), variance: c.variance, seed: c.seed,
@@ -198,10 +243,15 @@ export function summaryRows(results: VariantResult[]): (string | number)[][] {
   return results.map((r) => [
     r.label, mean(r.losses, Math.max(0, r.losses.length - 100)), r.vlb.bitsPerDim, r.vlb.stderrNats / (r.vlb.d * Math.LN2), r.vlb.prior,
     r.test?.accuracy ?? NaN, r.test?.nullSd ?? NaN, r.test?.z ?? NaN,
-    ratio(r, 'w2'), ratio(r, 'sw2'), r.props.small ? 'yes' : 'no', r.props.isotropic ? 'yes' : 'no', r.props.increasing ? 'yes' : 'no', r.trainSeconds,
+    ratio(r, 'w2'), ratio(r, 'sw2'), r.props.small ? 'yes' : 'no', r.props.isotropic ? 'yes' : 'no', r.props.increasing ? 'yes' : 'no',
+    r.trainSeconds,
   ]);
 }
-export const SUMMARY_COLUMNS = ['variant', 'final loss', 'bound bits/dim', '± s.e.', 'L_T nats', 'accuracy', '± null sd', 'z', 'W2 ratio', 'SW2 ratio', 'small', 'isotropic', 'increasing', 'train s'];
+export const SUMMARY_COLUMNS = [
+  'variant', 'final loss', 'bound bits/dim', '± s.e.', 'L_T nats', 'accuracy', '± null sd', 'z', 'W2 ratio', 'SW2 ratio', 'small',
+  'isotropic',
+  'increasing', 'train s',
+];
 
 /** Pairwise differences of the rows' two-sample accuracies (empty when the study ran without the test). */
 export function studyDifferences(results: VariantResult[]): AccuracyDifference[] {
@@ -211,19 +261,26 @@ export function studyDifferences(results: VariantResult[]): AccuracyDifference[]
 function summarySection(results: VariantResult[]): ReportSection {
   const diffs = studyDifferences(results);
   const t = results[0].test;
-  const verdicts = diffs.length ? ` Differences: ${diffs.map((x) => `${x.a} vs ${x.b} ${x.real ? 'real' : 'not significant'} (z = ${x.z.toFixed(1)})`).join('; ')}.` : '';
+  const verdicts = diffs.length
+    ? ` Differences: ${diffs.map((x) => `${x.a} vs ${x.b} ${x.real ? 'real' : 'not significant'} (z = ${x.z.toFixed(1)})`).join('; ')}.`
+    : '';
   return {
     kind: 'table', title: 'Summary', columns: SUMMARY_COLUMNS, rows: summaryRows(results),
     note: 'final loss: mean of the last 100 steps; ratios: samples vs data over data vs data (1 = as good as fresh data).' +
-      (t ? ` accuracy: a ${t.k}-NN classifier telling ${t.n} samples from ${t.n} fresh points (0.5 = indistinguishable), z = (accuracy - 0.5) / null sd.` : '') + verdicts,
+      (t ? ` accuracy: a ${t.k}-NN classifier telling ${t.n} samples from ${t.n} fresh points (0.5 = indistinguishable), ` +
+        'z = (accuracy - 0.5) / null sd.' : '') + verdicts,
   };
 }
 
 /** The summary as an aligned plain-text table for the terminal. */
 export function formatSummary(results: VariantResult[]): string {
-  const f = (v: string | number) => (typeof v === 'number' ? (Number.isNaN(v) ? 'n/a' : Number.isInteger(v) ? String(v) : Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(1) : v.toFixed(Math.abs(v) >= 100 ? 0 : 3)) : v);
+  const f = (v: string | number) => (typeof v === 'number'
+    ? (Number.isNaN(v) ? 'n/a' : Number.isInteger(v) ? String(v)
+      : Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(1) : v.toFixed(Math.abs(v) >= 100 ? 0 : 3))
+    : v);
   const rows = [SUMMARY_COLUMNS, ...summaryRows(results).map((r) => r.map(f))];
   const w = SUMMARY_COLUMNS.map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
   const line = (r: (string | number)[]) => r.map((v, c) => (c === 0 ? String(v).padEnd(w[c]) : String(v).padStart(w[c]))).join('  ');
-  return [line(rows[0]), w.map((x) => '-'.repeat(x)).join('  '), ...rows.slice(1).map(line)].join('\n') + '\n' + formatDifferences(studyDifferences(results));
+  return [line(rows[0]), w.map((x) => '-'.repeat(x)).join('  '), ...rows.slice(1).map(line)].join('\n') + '\n' +
+    formatDifferences(studyDifferences(results));
 }

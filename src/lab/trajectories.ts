@@ -176,7 +176,10 @@ function pathsOf(frames: Float32Array[], d: number, count: number): { x: number[
 export function trajectoryStudy(
   model: Diffusion,
   data: Points,
-  o: { starts?: number; runs?: number; nOverlap?: number; k?: number; paths?: number; seed?: number; samplers?: SamplerSpec[]; fans?: number; fanRuns?: number; lines?: number } = {},
+  o: {
+    starts?: number; runs?: number; nOverlap?: number; k?: number; paths?: number; seed?: number; samplers?: SamplerSpec[]; fans?: number;
+    fanRuns?: number; lines?: number;
+  } = {},
 ): TrajectoryStudy {
   const d = data.d, seed = o.seed ?? 0, rng = new Rng(seed, 31);
   const starts = o.starts ?? 200, runs = o.runs ?? 8, N = o.nOverlap ?? 500, k = o.k ?? 10, nPaths = o.paths ?? 300;
@@ -197,10 +200,12 @@ export function trajectoryStudy(
   const fanZ = new Float32Array(nFans * fanRuns * d);
   for (let g = 0; g < nFans; g++) {
     const a = (2 * Math.PI * (g + 0.5)) / nFans;
-    for (let r = 0; r < fanRuns; r++) (fanZ[(r * nFans + g) * d] = 1.3 * Math.cos(a)), d > 1 && (fanZ[(r * nFans + g) * d + 1] = 1.3 * Math.sin(a));
+    for (let r = 0; r < fanRuns; r++)
+      (fanZ[(r * nFans + g) * d] = 1.3 * Math.cos(a)), d > 1 && (fanZ[(r * nFans + g) * d + 1] = 1.3 * Math.sin(a));
   }
   const fanStarts = xyOf(unstandardize({ data: fanZ.subarray(0, nFans * d), n: nFans, d }, model.standardization).data, d);
-  const fanColors = Array.from({ length: nFans }, (_, g) => Math.min(WHEEL_HUES * 4 + Math.floor(((g + 0.5) / nFans) * WHEEL_HUES), WHEEL_HUES * 5 - 1));
+  const fanColors = Array.from({ length: nFans },
+    (_, g) => Math.min(WHEEL_HUES * 4 + Math.floor(((g + 0.5) / nFans) * WHEEL_HUES), WHEEL_HUES * 5 - 1));
 
   const figures: TrajectoryFigures[] = [];
   let firstEnd: Float32Array | undefined;
@@ -255,14 +260,18 @@ export function trajectoryStudy(
   const fwd = forwardPaths(model, sub, seed + 2);
   const zT = standardize({ data: fwd[fwd.length - 1], n: sub.n, d }, model.standardization).data;
   const forwardOverlap = knnOverlap(standardize(sub, model.standardization).data, zT, d, k);
-  const forwardX0 = xyOf(sub.data, d), forwardColors = Array.from(wheelIndices(forwardX0.x, forwardX0.y, wheelFrame(forwardX0.x, forwardX0.y)));
+  const forwardX0 = xyOf(sub.data, d),
+    forwardColors = Array.from(wheelIndices(forwardX0.x, forwardX0.y, wheelFrame(forwardX0.x, forwardX0.y)));
   const forwardColorOverlap = knnOverlap(colorLab(forwardColors), zT, 3, k, d);
   return {
-    k, nOverlap: N, starts, runs, dataRadius: rmsRadius(data.data, d), randomExpected: k / (N - 1), randomMeasured, randomSd, forwardOverlap, figures,
+    k, nOverlap: N, starts, runs, dataRadius: rmsRadius(data.data, d), randomExpected: k / (N - 1), randomMeasured, randomSd,
+    forwardOverlap, figures,
     reversePaths, forward: pathsOf(fwd, d, Math.min(nPaths, sub.n)),
     startXY, startColors, endings, forwardX0, forwardColors, forwardXT: xyOf(fwd[fwd.length - 1], d), forwardColorOverlap,
     fans, fanRuns, positions,
-    forwardPositions: { t: Array.from({ length: fwd.length }, (_, i) => i), lines: linesOf(fwd, d, Math.min(nLines, sub.n), forwardColors) },
+    forwardPositions: {
+      t: Array.from({ length: fwd.length }, (_, i) => i), lines: linesOf(fwd, d, Math.min(nLines, sub.n), forwardColors),
+    },
   };
 }
 
@@ -275,7 +284,9 @@ export function orderVerdict(overlap: number, random: number): string {
 }
 
 /** Report sections of the trajectory study: the figures, then the coloured charts that show them. */
-export function trajectorySections(s: TrajectoryStudy, data: Points, o: { paths?: number; table?: boolean; name?: string } = {}): ReportSection[] {
+export function trajectorySections(
+  s: TrajectoryStudy, data: Points, o: { paths?: number; table?: boolean; name?: string } = {},
+): ReportSection[] {
   const bg = plane(data, data.d, 1500);
   const r = s.randomExpected, nPaths = o.paths ?? 60, on = o.name ? ` (${o.name})` : '';
   const xy = (p: { x: number[]; y: number[] }) => ({ x: p.x, y: p.y });
@@ -283,66 +294,92 @@ export function trajectorySections(s: TrajectoryStudy, data: Points, o: { paths?
   const sections: ReportSection[] = [
     {
       kind: 'table', title: 'Does the starting position decide the ending position?',
-      columns: ['process', 'spread of endings from one x_T / data RMS radius', 'spread (data units)', `x_T vs x_0 ${s.k}-NN overlap`, 'overlap / random', 'z vs random', `start colour vs x_0 ${s.k}-NN overlap`, 'colour overlap / random'],
+      columns: [
+        'process', 'spread of endings from one x_T / data RMS radius', 'spread (data units)', `x_T vs x_0 ${s.k}-NN overlap`,
+        'overlap / random',
+        'z vs random', `start colour vs x_0 ${s.k}-NN overlap`, 'colour overlap / random',
+      ],
       rows: [
-        ...s.figures.map((f) => [f.label, f.spread, f.spreadData, f.overlap, f.overlap / r, (f.overlap - r) / s.randomSd, f.colorOverlap, f.colorOverlap / r]),
-        ['forward q (data -> x_T)', '', '', s.forwardOverlap, s.forwardOverlap / r, (s.forwardOverlap - r) / s.randomSd, s.forwardColorOverlap, s.forwardColorOverlap / r],
+        ...s.figures.map((f) => [
+          f.label, f.spread, f.spreadData, f.overlap, f.overlap / r, (f.overlap - r) / s.randomSd, f.colorOverlap, f.colorOverlap / r,
+        ]),
+        ['forward q (data -> x_T)', '', '', s.forwardOverlap, s.forwardOverlap / r, (s.forwardOverlap - r) / s.randomSd,
+          s.forwardColorOverlap, s.forwardColorOverlap / r],
         ['random matching (20 shuffles: mean, sd)', 1, '', s.randomMeasured, s.randomMeasured / r, s.randomSd, '', ''],
       ],
-      note: `spread: ${s.starts} starting points x_T, each run ${s.runs} times; RMS distance of the endings from their centroid, over the data's RMS distance ` +
-        `from its centroid (${s.dataRadius.toFixed(3)} data units). overlap: ${s.nOverlap} starts, fraction of each point's ${s.k} nearest neighbours at x_T ` +
-        `still among its ${s.k} nearest at x_0 (standardised units); a random matching gives k/(N-1) = ${r.toFixed(4)}. colour overlap: the same with the ` +
+      note: `spread: ${s.starts} starting points x_T, each run ${s.runs} times; ` +
+        'RMS distance of the endings from their centroid, over the data\'s RMS distance ' +
+        `from its centroid (${s.dataRadius.toFixed(3)} data units). ` +
+        `overlap: ${s.nOverlap} starts, fraction of each point's ${s.k} nearest neighbours at x_T ` +
+        `still among its ${s.k} nearest at x_0 (standardised units); a random matching gives k/(N-1) = ${r.toFixed(4)}. ` +
+        'colour overlap: the same with the ' +
         'neighbours at the start taken by the colour each start is drawn in (OKLab), i.e. what the coloured charts below show.',
     },
     {
-      kind: 'wheelRow', title: `Reverse process${on}: each start x_T coloured by its position, each ending x_0 in its start's colour`, key: true,
+      kind: 'wheelRow', title: `Reverse process${on}: each start x_T coloured by its position, each ending x_0 in its start's colour`,
+      key: true,
       panels: [
-        { title: `x_T (${s.nOverlap} starts)`, ...xy(s.startXY), color: s.startColors, ownRange: true, caption: 'The starts: Gaussian noise, each point coloured by where it is.' },
+        { title: `x_T (${s.nOverlap} starts)`, ...xy(s.startXY), color: s.startColors, ownRange: true,
+          caption: 'The starts: Gaussian noise, each point coloured by where it is.' },
         ...s.figures.map((f, i) => ({
           title: `x_0 after ${f.label}`, ...xy(s.endings[i]), color: s.startColors,
           caption: `${f.label}: ${orderVerdict(f.colorOverlap, r)}.`,
         })),
       ],
-      note: `Same ${s.nOverlap} starts for every sampler. A deterministic sampler maps neighbouring starts to neighbouring endings, so the wheel reappears on the data; a stochastic one redraws noise at every step and the colours mix.`,
+      note: `Same ${s.nOverlap} starts for every sampler. ` +
+        'A deterministic sampler maps neighbouring starts to neighbouring endings, so the wheel reappears on the data; ' +
+        'a stochastic one redraws noise at every step and the colours mix.',
     },
     {
       kind: 'wheelRow', title: `Forward process${on}: each data point x_0 coloured by its position, x_T in its colour`, key: true,
       panels: [
-        { title: `x_0 (${s.forwardX0.x.length} data points)`, ...xy(s.forwardX0), color: s.forwardColors, caption: 'The data, each point coloured by where it is.' },
-        { title: 'x_T after q', ...xy(s.forwardXT), color: s.forwardColors, ownRange: true, caption: `After T noising steps: ${orderVerdict(s.forwardColorOverlap, r)}.` },
+        { title: `x_0 (${s.forwardX0.x.length} data points)`, ...xy(s.forwardX0), color: s.forwardColors,
+          caption: 'The data, each point coloured by where it is.' },
+        { title: 'x_T after q', ...xy(s.forwardXT), color: s.forwardColors, ownRange: true,
+          caption: `After T noising steps: ${orderVerdict(s.forwardColorOverlap, r)}.` },
       ],
-      note: 'The forward chain adds fresh noise at every step, so by t = T nothing of x_0\'s place is left: x_T is N(0, I) whatever the start.',
+      note: 'The forward chain adds fresh noise at every step, so by t = T nothing of x_0\'s place is left: ' +
+        'x_T is N(0, I) whatever the start.',
     },
     {
       kind: 'fanRow', title: `One start run ${s.fanRuns} times${on}: where its endings fall`, background: bg,
       panels: s.fans.map((f) => ({
         title: f.label, groups: f.groups,
-        caption: `${f.label}: ${f.groups.length} starts (ringed), ${s.fanRuns} runs each; a line from the start to each ending, over the data (grey).`,
+        caption: `${f.label}: ${f.groups.length} starts (ringed), ${s.fanRuns} runs each; ` +
+          'a line from the start to each ending, over the data (grey).',
       })),
-      note: 'A deterministic sampler sends every run of a start to the same point; DDPM spreads one start\'s endings over much of the data.',
+      note: 'A deterministic sampler sends every run of a start to the same point; ' +
+        'DDPM spreads one start\'s endings over much of the data.',
     },
     {
       kind: 'positions', title: `Positions over time${on}: x and y of ${s.forwardPositions.lines.length} points against t`,
       panels: [
-        { title: 'forward q: x against t', t: s.forwardPositions.t, lines: coord(s.forwardPositions.lines, 'x'), yLabel: 'x', caption: 'Forward: each line is one data point (coloured by x_0\'s place), drifting to noise as t grows.' },
-        { title: 'forward q: y against t', t: s.forwardPositions.t, lines: coord(s.forwardPositions.lines, 'y'), yLabel: 'y', caption: 'The same points\' y coordinate.' },
+        { title: 'forward q: x against t', t: s.forwardPositions.t, lines: coord(s.forwardPositions.lines, 'x'), yLabel: 'x',
+          caption: 'Forward: each line is one data point (coloured by x_0\'s place), drifting to noise as t grows.' },
+        { title: 'forward q: y against t', t: s.forwardPositions.t, lines: coord(s.forwardPositions.lines, 'y'), yLabel: 'y',
+          caption: 'The same points\' y coordinate.' },
         ...s.positions.flatMap((p) => [
-          { title: `reverse ${p.label}: x against t`, t: p.t, lines: coord(p.lines, 'x'), reversed: true, yLabel: 'x', caption: `Reverse ${p.label}: t runs from T (left) to 0; lines coloured by their start.` },
-          { title: `reverse ${p.label}: y against t`, t: p.t, lines: coord(p.lines, 'y'), reversed: true, yLabel: 'y', caption: 'The same paths\' y coordinate.' },
+          { title: `reverse ${p.label}: x against t`, t: p.t, lines: coord(p.lines, 'x'), reversed: true, yLabel: 'x',
+            caption: `Reverse ${p.label}: t runs from T (left) to 0; lines coloured by their start.` },
+          { title: `reverse ${p.label}: y against t`, t: p.t, lines: coord(p.lines, 'y'), reversed: true, yLabel: 'y',
+            caption: 'The same paths\' y coordinate.' },
         ]),
       ],
-      note: 'Forward, the lines leave their places and tangle; in reverse they untangle into the data\'s shape in the last part of the chain (small t).',
+      note: 'Forward, the lines leave their places and tangle; ' +
+        'in reverse they untangle into the data\'s shape in the last part of the chain (small t).',
     },
   ];
   if (o.table === false) sections.shift();
   if (nPaths === 0) return sections;
   sections.push(
     ...s.reversePaths.map((p) => ({
-      kind: 'trajectories' as const, title: `Reverse paths x_T -> x_0${on}: ${p.label}`, paths: p.paths.slice(0, nPaths), background: bg, colors: s.startColors.slice(0, nPaths),
+      kind: 'trajectories' as const, title: `Reverse paths x_T -> x_0${on}: ${p.label}`, paths: p.paths.slice(0, nPaths), background: bg,
+      colors: s.startColors.slice(0, nPaths),
       note: `${Math.min(nPaths, p.paths.length)} paths over the data (grey), each in its start's colour; the dot is where it ends.`,
     })),
     {
-      kind: 'trajectories', title: `Forward paths x_0 -> x_T (q)${on}`, paths: s.forward.slice(0, nPaths), background: bg, colors: s.forwardColors.slice(0, nPaths),
+      kind: 'trajectories', title: `Forward paths x_0 -> x_T (q)${on}`, paths: s.forward.slice(0, nPaths), background: bg,
+      colors: s.forwardColors.slice(0, nPaths),
       note: `${Math.min(nPaths, s.forward.length)} data points diffused step by step, each in its x_0's colour; the dot is x_T.`,
     },
   );
