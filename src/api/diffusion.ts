@@ -257,7 +257,9 @@ export class Diffusion {
     const steps = o.steps === undefined ? (solver ? undefined : T) : checkInt('--steps', o.steps, 1, T);
     if (o.eta !== undefined && sampler !== 'ddim') throw new UsageError(`--eta is a ddim option (sampler ${sampler}): add --sampler ddim`);
     if (o.eta !== undefined && !(o.eta >= 0 && o.eta <= 1)) throw new UsageError(`--eta must be in [0, 1], got ${o.eta}`);
-    if (o.variance !== undefined && sampler !== 'ddpm' && sampler !== 'hybrid') throw new UsageError(`--variance applies to ddpm and hybrid: ${sampler} sets its own noise`);
+    if (o.variance !== undefined && sampler !== 'ddpm' && sampler !== 'hybrid') {
+      throw new UsageError(`--variance applies to ddpm and hybrid: ${sampler} sets its own noise`);
+    }
     if (!solver) for (const k of ['grid', 'split', 'coarse', 'churn'] as const) {
       if (o[k] !== undefined) throw new UsageError(`--${k} is an option of the solvers (${SOLVERS.join(', ')}), not ${sampler}`);
     }
@@ -277,7 +279,8 @@ export class Diffusion {
     const raw = sampler === 'ddpm' && steps === T && !learned && !o.xT
       ? this.engine.sample(n, { variance: variance!, clip, onChunk: o.onChunk, onStep })
       : reverseSample(this.engine, n, {
-        sampler, steps, eta: o.eta, variance, clip, xT: o.xT, onStep, onChunk: o.onChunk, grid: o.grid, split: o.split, coarse: o.coarse, churn: o.churn,
+        sampler, steps, eta: o.eta, variance, clip, xT: o.xT, onStep, onChunk: o.onChunk, grid: o.grid, split: o.split, coarse: o.coarse,
+        churn: o.churn,
       });
     const toData = (x: Float32Array) => unstandardize({ data: x, n: x.length / d, d }, this.standardization);
     return { points: toData(raw), frames: frames?.map((f) => toData(f).data), times };

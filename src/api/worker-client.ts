@@ -104,7 +104,9 @@ export class DiffusionWorker {
 
   /** Start a worker and wait until its kernels are ready. */
   static async start(o: DiffusionWorkerOptions = {}): Promise<DiffusionWorker> {
-    if (!o.worker && typeof Worker === 'undefined') throw new UsageError('Web Workers are not available here: use createDiffusion (the same options) on this thread');
+    if (!o.worker && typeof Worker === 'undefined') {
+      throw new UsageError('Web Workers are not available here: use createDiffusion (the same options) on this thread');
+    }
     const worker = o.worker ?? new Worker(o.url ?? new URL('./worker.js', import.meta.url), { type: 'module' });
     return new Promise((resolve, reject) => {
       worker.onerror = (e) => reject(new Error(`the worker failed to start: ${e.message || 'could not load its script'}`));
@@ -135,7 +137,10 @@ export class DiffusionWorker {
       options = { ...options, data: { ...options.data, data } };
       transfer = [data.buffer];
     }
-    const req: TrainRequest = { type: 'train', options, snapshotEvery: h.onSnapshot ? h.snapshotEvery ?? 200 : 0, snapshotN: h.snapshotN ?? 500, sampleN: h.sampleN ?? 1000, record: h.record ?? false, sampling: h.sampling };
+    const req: TrainRequest = {
+      type: 'train', options, snapshotEvery: h.onSnapshot ? h.snapshotEvery ?? 200 : 0, snapshotN: h.snapshotN ?? 500,
+      sampleN: h.sampleN ?? 1000, record: h.record ?? false, sampling: h.sampling,
+    };
     const onAbort = () => this.cancel();
     h.signal?.addEventListener('abort', onAbort, { once: true });
     let model: ModelInfo | undefined, trained: TrainedMessage | undefined;
@@ -178,11 +183,17 @@ export class DiffusionWorker {
   }
 
   /** A model file or checkpoint (the CLI's, the page's or PyTorch's) becomes the worker's model; `sampleN` samples of it. */
-  load(bytes: Uint8Array | ArrayBuffer, o: { name?: string; sampleN?: number; record?: boolean; threads?: number; sampling?: SamplerChoice } = {}): Promise<{ model: ModelInfo; samples: WorkerSamples }> {
+  load(
+    bytes: Uint8Array | ArrayBuffer,
+    o: { name?: string; sampleN?: number; record?: boolean; threads?: number; sampling?: SamplerChoice } = {},
+  ): Promise<{ model: ModelInfo; samples: WorkerSamples }> {
     const src = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
     const copy = src.slice().buffer as ArrayBuffer;
     let model: ModelInfo | undefined;
-    const req: ToWorker = { type: 'load', bytes: copy, name: o.name ?? 'model.safetensors', sampleN: o.sampleN ?? 1000, record: o.record ?? false, threads: o.threads, sampling: o.sampling };
+    const req: ToWorker = {
+      type: 'load', bytes: copy, name: o.name ?? 'model.safetensors', sampleN: o.sampleN ?? 1000, record: o.record ?? false,
+      threads: o.threads, sampling: o.sampling,
+    };
     return this.run(req, [copy], (done) => (m) => {
       if (m.type === 'model') {
         const { type: _t, ...info } = m;

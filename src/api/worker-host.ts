@@ -101,12 +101,17 @@ export function serveDiffusionWorker(scope: WorkerScope, o: { extra?: ExtraHandl
     const m = model!;
     const t0 = performance.now();
     const d = m.config.model.dim, T = m.schedule.T;
-    const opts = (count: number) => ({ sampler: choice.sampler, steps: choice.steps, eta: choice.eta, xT: start && startsAt(m, start, count) });
+    const opts = (count: number) => ({
+      sampler: choice.sampler, steps: choice.steps, eta: choice.eta, xT: start && startsAt(m, start, count),
+    });
     const empty = () => new Float32Array(0);
     if (!record) {
       const points = m.sample(n, opts(n)).points.data;
       const seconds = (performance.now() - t0) / 1000;
-      post({ type: 'sampled', points, d, T, frames: empty(), frameN: 0, frameTimes: new Int32Array(0), forward: empty(), forwardN: 0, forwardT: new Int32Array(0), x0: empty(), seconds }, [points.buffer]);
+      post({
+        type: 'sampled', points, d, T, frames: empty(), frameN: 0, frameTimes: new Int32Array(0), forward: empty(), forwardN: 0,
+        forwardT: new Int32Array(0), x0: empty(), seconds,
+      }, [points.buffer]);
       return;
     }
     // Keep the recorded frames to ~16 MB whatever T is.
@@ -172,7 +177,9 @@ export function serveDiffusionWorker(scope: WorkerScope, o: { extra?: ExtraHandl
     });
     if (stepsBuf.length) flush(NaN);
     const trainSeconds = (performance.now() - t0) / 1000 - snapSeconds;
-    post({ type: 'trained', step: model.step, trainSeconds, stepsPerSecond: model.step / Math.max(trainSeconds, 1e-9), stopped: signal.stop });
+    post({
+      type: 'trained', step: model.step, trainSeconds, stepsPerSecond: model.step / Math.max(trainSeconds, 1e-9), stopped: signal.stop,
+    });
     sampleAndPost(r.sampleN, r.record ?? true, r.sampling);
   };
 
@@ -229,5 +236,8 @@ export function serveDiffusionWorker(scope: WorkerScope, o: { extra?: ExtraHandl
     }
   };
 
-  post({ type: 'ready', simd: simdSupported(), crossOriginIsolated: scope.crossOriginIsolated ?? false, threads: threadsAvailable() ? pageThreads : 1 });
+  post({
+    type: 'ready', simd: simdSupported(), crossOriginIsolated: scope.crossOriginIsolated ?? false,
+    threads: threadsAvailable() ? pageThreads : 1,
+  });
 }

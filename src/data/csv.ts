@@ -48,7 +48,8 @@ export function parseCsv(text: string, source: string): Points {
       }
       if (rec.every((c) => NUMBER_RE.test(c) || NONFINITE_RE.test(c))) {
         throw new FormatError(
-          `${source}: line ${ctx.lines}: first row ${quote(rec.join(','))} is numeric; a header row naming the columns (e.g. x,y) is required`,
+          `${source}: line ${ctx.lines}: first row ${quote(rec.join(','))} is numeric; ` +
+            'a header row naming the columns (e.g. x,y) is required',
         );
       }
       if ((lines - 1) * d > MAX_CELLS) {

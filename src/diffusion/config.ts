@@ -91,29 +91,50 @@ export function checkInt(name: string, v: number, lo: number, hi: number): numbe
 /** Finite number in (lo, hi] (or [lo, hi] when `closedLow`). */
 export function checkNumber(name: string, v: number, lo: number, hi: number, closedLow = false): number {
   const okLow = closedLow ? v >= lo : v > lo;
-  if (!Number.isFinite(v) || !okLow || v > hi) throw new UsageError(`${name} must be a number in ${closedLow ? '[' : '('}${lo}, ${hi}], got ${v}`);
+  if (!Number.isFinite(v) || !okLow || v > hi) {
+    throw new UsageError(`${name} must be a number in ${closedLow ? '[' : '('}${lo}, ${hi}], got ${v}`);
+  }
   return v;
 }
 
 export function checkRunConfig(c: RunConfig): void {
   checkModelConfig(c.model);
-  if (!ALL_SCHEDULES.includes(c.schedule)) throw new UsageError(`unknown schedule "${c.schedule}"; choose one of ${ALL_SCHEDULES.join(', ')}`);
+  if (!ALL_SCHEDULES.includes(c.schedule)) {
+    throw new UsageError(`unknown schedule "${c.schedule}"; choose one of ${ALL_SCHEDULES.join(', ')}`);
+  }
   const variances = [...VARIANCES, 'learned'];
   if (!variances.includes(c.variance)) throw new UsageError(`unknown variance "${c.variance}"; choose one of ${variances.join(', ')}`);
-  if (c.loss !== undefined && c.loss !== 'hybrid' && c.loss !== 'vlb') throw new UsageError(`unknown loss "${c.loss}"; choose hybrid or vlb`);
-  if (c.loss !== undefined && c.variance !== 'learned') throw new UsageError(`--loss ${c.loss} trains a learned variance: add --variance learned`);
+  if (c.loss !== undefined && c.loss !== 'hybrid' && c.loss !== 'vlb') {
+    throw new UsageError(`unknown loss "${c.loss}"; choose hybrid or vlb`);
+  }
+  if (c.loss !== undefined && c.variance !== 'learned') {
+    throw new UsageError(`--loss ${c.loss} trains a learned variance: add --variance learned`);
+  }
   if (c.lambda !== undefined) checkNumber('--lambda', c.lambda, 0, 1e6, true);
-  if (c.variance === 'learned' && c.schedule === 'learned') throw new UsageError('--variance learned and --schedule learned cannot be combined: pick one to learn');
-  if (c.variance === 'learned' !== !!c.model.learnSigma) throw new UsageError(`--variance learned and the model's learnSigma go together (variance ${c.variance}, learnSigma ${!!c.model.learnSigma})`);
+  if (c.variance === 'learned' && c.schedule === 'learned') {
+    throw new UsageError('--variance learned and --schedule learned cannot be combined: pick one to learn');
+  }
+  if (c.variance === 'learned' !== !!c.model.learnSigma) {
+    throw new UsageError(
+      `--variance learned and the model's learnSigma go together (variance ${c.variance}, learnSigma ${!!c.model.learnSigma})`,
+    );
+  }
   checkInt('--T', c.T, 1, 100000);
   if (c.schedule === 'learned' && c.T < 2) throw new UsageError(`--schedule learned needs --T of at least 2, got ${c.T}`);
   checkInt('--steps', c.steps, 1, 1e9);
   checkInt('--batch', c.batch, 1, 65536);
   checkInt('--n-data', c.nData, 2, 1e7);
-  if (c.stream && c.dataset.toLowerCase().endsWith('.csv')) throw new UsageError(`--n-data stream draws batches from a named data set's generator; ${c.dataset} is a finite training set (give --n-data N or leave it out)`);
+  if (c.stream && c.dataset.toLowerCase().endsWith('.csv')) {
+    throw new UsageError(
+      `--n-data stream draws batches from a named data set's generator; ${c.dataset} is a finite training set ` +
+        '(give --n-data N or leave it out)',
+    );
+  }
   checkNumber('--lr', c.lr, 0, 10);
   checkInt('--warmup', c.warmup, 0, 1e9);
-  if (c.lrDecay !== 'cosine' && c.lrDecay !== 'constant') throw new UsageError(`unknown lr decay "${c.lrDecay}"; choose cosine or constant`);
+  if (c.lrDecay !== 'cosine' && c.lrDecay !== 'constant') {
+    throw new UsageError(`unknown lr decay "${c.lrDecay}"; choose cosine or constant`);
+  }
   checkNumber('--weight-decay', c.adam.weightDecay, 0, 1, true);
   checkNumber('--clip', c.adam.clip, 0, 1e6, true);
   checkNumber('--ema', c.adam.emaDecay, 0, 1, true);
@@ -122,8 +143,14 @@ export function checkRunConfig(c: RunConfig): void {
   checkInt('--threads', c.threads, 1, 64);
   if (c.clipX0 !== undefined) checkNumber('--clip-x0', c.clipX0, 0, 1e6, true);
   if (c.tSampling !== undefined) checkTSampling(c.tSampling);
-  if (c.tSampling === 'importance' && c.variance === 'learned') throw new UsageError('--t-sampling importance weights the L_simple step; --variance learned trains its own objective: use uniform or stratified');
-  if (c.betaStart !== undefined && !(c.betaStart > 0 && c.betaStart < 1)) throw new UsageError(`--beta-start must be in (0, 1), got ${c.betaStart}`);
+  if (c.tSampling === 'importance' && c.variance === 'learned') {
+    throw new UsageError(
+      '--t-sampling importance weights the L_simple step; --variance learned trains its own objective: use uniform or stratified',
+    );
+  }
+  if (c.betaStart !== undefined && !(c.betaStart > 0 && c.betaStart < 1)) {
+    throw new UsageError(`--beta-start must be in (0, 1), got ${c.betaStart}`);
+  }
   if (c.betaEnd !== undefined && !(c.betaEnd > 0 && c.betaEnd < 1)) throw new UsageError(`--beta-end must be in (0, 1), got ${c.betaEnd}`);
 }
 

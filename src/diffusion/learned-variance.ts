@@ -94,7 +94,9 @@ export function engineBatch(e: Engine, n: number): BatchView {
 }
 
 /** Loss and gradients of a learned-variance objective on a fresh batch (no update). */
-export function learnedLossAndGrad(e: Engine, n: number, o: { loss: LearnedLoss; lambda: number }): { simple: number; vlb: number; total: number } {
+export function learnedLossAndGrad(
+  e: Engine, n: number, o: { loss: LearnedLoss; lambda: number },
+): { simple: number; vlb: number; total: number } {
   if (!e.model.learnSigma) throw new Error('learned-variance training needs a model with learnSigma');
   const a = e.arena;
   e.forward(n, a.ptr('batch', 'xt'), 'params');

@@ -46,8 +46,10 @@ export const SAMPLER_SUMMARY: Readonly<Record<SamplerName, string>> = {
   dpm2m: 'DPM-Solver++(2M), data prediction, multistep on a log-SNR grid (K evaluations, default 20)',
   dpm3m: 'DPM-Solver++(3M), third order multistep (K evaluations, default 20)',
   'dpm2m-sde': 'SDE-DPM-Solver++(2M), stochastic multistep (K evaluations, default 20)',
-  hybrid: 'K steps of --coarse (default dpm2m-sde) down to t = --split (default 10), then Algorithm 2\'s own last steps (K + split evaluations)',
-  churn: 'Heun steps with EDM\'s churn: the noise raised before each step by --churn S_churn (default 5) (2K - 1 evaluations, default K 10)',
+  hybrid: 'K steps of --coarse (default dpm2m-sde) down to t = --split (default 10), ' +
+    'then Algorithm 2\'s own last steps (K + split evaluations)',
+  churn: 'Heun steps with EDM\'s churn: the noise raised before each step by --churn S_churn (default 5) ' +
+    '(2K - 1 evaluations, default K 10)',
 };
 /** Every sampler Diffusion.sample takes (`sample(n, { sampler })`), in the order --help lists them. */
 export const SAMPLERS = Object.keys(SAMPLER_SUMMARY) as readonly SamplerName[];
@@ -60,7 +62,10 @@ export interface ReverseCall {
   eta?: number;
   /** DDPM: sigma_t^2 = beta_t or beta-tilde_t. */
   variance?: VarianceName;
-  /** Clamp of the predicted x_0 (standardised units); 0 = none. The ODE clamps its x0_hat (then it is no longer the flow the likelihood is of). */
+  /**
+   * Clamp of the predicted x_0 (standardised units); 0 = none. The ODE clamps its x0_hat (then it is no longer the flow the
+   * likelihood is of).
+   */
   clip?: number;
   weights?: 'params' | 'ema';
   /** Start points x_T (count, d), standardised units; drawn from the sample stream when omitted. */
@@ -126,7 +131,9 @@ export function flowStepCoefficients(sch: Schedule, t: number, tn: number): { ke
  * batch/xt and onStep(T, ...); `toData(n, x, xNext, off)` takes it to x_0 (ping-ponging between the two buffers) and
  * returns the pointer that holds it; then the copy out and onChunk.
  */
-function inChunks(engine: Engine, count: number, o: ReverseCall, toData: (n: number, x: number, xNext: number, off: number) => number): Float32Array {
+function inChunks(
+  engine: Engine, count: number, o: ReverseCall, toData: (n: number, x: number, xNext: number, off: number) => number,
+): Float32Array {
   const k = engine.k, a = engine.arena, d = engine.model.dim, T = engine.schedule.T;
   if (o.xT && o.xT.length !== count * d) throw new Error(`xT has ${o.xT.length} values, expected ${count * d}`);
   const out = new Float32Array(count * d);
@@ -189,7 +196,9 @@ export function reverseSample(engine: Engine, count: number, o: ReverseCall): Fl
   if (o.sampler === 'ode') return probabilityFlowSample(engine, count, o);
   if ((SOLVERS as readonly string[]).includes(o.sampler)) {
     const { eta: _eta, variance, ...rest } = o;
-    return solverSample(engine, count, { ...rest, sampler: o.sampler as SolverName, variance: o.sampler === 'hybrid' ? variance : undefined });
+    return solverSample(engine, count, {
+      ...rest, sampler: o.sampler as SolverName, variance: o.sampler === 'hybrid' ? variance : undefined,
+    });
   }
   const k = engine.k, a = engine.arena, d = engine.model.dim, sch = engine.schedule, T = sch.T, rng = a.ptr('rng', 'sample');
   const weights = o.weights ?? 'ema', clip = o.clip ?? 0, eta = o.eta ?? 0;

@@ -44,7 +44,9 @@ export class DivergenceError extends UsageError {
   constructor(readonly step: number, what: string, readonly lastCheckpoint?: number) {
     super(
       `training diverged at step ${step}: ${what}; ` +
-        (lastCheckpoint !== undefined ? `the checkpoint of step ${lastCheckpoint} is kept; ` : 'nothing was saved from the diverged weights; ') +
+        (lastCheckpoint !== undefined
+          ? `the checkpoint of step ${lastCheckpoint} is kept; `
+          : 'nothing was saved from the diverged weights; ') +
         'try a lower --lr, a smaller --T, or clipping (--clip 1)',
     );
     this.name = 'DivergenceError';
@@ -116,7 +118,10 @@ export async function train(engine: Engine, o: TrainOptions): Promise<Float32Arr
     const done = engine.step;
     if (o.onProgress && (done % every === 0 || j === todo - 1 || o.signal?.stop)) {
       const elapsed = (performance.now() - t0) / 1000;
-      o.onProgress({ step: done, steps: o.steps, loss: sum / count, lr, gradNorm: last.gradNorm, stepsPerSecond: (j + 1) / Math.max(elapsed, 1e-9), elapsed });
+      o.onProgress({
+        step: done, steps: o.steps, loss: sum / count, lr, gradNorm: last.gradNorm,
+        stepsPerSecond: (j + 1) / Math.max(elapsed, 1e-9), elapsed,
+      });
       sum = 0;
       count = 0;
     }

@@ -71,7 +71,10 @@ export class Arena {
         memory.grow(Math.ceil((plan.end - have) / WASM_PAGE));
       } catch {
         // Past wasm32's 4 GiB, or more than this machine will give: a configuration problem, not a bug.
-        throw new UsageError(`this model and batch need ${(plan.end / 2 ** 20).toFixed(0)} MiB of wasm memory, more than can be allocated (wasm32 allows 4096 MiB); lower --batch, --width, --depth or --embed`);
+        throw new UsageError(
+          `this model and batch need ${(plan.end / 2 ** 20).toFixed(0)} MiB of wasm memory, more than can be allocated ` +
+            '(wasm32 allows 4096 MiB); lower --batch, --width, --depth or --embed',
+        );
       }
     }
     const buf = memory.buffer;
@@ -80,7 +83,9 @@ export class Arena {
       for (const t of slab.tensors) {
         const Ctor = t.spec.dtype === 'i32' ? Int32Array : t.spec.dtype === 'u32' ? Uint32Array : Float32Array;
         const key = `${slab.name}/${t.spec.name}`;
-        this.tensors.set(key, { name: t.spec.name, shape: t.spec.shape, size: t.size, offset: t.offset, view: new Ctor(buf, t.offset, t.size) });
+        this.tensors.set(key, {
+          name: t.spec.name, shape: t.spec.shape, size: t.size, offset: t.offset, view: new Ctor(buf, t.offset, t.size),
+        });
       }
     }
   }

@@ -153,7 +153,9 @@ export class Engine {
 
   constructor(module: WebAssembly.Module, o: EngineOptions, memory?: WebAssembly.Memory, lanes = 1) {
     checkModelConfig(o.model);
-    if (!Number.isInteger(o.rows) || o.rows < 1 || o.rows > 1 << 20) throw new UsageError(`batch must be an integer in [1, 1048576], got ${o.rows}`);
+    if (!Number.isInteger(o.rows) || o.rows < 1 || o.rows > 1 << 20) {
+      throw new UsageError(`batch must be an integer in [1, 1048576], got ${o.rows}`);
+    }
     this.model = o.model;
     this.schedule = o.schedule;
     this.rows = o.rows;
@@ -184,7 +186,8 @@ export class Engine {
     const tv = a.f32('tables', 'tValues');
     for (let i = 0; i < T; i++) tv[i] = i;
     // The time embedding depends only on t: one table of T rows, gathered per batch.
-    this.k.sinusoidalEmbed(a.ptr('tables', 'tEmb'), a.ptr('tables', 'tValues'), a.ptr('tables', 'freqs'), T, 1, c.embedSize / 2, 1, c.embedSize);
+    this.k.sinusoidalEmbed(a.ptr('tables', 'tEmb'), a.ptr('tables', 'tValues'), a.ptr('tables', 'freqs'), T, 1, c.embedSize / 2, 1,
+      c.embedSize);
     const id = a.t('tables', 'identity').view as Int32Array;
     for (let i = 0; i < R; i++) id[i] = i;
     if (o.data) a.f32('data', 'x').set(o.data);
@@ -256,9 +259,11 @@ export class Engine {
     for (let b = 1; b <= c.depth; b++) {
       // h_b = h_{b-1} + act(h_{b-1} W_b^T + b_b): bias, activation and residual in the matmul's store.
       const prev = a.ptr(A, `h${b - 1}`);
-      k.linearForwardAct(a.ptr(A, `h${b}`), derivatives ? a.ptr(A, `d${b}`) : 0, prev, this.p(weights, `blocks.${b - 1}.weight`), this.p(weights, `blocks.${b - 1}.bias`), prev, n, H, H, this.act);
+      k.linearForwardAct(a.ptr(A, `h${b}`), derivatives ? a.ptr(A, `d${b}`) : 0, prev, this.p(weights, `blocks.${b - 1}.weight`),
+        this.p(weights, `blocks.${b - 1}.bias`), prev, n, H, H, this.act);
     }
-    k.linearForward(a.ptr(A, 'out'), a.ptr(A, `h${c.depth}`), this.p(weights, 'out.weight'), this.p(weights, 'out.bias'), n, H, this.outDim);
+    k.linearForward(a.ptr(A, 'out'), a.ptr(A, `h${c.depth}`), this.p(weights, 'out.weight'), this.p(weights, 'out.bias'), n, H,
+      this.outDim);
   }
 
   /**
@@ -300,9 +305,11 @@ export class Engine {
     }
     // The embeddings are fixed functions of x_t and t: no gradient is needed for the network's input. The first layer's
     // weight gradient in its two column blocks: x-columns per row, t-columns per distinct t (timeBiasBackward).
-    const E = c.embedSize, xCols = this.inDim - E, S = this.slab('tShare', lane), ts = (name: string) => a.ptr(S, name), dw = this.p(G, 'inp.weight');
+    const E = c.embedSize, xCols = this.inDim - E, S = this.slab('tShare', lane), ts = (name: string) => a.ptr(S, name);
+    const dw = this.p(G, 'inp.weight');
     k.linearBackwardWeight(dw, 0, g('da0'), act('inp'), n, xCols, H, xCols, this.inDim);
-    k.timeBiasBackward(dw + 4 * xCols, this.p(G, 'inp.bias'), ts('dtb'), g('da0'), ts('slot'), ts('count'), n, ts('embU'), E, H, this.inDim);
+    k.timeBiasBackward(dw + 4 * xCols, this.p(G, 'inp.bias'), ts('dtb'), g('da0'), ts('slot'), ts('count'), n, ts('embU'), E, H,
+      this.inDim);
   }
 
   /** The rows of an n-row batch, split over the lanes in contiguous, fixed slices (so results do not depend on timing). */
@@ -356,7 +363,9 @@ export class Engine {
    */
   private foldRange(lane: number, count: number): void {
     const a = this.arena, [b, e] = this.paramRange(lane, count), out = a.ptr('tables', 'normParts') + 8 * lane;
-    for (let l = 1; l < count; l++) this.k.accumulateSumSquaresTo(a.slabPtr('grads') + 4 * b, a.slabPtr(this.slab('grads', l)) + 4 * b, e - b, out);
+    for (let l = 1; l < count; l++) {
+      this.k.accumulateSumSquaresTo(a.slabPtr('grads') + 4 * b, a.slabPtr(this.slab('grads', l)) + 4 * b, e - b, out);
+    }
   }
 
   /** adamwEmaStep over `lane`'s parameter range (the hyperparameters are already in tables/optimizer). */
@@ -409,7 +418,11 @@ export class Engine {
 
   /** Loss and gradients of the simplified objective on the current batch, without updating weights. */
   lossAndGrad(n: number): number {
-    if (this.model.learnSigma) throw new UsageError('a learned-variance model trains with src/diffusion/learned-variance.ts (learnedTrainStep), not the L_simple step');
+    if (this.model.learnSigma) {
+      throw new UsageError(
+        'a learned-variance model trains with src/diffusion/learned-variance.ts (learnedTrainStep), not the L_simple step',
+      );
+    }
     const a = this.arena, d = this.model.dim, scale = 2 / (n * this.outDim), weighted = this.tSampling === 'importance';
     const share = (p: Part) => {
       this.forward(p.n, a.ptr('batch', 'xt') + 4 * p.r0 * d, 'params', p.lane, p.r0);
@@ -495,7 +508,8 @@ export class Engine {
     // ranges while the workers hold the training programs (elementwise, so the bits do not depend on the split).
     const L = this.optimizerLanes;
     if (this.pool && L > 1) this.pool.run(2, () => this.optimizerRange(0, L));
-    else k.adamwEmaStep(a.slabPtr('params'), grads, a.slabPtr('adamM'), a.slabPtr('adamV'), a.slabPtr('ema'), P, a.ptr('tables', 'optimizer'));
+    else k.adamwEmaStep(a.slabPtr('params'), grads, a.slabPtr('adamM'), a.slabPtr('adamV'), a.slabPtr('ema'), P,
+      a.ptr('tables', 'optimizer'));
     // Worker lanes' slabs are written only by lossAndGrad, which folds (and zeroes) them: now every slab is zero.
     this.gradsZero = true;
     return gradNorm;
@@ -504,7 +518,8 @@ export class Engine {
   /**
    * Algorithm 2 for `count` points, in chunks of `rows`: x_T ~ N(0, I), then T reverse steps with sigma_t^2 = beta_t
    * or beta-tilde_t. With `clip` > 0 each step goes through the predicted x_0 clamped to [-clip, clip]
-   * (posteriorStep; identical to Algorithm 2 wherever the clamp does not bite). `onStep(i, x, offset)` sees a view (valid during the call: copy what you keep)
+   * (posteriorStep; identical to Algorithm 2 wherever the clamp does not bite). `onStep(i, x, offset)` sees a view (valid
+   * during the call: copy what you keep)
    * of each chunk's positions after each step (i = table index of the x just produced, T for x_T).
    * eps_theta is forward's network with the first layer split (splitFirstLayer): equal to forward() up to float32
    * summation order, not bit for bit.
@@ -571,7 +586,8 @@ export class Engine {
   /** split/stepBias = W_t tEmb_t + b for table index i: the first layer's share of a step that every row has. */
   private stepBias(i: number, weights: 'params' | 'ema'): void {
     const a = this.arena, E = this.model.embedSize;
-    this.k.linearForward(a.ptr('split', 'stepBias'), a.ptr('tables', 'tEmb') + 4 * i * E, a.ptr('split', 'inpT.weight'), this.p(weights, 'inp.bias'), 1, E, this.model.width);
+    this.k.linearForward(a.ptr('split', 'stepBias'), a.ptr('tables', 'tEmb') + 4 * i * E, a.ptr('split', 'inpT.weight'),
+      this.p(weights, 'inp.bias'), 1, E, this.model.width);
   }
 
   /** forward() for n rows of one reverse step, through the split first layer (split/stepBias holds the step's bias). */
@@ -583,7 +599,8 @@ export class Engine {
       inp = a.ptr(A, 'inp');
       k.sinusoidalEmbed(inp, x, a.ptr('tables', 'freqs'), n, c.dim, E / 2, c.inputScale, xCols);
     }
-    k.linearForwardAct(a.ptr(A, 'h0'), derivatives ? a.ptr(A, 'd0') : 0, inp, a.ptr('split', 'inpX.weight'), a.ptr('split', 'stepBias'), 0, n, xCols, c.width, this.act);
+    k.linearForwardAct(a.ptr(A, 'h0'), derivatives ? a.ptr(A, 'd0') : 0, inp, a.ptr('split', 'inpX.weight'), a.ptr('split', 'stepBias'), 0,
+      n, xCols, c.width, this.act);
     this.trunk(n, weights, lane, derivatives);
   }
 
@@ -597,7 +614,8 @@ export class Engine {
     const zp = sigma > 0 ? z : 0;
     if (clip > 0) {
       const ab = s.alphaBar[i];
-      this.k.posteriorStep(xNext, x, eps, zp, n * d, 1 / Math.sqrt(ab), -Math.sqrt(1 / ab - 1), clip, s.posteriorMeanCoefX0[i], s.posteriorMeanCoefXt[i], sigma);
+      this.k.posteriorStep(xNext, x, eps, zp, n * d, 1 / Math.sqrt(ab), -Math.sqrt(1 / ab - 1), clip, s.posteriorMeanCoefX0[i],
+        s.posteriorMeanCoefXt[i], sigma);
     } else this.k.reverseStep(xNext, x, eps, zp, n * d, cx, ceps, sigma);
   }
 
@@ -612,10 +630,14 @@ export class Engine {
    * gradients), then through the first layer's x-columns and the input embedding (sinusoidalEmbedBackward), which
    * training never needs. The embedding is recomputed here rather than read from acts/inp, whose layout is forward's.
    */
-  inputVjp(x: Float32Array, i: number, cotangents: readonly Float32Array[], weights: 'params' | 'ema' = 'ema'): { eps: Float32Array; vjp: Float32Array[] } {
+  inputVjp(
+    x: Float32Array, i: number, cotangents: readonly Float32Array[], weights: 'params' | 'ema' = 'ema',
+  ): { eps: Float32Array; vjp: Float32Array[] } {
     const k = this.k, a = this.arena, c = this.model, d = c.dim, H = c.width, E = c.embedSize, O = this.outDim, xCols = this.inDim - E;
     if (x.length % d) throw new Error('inputVjp: x length is not a multiple of dim');
-    if (!(Number.isInteger(i) && i >= 0 && i < this.schedule.T)) throw new Error(`inputVjp: table index ${i} outside [0, ${this.schedule.T})`);
+    if (!(Number.isInteger(i) && i >= 0 && i < this.schedule.T)) {
+      throw new Error(`inputVjp: table index ${i} outside [0, ${this.schedule.T})`);
+    }
     const n = x.length / d;
     for (const v of cotangents) if (v.length !== n * d) throw new Error(`inputVjp: a cotangent has ${v.length} values, expected ${n * d}`);
     const eps = new Float32Array(n * d), vjp = cotangents.map(() => new Float32Array(n * d));
@@ -639,7 +661,8 @@ export class Engine {
         // As backwardFromDout's input-gradient half: the fused kernels give dh and da = dh * act' layer by layer.
         k.linearBackwardInputAct(G(`dh${c.depth}`), G(`da${c.depth}`), G('dout'), W('out.weight'), 0, A(`d${c.depth}`), m, H, O);
         for (let b = c.depth; b >= 1; b--) {
-          k.linearBackwardInputAct(G(`dh${b - 1}`), G(`da${b - 1}`), G(`da${b}`), W(`blocks.${b - 1}.weight`), G(`dh${b}`), A(`d${b - 1}`), m, H, H);
+          k.linearBackwardInputAct(G(`dh${b - 1}`), G(`da${b - 1}`), G(`da${b}`), W(`blocks.${b - 1}.weight`), G(`dh${b}`), A(`d${b - 1}`),
+            m, H, H);
         }
         // The t-columns of inp do not depend on x: only W_x (split/inpX.weight) carries the gradient back.
         k.linearBackward(c.inputEmbedding ? dinp : dx, 0, 0, G('da0'), 0, a.ptr('split', 'inpX.weight'), m, xCols, H);
@@ -676,7 +699,10 @@ export class Engine {
   }
 
   /** Load parameters by name into a slab; shapes must match exactly. */
-  loadNamed(slab: string, tensors: Map<string, { shape: number[]; data: ArrayLike<number> }> | Record<string, { shape: number[]; data: ArrayLike<number> }>): void {
+  loadNamed(
+    slab: string,
+    tensors: Map<string, { shape: number[]; data: ArrayLike<number> }> | Record<string, { shape: number[]; data: ArrayLike<number> }>,
+  ): void {
     const get = (n: string) => (tensors instanceof Map ? tensors.get(n) : tensors[n]);
     for (const s of paramSpecs(this.model)) {
       const t = get(s.name);

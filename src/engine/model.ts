@@ -49,8 +49,12 @@ export function checkModelConfig(c: ModelConfig): void {
   if (c.embedSize % 2) throw new UsageError(`embedding size must be even, got ${c.embedSize}`);
   int('width', c.width, 1, 4096);
   int('depth', c.depth, 0, 64);
-  if (!ACTIVATIONS.includes(c.activation)) throw new UsageError(`unknown activation "${c.activation}"; choose one of ${ACTIVATIONS.join(', ')}`);
-  if (!(c.inputScale > 0 && Number.isFinite(c.inputScale))) throw new UsageError(`--input-scale must be a positive number, got ${c.inputScale}`);
+  if (!ACTIVATIONS.includes(c.activation)) {
+    throw new UsageError(`unknown activation "${c.activation}"; choose one of ${ACTIVATIONS.join(', ')}`);
+  }
+  if (!(c.inputScale > 0 && Number.isFinite(c.inputScale))) {
+    throw new UsageError(`--input-scale must be a positive number, got ${c.inputScale}`);
+  }
 }
 
 /** Width of the first layer's input. */

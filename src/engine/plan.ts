@@ -38,7 +38,8 @@ export function planEngine(c: ModelConfig, rows: number, T: number, lanes: numbe
   const laneSlabs: SlabSpec[] = [];
   const resize = (ts: TensorSpec[]) => ts.map((t) => ({ ...t, shape: [laneRows, ...t.shape.slice(1)] }));
   for (let l = 1; l < lanes; l++) {
-    laneSlabs.push({ name: `grads${l}`, tensors: params }, { name: `acts${l}`, tensors: resize(acts) }, { name: `actGrads${l}`, tensors: resize(actGrads) },
+    laneSlabs.push({ name: `grads${l}`, tensors: params }, { name: `acts${l}`, tensors: resize(acts) },
+      { name: `actGrads${l}`, tensors: resize(actGrads) },
       { name: `tShare${l}`, tensors: tShare(laneRows) });
   }
   return [
@@ -63,7 +64,13 @@ export function planEngine(c: ModelConfig, rows: number, T: number, lanes: numbe
       ],
     },
     { name: 'data', tensors: [{ name: 'x', shape: [nData, d] }] },
-    { name: 'rng', tensors: [{ name: 'train', shape: [4], dtype: 'u32' }, { name: 'sample', shape: [4], dtype: 'u32' }, { name: 'init', shape: [4], dtype: 'u32' }] },
+    {
+      name: 'rng',
+      tensors: [
+        { name: 'train', shape: [4], dtype: 'u32' }, { name: 'sample', shape: [4], dtype: 'u32' },
+        { name: 'init', shape: [4], dtype: 'u32' },
+      ],
+    },
     {
       name: 'batch',
       tensors: [

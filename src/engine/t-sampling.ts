@@ -17,7 +17,9 @@ export const T_SAMPLINGS = ['uniform', 'stratified', 'importance'] as const;
 export type TSampling = (typeof T_SAMPLINGS)[number];
 
 export function checkTSampling(s: string): TSampling {
-  if (!(T_SAMPLINGS as readonly string[]).includes(s)) throw new UsageError(`unknown t sampling "${s}"; choose one of ${T_SAMPLINGS.join(', ')}`);
+  if (!(T_SAMPLINGS as readonly string[]).includes(s)) {
+    throw new UsageError(`unknown t sampling "${s}"; choose one of ${T_SAMPLINGS.join(', ')}`);
+  }
   return s as TSampling;
 }
 

@@ -1,5 +1,6 @@
 /**
- * Registers the kernel builds (SIMD, scalar, SIMD with shared memory for threads, and both with relaxed SIMD) embedded in the bundle (esbuild's binary loader inlines dist/*.wasm),
+ * Registers the kernel builds (SIMD, scalar, SIMD with shared memory for threads, and both with relaxed SIMD) embedded in the
+ * bundle (esbuild's binary loader inlines dist/*.wasm),
  * so that `createDiffusion()` works with no file or URL to find, in Node and in any bundler.
  */
 import simd from '../../dist/ddpm.wasm';

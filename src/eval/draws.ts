@@ -225,18 +225,23 @@ export function summarizeRepeats(model: Report[], perfect: Report[]): RepeatSumm
   return {
     repeats: model.length,
     metrics: model[0].metrics.map((m, j) => ({
-      name: m.name, label: m.label, model: spread(model.map((r) => r.metrics[j].ratio)), perfect: spread(perfect.map((r) => r.metrics[j].ratio)),
+      name: m.name, label: m.label, model: spread(model.map((r) => r.metrics[j].ratio)),
+      perfect: spread(perfect.map((r) => r.metrics[j].ratio)),
     })),
   };
 }
 
 export function formatRepeats(s: RepeatSummary, o: { draws: number; size: number; seed: number }): string {
   const f = (x: Spread) => `${x.mean.toFixed(2)} ± ${x.sd.toFixed(2)}  [${x.min.toFixed(2)}, ${x.max.toFixed(2)}]`;
-  const rows = [['metric', 'model ratio: mean ± sd [min, max]', 'perfect model (fresh data)'], ...s.metrics.map((m) => [m.label, f(m.model), f(m.perfect)])];
+  const rows = [
+    ['metric', 'model ratio: mean ± sd [min, max]', 'perfect model (fresh data)'],
+    ...s.metrics.map((m) => [m.label, f(m.model), f(m.perfect)]),
+  ];
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd();
   return [
-    `${s.repeats} repeats (seeds ${o.seed}..${o.seed + s.repeats - 1}) of ${o.draws} draws x ${o.size} points; the perfect model's samples are fresh data`,
+    `${s.repeats} repeats (seeds ${o.seed}..${o.seed + s.repeats - 1}) of ${o.draws} draws x ${o.size} points; ` +
+      "the perfect model's samples are fresh data",
     line(rows[0]),
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...rows.slice(1).map(line),

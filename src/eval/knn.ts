@@ -257,7 +257,9 @@ export class KdTree {
 }
 
 /** The reference: all n distances, sorted by (dist2, index); the first min(k, n). */
-export function bruteForceKnn(points: Float64Array, n: number, d: number, queries: Float64Array, qi: number, k: number, out: Neighbours): number {
+export function bruteForceKnn(
+  points: Float64Array, n: number, d: number, queries: Float64Array, qi: number, k: number, out: Neighbours,
+): number {
   const all = new Float64Array(n);
   const order = new Int32Array(n);
   for (let j = 0; j < n; j++) {

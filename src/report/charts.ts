@@ -168,7 +168,9 @@ function pointsPath(fill: string, sizeCss: number): uPlot.Series.PathBuilder {
  * total. One stroke for all in `stroke`, or with `colors` each path in its wheel colour (one stroke per path: the
  * paths drawn then are a few dozen to hundreds).
  */
-function polylinesPath(stroke: string, widthCss: number, starts: Int32Array, colors?: ArrayLike<number>, alpha = 1): uPlot.Series.PathBuilder {
+function polylinesPath(
+  stroke: string, widthCss: number, starts: Int32Array, colors?: ArrayLike<number>, alpha = 1,
+): uPlot.Series.PathBuilder {
   return (u, seriesIdx) => {
     const [xs, ys] = u.data[seriesIdx] as unknown as [ArrayLike<number>, ArrayLike<number>];
     const { ax, kx, ay, ky } = pixelMap(u);
@@ -372,7 +374,9 @@ export function lineChart(title: string, x: ArrayLike<number>, series: LineSerie
 }
 
 /** Training loss against step on a log axis; `smoothed` (e.g. from `smooth`) is drawn bold over the raw curve. */
-export function lossChart(step: ArrayLike<number>, loss: ArrayLike<number>, smoothed?: ArrayLike<number>, options: ChartSize = {}): ChartSpec {
+export function lossChart(
+  step: ArrayLike<number>, loss: ArrayLike<number>, smoothed?: ArrayLike<number>, options: ChartSize = {},
+): ChartSpec {
   const c = roles.samples;
   const series: LineSeries[] = [{ label: 'loss', y: loss, color: smoothed ? withAlpha(c, 0.3) : c }];
   if (smoothed) series.push({ label: 'smoothed', y: smoothed, color: c });
@@ -383,7 +387,9 @@ export function lossChart(step: ArrayLike<number>, loss: ArrayLike<number>, smoo
 }
 
 /** The noise schedule: beta_t on the left axis, alphaBar_t (in [0, 1]) on the right. */
-export function scheduleChart(t: ArrayLike<number>, beta: ArrayLike<number>, alphaBar: ArrayLike<number>, options: ChartSize = {}): ChartSpec {
+export function scheduleChart(
+  t: ArrayLike<number>, beta: ArrayLike<number>, alphaBar: ArrayLike<number>, options: ChartSize = {},
+): ChartSpec {
   const opts = alignedBase('Noise schedule', { ...options, xLabel: 't' });
   opts.scales = { x: { time: false }, beta: {}, abar: { auto: false, range: [0, 1] } };
   opts.axes = [
@@ -508,7 +514,9 @@ export interface WheelChartOptions extends ScatterOptions {
 /** Points coloured by their wheel index (a start's colour carried to its end), over an optional grey background. */
 export function wheelScatterChart(title: string, set: WheelSet, options: WheelChartOptions = {}): ChartSpec {
   const size = options.size ?? 300;
-  const fit = options.xRange && options.yRange ? { xRange: options.xRange, yRange: options.yRange } : pointRanges([set, ...(options.background ? [options.background] : [])]);
+  const fit = options.xRange && options.yRange
+    ? { xRange: options.xRange, yRange: options.yRange }
+    : pointRanges([set, ...(options.background ? [options.background] : [])]);
   const opts = facetedBase(title, size, options.xRange ?? fit.xRange, options.yRange ?? fit.yRange);
   opts.legend = { show: false };
   const data: unknown[] = [null];
@@ -517,7 +525,8 @@ export function wheelScatterChart(title: string, set: WheelSet, options: WheelCh
     data.push([facetColumn(options.background.x), facetColumn(options.background.y)]);
   }
   const n = Math.min(set.x.length, set.y.length);
-  const s = facetSeries('points', '#555', wheelPointsPath(options.pointSize ?? (n > 3000 ? 2.5 : n > 1000 ? 3.5 : 4.5), options.alpha ?? 0.85));
+  const s = facetSeries('points', '#555',
+    wheelPointsPath(options.pointSize ?? (n > 3000 ? 2.5 : n > 1000 ? 3.5 : 4.5), options.alpha ?? 0.85));
   s.facets!.push({ scale: 'c', auto: false });
   opts.scales!.c = { auto: false, range: [0, WHEEL_COLORS.length] };
   opts.series.push(s);
@@ -534,7 +543,8 @@ export function wheelKeyChart(title: string, size = 160): ChartSpec {
     if (u * u + v * v > 1.0001) continue;
     xs.push(u), ys.push(v), cs.push(wheelIndex(u, v));
   }
-  const spec = wheelScatterChart(title, { x: xs, y: ys, color: cs }, { size, xRange: [-1.1, 1.1], yRange: [-1.1, 1.1], pointSize: size / 30, alpha: 1 });
+  const spec = wheelScatterChart(title, { x: xs, y: ys, color: cs },
+    { size, xRange: [-1.1, 1.1], yRange: [-1.1, 1.1], pointSize: size / 30, alpha: 1 });
   spec.opts.axes = [{ show: false }, { show: false }];
   spec.opts.padding = [6, 6, 6, 6];
   return spec;
@@ -599,7 +609,11 @@ export interface FanGroup {
 export function fanChart(title: string, groups: FanGroup[], background: PointSet, options: ScatterOptions = {}): ChartSpec {
   const size = options.size ?? 340;
   const ex: number[] = [], ey: number[] = [], ec: number[] = [], fx: number[] = [], fy: number[] = [];
-  for (const g of groups) for (let i = 0; i < Math.min(g.x.length, g.y.length); i++) ex.push(g.x[i]), ey.push(g.y[i]), ec.push(g.color), fx.push(g.start[0]), fy.push(g.start[1]);
+  for (const g of groups) {
+    for (let i = 0; i < Math.min(g.x.length, g.y.length); i++) {
+      ex.push(g.x[i]), ey.push(g.y[i]), ec.push(g.color), fx.push(g.start[0]), fy.push(g.start[1]);
+    }
+  }
   const sx = groups.map((g) => g.start[0]), sy = groups.map((g) => g.start[1]), sc = groups.map((g) => g.color);
   const fit = pointRanges([background, { x: ex, y: ey }, { x: sx, y: sy }], 0.08, 0);
   const opts = facetedBase(title, size, options.xRange ?? fit.xRange, options.yRange ?? fit.yRange);
@@ -626,7 +640,9 @@ export interface PositionsOptions extends ChartSize {
  * One coordinate of a few dozen points against t, each line in its point's wheel colour (x_0's for the forward
  * process, x_T's for the reverse): where the lines cross and tangle, position is being forgotten or chosen.
  */
-export function positionsChart(title: string, t: ArrayLike<number>, lines: { y: ArrayLike<number>; color: number }[], options: PositionsOptions = {}): ChartSpec {
+export function positionsChart(
+  title: string, t: ArrayLike<number>, lines: { y: ArrayLike<number>; color: number }[], options: PositionsOptions = {},
+): ChartSpec {
   // uPlot wants x ascending: sort t once and carry every line along.
   const order = Array.from({ length: t.length }, (_, i) => i).sort((a, b) => t[a] - t[b]);
   const x = order.map((i) => t[i]);
@@ -709,7 +725,10 @@ export function fieldChart(title: string, grid: FieldGrid, points: PointSet, opt
   opts.scales!.v = { auto: false, range: [-1, 1] };
   const np = Math.min(points.x.length, points.y.length);
   opts.series.push(facetSeries('q(x_t)', roles.samples, pointsPath(withAlpha(roles.samples, np > 2000 ? 0.3 : 0.45), 2.5)), arrows);
-  const data = [null, [facetColumn(points.x), facetColumn(points.y)], [facetColumn(grid.x), facetColumn(grid.y), facetColumn(grid.u), facetColumn(grid.v)]];
+  const data = [
+    null, [facetColumn(points.x), facetColumn(points.y)],
+    [facetColumn(grid.x), facetColumn(grid.y), facetColumn(grid.u), facetColumn(grid.v)],
+  ];
   return { opts, data: data as unknown as uPlot.AlignedData };
 }
 
