@@ -41,11 +41,13 @@ const layerOf = (p: string) => p.split('/')[1];
 /** Strongly connected components with more than one file (Tarjan). */
 function cycles(g: Map<string, string[]>): string[][] {
   let n = 0;
-  const index = new Map<string, number>(), low = new Map<string, number>(), stack: string[] = [], on = new Set<string>(), out: string[][] = [];
+  const index = new Map<string, number>(), low = new Map<string, number>(), stack: string[] = [], on = new Set<string>(),
+    out: string[][] = [];
   const visit = (v: string) => {
     index.set(v, n); low.set(v, n++); stack.push(v); on.add(v);
     for (const w of g.get(v) ?? []) {
-      if (!index.has(w)) { visit(w); low.set(v, Math.min(low.get(v)!, low.get(w)!)); } else if (on.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+      if (!index.has(w)) { visit(w); low.set(v, Math.min(low.get(v)!, low.get(w)!)); }
+      else if (on.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
     }
     if (low.get(v) === index.get(v)) {
       const c: string[] = [];
@@ -95,7 +97,9 @@ describe('layout: src/ in layers', () => {
 
   it('every folder of src/ opens with a README saying what it holds', () => {
     const dirs = readdirSync(join(root, 'src')).filter((d) => statSync(join(root, 'src', d)).isDirectory());
-    const missing = dirs.filter((d) => { try { return readFileSync(join(root, 'src', d, 'README.md'), 'utf8').length < 80; } catch { return true; } });
+    const missing = dirs.filter((d) => {
+      try { return readFileSync(join(root, 'src', d, 'README.md'), 'utf8').length < 80; } catch { return true; }
+    });
     expect(missing).toEqual([]);
     expect(dirs.sort()).toEqual(LAYERS.filter((l) => l !== 'index.ts').sort());
   });

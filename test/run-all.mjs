@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const run = (cmd, args, extra = {}) => spawnSync(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 28, ...extra });
+const run = (cmd, args, extra = {}) =>
+  spawnSync(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 28, ...extra });
 
 if (!existsSync(join(root, 'dist/cli.js')) || !existsSync(join(root, 'dist/ddpm.wasm'))) {
   console.log('dist/ is missing: building first (npm run build)');
@@ -41,7 +42,8 @@ const extra = process.argv.slice(2);
 const runs = extra.length ? [extra] : [['--exclude', ALONE], [ALONE]];
 runs.forEach((args, i) => {
   const out = join(dir, `vitest-${i}.json`);
-  const vt = spawnSync('npx', ['vitest', 'run', '--config', 'test/vitest.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...args], { cwd: root, stdio: 'inherit' });
+  const vt = spawnSync('npx', ['vitest', 'run', '--config', 'test/vitest.config.ts', '--reporter=default', '--reporter=json',
+    `--outputFile.json=${out}`, ...args], { cwd: root, stdio: 'inherit' });
   if (existsSync(out)) {
     const r = JSON.parse(readFileSync(out, 'utf8'));
     passed += r.numPassedTests;

@@ -23,8 +23,10 @@ const MAC_APPS = [
 
 /** The install line for what is missing, for the one-line failures. */
 export const INSTALL = {
-  chromium: 'install Chromium (Debian: apt-get install chromium; or run sh test/setup-system.sh as root) or set CHROMIUM_PATH to a Chromium or Chrome executable',
-  torch: 'install PyTorch (Debian: apt-get install python3-torch libopenblas0-pthread; or run sh test/setup-system.sh as root) or set TORCH_PYTHON to a python that imports torch',
+  chromium: 'install Chromium (Debian: apt-get install chromium; or run sh test/setup-system.sh as root) ' +
+    'or set CHROMIUM_PATH to a Chromium or Chrome executable',
+  torch: 'install PyTorch (Debian: apt-get install python3-torch libopenblas0-pthread; or run sh test/setup-system.sh as root) ' +
+    'or set TORCH_PYTHON to a python that imports torch',
 };
 
 /** A one-line error: its stack is its message, so a test runner prints the line and no frames of this file. */
@@ -66,7 +68,8 @@ export function findChromium(o = {}) {
   const env = o.env ?? process.env;
   if (env.CHROMIUM_PATH) {
     if (executable(env.CHROMIUM_PATH)) return env.CHROMIUM_PATH;
-    throw new SystemError(`CHROMIUM_PATH=${env.CHROMIUM_PATH} is not an executable file: point it at a Chromium or unset it`, 'misconfigured');
+    throw new SystemError(`CHROMIUM_PATH=${env.CHROMIUM_PATH} is not an executable file: point it at a Chromium or unset it`,
+      'misconfigured');
   }
   const found = chromiumCandidates(o).find(executable);
   if (found) return found;
@@ -101,7 +104,8 @@ export function findTorchPython(env = process.env) {
     const r = spawnSync(py, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', env, timeout: 120_000 });
     if (r.status === 0) return { python: py, torch: r.stdout.trim() };
     tried.push(r.error ? `${py} (not found)` : `${py} (no torch)`);
-    if (py === env.TORCH_PYTHON) throw new SystemError(`TORCH_PYTHON=${py} cannot import torch: point it at a python with torch or unset it`, 'misconfigured');
+    if (py === env.TORCH_PYTHON)
+      throw new SystemError(`TORCH_PYTHON=${py} cannot import torch: point it at a python with torch or unset it`, 'misconfigured');
   }
   throw new SystemError(`no python imports torch (tried ${tried.join(', ')}): ${INSTALL.torch}`, 'missing');
 }

@@ -9,7 +9,9 @@ const wasmBytes = {
   load(id: string) {
     if (!id.endsWith('.wasm')) return null;
     const b64 = readFileSync(id).toString('base64');
-    return `const s = ${JSON.stringify(b64)}; const b = typeof Buffer !== 'undefined' ? Buffer.from(s, 'base64') : Uint8Array.from(atob(s), (c) => c.charCodeAt(0)); export default new Uint8Array(b.buffer, b.byteOffset, b.byteLength);`;
+    return `const s = ${JSON.stringify(b64)}; ` +
+      `const b = typeof Buffer !== 'undefined' ? Buffer.from(s, 'base64') : Uint8Array.from(atob(s), (c) => c.charCodeAt(0)); ` +
+      `export default new Uint8Array(b.buffer, b.byteOffset, b.byteLength);`;
   },
 };
 

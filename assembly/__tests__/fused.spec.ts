@@ -10,7 +10,9 @@ import { buf, get, set } from "./mem";
 
 let seed: u32 = 4242;
 function rnd(): f32 { seed = seed * 1664525 + 1013904223; return <f32>(<f64>seed / 4294967296.0 - 0.5); }
-function fill(p: usize, n: i32, s: f32): void { for (let i = 0; i < n; i++) set(p, i, rnd() * s); for (let i = n; i < n + 4; i++) set(p, i, 99); }
+function fill(p: usize, n: i32, s: f32): void {
+  for (let i = 0; i < n; i++) set(p, i, rnd() * s); for (let i = n; i < n + 4; i++) set(p, i, 99);
+}
 function zero(p: usize, n: i32): void { memory.fill(p, 0, <usize>n << 2); for (let i = n; i < n + 4; i++) set(p, i, 99); }
 function copy(dst: usize, src: usize, n: i32): void { memory.copy(dst, src, <usize>(n + 4) << 2); }
 function same(a: usize, b: usize, n: i32): bool { return memory.compare(a, b, <usize>(n + 4) << 2) == 0; }
@@ -22,7 +24,8 @@ function maxRel(a: usize, b: usize, n: i32): f64 {
 }
 
 // The unfused forward: act(y) then optional residual; the derivative from the backward kernel with dy = 1.
-function unfusedForward(h: usize, dact: usize, x: usize, w: usize, b: usize, resid: usize, n: i32, din: i32, dout: i32, act: i32, tmp: usize, ones: usize): void {
+function unfusedForward(h: usize, dact: usize, x: usize, w: usize, b: usize, resid: usize, n: i32, din: i32, dout: i32, act: i32,
+  tmp: usize, ones: usize): void {
   const m = n * dout;
   linearForward(tmp, x, w, b, n, din, dout);
   if (act == 0) memory.copy(h, tmp, <usize>m << 2);

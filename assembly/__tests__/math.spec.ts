@@ -17,7 +17,8 @@ function bitDiffs(n: i32): i32 {
 }
 
 // The SIMD form into A and the scalar twin into S over the grid [lo, hi]: bit for bit equal, within 1e-7 of f64 exp.
-function expectExpLike(simd: (out: usize, x: usize, n: i32) => void, scalar: (out: usize, x: usize, n: i32) => void, lo: f64, hi: f64): void {
+function expectExpLike(simd: (out: usize, x: usize, n: i32) => void, scalar: (out: usize, x: usize, n: i32) => void,
+  lo: f64, hi: f64): void {
   grid(lo, hi);
   simd(A, X, N); scalar(S, X, N);
   expect(bitDiffs(N)).toBe(0);

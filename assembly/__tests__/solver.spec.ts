@@ -54,7 +54,8 @@ describe("solverStep", () => {
     const ns: i32[] = [1, 3, 11, 19, 35];
     for (let a = 0; a < ns.length; a++) {
       const n = ns[a];
-      const x = fill(buf(n), n), xe = fill(buf(n), n), eps = fill(buf(n), n), d1 = fill(buf(n), n), d2 = fill(buf(n), n), z = fill(buf(n), n);
+      const x = fill(buf(n), n), xe = fill(buf(n), n), eps = fill(buf(n), n), d1 = fill(buf(n), n), d2 = fill(buf(n), n),
+        z = fill(buf(n), n);
       for (let mask = 0; mask < 32; mask++) {
         const e = mask & 1 ? eps : 0, p1 = mask & 2 ? d1 : 0, p2 = mask & 4 ? d2 : 0, zz = mask & 8 ? z : 0;
         const bound: f32 = mask & 16 ? 1.5 : 0; // the clamp bites: |1.3 xe - 0.7 eps| reaches 4

@@ -49,7 +49,8 @@ describe('DiffusionWorker over the worker protocol', () => {
     expect(w.simd).toBe(true);
     const progress: number[] = [];
     let modelSeen = 0;
-    const run = await w.train({ ...tiny, steps: 120, threads: 1 }, { sampleN: 64, onProgress: (p) => progress.push(...p.steps), onModel: () => modelSeen++ });
+    const run = await w.train({ ...tiny, steps: 120, threads: 1 },
+      { sampleN: 64, onProgress: (p) => progress.push(...p.steps), onModel: () => modelSeen++ });
     expect(modelSeen).toBe(1);
     expect(run.stopped).toBe(false);
     expect(run.step).toBe(120);

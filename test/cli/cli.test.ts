@@ -14,7 +14,8 @@ const run = (args: string[], input?: string) => {
 };
 const tmp = () => mkdtempSync(join(tmpdir(), 'ddpm-cli-'));
 /** Small and fast: what the end-to-end tests train. */
-const SMALL = ['--width', '32', '--embed', '16', '--depth', '2', '--T', '20', '--batch', '64', '--n-data', '2000', '--samples', '300', '-q'];
+const SMALL = ['--width', '32', '--embed', '16', '--depth', '2', '--T', '20', '--batch', '64', '--n-data', '2000', '--samples', '300',
+  '-q'];
 
 
 describe('cli: help and version', () => {
@@ -45,7 +46,8 @@ describe('cli: bad input gets one line, a non-zero exit and no partial output', 
     expectCleanError(run(['fly']), /unknown command "fly"/);
     expectCleanError(run(['train', '--bogus', '3']), /--bogus/);
   });
-  it('unknown data set', () => expectCleanError(run(['train', '--dataset', 'spirals9', '--out', join(dir, 'x')]), /unknown data set "spirals9"/));
+  it('unknown data set', () =>
+    expectCleanError(run(['train', '--dataset', 'spirals9', '--out', join(dir, 'x')]), /unknown data set "spirals9"/));
   it('numeric flags out of range or not numbers', () => {
     expectCleanError(run(['train', '--T', '0']), /--T must be an integer in \[1, 100000\], got 0/);
     expectCleanError(run(['train', '--steps', 'many']), /--steps expects a number, got "many"/);
@@ -95,7 +97,8 @@ describe('cli: end to end', () => {
     const r = run(['train', '--dataset', 'moons', ...SMALL, '--steps', '300', '--out', dir, '--json']);
     expect(r.code, r.err).toBe(0);
     const res = JSON.parse(r.out);
-    for (const f of ['model.safetensors', 'checkpoint.safetensors', 'loss.csv', 'samples.csv', 'report.html']) expect(existsSync(join(dir, f)), f).toBe(true);
+    for (const f of ['model.safetensors', 'checkpoint.safetensors', 'loss.csv', 'samples.csv', 'report.html'])
+      expect(existsSync(join(dir, f)), f).toBe(true);
     expect(res.steps).toBe(300);
     expect(readFileSync(join(dir, 'loss.csv'), 'utf8').trim().split('\n')).toHaveLength(301);
     const samples = readFileSync(join(dir, 'samples.csv'), 'utf8').trim().split('\n');

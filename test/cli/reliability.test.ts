@@ -36,11 +36,13 @@ const rng = new Rng(SEED);
 console.log(`reliability: RELIABILITY_SEED=${SEED}`);
 
 const SMALL = ['--width', '32', '--embed', '16', '--depth', '2', '--T', '20', '--batch', '64', '--samples', '200'];
-const exited = (c: ChildProcess) => new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => c.on('exit', (code, signal) => r({ code, signal })));
+const exited = (c: ChildProcess) =>
+  new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => c.on('exit', (code, signal) => r({ code, signal })));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Which of a training run's outputs differ, byte for byte, between two output directories. */
 const differing = (a: string, b: string) =>
-  ['model.safetensors', 'checkpoint.safetensors', 'loss.csv', 'samples.csv'].filter((f) => !readFileSync(join(a, f)).equals(readFileSync(join(b, f))));
+  ['model.safetensors', 'checkpoint.safetensors', 'loss.csv', 'samples.csv']
+    .filter((f) => !readFileSync(join(a, f)).equals(readFileSync(join(b, f))));
 
 function allFinite(bytes: Uint8Array): boolean {
   const ck = decodeCheckpoint(bytes, 'ck');
@@ -55,7 +57,8 @@ describe('kill -9 at random steps, then --resume', () => {
    */
   async function killAtRandom(args: string[], dir: string, resume: boolean, lo: number, hi: number): Promise<number | null> {
     const target = lo + Math.floor(rng.uniform() * (hi - lo));
-    const child = spawn(process.execPath, [cli, ...(resume ? ['train', '--resume', dir, '--samples', '200'] : [...args, '--out', dir])], { cwd: root, stdio: 'ignore' });
+    const child = spawn(process.execPath, [cli, ...(resume ? ['train', '--resume', dir, '--samples', '200'] : [...args, '--out', dir])],
+      { cwd: root, stdio: 'ignore' });
     const done = exited(child);
     const ck = join(dir, 'checkpoint.safetensors');
     const stepOnDisk = () => {
@@ -74,7 +77,8 @@ describe('kill -9 at random steps, then --resume', () => {
   }
 
   // streamed: every batch drawn fresh from the generator (issue 11), so the data depend on the step being resumed at
-  for (const [what, data, steps] of [['a finite training set', ['--n-data', '2000'], 6000], ['streamed training data', ['--n-data', 'stream'], 4000]] as const) {
+  for (const [what, data, steps] of [['a finite training set', ['--n-data', '2000'], 6000],
+    ['streamed training data', ['--n-data', 'stream'], 4000]] as const) {
   it(`${what}: ends byte-identical to an uninterrupted run (model, checkpoint, loss history, samples)`, async () => {
     const every = 100;
     const args = ['train', ...SMALL, ...data, '--steps', String(steps), '--seed', '7', '--checkpoint-every', String(every)];
@@ -95,14 +99,17 @@ describe('kill -9 at random steps, then --resume', () => {
       killedAt.push(kills);
       // A kill can land after the last step, while the outputs are written (a starved poller on a loaded machine): the
       // resume below must then finish the outputs from the last checkpoint, and match all the same.
-      if (kills.length && existsSync(join(cut, 'model.safetensors'))) console.log(`${what}: a kill at checkpoint step ${kills[kills.length - 1]} landed after training, in the outputs`);
+      if (kills.length && existsSync(join(cut, 'model.safetensors')))
+        console.log(`${what}: a kill at checkpoint step ${kills[kills.length - 1]} landed after training, in the outputs`);
       const r = run(['train', '--resume', cut, '--samples', '200', '-q']); // output options are not part of the checkpoint
       if (kills.length) expect(r.code, r.err).toBe(0);
       const differ = differing(cut, full);
       if (differ.includes('checkpoint.safetensors')) {
         const a = decodeSafetensors(new Uint8Array(readFileSync(join(full, 'checkpoint.safetensors'))));
         const b = decodeSafetensors(new Uint8Array(readFileSync(join(cut, 'checkpoint.safetensors'))));
-        differ.push(...Object.keys(a.tensors).filter((k) => !Buffer.from(a.tensors[k].data.buffer).equals(Buffer.from(b.tensors[k]?.data.buffer ?? new ArrayBuffer(0)))).map((k) => `tensor ${k}`));
+        differ.push(...Object.keys(a.tensors)
+          .filter((k) => !Buffer.from(a.tensors[k].data.buffer).equals(Buffer.from(b.tensors[k]?.data.buffer ?? new ArrayBuffer(0))))
+          .map((k) => `tensor ${k}`));
         differ.push(...Object.keys(a.metadata).filter((k) => a.metadata[k] !== b.metadata[k]).map((k) => `metadata ${k}`));
       }
       expect(differ, `after kill -9 at checkpoint steps ${kills} (${cut} vs ${full})`).toEqual([]);
@@ -135,7 +142,8 @@ describe('SIGINT, SIGTERM and SIGHUP', () => {
   let full: string | undefined;
   for (const [sig, status, hangUp] of [['SIGTERM', 143, false], ['SIGHUP', 129, true], ['SIGINT', 130, false]] as const) {
     const what = hangUp ? ' (its stderr closed first, as by a terminal that went away)' : '';
-    it(`train: ${sig}${what} mid-run writes a checkpoint and exits ${status}; --resume then ends byte-identical to an uninterrupted run`, async () => {
+    it(`train: ${sig}${what} mid-run writes a checkpoint and exits ${status}; ` +
+      '--resume then ends byte-identical to an uninterrupted run', async () => {
       if (!full) {
         full = tmp();
         expect(run([...args, '-q', '--out', full]).code).toBe(0);
@@ -149,7 +157,8 @@ describe('SIGINT, SIGTERM and SIGHUP', () => {
       expect(stoppedAt).toBeGreaterThan(0);
       expect(stoppedAt).toBeLessThan(STEPS);
       const said = r.err.split('\n').filter((l) => l.startsWith('stopped by'));
-      const line = `stopped by ${sig} at step ${stoppedAt} of ${STEPS}: checkpoint ${join(cut, 'checkpoint.safetensors')}; resume with: node dist/cli.js train --resume ${cut}`;
+      const line = `stopped by ${sig} at step ${stoppedAt} of ${STEPS}: checkpoint ${join(cut, 'checkpoint.safetensors')}; ` +
+        `resume with: node dist/cli.js train --resume ${cut}`;
       expect(said, r.err).toEqual(hangUp ? [] : [line]);
       const res = run(['train', '--resume', cut, '--samples', '200', '-q']);
       expect(res.code, res.err).toBe(0);
@@ -177,7 +186,8 @@ describe('a writer killed at random instants', () => {
       `const [target, mode, ...srcs] = process.argv.slice(2);`,
       `const blobs = srcs.map((f) => readFileSync(f));`,
       `process.stdout.write('ready\\n');`,
-      `for (let i = 0; ; i++) mode === 'atomic' ? writeFileAtomic(target, blobs[i % blobs.length]) : writeFileSync(target, blobs[i % blobs.length]);`,
+      `for (let i = 0; ; i++) mode === 'atomic' ? writeFileAtomic(target, blobs[i % blobs.length]) : ` +
+        `writeFileSync(target, blobs[i % blobs.length]);`,
     ].join('\n'));
     const out = join(dir, 'writer.mjs');
     buildSync({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', outfile: out, logLevel: 'error' });
@@ -211,7 +221,8 @@ describe('a writer killed at random instants', () => {
   it('never leaves a corrupt checkpoint in place; stale temporary files are swept by the next write', async () => {
     const dir = tmp();
     // Two real checkpoints of different steps and sizes (~1 MB: each write takes long enough to be hit).
-    const m = await Diffusion.create({ threads: 1, dataset: 'moons', nData: 2000, T: 30, batch: 32, steps: 20, seed: 1, model: { width: 192, depth: 6, embedSize: 32 } });
+    const m = await Diffusion.create({ threads: 1, dataset: 'moons', nData: 2000, T: 30, batch: 32, steps: 20, seed: 1,
+      model: { width: 192, depth: 6, embedSize: 32 } });
     const variants = [join(dir, 'a.safetensors'), join(dir, 'b.safetensors')];
     await m.train({ steps: 5 });
     writeFileSync(variants[0], m.save(true));
@@ -236,15 +247,17 @@ describe('a writer killed at random instants', () => {
 });
 
 describe('divergence', () => {
-  it('CLI: one line naming the step and a remedy, exit 2; the last checkpoint is finite and loads; resume diverges at the same step', () => {
+  it('CLI: one line naming the step and a remedy, exit 2; the last checkpoint is finite and loads; ' +
+    'resume diverges at the same step', () => {
     const dir = tmp();
-    const args = ['train', '--width', '64', '--depth', '8', '--embed', '16', '--activation', 'silu', '--T', '20', '--batch', '64', '--n-data', '2000',
-      '--lr', '10', '--clip', '0', '--warmup', '300', '--steps', '2000', '--checkpoint-every', '10', '--out', dir];
+    const args = ['train', '--width', '64', '--depth', '8', '--embed', '16', '--activation', 'silu', '--T', '20', '--batch', '64',
+      '--n-data', '2000', '--lr', '10', '--clip', '0', '--warmup', '300', '--steps', '2000', '--checkpoint-every', '10', '--out', dir];
     const r = run(args);
     expect(r.code).toBe(2);
     const errLines = r.err.trim().split('\n').filter((l) => l.startsWith('error'));
     expect(errLines).toHaveLength(1);
-    const m = errLines[0].match(/^error: training diverged at step (\d+): (.+); the checkpoint of step (\d+) is kept; try a lower --lr, a smaller --T, or clipping/);
+    const m = errLines[0].match(
+      /^error: training diverged at step (\d+): (.+); the checkpoint of step (\d+) is kept; try a lower --lr, a smaller --T, or clipping/);
     expect(m, r.err).not.toBeNull();
     const [divergedAt, kept] = [Number(m![1]), Number(m![3])];
     expect(kept).toBe(Math.floor((divergedAt - 1) / 10) * 10);
@@ -264,7 +277,8 @@ describe('divergence', () => {
   });
 
   it('weights that overflow while the loss and gradient are still finite stop the run before any checkpoint of that step', async () => {
-    const d = await Diffusion.create({ threads: 1, dataset: 'moons', nData: 500, T: 20, batch: 16, steps: 100, warmup: 0, seed: 3, model: { width: 12, depth: 1, embedSize: 8 } });
+    const d = await Diffusion.create({ threads: 1, dataset: 'moons', nData: 500, T: 20, batch: 16, steps: 100, warmup: 0, seed: 3,
+      model: { width: 12, depth: 1, embedSize: 8 } });
     const saved: { step: number; bytes: Uint8Array }[] = [];
     const onCheckpoint = (step: number) => void saved.push({ step, bytes: d.save(true) });
     await d.train({ steps: 20, checkpointEvery: 5, onCheckpoint });
@@ -283,13 +297,15 @@ describe('divergence', () => {
     }
     expect(err).toBeInstanceOf(DivergenceError);
     expect((err as DivergenceError).step).toBe(21);
-    expect((err as Error).message).toMatch(/^training diverged at step 21: the weights hold NaN or Inf; nothing was saved from the diverged weights; try a lower --lr/);
+    expect((err as Error).message)
+      .toMatch(/^training diverged at step 21: the weights hold NaN or Inf; nothing was saved from the diverged weights; try a lower --lr/);
     expect(saved.map((s) => s.step)).toEqual([5, 10, 15]); // no checkpoint of step 21 (or later)
     expect(allFinite(saved[saved.length - 1].bytes)).toBe(true);
   });
 
   it('a model file with NaN weights and a consistent checksum is refused on load', async () => {
-    const d = await Diffusion.create({ threads: 1, dataset: 'moons', nData: 200, T: 10, batch: 8, steps: 1, seed: 1, model: { width: 8, depth: 1, embedSize: 4 } });
+    const d = await Diffusion.create({ threads: 1, dataset: 'moons', nData: 200, T: 10, batch: 8, steps: 1, seed: 1,
+      model: { width: 8, depth: 1, embedSize: 4 } });
     d.engine.arena.f32('ema', 'out.bias')[1] = NaN;
     expect(() => decodeCheckpoint(d.save(false), 'nan.safetensors')).toThrow(/nan\.safetensors: tensor "out\.bias" holds NaN at index 1/);
   });

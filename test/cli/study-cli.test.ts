@@ -9,8 +9,8 @@ const dir = mkdtempSync(join(tmpdir(), 'ddpm-lab-cli-'));
 const model = join(dir, 'model.safetensors');
 
 beforeAll(() => {
-  const r = run(['train', '--dataset', 'moons', '--width', '32', '--embed', '16', '--depth', '2', '--T', '20', '--batch', '64', '--n-data', '2000',
-    '--steps', '200', '--samples', '100', '--out', dir, '-q']);
+  const r = run(['train', '--dataset', 'moons', '--width', '32', '--embed', '16', '--depth', '2', '--T', '20', '--batch', '64',
+    '--n-data', '2000', '--steps', '200', '--samples', '100', '--out', dir, '-q']);
   expect(r.code, r.err).toBe(0);
 });
 
@@ -58,8 +58,9 @@ describe('study', () => {
 
   it('study variance: beta_t, beta-tilde_t and a learned variance, with fewer steps (tiny budget)', () => {
     const out = join(dir, 'studyVar');
-    const r = run(['study', 'variance', '--T', '20', '--fewer-steps', '5', '--steps', '30', '--width', '16', '--depth', '1', '--embed', '8', '--batch', '32',
-      '--n-data', '500', '--vlb-n', '60', '--draws', '1', '--size', '60', '--test-n', '1500', '--out', out, '--json', '-q']);
+    const r = run(['study', 'variance', '--T', '20', '--fewer-steps', '5', '--steps', '30', '--width', '16', '--depth', '1', '--embed', '8',
+      '--batch', '32', '--n-data', '500', '--vlb-n', '60', '--draws', '1', '--size', '60', '--test-n', '1500', '--out', out,
+      '--json', '-q']);
     expect(r.code, r.err).toBe(0);
     const j = JSON.parse(r.out);
     expect(j.steps).toEqual([20, 5]);
@@ -74,16 +75,16 @@ describe('study', () => {
 
   it('study T writes a report and a summary with one row per T (tiny budget)', () => {
     const out = join(dir, 'studyT');
-    const r = run(['study', 'T', '--Ts', '5,10', '--steps', '20', '--width', '16', '--depth', '1', '--embed', '8', '--batch', '32', '--n-data', '500',
-      '--vlb-n', '60', '--draws', '1', '--size', '60', '--test-n', '1500', '--out', out, '--json', '-q']);
+    const r = run(['study', 'T', '--Ts', '5,10', '--steps', '20', '--width', '16', '--depth', '1', '--embed', '8', '--batch', '32',
+      '--n-data', '500', '--vlb-n', '60', '--draws', '1', '--size', '60', '--test-n', '1500', '--out', out, '--json', '-q']);
     expect(r.code, r.err).toBe(0);
     const j = JSON.parse(r.out);
     expect(j.variants.map((v: { T: number }) => v.T)).toEqual([5, 10]);
     for (const v of j.variants) expect(v.test.accuracy).toBeGreaterThan(0.5); // 20 steps of training: far from the data
     expect(j.differences).toHaveLength(1);
     expect(j.columns).toContain('z');
-    const text = run(['study', 'T', '--Ts', '5,10', '--steps', '20', '--width', '16', '--depth', '1', '--embed', '8', '--batch', '32', '--n-data', '500',
-      '--vlb-n', '60', '--draws', '1', '--size', '60', '--test-n', '1500', '--out', out, '-q']);
+    const text = run(['study', 'T', '--Ts', '5,10', '--steps', '20', '--width', '16', '--depth', '1', '--embed', '8', '--batch', '32',
+      '--n-data', '500', '--vlb-n', '60', '--draws', '1', '--size', '60', '--test-n', '1500', '--out', out, '-q']);
     expect(text.out).toMatch(/differences between rows \(two-sample accuracy; real = \|z\| > 3\): \d of 1 real/);
     expect(text.out).toMatch(/T = 5 vs T = 10: accuracy [-+]0\.\d{4} ± 0\.\d{4} \(z = -?\d+\.\d\): (real|not significant)/);
     expect(existsSync(join(out, 'report.html'))).toBe(true);
@@ -92,7 +93,8 @@ describe('study', () => {
 });
 
 describe('train --variance learned and --schedule learned', () => {
-  const tiny = ['--dataset', 'moons', '--width', '16', '--embed', '8', '--depth', '1', '--T', '20', '--batch', '32', '--n-data', '500', '--steps', '80', '--samples', '60', '-q'];
+  const tiny = ['--dataset', 'moons', '--width', '16', '--embed', '8', '--depth', '1', '--T', '20', '--batch', '32', '--n-data', '500',
+    '--steps', '80', '--samples', '60', '-q'];
 
   it('--variance learned --loss vlb trains, samples with its own Sigma_theta, and its bound reports a learned variance', () => {
     const out = join(dir, 'learnedVar');

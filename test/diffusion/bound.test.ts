@@ -66,7 +66,8 @@ describe('variationalBound', () => {
     }
     const nv = meanSe(naive);
     const tol = 4 * Math.hypot(nv.se, closed.stderrNats);
-    expect(Math.abs(closed.totalNats - nv.mean), `closed ${closed.totalNats} +- ${closed.stderrNats}, naive ${nv.mean} +- ${nv.se}`).toBeLessThan(tol);
+    expect(Math.abs(closed.totalNats - nv.mean), `closed ${closed.totalNats} +- ${closed.stderrNats}, naive ${nv.mean} +- ${nv.se}`)
+      .toBeLessThan(tol);
     // Bookkeeping: the total is the prior plus the per-t terms.
     expect(closed.totalNats).toBeCloseTo(closed.prior + closed.terms.reduce((a, b) => a + b, 0), 9);
   });

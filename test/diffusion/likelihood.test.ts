@@ -143,7 +143,8 @@ describe('a model trained on the gaussian data set (a standard normal, known den
   const held = getDataset('gaussian', 2000, 77);
   const truth = gaussianNll(held.data, [1, 0, 1]);
   beforeAll(async () => {
-    m = await createDiffusion({ dataset: 'gaussian', nData: 6000, T: 50, steps: 1500, seed: 1, model: { width: 48, depth: 2, embedSize: 32, inputEmbedding: false } });
+    m = await createDiffusion({ dataset: 'gaussian', nData: 6000, T: 50, steps: 1500, seed: 1,
+      model: { width: 48, depth: 2, embedSize: 32, inputEmbedding: false } });
     await m.train();
   });
 

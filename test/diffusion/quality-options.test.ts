@@ -24,7 +24,8 @@ describe('--input-scale', () => {
   });
 
   test('a checkpoint keeps it, and the embedding uses it (another scale, other outputs)', async () => {
-    const small = { model: { width: 16, embedSize: 8, depth: 1, inputScale: 5 }, T: 10, batch: 32, steps: 5, threads: 1, dataset: 'moons', nData: 200, stream: false };
+    const small = { model: { width: 16, embedSize: 8, depth: 1, inputScale: 5 }, T: 10, batch: 32, steps: 5, threads: 1, dataset: 'moons',
+      nData: 200, stream: false };
     const m = await Diffusion.create(small);
     await m.train();
     const back = await Diffusion.load(m.save(true), { data: m.trainData });

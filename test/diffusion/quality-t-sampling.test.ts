@@ -18,7 +18,8 @@ import { UsageError } from '../../src/util/errors';
 import { Rng } from '../../src/util/rng';
 import { relativeMaxDiff } from '../reference';
 
-const small = { model: { width: 32, embedSize: 16, depth: 1 }, T: 20, batch: 67, steps: 40, threads: 1, dataset: 'moons', nData: 500, stream: false };
+const small = { model: { width: 32, embedSize: 16, depth: 1 }, T: 20, batch: 67, steps: 40, threads: 1, dataset: 'moons', nData: 500,
+  stream: false };
 
 /** Mean and standard error of xs. */
 function meanSe(xs: number[]): { mean: number; se: number } {
@@ -200,7 +201,8 @@ describe('the --t-sampling option', () => {
 
 describe('train --t-sampling (the built CLI)', () => {
   const cli = (...args: string[]) => {
-    const r = spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'dist', 'cli.js'), ...args], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'dist', 'cli.js'), ...args],
+      { encoding: 'utf8', timeout: 120_000 });
     return { code: r.status, out: r.stdout, err: r.stderr };
   };
 
@@ -211,7 +213,8 @@ describe('train --t-sampling (the built CLI)', () => {
     expect(bad.err.trim().split('\n')).toEqual(['error: unknown t sampling "sobol"; choose one of uniform, stratified, importance']);
     const dir = mkdtempSync(join(tmpdir(), 'ddpm-tsampling-'));
     try {
-      const small = ['--width', '16', '--embed', '8', '--depth', '1', '--T', '20', '--batch', '32', '--samples', '20', '--threads', '1', '--quiet', '--json'];
+      const small = ['--width', '16', '--embed', '8', '--depth', '1', '--T', '20', '--batch', '32', '--samples', '20', '--threads', '1',
+        '--quiet', '--json'];
       const first = cli('train', ...small, '--t-sampling', 'importance', '--steps', '20', '--out', dir);
       expect(first.code, first.err).toBe(0);
       expect(JSON.parse(first.out).config.tSampling).toBe('importance');

@@ -7,7 +7,8 @@ import { type Diffusion, createDiffusion } from '../../src/api/diffusion';
 import { SOLVERS } from '../../src/diffusion/solvers';
 
 let model: Diffusion, model2: Diffusion;
-const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+const same = (a: Float32Array, b: Float32Array) =>
+  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 beforeAll(async () => {
   const o = { dataset: 'moons', T: 60, steps: 400, nData: 3000, seed: 2, model: { width: 32, depth: 2, embedSize: 16 } };

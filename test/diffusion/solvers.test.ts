@@ -48,7 +48,8 @@ function flowEnding(sch: Schedule, xT: Float32Array): Float64Array {
   const out = new Float64Array(xT.length), T = sch.T;
   const aT = Math.sqrt(ab(sch, T)), sT = Math.sqrt(1 - ab(sch, T)), a1 = Math.sqrt(ab(sch, 1)), s1 = Math.sqrt(1 - ab(sch, 1));
   for (let r = 0; r < xT.length / d; r++) {
-    const y = apply((v) => Math.sqrt((a1 * a1 * v + s1 * s1) / (aT * aT * v + sT * sT)), [xT[r * d] - aT * mu[0], xT[r * d + 1] - aT * mu[1]]);
+    const y = apply((v) => Math.sqrt((a1 * a1 * v + s1 * s1) / (aT * aT * v + sT * sT)),
+      [xT[r * d] - aT * mu[0], xT[r * d + 1] - aT * mu[1]]);
     const x1 = [a1 * mu[0] + y[0], a1 * mu[1] + y[1]];
     // D = (x - s eps) / a with eps = s C^-1 (x - a mu)
     const e = apply((v) => s1 / (a1 * a1 * v + s1 * s1), [x1[0] - a1 * mu[0], x1[1] - a1 * mu[1]]);
@@ -98,7 +99,8 @@ describe('solvers on the exact eps of Gaussian data', () => {
   const moments = (x: Float32Array) => {
     const m = [0, 0], c = [[0, 0], [0, 0]], k = x.length / d;
     for (let r = 0; r < k; r++) for (let i = 0; i < d; i++) m[i] += x[r * d + i] / k;
-    for (let r = 0; r < k; r++) for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) c[i][j] += ((x[r * d + i] - m[i]) * (x[r * d + j] - m[j])) / (k - 1);
+    for (let r = 0; r < k; r++) for (let i = 0; i < d; i++) for (let j = 0; j < d; j++)
+      c[i][j] += ((x[r * d + i] - m[i]) * (x[r * d + j] - m[j])) / (k - 1);
     return { m, c };
   };
   const calls: [string, SolverCall][] = [
@@ -106,7 +108,8 @@ describe('solvers on the exact eps of Gaussian data', () => {
     ['dpm3m', { sampler: 'dpm3m', steps: 20 }],
     ['dpm2m-sde', { sampler: 'dpm2m-sde', steps: 60 }],
     ['hybrid (dpm2m-sde to t = 10, Algorithm 2 after)', { sampler: 'hybrid', steps: 30 }],
-    ['hybrid (dpm3m to t = 20, Algorithm 2 with beta-tilde)', { sampler: 'hybrid', steps: 15, split: 20, coarse: 'dpm3m', variance: 'posterior' }],
+    ['hybrid (dpm3m to t = 20, Algorithm 2 with beta-tilde)',
+      { sampler: 'hybrid', steps: 15, split: 20, coarse: 'dpm3m', variance: 'posterior' }],
     ['churn', { sampler: 'churn', steps: 100 }],
   ];
   for (const [name, call] of calls) {

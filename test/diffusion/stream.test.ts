@@ -57,6 +57,7 @@ describe('streamed training data', () => {
   });
 
   test('a CSV is a finite training set', async () => {
-    await expect(Diffusion.create({ ...small, dataset: 'points.csv', stream: true, data: { data: new Float32Array(20), n: 10, d: 2 } })).rejects.toThrow(UsageError);
+    await expect(Diffusion.create({ ...small, dataset: 'points.csv', stream: true, data: { data: new Float32Array(20), n: 10, d: 2 } }))
+      .rejects.toThrow(UsageError);
   });
 });

@@ -32,7 +32,8 @@ describe('README.md and docs/', () => {
   });
 
   it('every picture and page they link to exists', () => {
-    const missing = pages.flatMap((f) => links(f).filter((l) => !existsSync(join(root, l.target))).map((l) => `${l.target} (linked from ${f})`));
+    const missing = pages.flatMap((f) => links(f).filter((l) => !existsSync(join(root, l.target)))
+      .map((l) => `${l.target} (linked from ${f})`));
     expect(missing).toEqual([]);
   });
 

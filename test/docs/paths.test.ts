@@ -71,7 +71,8 @@ export function stalePaths(text: string): string[] {
 describe('paths named in comments and docs', () => {
   it('the check finds a missing path of each kind, and only those', () => {
     const gone = (name: string) => `src/${name}.ts`; // built, so that this file's own text names no missing path
-    expect(stalePaths(`see src/api/diffusion.ts and docs/math.md, ${'nowhere'}-at-all.ts and engine/wasm.ts`)).toEqual(['nowhere-at-all.ts']);
+    expect(stalePaths(`see src/api/diffusion.ts and docs/math.md, ${'nowhere'}-at-all.ts and engine/wasm.ts`))
+      .toEqual(['nowhere-at-all.ts']);
     expect(stalePaths(`moved: ${gone('a')}, test/${'none'}/`)).toEqual([gone('a'), 'test/none/']);
     expect(stalePaths('a URL https://github.com/x/y/src/a.ts and dist/cli.js are not ours')).toEqual([]);
     const code = `const s = '${gone('a')}'; // names ${gone('b')}\n/* and ${gone('c')} */`;

@@ -77,7 +77,8 @@ describe.each(['simd', 'scalar'] as const)('engine (%s build)', (flavor) => {
   // The first layer's t-columns go through W_t e(t) + b once per distinct t (assembly/timebias.ts): a batch with only
   // 3 distinct t among 13 rows must still give the per-row layer's output and every gradient of it.
   for (const inputEmbedding of [true, false]) {
-    it(`t-shared first layer, repeated t (input embedding ${inputEmbedding}): forward and every gradient match the float64 reference`, async () => {
+    it(`t-shared first layer, repeated t (input embedding ${inputEmbedding}): ` +
+      'forward and every gradient match the float64 reference', async () => {
       const model = { ...tiny, inputEmbedding };
       const n = 13;
       const e = await engineWithBatch(model, n, flavor, 5, 3);
@@ -209,7 +210,8 @@ describe('engine: training and sampling mechanics', () => {
       const e = await Engine.create({ model: tiny, schedule: makeSchedule('linear', 20), rows: 32, seed, data });
       const losses: number[] = [];
       for (let i = 0; i < 30; i++) losses.push(e.trainStep(1e-2).loss);
-      return { losses, w: e.arena.slabView('params').slice(), ema: e.arena.slabView('ema').slice(), samples: e.sample(50, { variance: 'beta', clip: 3 }) };
+      return { losses, w: e.arena.slabView('params').slice(), ema: e.arena.slabView('ema').slice(),
+        samples: e.sample(50, { variance: 'beta', clip: 3 }) };
     };
     const a = await run(7), b = await run(7), c = await run(8);
     expect(b.losses).toEqual(a.losses);
@@ -222,7 +224,8 @@ describe('engine: training and sampling mechanics', () => {
   it('the wasm memory does not grow after the first training step, nor while sampling', async () => {
     const rng = new Rng(4);
     const data = Float32Array.from({ length: 1000 * 2 }, () => rng.normal());
-    const e = await Engine.create({ model: { ...tiny, width: 64, embedSize: 32 }, schedule: makeSchedule('linear', 50), rows: 128, seed: 1, data });
+    const e = await Engine.create({ model: { ...tiny, width: 64, embedSize: 32 }, schedule: makeSchedule('linear', 50), rows: 128, seed: 1,
+      data });
     e.trainStep(1e-3);
     const bytes = e.memoryBytes();
     for (let i = 0; i < 200; i++) e.trainStep(1e-3);
@@ -233,7 +236,8 @@ describe('engine: training and sampling mechanics', () => {
   it('training lowers the loss on a simple data set', async () => {
     const rng = new Rng(4);
     const data = Float32Array.from({ length: 2000 * 2 }, (_, i) => (i % 2 ? 0.3 : -0.5) + 0.1 * rng.normal());
-    const e = await Engine.create({ model: { ...tiny, width: 32, embedSize: 16 }, schedule: makeSchedule('linear', 50), rows: 64, seed: 1, data });
+    const e = await Engine.create({ model: { ...tiny, width: 32, embedSize: 16 }, schedule: makeSchedule('linear', 50), rows: 64, seed: 1,
+      data });
     const first: number[] = [], last: number[] = [];
     for (let i = 0; i < 600; i++) {
       const l = e.trainStep(3e-3).loss;

@@ -177,7 +177,8 @@ describe('solveAssignment / w2Exact', () => {
   test('refuses unequal sizes, dimensions and non-finite costs', () => {
     expect(() => w2Exact(pts([[0, 0]]), pts([[0, 0], [1, 1]]))).toThrow(/exact W2 needs equal sizes, got 1 and 2/);
     expect(() => w2Exact(pts([[0, 0]]), pts([[0, 0, 0]]))).toThrow(UsageError);
-    expect(() => solveAssignment(Float64Array.from([NaN, NaN, NaN, NaN]), 2)).toThrow(/assignment costs must be finite, found NaN at row 0/);
+    expect(() => solveAssignment(Float64Array.from([NaN, NaN, NaN, NaN]), 2))
+      .toThrow(/assignment costs must be finite, found NaN at row 0/);
   });
 
   test('timing of W2 at n = 1000 and 2000 (printed, not asserted)', () => {

@@ -25,7 +25,8 @@ describe('sample quality after a short run', () => {
     expect(ratio('w2')).toBeLessThan(2);
     expect(ratio('energy')).toBeLessThan(4.5);
     // The untrained model is far off: the same measure must be able to fail.
-    const untrained = await createDiffusion({ dataset: 'moons', nData: 4000, T: 50, seed: 1, threads: 1, model: { width: 64, embedSize: 32, depth: 2 } });
+    const untrained = await createDiffusion({ dataset: 'moons', nData: 4000, T: 50, seed: 1, threads: 1,
+      model: { width: 64, embedSize: 32, depth: 2 } });
     const bad = makeDraws(untrained.sample(1500).points, fresh, { draws: 3, size: 500 }, 5);
     const rb = compareToData(bad.samplesDraws, bad.dataDrawsA, bad.dataDrawsB, { seed: 5 });
     expect(rb.metrics.find((m) => m.name === 'w2')!.ratio).toBeGreaterThan(3);

@@ -30,7 +30,8 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** Charts the page should draw for this report: one per lines/loss/schedule/trajectories section, one per panel of a row (plus a wheel's key). */
+/** Charts the page should draw for this report: one per lines/loss/schedule/trajectories section, one per panel of a row
+ * (plus a wheel's key). */
 function expectedCharts(r: ReportData): number {
   let n = 0;
   for (const s of r.sections) {
@@ -75,7 +76,8 @@ describe('study reports in headless Chromium', () => {
   it('study schedules: every chart canvas drawn, no console errors; terminal summary has one row per schedule', async () => {
     const data = getDataset('moons', 600, 0);
     const heldOut = getDataset('moons', 60 + 2 * 60, 7919);
-    const variants = ['linear', 'quadratic', 'cosine', 'sigmoid', 'learned'].map((s) => ({ label: s, config: { schedule: s as 'linear' } }));
+    const variants = ['linear', 'quadratic', 'cosine', 'sigmoid', 'learned']
+      .map((s) => ({ label: s, config: { schedule: s as 'linear' } }));
     const results = await runStudy(variants, {
       base: { dataset: 'moons', data, T: 10, steps: 20, batch: 32, seed: 0, model: tiny }, heldOut, vlbN: 60, draws: 1, size: 60, seed: 1,
     });
@@ -129,7 +131,8 @@ describe('study reports in headless Chromium', () => {
   it('study tour --quick: the command writes one self-contained report; every chart drawn, no console error, no request', async () => {
     const out = join(dir, 'tour');
     const cli = new URL('../../dist/cli.js', import.meta.url).pathname;
-    const r = spawnSync(process.execPath, [cli, 'study', 'tour', '--quick', '--out', out, '--json', '-q'], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [cli, 'study', 'tour', '--quick', '--out', out, '--json', '-q'],
+      { encoding: 'utf8', timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary.datasets.map((d: { name: string }) => d.name)).toEqual(['swissroll', 'moons', 'cross']);
@@ -150,7 +153,8 @@ describe('study reports in headless Chromium', () => {
     expect(canvases.length).toBeGreaterThan(60);
     for (const c of canvases) {
       expect(c.ink, `chart "${c.title}" is blank`).toBeGreaterThan(100);
-      if (!/^(data|data x_0|swissroll|moons|cross)$/.test(c.title)) expect(c.coloured, `chart "${c.title}" has no series drawn`).toBeGreaterThan(20);
+      if (!/^(data|data x_0|swissroll|moons|cross)$/.test(c.title))
+        expect(c.coloured, `chart "${c.title}" has no series drawn`).toBeGreaterThan(20);
     }
   }, 180_000);
 });

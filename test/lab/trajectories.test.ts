@@ -13,7 +13,8 @@ import { Rng } from '../../src/util/rng';
 
 let model: Diffusion;
 beforeAll(async () => {
-  model = await createDiffusion({ dataset: 'moons', T: 20, steps: 400, nData: 4000, seed: 2, model: { width: 48, depth: 2, embedSize: 16 } });
+  model = await createDiffusion({ dataset: 'moons', T: 20, steps: 400, nData: 4000, seed: 2,
+    model: { width: 48, depth: 2, embedSize: 16 } });
   await model.train();
 });
 
@@ -79,7 +80,8 @@ describe('colour by position', () => {
     expect(ddpm.colorOverlap).toBeLessThan(2 * chance);
     expect(s.forwardColorOverlap).toBeLessThan(2 * chance);
     // the same endings with the colours shuffled among the starts: the order was in the mapping, not in the measure
-    const ends = standardize({ data: Float32Array.from(s.endings[1].x.flatMap((x, i) => [x, s.endings[1].y[i]])), n: 400, d: 2 }, model.standardization).data;
+    const ends = standardize({ data: Float32Array.from(s.endings[1].x.flatMap((x, i) => [x, s.endings[1].y[i]])), n: 400, d: 2 },
+      model.standardization).data;
     const shuffled = s.startColors.slice();
     new Rng(9).shuffle(shuffled);
     expect(knnOverlap(colorLab(shuffled), ends, 3, 10, 2)).toBeLessThan(2 * chance);

@@ -59,7 +59,8 @@ const recordFrameGaps = (prefix: string | null) => {
 const frameGaps = (p: Page) => p.evaluate(() => (window as unknown as { frames_: { gaps: number[] } }).frames_.gaps);
 /** Pixels of a chart's canvas that are drawn and coloured (not grey): the wheel colours of the points, lines and arrows. */
 const inkOf = (p: Page, id: string) => p.$eval(`#${id} canvas`, (c) => {
-  const { data } = (c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, (c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height);
+  const { data } = (c as HTMLCanvasElement).getContext('2d')!
+    .getImageData(0, 0, (c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height);
   let drawn = 0, coloured = 0;
   for (let i = 0; i < data.length; i += 4) {
     if (data[i + 3] === 0) continue;
@@ -102,7 +103,8 @@ describe('browser lab', () => {
     await page.click('#train');
     await page.waitForSelector('body[data-state=training]');
     // Live: the loss chart redraws and a snapshot reaches the scatter while the run is still going.
-    await page.waitForFunction(() => /^step \d+$/.test(document.getElementById('samples-title')!.textContent ?? ''), null, { timeout: 60_000 });
+    await page.waitForFunction(() => /^step \d+$/.test(document.getElementById('samples-title')!.textContent ?? ''), null,
+      { timeout: 60_000 });
     expect(await page.$eval('body', (b) => b.dataset.state)).toBe('training');
     expect(await updates(page, 'chart-loss')).toBeGreaterThan(loss0 + 1);
     await page.screenshot({ path: join(shots, 'lab-training.png'), fullPage: true });
@@ -120,7 +122,8 @@ describe('browser lab', () => {
     }
   }, 120_000);
 
-  it('the deck panels after training: coloured trajectories with a sampler switch, the field on a t slider, the two-sample verdict', async () => {
+  it('the deck panels after training: coloured trajectories with a sampler switch, the field on a t slider, ' +
+    'the two-sample verdict', async () => {
     const ink = (id: string) => inkOf(page, id);
     // After sampling the page asks the worker for its views by itself: DDIM eta = 0 first.
     await page.waitForFunction(() => document.getElementById('card-traj')!.dataset.sampler === 'ddim', null, { timeout: 30_000 });
@@ -165,13 +168,15 @@ describe('browser lab', () => {
     await page.evaluate(() => {
       const w = window as unknown as { seenT: Set<string> };
       w.seenT = new Set();
-      new MutationObserver(() => w.seenT.add(document.getElementById('t-reverse-label')!.dataset.t!)).observe(document.getElementById('t-reverse-label')!, { attributes: true, childList: true, characterData: true, subtree: true });
+      new MutationObserver(() => w.seenT.add(document.getElementById('t-reverse-label')!.dataset.t!))
+        .observe(document.getElementById('t-reverse-label')!, { attributes: true, childList: true, characterData: true, subtree: true });
     });
     expect(await page.getAttribute('#t-reverse-label', 'data-t')).toBe('50');
     await page.click('#play');
     expect(await page.getAttribute('#card-reverse', 'class')).toMatch(/playing/);
     await page.waitForTimeout(900);
-    await page.screenshot({ path: join(shots, 'lab-reverse-playing.png'), fullPage: false, clip: await page.locator('#card-reverse').boundingBox() ?? undefined });
+    await page.screenshot({ path: join(shots, 'lab-reverse-playing.png'), fullPage: false,
+      clip: await page.locator('#card-reverse').boundingBox() ?? undefined });
     await page.waitForFunction(() => document.getElementById('t-reverse-label')!.dataset.t === '0', null, { timeout: 20_000 });
     const seen = await page.evaluate(() => [...(window as unknown as { seenT: Set<string> }).seenT].map(Number));
     expect(seen.filter((t) => t > 0 && t < 50).length).toBeGreaterThan(5);
@@ -218,7 +223,8 @@ describe('browser lab', () => {
     expect(await page.getAttribute('#t-reverse', 'max')).toBe('50');
   }, 120_000);
 
-  it('a start placed by hand on the x_T plot: its path at once, the endings of 30 runs under a stochastic sampler, frames all along', async () => {
+  it('a start placed by hand on the x_T plot: its path at once, the endings of 30 runs under a stochastic sampler, ' +
+    'frames all along', async () => {
     const card = (key: string) => page.$eval('#card-traj', (e, k) => (e as HTMLElement).dataset[k] ?? '', key);
     await page.waitForFunction(() => document.getElementById('card-traj')!.dataset.sampler === 'ddim', null, { timeout: 30_000 });
     await page.evaluate(recordFrameGaps, null);
@@ -253,7 +259,8 @@ describe('browser lab', () => {
     await page.selectOption('#traj-sampler', 'ddim');
     await page.fill('#traj-eta', '0.5');
     await page.$eval('#traj-eta', (e) => e.dispatchEvent(new Event('change')));
-    await page.waitForFunction(() => document.getElementById('card-traj')!.dataset.hand === 'ddim' && document.getElementById('card-traj')!.dataset.handEndings === '30', null, { timeout: 30_000 });
+    await page.waitForFunction(() => document.getElementById('card-traj')!.dataset.hand === 'ddim' &&
+      document.getElementById('card-traj')!.dataset.handEndings === '30', null, { timeout: 30_000 });
     expect(await card('stochastic')).toBe('true');
     const gaps = await frameGaps(page);
     const longest = Math.max(...gaps);
@@ -291,7 +298,8 @@ describe('browser lab', () => {
     // A ring of radius 0.3 * 2.4 = 0.72 in data units (the pad spans [-1.2, 1.2]).
     await page.mouse.move(cx + r, cy);
     await page.mouse.down();
-    for (let k = 1; k <= 60; k++) await page.mouse.move(cx + r * Math.cos((2 * Math.PI * k) / 60), cy + r * Math.sin((2 * Math.PI * k) / 60), { steps: 2 });
+    for (let k = 1; k <= 60; k++)
+      await page.mouse.move(cx + r * Math.cos((2 * Math.PI * k) / 60), cy + r * Math.sin((2 * Math.PI * k) / 60), { steps: 2 });
     await page.mouse.up();
     const drawn = Number((await page.textContent('#draw-count'))!.split(' ')[0]);
     expect(drawn).toBeGreaterThan(100);
@@ -313,11 +321,13 @@ describe('browser lab', () => {
 
   it('loads a checkpoint made by the CLI and samples from it', async () => {
     const out = join(tmp, 'cli-run');
-    const r = spawnSync(process.execPath, [cli, 'train', '--dataset', 'moons', '--steps', '1000', '--T', '30', '--width', '48', '--depth', '2', '--embed', '32',
-      '--batch', '128', '--n-data', '1000', '--samples', '50', '--schedule', 'cosine', '--out', out, '-q'], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, [cli, 'train', '--dataset', 'moons', '--steps', '1000', '--T', '30', '--width', '48',
+      '--depth', '2', '--embed', '32', '--batch', '128', '--n-data', '1000', '--samples', '50', '--schedule', 'cosine', '--out', out, '-q'],
+      { encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
     await page.setInputFiles('#ckpt-file', join(out, 'checkpoint.safetensors'));
-    await page.waitForFunction(() => /^Loaded checkpoint\.safetensors/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 30_000 });
+    await page.waitForFunction(() => /^Loaded checkpoint\.safetensors/.test(document.getElementById('status')!.textContent ?? ''), null,
+      { timeout: 30_000 });
     await page.waitForSelector('body[data-state=ready]', { timeout: 30_000 });
     expect(await page.textContent('#status')).toMatch(/Model checkpoint at step 1000: sampled 1000 points/);
     expect(await page.inputValue('#T')).toBe('30');
@@ -333,21 +343,25 @@ describe('browser lab', () => {
     expect(csvRows(join(tmp, 'ckpt-samples.csv'))).toHaveLength(1000);
     await page.screenshot({ path: join(shots, 'lab-checkpoint.png'), fullPage: true });
     // A file that is not a checkpoint: a readable error, and the page stays usable.
-    await page.setInputFiles('#ckpt-file', { name: 'junk.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not a checkpoint at all') });
+    await page.setInputFiles('#ckpt-file',
+      { name: 'junk.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not a checkpoint at all') });
     await page.waitForSelector('#error:not([hidden])');
     expect(await page.textContent('#error')).toMatch(/could not load the checkpoint: .*junk\.safetensors/);
     expect(await page.$eval('#train', (b) => (b as HTMLButtonElement).disabled)).toBe(false);
   }, 90_000);
 
-  it.skipIf(!torch.python)('loads a model written by PyTorch (python/ddpm_torch.py fine-tuned the CLI\'s model) and samples from it', async () => {
+  it.skipIf(!torch.python)('loads a model written by PyTorch (python/ddpm_torch.py fine-tuned the CLI\'s model) ' +
+    'and samples from it', async () => {
     // The CLI's model from the test above, trained on in PyTorch and saved there in our layout.
     const data = join(tmp, 'moons.csv'), model = join(tmp, 'torch-model.safetensors');
     expect(spawnSync(process.execPath, [cli, 'data', '--dataset', 'moons', '--n', '1000', '--out', data, '-q']).status).toBe(0);
-    const r = spawnSync(torch.python!, [join(root, 'python/ddpm_torch.py'), 'train', '--model', join(tmp, 'cli-run', 'model.safetensors'), '--data', data,
-      '--steps', '100', '--out', model], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' }, timeout: 60_000 });
+    const r = spawnSync(torch.python!, [join(root, 'python/ddpm_torch.py'), 'train', '--model', join(tmp, 'cli-run', 'model.safetensors'),
+      '--data', data, '--steps', '100', '--out', model],
+      { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' }, timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
     await page.setInputFiles('#ckpt-file', model);
-    await page.waitForFunction(() => /^Loaded torch-model\.safetensors/.test(document.getElementById('status')!.textContent ?? '') || !document.getElementById('error')!.hidden, null, { timeout: 30_000 });
+    await page.waitForFunction(() => /^Loaded torch-model\.safetensors/.test(document.getElementById('status')!.textContent ?? '') ||
+      !document.getElementById('error')!.hidden, null, { timeout: 30_000 });
     expect(await page.isVisible('#error'), (await page.textContent('#error')) ?? '').toBe(false);
     await page.waitForSelector('body[data-state=ready]', { timeout: 30_000 });
     // (A model file carries no optimiser state: the page counts its steps from 0, as for a CLI model file.)
@@ -384,7 +398,8 @@ describe('browser lab', () => {
     await page.click('#train');
     expect(await page.textContent('#error')).toMatch(/choose a CSV file first/);
     await page.screenshot({ path: join(shots, 'lab-bad-csv.png'), clip: (await page.locator('aside').boundingBox())! });
-    await page.setInputFiles('#csv-file', { name: 'good.csv', mimeType: 'text/csv', buffer: Buffer.from('x,y\n' + Array.from({ length: 300 }, (_, i) => `${Math.cos(i)},${Math.sin(i)}`).join('\n')) });
+    await page.setInputFiles('#csv-file', { name: 'good.csv', mimeType: 'text/csv',
+      buffer: Buffer.from('x,y\n' + Array.from({ length: 300 }, (_, i) => `${Math.cos(i)},${Math.sin(i)}`).join('\n')) });
     await page.waitForSelector('#data-error', { state: 'hidden' });
     expect(await page.textContent('#data-info')).toMatch(/good\.csv: 300 rows × 2 columns/);
   }, 30_000);
@@ -415,7 +430,8 @@ describe('browser lab', () => {
       const w = await DiffusionWorker.start();
       const noModel = await w.sample(10).then(() => 'resolved', (e: Error) => e.message);
       let progress = 0, lastStep = 0;
-      const run = await w.train({ dataset: 'moons', nData: 500, T: 20, steps: 1_000_000, threads: 2, model: { width: 16, depth: 1, embedSize: 8 } }, {
+      const run = await w.train({ dataset: 'moons', nData: 500, T: 20, steps: 1_000_000, threads: 2,
+        model: { width: 16, depth: 1, embedSize: 8 } }, {
         sampleN: 300,
         onProgress: (q) => {
           if (++progress === 2) w.cancel();
@@ -434,7 +450,8 @@ describe('browser lab', () => {
       const afterTerminate = await w.sample(5).then(() => 'resolved', (e: Error) => e.message);
       w2.terminate();
       return {
-        noModel, progress, lastStep, stopped: run.stopped, step: run.step, n: run.samples.points.n, isF32: run.samples.points.data instanceof Float32Array,
+        noModel, progress, lastStep, stopped: run.stopped, step: run.step, n: run.samples.points.n,
+        isF32: run.samples.points.data instanceof Float32Array,
         same, bytes: bytes.length, loadedName: loaded.model.name, loadedN: loaded.samples.points.n, sameAfterLoad, junk, afterTerminate,
         isolated: w.crossOriginIsolated, threads: run.model.threads,
       };
@@ -473,9 +490,11 @@ describe('browser lab', () => {
     const r = await p.evaluate(async () => {
       const { DiffusionWorker } = (window as unknown as { ddpm: Lib }).ddpm;
       const w = await DiffusionWorker.start();
-      const run = await w.train({ dataset: 'moons', nData: 500, T: 20, steps: 200, threads: 2, model: { width: 16, depth: 1, embedSize: 8 } }, { sampleN: 100 });
+      const run = await w.train({ dataset: 'moons', nData: 500, T: 20, steps: 200, threads: 2,
+        model: { width: 16, depth: 1, embedSize: 8 } }, { sampleN: 100 });
       w.terminate();
-      return { pageIsolated: crossOriginIsolated, isolated: w.crossOriginIsolated, defaultThreads: w.threads, threads: run.model.threads, step: run.step, n: run.samples.points.n };
+      return { pageIsolated: crossOriginIsolated, isolated: w.crossOriginIsolated, defaultThreads: w.threads, threads: run.model.threads,
+        step: run.step, n: run.samples.points.n };
     });
     expect(r).toEqual({ pageIsolated: false, isolated: false, defaultThreads: 1, threads: 1, step: 200, n: 100 });
     await p.close();
