@@ -10,7 +10,8 @@
  * The low-dimensional data sets have d = 1 or 2, so those pack 4 / d rows into one vector (coefficients
  * built lane by lane); d >= 4 vectorises along the row; d = 3 stays scalar.
  */
-export function qSample(xt: usize, x0: usize, eps: usize, t: usize, sqrtAlphaBar: usize, sqrtOneMinusAlphaBar: usize, n: i32, d: i32): void {
+export function qSample(xt: usize, x0: usize, eps: usize, t: usize, sqrtAlphaBar: usize, sqrtOneMinusAlphaBar: usize, n: i32,
+  d: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     if (d == 2) {
@@ -65,7 +66,8 @@ export function qSample(xt: usize, x0: usize, eps: usize, t: usize, sqrtAlphaBar
 }
 
 /** Scalar twin and specification of qSample. */
-export function qSampleScalar(xt: usize, x0: usize, eps: usize, t: usize, sqrtAlphaBar: usize, sqrtOneMinusAlphaBar: usize, n: i32, d: i32): void {
+export function qSampleScalar(xt: usize, x0: usize, eps: usize, t: usize, sqrtAlphaBar: usize, sqrtOneMinusAlphaBar: usize, n: i32,
+  d: i32): void {
   for (let i = 0; i < n; i++) {
     const ti = (<usize>load<i32>(t + ((<usize>i) << 2))) << 2;
     const a = load<f32>(sqrtAlphaBar + ti), b = load<f32>(sqrtOneMinusAlphaBar + ti);
@@ -102,7 +104,8 @@ export function reverseStep(xPrev: usize, xt: usize, eps: usize, z: usize, n: i3
   }
   if (i < n) {
     const o = <usize>i << 2;
-    reverseStepScalar(xPrev + o, xt + o, eps + o, z == 0 ? 0 : z + o, n - i, cx, ceps, sigma); // the elements SIMD leaves over (z == 0: no noise)
+    // the elements SIMD leaves over (z == 0: no noise)
+    reverseStepScalar(xPrev + o, xt + o, eps + o, z == 0 ? 0 : z + o, n - i, cx, ceps, sigma);
   }
 }
 
@@ -124,7 +127,8 @@ export function reverseStepScalar(xPrev: usize, xt: usize, eps: usize, z: usize,
  * trajectory: at large t, 1/sqrt(abar_t) amplifies any error of eps_theta far from the data, and one point
  * 100x outside the data ruins a sample (the reference code clips for the same reason). z == 0: no noise.
  */
-export function posteriorStep(xPrev: usize, xt: usize, eps: usize, z: usize, n: i32, ax0: f32, aeps: f32, bound: f32, cx0: f32, cxt: f32, sigma: f32): void {
+export function posteriorStep(xPrev: usize, xt: usize, eps: usize, z: usize, n: i32, ax0: f32, aeps: f32, bound: f32, cx0: f32, cxt: f32,
+  sigma: f32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const a = f32x4.splat(ax0), e = f32x4.splat(aeps), hi = f32x4.splat(bound), lo = f32x4.splat(-bound);
@@ -145,7 +149,8 @@ export function posteriorStep(xPrev: usize, xt: usize, eps: usize, z: usize, n: 
 }
 
 /** Scalar twin and specification of posteriorStep. */
-export function posteriorStepScalar(xPrev: usize, xt: usize, eps: usize, z: usize, n: i32, ax0: f32, aeps: f32, bound: f32, cx0: f32, cxt: f32, sigma: f32): void {
+export function posteriorStepScalar(xPrev: usize, xt: usize, eps: usize, z: usize, n: i32, ax0: f32, aeps: f32, bound: f32, cx0: f32,
+  cxt: f32, sigma: f32): void {
   for (let i = 0; i < n; i++) {
     const o = (<usize>i) << 2;
     const x = load<f32>(xt + o);

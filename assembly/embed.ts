@@ -81,7 +81,8 @@ export function sinusoidalEmbedScalar(out: usize, x: usize, freqs: usize, n: i32
  * like every backward; columns of dy beyond d * 2 * half (a concat buffer's other parts) are not read.
  * The network's gradient with respect to its input x_t (d eps_theta / d x, Engine.inputVjp) goes through this.
  */
-export function sinusoidalEmbedBackward(dx: usize, dy: usize, y: usize, freqs: usize, n: i32, d: i32, half: i32, scale: f32, outStride: i32): void {
+export function sinusoidalEmbedBackward(dx: usize, dy: usize, y: usize, freqs: usize, n: i32, d: i32, half: i32, scale: f32,
+  outStride: i32): void {
   if (ASC_FEATURE_SIMD) {
     const kv = half & ~3;
     const hb = (<usize>half) << 2;
@@ -107,7 +108,8 @@ export function sinusoidalEmbedBackward(dx: usize, dy: usize, y: usize, freqs: u
 }
 
 /** Scalar twin and specification of sinusoidalEmbedBackward (the same sum taken in k order: equal up to f32 rounding). */
-export function sinusoidalEmbedBackwardScalar(dx: usize, dy: usize, y: usize, freqs: usize, n: i32, d: i32, half: i32, scale: f32, outStride: i32): void {
+export function sinusoidalEmbedBackwardScalar(dx: usize, dy: usize, y: usize, freqs: usize, n: i32, d: i32, half: i32, scale: f32,
+  outStride: i32): void {
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < d; j++) {
       const off = (<usize>(i * outStride + j * 2 * half)) << 2;

@@ -65,7 +65,8 @@ export function linearForward(y: usize, x: usize, w: usize, b: usize, n: i32, di
 // h = resid + act(x w^T + b) (resid == 0: none), dact = act'(x w^T + b) (dact == 0: not stored); act: activation.ts's
 // ACT_* codes. The derivative is what linearBackwardInputAct multiplies by, so training stores it instead of the
 // pre-activation; sampling passes dact = 0.
-export function linearForwardAct(h: usize, dact: usize, x: usize, w: usize, b: usize, resid: usize, n: i32, din: i32, dout: i32, act: i32): void {
+export function linearForwardAct(h: usize, dact: usize, x: usize, w: usize, b: usize, resid: usize, n: i32, din: i32, dout: i32,
+  act: i32): void {
   if (ASC_FEATURE_SIMD) {
     forwardTiles(h, x, w, b, n, din, dout, act, dact, resid, din, din, 0, 0);
     return;
@@ -73,7 +74,8 @@ export function linearForwardAct(h: usize, dact: usize, x: usize, w: usize, b: u
   linearForwardActScalar(h, dact, x, w, b, resid, n, din, dout, act);
 }
 
-export function linearForwardActScalar(h: usize, dact: usize, x: usize, w: usize, b: usize, resid: usize, n: i32, din: i32, dout: i32, act: i32): void {
+export function linearForwardActScalar(h: usize, dact: usize, x: usize, w: usize, b: usize, resid: usize, n: i32, din: i32, dout: i32,
+  act: i32): void {
   linearForwardScalar(h, x, w, b, n, din, dout);
   actForwardScalar(h, dact, resid, n * dout, act);
 }
@@ -112,8 +114,8 @@ export function linearForwardRowBias(h: usize, dact: usize, x: usize, w: usize, 
   linearForwardRowBiasScalar(h, dact, x, w, rowBias, slot, n, din, dout, ldx, ldw, act);
 }
 
-export function linearForwardRowBiasScalar(h: usize, dact: usize, x: usize, w: usize, rowBias: usize, slot: usize, n: i32, din: i32, dout: i32,
-                                           ldx: i32, ldw: i32, act: i32): void {
+export function linearForwardRowBiasScalar(h: usize, dact: usize, x: usize, w: usize, rowBias: usize, slot: usize, n: i32, din: i32,
+                                           dout: i32, ldx: i32, ldw: i32, act: i32): void {
   for (let i = 0; i < n; i++) {
     const xi = x + ((<usize>i * ldx) << 2);
     const hi = h + ((<usize>i * dout) << 2);
@@ -211,7 +213,8 @@ export function linearForwardRowBiasScalar(h: usize, dact: usize, x: usize, w: u
       }
       if (epilogue) {
         const e0 = <usize>i * rowY;
-        if (rowBias) for (let r = 0; r < 4; r++) addInPlace(y0 + <usize>r * rowY, rowBias + <usize>load<i32>(slot + (<usize>(i + r) << 2)) * rowY, dout);
+        if (rowBias) for (let r = 0; r < 4; r++) addInPlace(y0 + <usize>r * rowY,
+          rowBias + <usize>load<i32>(slot + (<usize>(i + r) << 2)) * rowY, dout);
         actForward(y0, dact ? dact + e0 : 0, resid ? resid + e0 : 0, 4 * dout, act);
       }
     }
@@ -230,7 +233,8 @@ export function linearForwardRowBiasScalar(h: usize, dact: usize, x: usize, w: u
     }
     if (epilogue && tail < n) {
       const e0 = <usize>tail * rowY;
-      if (rowBias) for (let r = tail; r < n; r++) addInPlace(y + <usize>r * rowY, rowBias + <usize>load<i32>(slot + (<usize>r << 2)) * rowY, dout);
+      if (rowBias) for (let r = tail; r < n; r++) addInPlace(y + <usize>r * rowY,
+        rowBias + <usize>load<i32>(slot + (<usize>r << 2)) * rowY, dout);
       actForward(y + e0, dact ? dact + e0 : 0, resid ? resid + e0 : 0, (n - tail) * dout, act);
     }
   }
@@ -398,7 +402,8 @@ export function linearBackward(dx: usize, dw: usize, db: usize, dy: usize, x: us
 // dx = resid + dy . w (resid == 0: dx = dy . w; overwritten, not accumulated) and, when da != 0, da = dx * dact:
 // the backward of h = resid + act(a) through the layer below. The engine's residual blocks use it to go from the
 // gradient of one block's input to the next one down in one pass. No dw, db: linearBackward(0, dw, db, ...) does them.
-export function linearBackwardInputAct(dx: usize, da: usize, dy: usize, w: usize, resid: usize, dact: usize, n: i32, din: i32, dout: i32): void {
+export function linearBackwardInputAct(dx: usize, da: usize, dy: usize, w: usize, resid: usize, dact: usize, n: i32, din: i32,
+  dout: i32): void {
   if (ASC_FEATURE_SIMD) {
     backwardInput(dx, resid, dy, w, n, din, dout, da, dact);
     return;
@@ -406,7 +411,8 @@ export function linearBackwardInputAct(dx: usize, da: usize, dy: usize, w: usize
   linearBackwardInputActScalar(dx, da, dy, w, resid, dact, n, din, dout);
 }
 
-export function linearBackwardInputActScalar(dx: usize, da: usize, dy: usize, w: usize, resid: usize, dact: usize, n: i32, din: i32, dout: i32): void {
+export function linearBackwardInputActScalar(dx: usize, da: usize, dy: usize, w: usize, resid: usize, dact: usize, n: i32, din: i32,
+  dout: i32): void {
   for (let i = 0; i < n; i++) {
     const dxi = dx + ((<usize>i * din) << 2);
     const dyi = dy + ((<usize>i * dout) << 2);
@@ -571,7 +577,8 @@ export function linearBackwardWeight(dw: usize, db: usize, dy: usize, x: usize, 
   linearBackwardWeightScalar(dw, db, dy, x, n, din, dout, ldx, ldw);
 }
 
-export function linearBackwardWeightScalar(dw: usize, db: usize, dy: usize, x: usize, n: i32, din: i32, dout: i32, ldx: i32, ldw: i32): void {
+export function linearBackwardWeightScalar(dw: usize, db: usize, dy: usize, x: usize, n: i32, din: i32, dout: i32, ldx: i32,
+  ldw: i32): void {
   for (let i = 0; i < n; i++) {
     const xi = x + ((<usize>i * ldx) << 2);
     const dyi = dy + ((<usize>i * dout) << 2);

@@ -25,14 +25,32 @@
 export function madPeak(iters: i32): f32 {
   if (ASC_FEATURE_SIMD) {
     const m = f32x4.splat(1e-8); // s + s m rounds back to s: no overflow, no subnormals, the same work every round
-    let s0 = f32x4.splat(1.0), s1 = f32x4.splat(1.125), s2 = f32x4.splat(1.25), s3 = f32x4.splat(1.375), s4 = f32x4.splat(1.5), s5 = f32x4.splat(1.625), s6 = f32x4.splat(1.75);
-    let s7 = f32x4.splat(1.875), s8 = f32x4.splat(2.0), s9 = f32x4.splat(2.125), s10 = f32x4.splat(2.25), s11 = f32x4.splat(2.375), s12 = f32x4.splat(2.5), s13 = f32x4.splat(2.625);
+    let s0 = f32x4.splat(1.0), s1 = f32x4.splat(1.125), s2 = f32x4.splat(1.25), s3 = f32x4.splat(1.375), s4 = f32x4.splat(1.5),
+      s5 = f32x4.splat(1.625), s6 = f32x4.splat(1.75);
+    let s7 = f32x4.splat(1.875), s8 = f32x4.splat(2.0), s9 = f32x4.splat(2.125), s10 = f32x4.splat(2.25), s11 = f32x4.splat(2.375),
+      s12 = f32x4.splat(2.5), s13 = f32x4.splat(2.625);
     for (let i = 0; i < iters; i++) {
       // written out four times: the loop's own count-and-branch then does not show
-      s0 = f32x4.add(s0, f32x4.mul(s0, m)); s1 = f32x4.add(s1, f32x4.mul(s1, m)); s2 = f32x4.add(s2, f32x4.mul(s2, m)); s3 = f32x4.add(s3, f32x4.mul(s3, m)); s4 = f32x4.add(s4, f32x4.mul(s4, m)); s5 = f32x4.add(s5, f32x4.mul(s5, m)); s6 = f32x4.add(s6, f32x4.mul(s6, m)); s7 = f32x4.add(s7, f32x4.mul(s7, m)); s8 = f32x4.add(s8, f32x4.mul(s8, m)); s9 = f32x4.add(s9, f32x4.mul(s9, m)); s10 = f32x4.add(s10, f32x4.mul(s10, m)); s11 = f32x4.add(s11, f32x4.mul(s11, m)); s12 = f32x4.add(s12, f32x4.mul(s12, m)); s13 = f32x4.add(s13, f32x4.mul(s13, m));
-      s0 = f32x4.add(s0, f32x4.mul(s0, m)); s1 = f32x4.add(s1, f32x4.mul(s1, m)); s2 = f32x4.add(s2, f32x4.mul(s2, m)); s3 = f32x4.add(s3, f32x4.mul(s3, m)); s4 = f32x4.add(s4, f32x4.mul(s4, m)); s5 = f32x4.add(s5, f32x4.mul(s5, m)); s6 = f32x4.add(s6, f32x4.mul(s6, m)); s7 = f32x4.add(s7, f32x4.mul(s7, m)); s8 = f32x4.add(s8, f32x4.mul(s8, m)); s9 = f32x4.add(s9, f32x4.mul(s9, m)); s10 = f32x4.add(s10, f32x4.mul(s10, m)); s11 = f32x4.add(s11, f32x4.mul(s11, m)); s12 = f32x4.add(s12, f32x4.mul(s12, m)); s13 = f32x4.add(s13, f32x4.mul(s13, m));
-      s0 = f32x4.add(s0, f32x4.mul(s0, m)); s1 = f32x4.add(s1, f32x4.mul(s1, m)); s2 = f32x4.add(s2, f32x4.mul(s2, m)); s3 = f32x4.add(s3, f32x4.mul(s3, m)); s4 = f32x4.add(s4, f32x4.mul(s4, m)); s5 = f32x4.add(s5, f32x4.mul(s5, m)); s6 = f32x4.add(s6, f32x4.mul(s6, m)); s7 = f32x4.add(s7, f32x4.mul(s7, m)); s8 = f32x4.add(s8, f32x4.mul(s8, m)); s9 = f32x4.add(s9, f32x4.mul(s9, m)); s10 = f32x4.add(s10, f32x4.mul(s10, m)); s11 = f32x4.add(s11, f32x4.mul(s11, m)); s12 = f32x4.add(s12, f32x4.mul(s12, m)); s13 = f32x4.add(s13, f32x4.mul(s13, m));
-      s0 = f32x4.add(s0, f32x4.mul(s0, m)); s1 = f32x4.add(s1, f32x4.mul(s1, m)); s2 = f32x4.add(s2, f32x4.mul(s2, m)); s3 = f32x4.add(s3, f32x4.mul(s3, m)); s4 = f32x4.add(s4, f32x4.mul(s4, m)); s5 = f32x4.add(s5, f32x4.mul(s5, m)); s6 = f32x4.add(s6, f32x4.mul(s6, m)); s7 = f32x4.add(s7, f32x4.mul(s7, m)); s8 = f32x4.add(s8, f32x4.mul(s8, m)); s9 = f32x4.add(s9, f32x4.mul(s9, m)); s10 = f32x4.add(s10, f32x4.mul(s10, m)); s11 = f32x4.add(s11, f32x4.mul(s11, m)); s12 = f32x4.add(s12, f32x4.mul(s12, m)); s13 = f32x4.add(s13, f32x4.mul(s13, m));
+      s0 = f32x4.add(s0, f32x4.mul(s0, m)); s1 = f32x4.add(s1, f32x4.mul(s1, m)); s2 = f32x4.add(s2, f32x4.mul(s2, m));
+      s3 = f32x4.add(s3, f32x4.mul(s3, m)); s4 = f32x4.add(s4, f32x4.mul(s4, m)); s5 = f32x4.add(s5, f32x4.mul(s5, m));
+      s6 = f32x4.add(s6, f32x4.mul(s6, m)); s7 = f32x4.add(s7, f32x4.mul(s7, m)); s8 = f32x4.add(s8, f32x4.mul(s8, m));
+      s9 = f32x4.add(s9, f32x4.mul(s9, m)); s10 = f32x4.add(s10, f32x4.mul(s10, m)); s11 = f32x4.add(s11, f32x4.mul(s11, m));
+      s12 = f32x4.add(s12, f32x4.mul(s12, m)); s13 = f32x4.add(s13, f32x4.mul(s13, m));
+      s0 = f32x4.add(s0, f32x4.mul(s0, m)); s1 = f32x4.add(s1, f32x4.mul(s1, m)); s2 = f32x4.add(s2, f32x4.mul(s2, m));
+      s3 = f32x4.add(s3, f32x4.mul(s3, m)); s4 = f32x4.add(s4, f32x4.mul(s4, m)); s5 = f32x4.add(s5, f32x4.mul(s5, m));
+      s6 = f32x4.add(s6, f32x4.mul(s6, m)); s7 = f32x4.add(s7, f32x4.mul(s7, m)); s8 = f32x4.add(s8, f32x4.mul(s8, m));
+      s9 = f32x4.add(s9, f32x4.mul(s9, m)); s10 = f32x4.add(s10, f32x4.mul(s10, m)); s11 = f32x4.add(s11, f32x4.mul(s11, m));
+      s12 = f32x4.add(s12, f32x4.mul(s12, m)); s13 = f32x4.add(s13, f32x4.mul(s13, m));
+      s0 = f32x4.add(s0, f32x4.mul(s0, m)); s1 = f32x4.add(s1, f32x4.mul(s1, m)); s2 = f32x4.add(s2, f32x4.mul(s2, m));
+      s3 = f32x4.add(s3, f32x4.mul(s3, m)); s4 = f32x4.add(s4, f32x4.mul(s4, m)); s5 = f32x4.add(s5, f32x4.mul(s5, m));
+      s6 = f32x4.add(s6, f32x4.mul(s6, m)); s7 = f32x4.add(s7, f32x4.mul(s7, m)); s8 = f32x4.add(s8, f32x4.mul(s8, m));
+      s9 = f32x4.add(s9, f32x4.mul(s9, m)); s10 = f32x4.add(s10, f32x4.mul(s10, m)); s11 = f32x4.add(s11, f32x4.mul(s11, m));
+      s12 = f32x4.add(s12, f32x4.mul(s12, m)); s13 = f32x4.add(s13, f32x4.mul(s13, m));
+      s0 = f32x4.add(s0, f32x4.mul(s0, m)); s1 = f32x4.add(s1, f32x4.mul(s1, m)); s2 = f32x4.add(s2, f32x4.mul(s2, m));
+      s3 = f32x4.add(s3, f32x4.mul(s3, m)); s4 = f32x4.add(s4, f32x4.mul(s4, m)); s5 = f32x4.add(s5, f32x4.mul(s5, m));
+      s6 = f32x4.add(s6, f32x4.mul(s6, m)); s7 = f32x4.add(s7, f32x4.mul(s7, m)); s8 = f32x4.add(s8, f32x4.mul(s8, m));
+      s9 = f32x4.add(s9, f32x4.mul(s9, m)); s10 = f32x4.add(s10, f32x4.mul(s10, m)); s11 = f32x4.add(s11, f32x4.mul(s11, m));
+      s12 = f32x4.add(s12, f32x4.mul(s12, m)); s13 = f32x4.add(s13, f32x4.mul(s13, m));
     }
     const a = f32x4.add(f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3)), f32x4.add(f32x4.add(s4, s5), s6));
     const b = f32x4.add(f32x4.add(f32x4.add(s7, s8), f32x4.add(s9, s10)), f32x4.add(f32x4.add(s11, s12), s13));
@@ -60,13 +78,19 @@ export function madPeakScalar(iters: i32): f32 {
 export function fmaPeak(iters: i32): f32 {
   if (ASC_FEATURE_SIMD) {
     const m = f32x4.splat(0.9999999), c = f32x4.splat(1e-7);
-    let p0 = f32x4.splat(1.0), p1 = f32x4.splat(1.1), p2 = f32x4.splat(1.2), p3 = f32x4.splat(1.3), p4 = f32x4.splat(1.4), p5 = f32x4.splat(1.5);
-    let p6 = f32x4.splat(1.6), p7 = f32x4.splat(1.7), p8 = f32x4.splat(1.8), p9 = f32x4.splat(1.9), p10 = f32x4.splat(2.0), p11 = f32x4.splat(2.1);
+    let p0 = f32x4.splat(1.0), p1 = f32x4.splat(1.1), p2 = f32x4.splat(1.2), p3 = f32x4.splat(1.3), p4 = f32x4.splat(1.4),
+      p5 = f32x4.splat(1.5);
+    let p6 = f32x4.splat(1.6), p7 = f32x4.splat(1.7), p8 = f32x4.splat(1.8), p9 = f32x4.splat(1.9), p10 = f32x4.splat(2.0),
+      p11 = f32x4.splat(2.1);
     for (let i = 0; i < iters; i++) {
-      p0 = madd(p0, m, c); p1 = madd(p1, m, c); p2 = madd(p2, m, c); p3 = madd(p3, m, c); p4 = madd(p4, m, c); p5 = madd(p5, m, c); p6 = madd(p6, m, c); p7 = madd(p7, m, c); p8 = madd(p8, m, c); p9 = madd(p9, m, c); p10 = madd(p10, m, c); p11 = madd(p11, m, c);
-      p0 = madd(p0, m, c); p1 = madd(p1, m, c); p2 = madd(p2, m, c); p3 = madd(p3, m, c); p4 = madd(p4, m, c); p5 = madd(p5, m, c); p6 = madd(p6, m, c); p7 = madd(p7, m, c); p8 = madd(p8, m, c); p9 = madd(p9, m, c); p10 = madd(p10, m, c); p11 = madd(p11, m, c);
-      p0 = madd(p0, m, c); p1 = madd(p1, m, c); p2 = madd(p2, m, c); p3 = madd(p3, m, c); p4 = madd(p4, m, c); p5 = madd(p5, m, c); p6 = madd(p6, m, c); p7 = madd(p7, m, c); p8 = madd(p8, m, c); p9 = madd(p9, m, c); p10 = madd(p10, m, c); p11 = madd(p11, m, c);
-      p0 = madd(p0, m, c); p1 = madd(p1, m, c); p2 = madd(p2, m, c); p3 = madd(p3, m, c); p4 = madd(p4, m, c); p5 = madd(p5, m, c); p6 = madd(p6, m, c); p7 = madd(p7, m, c); p8 = madd(p8, m, c); p9 = madd(p9, m, c); p10 = madd(p10, m, c); p11 = madd(p11, m, c);
+      p0 = madd(p0, m, c); p1 = madd(p1, m, c); p2 = madd(p2, m, c); p3 = madd(p3, m, c); p4 = madd(p4, m, c); p5 = madd(p5, m, c);
+      p6 = madd(p6, m, c); p7 = madd(p7, m, c); p8 = madd(p8, m, c); p9 = madd(p9, m, c); p10 = madd(p10, m, c); p11 = madd(p11, m, c);
+      p0 = madd(p0, m, c); p1 = madd(p1, m, c); p2 = madd(p2, m, c); p3 = madd(p3, m, c); p4 = madd(p4, m, c); p5 = madd(p5, m, c);
+      p6 = madd(p6, m, c); p7 = madd(p7, m, c); p8 = madd(p8, m, c); p9 = madd(p9, m, c); p10 = madd(p10, m, c); p11 = madd(p11, m, c);
+      p0 = madd(p0, m, c); p1 = madd(p1, m, c); p2 = madd(p2, m, c); p3 = madd(p3, m, c); p4 = madd(p4, m, c); p5 = madd(p5, m, c);
+      p6 = madd(p6, m, c); p7 = madd(p7, m, c); p8 = madd(p8, m, c); p9 = madd(p9, m, c); p10 = madd(p10, m, c); p11 = madd(p11, m, c);
+      p0 = madd(p0, m, c); p1 = madd(p1, m, c); p2 = madd(p2, m, c); p3 = madd(p3, m, c); p4 = madd(p4, m, c); p5 = madd(p5, m, c);
+      p6 = madd(p6, m, c); p7 = madd(p7, m, c); p8 = madd(p8, m, c); p9 = madd(p9, m, c); p10 = madd(p10, m, c); p11 = madd(p11, m, c);
     }
     const a = f32x4.add(f32x4.add(f32x4.add(p0, p1), f32x4.add(p2, p3)), f32x4.add(p4, p5));
     const b = f32x4.add(f32x4.add(f32x4.add(p6, p7), f32x4.add(p8, p9)), f32x4.add(p10, p11));

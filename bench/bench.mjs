@@ -9,7 +9,8 @@
 // Method: warm-up, then the median of repeated timings (the yardsticks: the best of repeated timings, since nothing
 // but interference slows a register-only loop). Tests never time anything.
 import os from 'node:os';
-import { Engine, compileKernels, instantiateKernels, makeSchedule, DEFAULT_MODEL, Rng, getDataset, fitStandardization, standardize, relaxedSimdSupported } from '../dist/lab/index.js';
+import { Engine, compileKernels, instantiateKernels, makeSchedule, DEFAULT_MODEL, Rng, getDataset, fitStandardization, standardize,
+  relaxedSimdSupported } from '../dist/lab/index.js';
 import { runPeer } from './tfjs-peer.mjs';
 import { runTorchPeer, startTorchServer } from './torch-peer.mjs';
 import { peakKernels } from './peak-build.mjs';
@@ -22,7 +23,10 @@ const roundsAt = argv.indexOf('--rounds');
 const roundsArg = roundsAt >= 0 ? argv[roundsAt + 1] : '9';
 const rounds = Number(roundsArg);
 if (roundsAt >= 0) argv.splice(roundsAt, 2);
-if (!/^\d+$/.test(roundsArg ?? '') || rounds > 50) { process.stderr.write(`error: --rounds must be an integer in [0, 50], got ${roundsArg ?? 'nothing'}\n`); process.exit(2); }
+if (!/^\d+$/.test(roundsArg ?? '') || rounds > 50) {
+  process.stderr.write(`error: --rounds must be an integer in [0, 50], got ${roundsArg ?? 'nothing'}\n`);
+  process.exit(2);
+}
 if (stat !== 'median' && stat !== 'min') { process.stderr.write(`error: --stat must be median or min, got ${stat}\n`); process.exit(2); }
 const known = ['--json', '--quick', '--no-peer', '--peer-only', '--no-torch', '--no-tfjs', '--no-profile'];
 const args = new Set(argv);
@@ -41,7 +45,10 @@ PyTorch and TensorFlow.js peers, in one run (progress and tables on stderr)
 `);
   process.exit(0);
 }
-for (const a of args) if (!known.includes(a)) { process.stderr.write(`error: unknown option ${a} (options: ${known.join(' ')})\n`); process.exit(2); }
+for (const a of args) if (!known.includes(a)) {
+  process.stderr.write(`error: unknown option ${a} (options: ${known.join(' ')})\n`);
+  process.exit(2);
+}
 const json = args.has('--json');
 const quick = args.has('--quick');
 const peerOnly = args.has('--peer-only');
@@ -99,7 +106,8 @@ const fma = relaxedSimdSupported();
  */
 const warmSteps = (B) => Math.max(60, Math.round(16384 / B));
 const result = {
-  machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.arch()}`, load: os.loadavg() },
+  machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version,
+    platform: `${os.platform()} ${os.arch()}`, load: os.loadavg() },
   date: new Date().toISOString(),
   stat,
   relaxedSimd: fma,
@@ -138,12 +146,15 @@ if (!peerOnly) {
   result.peak.theoreticalSimd = (12 * hz) / 1e9; // 3 FP ops a cycle x 4 lanes (see assembly/peak.ts)
   result.peak.theoreticalFma = (16 * hz) / 1e9;  // 2 FMA a cycle x 4 lanes x 2
   log(`clock (dependent i32.add chain): ${result.peak.clockGHz.toFixed(2)} GHz`);
-  log(`f32x4 mul-then-add peak (madPeak, 14 chains): ${result.peak.simd.toFixed(1)} GFLOP/s = ${result.peak.simdFlopPerCycle.toFixed(2)} FLOP/cycle (ports' ceiling 12: ${result.peak.theoreticalSimd.toFixed(1)} GFLOP/s); scalar: ${result.peak.scalar.toFixed(1)} GFLOP/s`);
+  log(`f32x4 mul-then-add peak (madPeak, 14 chains): ${result.peak.simd.toFixed(1)} GFLOP/s = ` +
+    `${result.peak.simdFlopPerCycle.toFixed(2)} FLOP/cycle (ports' ceiling 12: ${result.peak.theoreticalSimd.toFixed(1)} GFLOP/s); ` +
+    `scalar: ${result.peak.scalar.toFixed(1)} GFLOP/s`);
   if (r) {
     const f = ((it / 2) * 384) / b.fma;
     result.peak.fma = f / 1e9;
     result.peak.fmaFlopPerCycle = f / hz;
-    log(`f32x4 FMA peak (fmaPeak, relaxed_madd, 12 chains): ${result.peak.fma.toFixed(1)} GFLOP/s = ${result.peak.fmaFlopPerCycle.toFixed(2)} FLOP/cycle (ceiling 16: ${result.peak.theoreticalFma.toFixed(1)} GFLOP/s)`);
+    log(`f32x4 FMA peak (fmaPeak, relaxed_madd, 12 chains): ${result.peak.fma.toFixed(1)} GFLOP/s = ` +
+      `${result.peak.fmaFlopPerCycle.toFixed(2)} FLOP/cycle (ceiling 16: ${result.peak.theoreticalFma.toFixed(1)} GFLOP/s)`);
   } else log('relaxed SIMD not available in this runtime: no FMA rows');
 }
 
@@ -166,7 +177,8 @@ for (const flavor of peerOnly ? [] : ['simd', ...(fma ? ['relaxed'] : []), 'scal
   const f = new Float32Array(memory.buffer);
   const rng = new Rng(1);
   for (let i = base / 4; i < need / 4 - 16; i++) f[i] = rng.uniform() - 0.5;
-  const x = base, w = x + 4 * 1024 * 384, b = w + 4 * 384 * 128, y = b + 4 * 1024, dx = y + 4 * 1024 * 384, dw = dx + 4 * 1024 * 384 + 4096, d = dw + 4 * 384 * 128, da = d + 4 * 1024 * 384;
+  const x = base, w = x + 4 * 1024 * 384, b = w + 4 * 384 * 128, y = b + 4 * 1024, dx = y + 4 * 1024 * 384, dw = dx + 4 * 1024 * 384 + 4096,
+    d = dw + 4 * 384 * 128, da = d + 4 * 1024 * 384;
   const slot = da + 4 * 1024 * 384; // zeros: every row takes row bias 0
   new Int32Array(memory.buffer, slot, 1024).fill(0);
   for (const sh of shapes) {
@@ -179,7 +191,10 @@ for (const flavor of peerOnly ? [] : ['simd', ...(fma ? ['relaxed'] : []), 'scal
     const bw = sh.first
       ? () => k.linearBackwardWeight(dw, b + 4 * 256, y, x, sh.n, sh.din, sh.dout, sh.din, 384)
       : sh.plain ? () => k.linearBackward(dx, dw, b + 4 * 256, y, x, w, sh.n, sh.din, sh.dout)
-        : () => { k.linearBackwardInputAct(dx, da, y, w, x, d, sh.n, sh.din, sh.dout); k.linearBackward(0, dw, b + 4 * 256, y, x, w, sh.n, sh.din, sh.dout); };
+        : () => {
+          k.linearBackwardInputAct(dx, da, y, w, x, d, sh.n, sh.din, sh.dout);
+          k.linearBackward(0, dw, b + 4 * 256, y, x, w, sh.n, sh.din, sh.dout);
+        };
     const bwFlops = sh.first ? flops : 2 * flops;
     const inner = Math.max(1, Math.round(2e8 / flops / (flavor === 'scalar' ? 8 : 1)));
     const tf = time(fw, { inner }), tb = time(bw, { inner });
@@ -187,7 +202,9 @@ for (const flavor of peerOnly ? [] : ['simd', ...(fma ? ['relaxed'] : []), 'scal
     row.forwardOfPeak = row.forwardGflops / peakOf;
     row.backwardOfPeak = row.backwardGflops / peakOf;
     result.kernels.push(row);
-    log(`  ${flavor.padEnd(7)} ${sh.name.padEnd(34)} forward ${row.forwardGflops.toFixed(1).padStart(5)} GFLOP/s (${(100 * row.forwardOfPeak).toFixed(0)}% of its peak)  backward ${row.backwardGflops.toFixed(1).padStart(5)} GFLOP/s (${(100 * row.backwardOfPeak).toFixed(0)}%)`);
+    log(`  ${flavor.padEnd(7)} ${sh.name.padEnd(34)} forward ${row.forwardGflops.toFixed(1).padStart(5)} GFLOP/s ` +
+      `(${(100 * row.forwardOfPeak).toFixed(0)}% of its peak)  backward ${row.backwardGflops.toFixed(1).padStart(5)} GFLOP/s ` +
+      `(${(100 * row.backwardOfPeak).toFixed(0)}%)`);
   }
 }
 
@@ -251,19 +268,22 @@ for (const B of peerOnly || args.has('--no-profile') ? [] : [32, 256, 1024]) {
     });
     result.profile.push(row);
     log(`profile B=${B} threads=${e.lanes}: ${wall.toFixed(3)} ms/step (timed calls; the untimed step is in the table below)`);
-    for (const l of row.lanes) log(`  lane ${l.lane}: ${Object.entries(l.ms).filter(([, v]) => v >= 0.0005).map(([c, v]) => `${c} ${(v * 1000).toFixed(0)} us`).join(', ')}`);
+    for (const l of row.lanes) log(`  lane ${l.lane}: ` +
+      `${Object.entries(l.ms).filter(([, v]) => v >= 0.0005).map(([c, v]) => `${c} ${(v * 1000).toFixed(0)} us`).join(', ')}`);
   }
 }
 
 // ------------------------------------------------------------------------------------------ train steps
 const cases = peerOnly ? [] : [
-  ...[32, 256, 1024].flatMap((B) => [1, 2].flatMap((threads) => [{ flavor: 'simd', B, threads, T: 1000 }, ...(fma ? [{ flavor: 'simd', fma: true, B, threads, T: 1000 }] : [])])),
+  ...[32, 256, 1024].flatMap((B) => [1, 2].flatMap((threads) => [{ flavor: 'simd', B, threads, T: 1000 },
+    ...(fma ? [{ flavor: 'simd', fma: true, B, threads, T: 1000 }] : [])])),
   { flavor: 'scalar', B: 256, threads: 1, T: 1000 },
   // The CLI's default T (src/diffusion/config.ts: T = 200) at batch 256, with the same network.
   ...[1, 2].map((threads) => ({ flavor: 'simd', B: 256, threads, T: 200 })),
 ];
 for (const { flavor, fma: useFma, B, threads, T } of cases) {
-  const e = await Engine.create({ model: DEFAULT_MODEL, schedule: makeSchedule('linear', T), rows: B, seed: 1, data: z, flavor, threads, fma: useFma });
+  const e = await Engine.create({ model: DEFAULT_MODEL, schedule: makeSchedule('linear', T), rows: B, seed: 1,
+    data: z, flavor, threads, fma: useFma });
   const s = time(() => e.trainStep(lr, B), { warm: warmSteps(B), reps: 7, inner: Math.max(1, Math.round(256 / B) * 4) });
   e.close();
   const build = e.fma ? 'fma' : flavor;
@@ -294,19 +314,23 @@ if (!peerOnly) {
   log(`SIMD vs scalar build, train step B=256: ${result.ratios.simdOverScalarTrainB256.toFixed(2)}x faster`);
   if (fma) {
     result.ratios.fmaOverSimd = [32, 256, 1024].map((B) => {
-      const p = ourBest(result.train, (r) => r.flavor === 'simd' && r.batch === B && r.T === 1000, 'ms'), f = ourBest(result.train, (r) => r.flavor === 'fma' && r.batch === B && r.T === 1000, 'ms');
+      const p = ourBest(result.train, (r) => r.flavor === 'simd' && r.batch === B && r.T === 1000, 'ms'),
+        f = ourBest(result.train, (r) => r.flavor === 'fma' && r.batch === B && r.T === 1000, 'ms');
       return { batch: B, ratio: f.ms / p.ms };
     });
-    log(`FMA build / plain SIMD, train step (each at its faster thread count): ${result.ratios.fmaOverSimd.map((r) => `B=${r.batch} ${r.ratio.toFixed(2)}`).join(', ')}`);
+    log(`FMA build / plain SIMD, train step (each at its faster thread count): ` +
+      `${result.ratios.fmaOverSimd.map((r) => `B=${r.batch} ${r.ratio.toFixed(2)}`).join(', ')}`);
   }
 }
 
 // ------------------------------------------------------------------------------------------------ peers
 if (torchPeer) {
-  result.torch = runTorchPeer({ log, model: DEFAULT_MODEL, data: z, T: 1000, batches: [32, 256, 1024], lr, sampleT: 1000, sampleSteps: quick ? 20 : 100, stat });
+  result.torch = runTorchPeer({ log, model: DEFAULT_MODEL, data: z, T: 1000, batches: [32, 256, 1024], lr, sampleT: 1000,
+    sampleSteps: quick ? 20 : 100, stat });
   if (!result.torch.skipped && !peerOnly) {
     const runs = [result.torch, ...(result.torch.alternative ? [result.torch.alternative] : [])];
-    const torchBest = (B) => runs.map((r) => ({ ms: r.train.find((x) => x.batch === B).ms, env: r.env, core: r.blas?.openblasCore })).reduce((a, b) => (b.ms < a.ms ? b : a));
+    const torchBest = (B) => runs.map((r) => ({ ms: r.train.find((x) => x.batch === B).ms, env: r.env, core: r.blas?.openblasCore }))
+      .reduce((a, b) => (b.ms < a.ms ? b : a));
     result.torchRatios = { train: [], sample: [] };
     const target = { 32: 0.5, 256: 0.8, 1024: 1.0 };
     log('ours / PyTorch (time ratio; < 1: ours is faster; PyTorch 1 thread at its faster OpenBLAS setting):');
@@ -316,17 +340,23 @@ if (torchPeer) {
         const o = ourBest(result.train, (r) => r.flavor === build && r.batch === B && r.T === 1000, 'ms');
         if (!o) continue;
         const ratio = o.ms / t.ms;
-        result.torchRatios.train.push({ batch: B, build, threads: o.threads, ours: o.ms, torch: t.ms, torchCore: t.core, ratio, target: target[B], met: ratio <= target[B] });
-        log(`  train step B=${B} ${build} (${o.threads} thr) ${o.ms.toFixed(3)} ms / PyTorch ${t.ms.toFixed(3)} ms (${t.core}) = ${ratio.toFixed(2)} (target <= ${target[B]}: ${ratio <= target[B] ? 'met' : 'not met'})`);
+        result.torchRatios.train.push({ batch: B, build, threads: o.threads, ours: o.ms, torch: t.ms, torchCore: t.core, ratio,
+          target: target[B], met: ratio <= target[B] });
+        log(`  train step B=${B} ${build} (${o.threads} thr) ${o.ms.toFixed(3)} ms / PyTorch ${t.ms.toFixed(3)} ms (${t.core}) = ` +
+          `${ratio.toFixed(2)} (target <= ${target[B]}: ${ratio <= target[B] ? 'met' : 'not met'})`);
       }
     }
-    const ts = runs.flatMap((r) => r.sample.map((x) => ({ ...x, core: r.blas?.openblasCore }))).reduce((a, b) => (!a || b.seconds < a.seconds ? b : a), null);
+    const ts = runs.flatMap((r) => r.sample.map((x) => ({ ...x, core: r.blas?.openblasCore })))
+      .reduce((a, b) => (!a || b.seconds < a.seconds ? b : a), null);
     for (const build of ['simd', 'fma']) {
       const o = ourBest(result.sample, (r) => r.flavor === build && r.T === 1000, 'seconds');
       if (!o || !ts) continue;
       const ratio = o.seconds / ts.seconds;
-      result.torchRatios.sample.push({ T: 1000, build, threads: o.threads, ours: o.seconds, torch: ts.seconds, torchScaled: ts.scaled, ratio, target: 0.7, met: ratio <= 0.7 });
-      log(`  sample 10,000 points T=1000 ${build} (${o.threads} thr) ${o.seconds.toFixed(1)} s / PyTorch ${ts.seconds.toFixed(1)} s${ts.scaled ? ` (scaled from ${ts.stepsTimed} steps)` : ''} = ${ratio.toFixed(2)} (target <= 0.7: ${ratio <= 0.7 ? 'met' : 'not met'})`);
+      result.torchRatios.sample.push({ T: 1000, build, threads: o.threads, ours: o.seconds, torch: ts.seconds, torchScaled: ts.scaled,
+        ratio, target: 0.7, met: ratio <= 0.7 });
+      log(`  sample 10,000 points T=1000 ${build} (${o.threads} thr) ${o.seconds.toFixed(1)} s / PyTorch ` +
+        `${ts.seconds.toFixed(1)} s${ts.scaled ? ` (scaled from ${ts.stepsTimed} steps)` : ''} = ${ratio.toFixed(2)} ` +
+        `(target <= 0.7: ${ratio <= 0.7 ? 'met' : 'not met'})`);
     }
   }
 }
@@ -340,7 +370,8 @@ if (torchPeer) {
 // confidence interval (medianInterval: 96% at 9 rounds) is the measurement's noise, and a target is "met" when the
 // whole interval is at or below it, "not met" when the whole interval is above, and "within the noise" otherwise.
 if (torchPeer && rounds > 0 && result.torch && !result.torch.skipped && !peerOnly) {
-  const core = [result.torch, result.torch.alternative].filter(Boolean).reduce((a, b) => (b.train.reduce((x, r) => x + r.ms, 0) < a.train.reduce((x, r) => x + r.ms, 0) ? b : a));
+  const core = [result.torch, result.torch.alternative].filter(Boolean)
+    .reduce((a, b) => (b.train.reduce((x, r) => x + r.ms, 0) < a.train.reduce((x, r) => x + r.ms, 0) ? b : a));
   const coretype = core.env === 'OPENBLAS_CORETYPE=SkylakeX' ? 'SkylakeX' : undefined;
   const sampleSteps = 20; // reverse steps timed per turn (ours: a T = 20 engine; the same network and step): x50 = T = 1000
   const target = { 32: 0.5, 256: 0.8, 1024: 1.0 };
@@ -357,14 +388,18 @@ if (torchPeer && rounds > 0 && result.torch && !result.torch.skipped && !peerOnl
   ];
   for (const c of cases) {
     c.engine = c.kind === 'train'
-      ? await Engine.create({ model: DEFAULT_MODEL, schedule: makeSchedule('linear', 1000), rows: c.B, seed: 1, data: z, threads: c.threads, fma: c.build === 'fma' })
-      : await Engine.create({ model: DEFAULT_MODEL, schedule: makeSchedule('linear', sampleSteps), rows: 1024, seed: 1, threads: c.threads, fma: c.build === 'fma' });
+      ? await Engine.create({ model: DEFAULT_MODEL, schedule: makeSchedule('linear', 1000), rows: c.B, seed: 1, data: z,
+        threads: c.threads, fma: c.build === 'fma' })
+      : await Engine.create({ model: DEFAULT_MODEL, schedule: makeSchedule('linear', sampleSteps), rows: 1024, seed: 1,
+        threads: c.threads, fma: c.build === 'fma' });
     if (c.kind === 'train') for (let i = 0; i < warmSteps(c.B); i++) c.engine.trainStep(lr, c.B);
     else c.engine.sample(1024, { variance: 'posterior', clip: 3 });
     c.ratios = [];
   }
-  const peer = await startTorchServer({ log, model: DEFAULT_MODEL, data: z, T: 1000, batches: [32, 256, 1024], lr, sampleT: 1000, sampleSteps, samplePoints: 10000, stat, coretype });
-  log(`paired rounds: ${rounds} x (each case ours, then PyTorch${coretype ? ' with OPENBLAS_CORETYPE=SkylakeX' : ''}, turn by turn); sampling over ${sampleSteps} reverse steps of 10,000 points, x${1000 / sampleSteps} for T = 1000`);
+  const peer = await startTorchServer({ log, model: DEFAULT_MODEL, data: z, T: 1000, batches: [32, 256, 1024], lr, sampleT: 1000,
+    sampleSteps, samplePoints: 10000, stat, coretype });
+  log(`paired rounds: ${rounds} x (each case ours, then PyTorch${coretype ? ' with OPENBLAS_CORETYPE=SkylakeX' : ''}, turn by turn); ` +
+    `sampling over ${sampleSteps} reverse steps of 10,000 points, x${1000 / sampleSteps} for T = 1000`);
   const inner = (B) => Math.max(1, Math.round(256 / B) * 4);
   // Each turn starts with steps that are not timed, on both sides. Ours need them more: while the other side runs, our
   // worker parks, and the kernel wakes it on the main thread's core (wake affinity); until the load balancer moves it
@@ -387,21 +422,27 @@ if (torchPeer && rounds > 0 && result.torch && !result.torch.skipped && !peerOnl
         (c.ours ??= []).push(mine);
         (c.theirs ??= []).push(theirs);
       }
-      log(`  round ${round + 1}/${rounds}: ${cases.map((c) => `${c.kind === 'train' ? `B=${c.B}` : 'sample'} ${c.build} ${c.ratios[round].toFixed(2)}`).join(', ')}`);
+      log(`  round ${round + 1}/${rounds}: ` +
+        `${cases.map((c) => `${c.kind === 'train' ? `B=${c.B}` : 'sample'} ${c.build} ${c.ratios[round].toFixed(2)}`).join(', ')}`);
     }
   } finally {
     peer.close();
   }
   result.pairedRounds = { rounds, coretype: coretype ?? null, sampleSteps, cases: [] };
-  log('ours / PyTorch over the paired rounds: median, its confidence interval, [min, max] of the per-round ratios; best / best: the least of ours over the least of PyTorch\'s (each side undisturbed at its best)');
+  log('ours / PyTorch over the paired rounds: median, its confidence interval, [min, max] of the per-round ratios; ' +
+    'best / best: the least of ours over the least of PyTorch\'s (each side undisturbed at its best)');
   for (const c of cases) {
     c.engine.close();
     const sorted = [...c.ratios].sort((a, b) => a - b), lo = sorted[0], hi = sorted[sorted.length - 1], med = median(c.ratios);
     const ci = medianInterval(c.ratios);
     const verdict = ci.hi <= c.target ? 'met' : ci.lo > c.target ? 'not met' : 'within the noise';
     const bestOverBest = Math.min(...c.ours) / Math.min(...c.theirs), unit = c.kind === 'train' ? 'ms' : 's';
-    result.pairedRounds.cases.push({ kind: c.kind, batch: c.B ?? null, build: c.build, threads: c.threads, ratios: c.ratios, ours: c.ours, torch: c.theirs, median: med, interval: ci, min: lo, max: hi, bestOverBest, target: c.target, verdict });
-    log(`  ${c.kind === 'train' ? `train step B=${c.B}` : 'sample 10k, T=1000'} ${c.build} (${c.threads} thr): ${med.toFixed(2)}, ${(100 * ci.coverage).toFixed(0)}% interval ${ci.lo.toFixed(2)}-${ci.hi.toFixed(2)}, range [${lo.toFixed(2)}, ${hi.toFixed(2)}], best / best ${bestOverBest.toFixed(2)} (ours ${median(c.ours).toFixed(3)} ${unit}, PyTorch ${median(c.theirs).toFixed(3)} ${unit}, medians) (target <= ${c.target}: ${verdict})`);
+    result.pairedRounds.cases.push({ kind: c.kind, batch: c.B ?? null, build: c.build, threads: c.threads, ratios: c.ratios, ours: c.ours,
+      torch: c.theirs, median: med, interval: ci, min: lo, max: hi, bestOverBest, target: c.target, verdict });
+    log(`  ${c.kind === 'train' ? `train step B=${c.B}` : 'sample 10k, T=1000'} ${c.build} (${c.threads} thr): ${med.toFixed(2)}, ` +
+      `${(100 * ci.coverage).toFixed(0)}% interval ${ci.lo.toFixed(2)}-${ci.hi.toFixed(2)}, range [${lo.toFixed(2)}, ${hi.toFixed(2)}], ` +
+      `best / best ${bestOverBest.toFixed(2)} (ours ${median(c.ours).toFixed(3)} ${unit}, ` +
+      `PyTorch ${median(c.theirs).toFixed(3)} ${unit}, medians) (target <= ${c.target}: ${verdict})`);
   }
 }
 
@@ -424,7 +465,8 @@ if (tfjsPeer) {
   }
   for (const p of result.peer.sample) {
     for (const ours of result.sample.filter((r) => r.flavor === 'simd' && r.T === p.T && r.points === p.points)) {
-      result.peerRatios.sample.push({ peer: `tfjs-${p.peer}`, T: p.T, threads: ours.threads, ratio: p.seconds / ours.seconds, peerScaled: p.scaled });
+      result.peerRatios.sample.push({ peer: `tfjs-${p.peer}`, T: p.T, threads: ours.threads,
+        ratio: p.seconds / ours.seconds, peerScaled: p.scaled });
     }
   }
   if (!peerOnly) {
@@ -432,18 +474,23 @@ if (tfjsPeer) {
     for (const name of ['wasm', 'wasm-explicit', 'cpu']) {
       for (const B of [32, 256, 1024]) {
         const r = result.peerRatios.train.filter((x) => x.peer === `tfjs-${name}` && x.batch === B);
-        if (r.length) log(`  train step B=${B}: TF.js ${name} / ours ${r.map((x) => `${x.ratio.toFixed(1)}x (${x.threads} thread${x.threads > 1 ? 's' : ''})`).join(', ')}`);
+        if (r.length) log(`  train step B=${B}: TF.js ${name} / ours ` +
+          `${r.map((x) => `${x.ratio.toFixed(1)}x (${x.threads} thread${x.threads > 1 ? 's' : ''})`).join(', ')}`);
       }
     }
     for (const r of result.peerRatios.sample) {
-      log(`  sample 10,000 points T=${r.T}: TF.js ${r.peer.slice(5)}${r.peerScaled ? ' (scaled)' : ''} / ours ${r.ratio.toFixed(1)}x (${r.threads} thread${r.threads > 1 ? 's' : ''})`);
+      log(`  sample 10,000 points T=${r.T}: TF.js ${r.peer.slice(5)}${r.peerScaled ? ' (scaled)' : ''} / ours ${r.ratio.toFixed(1)}x ` +
+        `(${r.threads} thread${r.threads > 1 ? 's' : ''})`);
     }
     // The target compares our faster thread count at each batch size; the smallest ratio over the batch sizes decides.
     result.peerRatios.target = {};
     for (const name of ['wasm', 'wasm-explicit']) {
-      const bestRatio = [32, 256, 1024].map((B) => Math.max(...result.peerRatios.train.filter((x) => x.peer === `tfjs-${name}` && x.batch === B).map((x) => x.ratio)));
+      const bestRatio = [32, 256, 1024].map((B) =>
+        Math.max(...result.peerRatios.train.filter((x) => x.peer === `tfjs-${name}` && x.batch === B).map((x) => x.ratio)));
       result.peerRatios.target[`tfjs-${name}`] = Math.min(...bestRatio);
-      log(`target, ours (plain SIMD, faster thread count) >= 20x faster per training step than TF.js ${name}: ${bestRatio.map((r, i) => `B=${[32, 256, 1024][i]} ${r.toFixed(1)}x`).join(', ')}: ${Math.min(...bestRatio) >= 20 ? 'met' : 'not met'}`);
+      log(`target, ours (plain SIMD, faster thread count) >= 20x faster per training step than TF.js ${name}: ` +
+        `${bestRatio.map((r, i) => `B=${[32, 256, 1024][i]} ${r.toFixed(1)}x`).join(', ')}: ` +
+        `${Math.min(...bestRatio) >= 20 ? 'met' : 'not met'}`);
     }
   }
 }

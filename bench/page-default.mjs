@@ -77,10 +77,12 @@ for (const dataset of datasets) for (const seed of seeds) {
 
 const head = `| data set | seed | sigma_t^2 | train s | ${sizes.map((n) => `z (n = ${n}) | acc (n = ${n})`).join(' | ')} |`;
 const rule = `|${'---|'.repeat(4 + 2 * sizes.length)}`;
-const body = rows.map((r) => `| ${r.dataset} | ${r.seed} | ${r.variance === 'beta' ? 'beta_t' : 'beta-tilde_t'} | ${r.trainSeconds.toFixed(1)} | ` +
+const body = rows.map((r) => `| ${r.dataset} | ${r.seed} | ` +
+  `${r.variance === 'beta' ? 'beta_t' : 'beta-tilde_t'} | ${r.trainSeconds.toFixed(1)} | ` +
   sizes.map((n) => `${r[`z${n}`].toFixed(2)} | ${r[`acc${n}`].toFixed(4)}`).join(' | ') + ' |');
 const mean = (v, key) => rows.filter((r) => r.variance === v).reduce((s, r) => s + r[key], 0) / rows.filter((r) => r.variance === v).length;
-const means = ['beta', 'posterior'].map((v) => `| mean | | ${v === 'beta' ? 'beta_t' : 'beta-tilde_t'} | ${mean(v, 'trainSeconds').toFixed(1)} | ` +
+const means = ['beta', 'posterior'].map((v) => `| mean | | ` +
+  `${v === 'beta' ? 'beta_t' : 'beta-tilde_t'} | ${mean(v, 'trainSeconds').toFixed(1)} | ` +
   sizes.map((n) => `${mean(v, `z${n}`).toFixed(2)} | ${mean(v, `acc${n}`).toFixed(4)}`).join(' | ') + ' |');
 console.log([head, rule, ...body, ...means].join('\n'));
 if (o.json) {

@@ -1,7 +1,8 @@
 // The quality grid: the default `train` with one factor changed, over swissroll, moons, cross x seeds 0, 1, 2, each
 // model judged as `eval --model` judges it (20,000 samples against fresh data: the two-sample test's z and accuracy,
 // the sliced W2 over its floor), with its training time.
-//   npm run quality -- --factor NAME [--values a,b] [--seeds a,b] [--quick] [--threads 1] [--out DIR] [--baseline F] [--table-only] [--doc FILE]
+//   npm run quality -- --factor NAME [--values a,b] [--seeds a,b] [--quick] [--threads 1] [--out DIR] [--baseline F] [--table-only]
+//     [--doc FILE]
 // One JSON per cell in OUT/<factor>/<value>/<dataset>-s<seed>.json, written last (temp file, then rename), so a
 // finished cell is never run again and an interrupted grid picks up where it stopped. Cells are ordered by seed, then
 // data set, then value, so a grid stopped early covers every data set, and with two cells at a time (--threads 1) the
@@ -58,7 +59,8 @@ try {
   opts = parseArgs({
     options: {
       factor: { type: 'string' }, values: { type: 'string' }, quick: { type: 'boolean' }, threads: { type: 'string' },
-      out: { type: 'string' }, doc: { type: 'string' }, 'table-only': { type: 'boolean' }, seeds: { type: 'string' }, baseline: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      out: { type: 'string' }, doc: { type: 'string' }, 'table-only': { type: 'boolean' }, seeds: { type: 'string' },
+      baseline: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   }).values;
 } catch (e) {
@@ -73,7 +75,8 @@ const factor = opts.factor.replace(/^--/, '');
 if (!/^[A-Za-z][A-Za-z0-9-]*$/.test(factor)) fail(`--factor must be a train flag name, got "${opts.factor}"`);
 const given = opts.values?.split(',').map((s) => s.trim()).filter(Boolean);
 if (opts.values !== undefined && !given?.length) fail(`--values must list at least one value, got "${opts.values}"`);
-const values = [BASE, ...(given ?? PRESETS[factor] ?? fail(`no preset values for --factor ${factor}: give --values a,b`)).filter((v) => v !== BASE)];
+const values = [BASE,
+  ...(given ?? PRESETS[factor] ?? fail(`no preset values for --factor ${factor}: give --values a,b`)).filter((v) => v !== BASE)];
 const SEEDS = opts.seeds === undefined ? DEFAULT_SEEDS : opts.seeds.split(',').map((x) => {
   const n = Number(x);
   if (!Number.isInteger(n) || n < 0) fail(`--seeds must list non-negative integers, got "${opts.seeds}"`);
@@ -139,7 +142,8 @@ async function runCell(c) {
     writeAtomic(trainJson, JSON.stringify(trained) + '\n');
   }
   // `eval --model` at its defaults (seed 1), the small 5 x 1000 draws cut to one draw of 100: only the 20,000-point part is read.
-  const evalArgs = ['eval', '--model', join(c.run, 'model.safetensors'), '--n', String(plan.n), '--draws', '1', '--size', '100', '--quiet', '--json'];
+  const evalArgs = ['eval', '--model', join(c.run, 'model.safetensors'), '--n', String(plan.n),
+    '--draws', '1', '--size', '100', '--quiet', '--json'];
   const t0 = performance.now();
   const judged = await cli(evalArgs);
   const q = judged.quality;
@@ -166,7 +170,8 @@ const bar = () => {
   return `[${'#'.repeat(f)}${'.'.repeat(w - f)}] ${done}/${total} cells | ${secs.toFixed(0)} s | ETA ${eta}`;
 };
 process.stderr.write(opts['table-only'] ? `quality: --factor ${factor}: the table of the finished cells in ${out}\n` :
-  `quality: --factor ${factor}: ${values.join(', ')}; ${total} cells (${total - todo.length} done), ${parallel} at a time, ${threads} thread(s) each; ${out}\n`);
+  `quality: --factor ${factor}: ${values.join(', ')}; ${total} cells (${total - todo.length} done), ` +
+    `${parallel} at a time, ${threads} thread(s) each; ${out}\n`);
 let failed = 0;
 const queue = [...todo];
 async function worker() {
@@ -198,14 +203,16 @@ const get = (v, d, s) => results.find((r) => r.value === v && r.dataset === d &&
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sd = (xs) => (xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / (xs.length - 1)) : 0);
 const usedSets = quick ? DATASETS.slice(0, 1) : DATASETS, usedSeeds = quick ? SEEDS.slice(0, 1) : SEEDS;
-const header = ['value', ...usedSets.flatMap((d) => [`${d} z`, `${d} sW2`]), 'mean z', 'max z', 'z - default', 'train s', 'time / default', 'time / default beside'];
+const header = ['value', ...usedSets.flatMap((d) => [`${d} z`, `${d} sW2`]), 'mean z', 'max z', 'z - default',
+  'train s', 'time / default', 'time / default beside'];
 const rows = [];
 for (const v of quick ? values.slice(0, 2) : values) {
   const mine = results.filter((r) => r.value === v);
   if (!mine.length) continue;
   const cellsOf = (d) => usedSeeds.map((s) => get(v, d, s)).filter(Boolean);
   // --baseline: the default cells trained at another time, under another load: no time ratio.
-  const ratios = opts.baseline ? [] : mine.map((r) => get(BASE, r.dataset, r.seed) && r.trainSeconds / get(BASE, r.dataset, r.seed).trainSeconds).filter(Boolean);
+  const ratios = opts.baseline ? []
+    : mine.map((r) => get(BASE, r.dataset, r.seed) && r.trainSeconds / get(BASE, r.dataset, r.seed).trainSeconds).filter(Boolean);
   // z against the default of the same (data set, seed): mean ± its standard error over the pairs
   const side = mine.map((r) => beside(r) && r.trainSeconds / beside(r).trainSeconds).filter(Boolean);
   const dz = mine.filter((r) => get(BASE, r.dataset, r.seed)).map((r) => r.z - get(BASE, r.dataset, r.seed).z);
@@ -214,11 +221,13 @@ for (const v of quick ? values.slice(0, 2) : values) {
     ...usedSets.flatMap((d) => {
       const cs = cellsOf(d);
       if (!cs.length) return ['', ''];
-      return [`${mean(cs.map((r) => r.z)).toFixed(1)} (${cs.map((r) => r.z.toFixed(1)).join(', ')})`, `${mean(cs.map((r) => r.sw2Ratio)).toFixed(2)}`];
+      return [`${mean(cs.map((r) => r.z)).toFixed(1)} (${cs.map((r) => r.z.toFixed(1)).join(', ')})`,
+        `${mean(cs.map((r) => r.sw2Ratio)).toFixed(2)}`];
     }),
     mean(mine.map((r) => r.z)).toFixed(2),
     Math.max(...mine.map((r) => r.z)).toFixed(1),
-    v === BASE ? '0' : dz.length ? `${mean(dz) >= 0 ? '+' : ''}${mean(dz).toFixed(2)} ± ${(sd(dz) / Math.sqrt(dz.length)).toFixed(2)}` : '',
+    v === BASE ? '0'
+      : dz.length ? `${mean(dz) >= 0 ? '+' : ''}${mean(dz).toFixed(2)} ± ${(sd(dz) / Math.sqrt(dz.length)).toFixed(2)}` : '',
     mean(mine.map((r) => r.trainSeconds)).toFixed(0),
     v === BASE ? '1' : ratios.length ? `${mean(ratios).toFixed(2)} ± ${sd(ratios).toFixed(2)} (${ratios.length})` : '',
     v === BASE ? '1' : side.length ? `${mean(side).toFixed(2)} ± ${sd(side).toFixed(2)} (${side.length})` : '',
@@ -230,7 +239,8 @@ const md = [
   `|${header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
   ...rows.map((r) => `| ${r.join(' | ')} |`),
   '',
-  `Factor \`--${factor}\`; ${results.length} of ${total} cells; z: the two-sample test at n = ${plan.n} (seeds in brackets), sW2: sliced W2 ` +
+  `Factor \`--${factor}\`; ${results.length} of ${total} cells; ` +
+    `z: the two-sample test at n = ${plan.n} (seeds in brackets), sW2: sliced W2 ` +
     `over its floor, train s: mean training time (${results[0]?.threads ?? threads} thread(s) per run), ` +
     'z - default: mean ± standard error over the (data set, seed) pairs of z minus the default\'s z; ' +
     'time / default: mean ± sd (number of pairs) of the training time over the default\'s of the same (data set, seed); ' +
@@ -241,7 +251,8 @@ const md = [
         return `${d} z ${r.perfectZ.toFixed(2)}, sW2 ${r.perfectSw2Ratio.toFixed(2)}`;
       }).join('; ') + '.' : ''),
   '',
-  `    npm run quality -- --factor ${factor}${given ? ` --values ${given.join(',')}` : ''}${quick ? ' --quick' : ''}${(results[0]?.threads ?? threads) !== 2 ? ` --threads ${results[0]?.threads ?? threads}` : ''}` +
+  `    npm run quality -- --factor ${factor}${given ? ` --values ${given.join(',')}` : ''}${quick ? ' --quick' : ''}` +
+    `${(results[0]?.threads ?? threads) !== 2 ? ` --threads ${results[0]?.threads ?? threads}` : ''}` +
     (opts.baseline ? ` --baseline ${opts.baseline}` : '') + (opts.seeds ? ` --seeds ${SEEDS.join(',')}` : ''),
 ].join('\n');
 console.log(md);
@@ -250,6 +261,7 @@ const begin = `<!-- grid:${key} -->`, end = `<!-- /grid:${key} -->`;
 const section = `${begin}\n${md}\n${end}`;
 const old = existsSync(doc) ? readFileSync(doc, 'utf8') : '';
 const at = old.indexOf(begin), stop = old.indexOf(end);
-writeAtomic(doc, at >= 0 && stop > at ? old.slice(0, at) + section + old.slice(stop + end.length) : `${old}${old && !old.endsWith('\n') ? '\n' : ''}\n${section}\n`);
+writeAtomic(doc, at >= 0 && stop > at ? old.slice(0, at) + section + old.slice(stop + end.length)
+  : `${old}${old && !old.endsWith('\n') ? '\n' : ''}\n${section}\n`);
 process.stderr.write(`quality: table written to ${doc}${failed ? `; ${failed} cell(s) failed (run again to retry them)` : ''}\n`);
 process.exit(failed ? 1 : 0);

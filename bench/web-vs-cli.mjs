@@ -15,7 +15,8 @@ const S = { 'n-data': 2000, T: 50, width: 64, depth: 2, batch: 256, lr: 0.002, s
 
 function cliRun() {
   const out = mkdtempSync(join(tmpdir(), 'ddpm-bench-'));
-  const r = spawnSync(process.execPath, [join(root, 'dist/cli.js'), 'train', '--dataset', 'moons', '--steps', String(steps), '--warmup', String(Math.min(200, Math.floor(steps / 10))),
+  const r = spawnSync(process.execPath, [join(root, 'dist/cli.js'), 'train', '--dataset', 'moons', '--steps', String(steps),
+    '--warmup', String(Math.min(200, Math.floor(steps / 10))),
     '--embed', '64', '--checkpoint-every', '100000000', '--samples', '10', '--out', out, '-q', '--json',
     ...Object.entries(S).flatMap(([k, v]) => [`--${k}`, String(v)])], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(r.stderr);
@@ -23,7 +24,8 @@ function cliRun() {
   return j.steps / j.trainSeconds;
 }
 
-const server = spawn(process.execPath, [join(root, 'dist/cli.js'), 'serve', '--port', '0', '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const server = spawn(process.execPath, [join(root, 'dist/cli.js'), 'serve', '--port', '0', '--json'],
+  { stdio: ['ignore', 'pipe', 'inherit'] });
 const url = await new Promise((ok) => server.stdout.once('data', (b) => ok(JSON.parse(String(b)).url)));
 const ctx = await launchChromium();
 const page = ctx.pages()[0] ?? (await ctx.newPage());

@@ -95,7 +95,8 @@ function trainRequest(): TrainRequest {
     options.data = { ...state.csv.points, data: state.csv.points.data.slice() };
   }
   const sampling = readChoice('samples', options.T!);
-  return { type: 'train', options, snapshotEvery: Math.max(50, Math.round(steps / 15 / 50) * 50), snapshotN: 500, sampleN: num('sample-n', 1, 100000, true), sampling };
+  return { type: 'train', options, snapshotEvery: Math.max(50, Math.round(steps / 15 / 50) * 50), snapshotN: 500,
+    sampleN: num('sample-n', 1, 100000, true), sampling };
 }
 
 function resetRun(): void {
@@ -174,7 +175,8 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       showGap(performance.now());
       $('stat-sps').textContent = m.stepsPerSecond.toFixed(0);
       $('stat-sps').dataset.value = String(m.stepsPerSecond);
-      status(`${m.stopped ? 'Stopped' : 'Trained'} at step ${m.step} in ${m.trainSeconds.toFixed(1)} s (${m.stepsPerSecond.toFixed(0)} steps/s). Sampling…`);
+      status(`${m.stopped ? 'Stopped' : 'Trained'} at step ${m.step} in ${m.trainSeconds.toFixed(1)} s ` +
+        `(${m.stepsPerSecond.toFixed(0)} steps/s). Sampling…`);
       setState('sampling');
       break;
     case 'sampled':
@@ -217,14 +219,16 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
 function onModel(m: ModelInfo): void {
   state.model = m;
   const c = m.config;
-  $('param-count').textContent = `${m.parameters.toLocaleString('en')} parameters; ᾱ_T = ${m.alphaBar[m.alphaBar.length - 1].toExponential(2)}`;
+  $('param-count').textContent =
+    `${m.parameters.toLocaleString('en')} parameters; ᾱ_T = ${m.alphaBar[m.alphaBar.length - 1].toExponential(2)}`;
   const T = c.T;
   if (m.source === 'load') {
     drawSchedule(m.beta, m.alphaBar);
     // Show the checkpoint's settings in the form, so the page says what is being sampled.
     $<HTMLSelectElement>('schedule').value = c.schedule;
     $<HTMLSelectElement>('variance').value = c.variance;
-    for (const [id, v] of [['T', c.T], ['width', c.model.width], ['depth', c.model.depth], ['steps', c.steps], ['batch', c.batch], ['lr', c.lr], ['seed', c.seed]] as const) input(id).value = String(v);
+    for (const [id, v] of [['T', c.T], ['width', c.model.width], ['depth', c.model.depth], ['steps', c.steps], ['batch', c.batch],
+      ['lr', c.lr], ['seed', c.seed]] as const) input(id).value = String(v);
     $('stat-step').textContent = String(m.step);
     state.data = m.data.length ? { data: m.data, n: m.data.length / m.config.model.dim, d: m.config.model.dim } : undefined;
     if (!state.data && Object.prototype.hasOwnProperty.call(DATASETS, c.dataset)) {
@@ -254,7 +258,9 @@ function onSampled(m: Extract<FromWorker, { type: 'sampled' }>): void {
   onSnapshot(m.points, m.d, `${state.samples.n} final samples (EMA weights)`, true);
   showProcesses(m);
   $('stat-step').textContent = String(state.model?.step ?? '–');
-  status(`${state.model?.source === 'load' ? `Model ${state.model.name}` : 'Model'} at step ${state.model?.step}: sampled ${state.samples.n} points (${choiceLabel(state.sampling)}; recorded ${m.frameN} reverse paths) in ${m.seconds.toFixed(2)} s. Press ▶ to play the reverse process.`);
+  status(`${state.model?.source === 'load' ? `Model ${state.model.name}` : 'Model'} at step ${state.model?.step}: ` +
+    `sampled ${state.samples.n} points (${choiceLabel(state.sampling)}; recorded ${m.frameN} reverse paths) ` +
+    `in ${m.seconds.toFixed(2)} s. Press ▶ to play the reverse process.`);
   setState('ready');
   // The deck panels' views of the new model, in the order a reader meets them.
   armField(m.T);

@@ -76,7 +76,8 @@ export type ViewResult =
       points: Float32Array;
       maxScore: number;
     }
-  | { type: 'judged'; n: number; k: number; accuracy: number; z: number; p: number; against: 'fresh data' | 'the training points'; verdict: string; seconds: number };
+  | { type: 'judged'; n: number; k: number; accuracy: number; z: number; p: number;
+      against: 'fresh data' | 'the training points'; verdict: string; seconds: number };
 
 /** First two coordinates of n rows, interleaved (x0, y0, x1, y1, ...). */
 function planeOf(data: Float32Array, d: number, n = data.length / d): Float32Array {
@@ -154,12 +155,14 @@ function field(model: Diffusion, m: Extract<ViewRequest, { type: 'field' }>): { 
   const pts = planeOf(model.diffuse(sub, [t])[0].data, d);
   const xs = pts.filter((_, i) => i % 2 === 0), ys = pts.filter((_, i) => i % 2 === 1);
   const data = planeOf(sub.data, d);
-  const { xRange, yRange } = pointRanges([{ x: xs, y: ys }, { x: data.filter((_, i) => i % 2 === 0), y: data.filter((_, i) => i % 2 === 1) }], 0.04);
+  const { xRange, yRange } = pointRanges([{ x: xs, y: ys },
+    { x: data.filter((_, i) => i % 2 === 0), y: data.filter((_, i) => i % 2 === 1) }], 0.04);
   const g = gridPoints(xRange, yRange, G);
   const f = epsField(model, g.x, g.y, t);
   let maxScore = 0;
   for (const s of f.score) maxScore = Math.max(maxScore, s);
-  const msg: ViewResult = { type: 'field', t, signal: Math.sqrt(model.schedule.alphaBar[t - 1]), grid: G, gx: g.x, gy: g.y, u: f.u, v: f.v, points: pts, maxScore };
+  const msg: ViewResult = { type: 'field', t, signal: Math.sqrt(model.schedule.alphaBar[t - 1]), grid: G,
+    gx: g.x, gy: g.y, u: f.u, v: f.v, points: pts, maxScore };
   return { msg, transfer: [g.x.buffer, g.y.buffer, f.u.buffer, f.v.buffer, pts.buffer] };
 }
 
@@ -175,7 +178,8 @@ function judge(model: Diffusion, m: Extract<ViewRequest, { type: 'judge' }>): { 
   const data = named ? getDataset(name, n, model.config.seed + FRESH_SEED_OFFSET) : model.trainData;
   model.reseedSampling(model.config.seed + 99);
   const t = classifierTwoSampleTest(model.sample(n, choiceOf(m)).points, data, { seed: 1 });
-  const verdict = t.z <= 3 ? 'the classifier cannot tell them apart' : t.z <= 6 ? 'a close match, but the classifier can tell' : 'clearly different from the data: train longer';
+  const verdict = t.z <= 3 ? 'the classifier cannot tell them apart'
+    : t.z <= 6 ? 'a close match, but the classifier can tell' : 'clearly different from the data: train longer';
   const msg: ViewResult = {
     type: 'judged', n: t.n, k: t.k, accuracy: t.accuracy, z: t.z, p: t.p, against: named ? 'fresh data' : 'the training points',
     verdict, seconds: (performance.now() - t0) / 1000,

@@ -8,7 +8,8 @@ stop.onclick = () => w.cancel(); // training stops at its next yield; the run st
 stop.disabled = false;
 const run = await w.train({ dataset: 'moons', nData: 2000, T: 50, steps: 2000, model: { width: 64, depth: 2, embedSize: 32 } }, {
   onModel: (m) => (status.dataset.threads = String(m.threads)),
-  onProgress: (p) => (status.textContent = `training: step ${p.step} / ${p.total}, loss ${p.loss.at(-1).toFixed(3)}, ${p.stepsPerSecond.toFixed(0)} steps/s`),
+  onProgress: (p) => (status.textContent =
+    `training: step ${p.step} / ${p.total}, loss ${p.loss.at(-1).toFixed(3)}, ${p.stepsPerSecond.toFixed(0)} steps/s`),
 });
 stop.disabled = true;
 const { points } = run.samples; // { data: Float32Array (n x 2), n, d }, data units, transferred from the worker

@@ -46,7 +46,10 @@ export function refreshData(): void {
     $('data-title').textContent = 'draw your own';
   } else {
     state.data = state.csv?.points;
-    info.textContent = state.csv ? `${state.csv.name}: ${state.csv.points.n} rows × ${state.csv.points.d} columns${state.csv.points.d !== 2 ? ' (charts show the first two)' : ''}` : 'Choose a CSV file: a header row, then one point per row.';
+    info.textContent = state.csv
+      ? `${state.csv.name}: ${state.csv.points.n} rows × ${state.csv.points.d} columns` +
+        `${state.csv.points.d !== 2 ? ' (charts show the first two)' : ''}`
+      : 'Choose a CSV file: a header row, then one point per row.';
     showDataChart(state.data, state.csv?.name ?? '');
   }
 }
@@ -55,7 +58,9 @@ export async function readCsvFile(file: File): Promise<void> {
   clearError('data-error');
   state.csv = undefined;
   try {
-    if (file.size > 200 * 1024 * 1024) throw new Error(`${file.name} is ${(file.size / 1048576).toFixed(0)} MB; the page reads CSV files up to 200 MB`);
+    if (file.size > 200 * 1024 * 1024) {
+      throw new Error(`${file.name} is ${(file.size / 1048576).toFixed(0)} MB; the page reads CSV files up to 200 MB`);
+    }
     const points = parseCsv(await file.text(), file.name);
     if (points.n < 2) throw new Error(`${file.name}: only ${points.n} row; at least 2 points are needed to train`);
     state.csv = { points, name: file.name };

@@ -26,7 +26,8 @@ function download(blob: Blob, name: string): void {
 
 /** A model or checkpoint file the worker wrote. */
 export function onFile(m: Extract<FromWorker, { type: 'file' }>): void {
-  download(new Blob([m.bytes], { type: 'application/octet-stream' }), `${fileStem()}-${m.withTraining ? 'checkpoint' : 'model'}.safetensors`);
+  download(new Blob([m.bytes], { type: 'application/octet-stream' }),
+    `${fileStem()}-${m.withTraining ? 'checkpoint' : 'model'}.safetensors`);
 }
 
 export function initFiles(send: (m: ToWorker, transfer?: Transferable[]) => void, resetRun: () => void): void {

@@ -23,7 +23,8 @@ export function showProcesses(m: Extract<FromWorker, { type: 'sampled' }>): void
   const ranges = dataRanges([first, lastF]);
   const bg = state.data ? dataPlane() : lastF;
   onFrame('reverse', () => {
-    mount('chart-reverse', scatterChart('', [{ label: 'data', ...bg, color: roles.data }, { label: 'x_t', ...first, color: roles.samples }], { ...ranges, alpha: 0.7 }), true);
+    mount('chart-reverse', scatterChart('', [{ label: 'data', ...bg, color: roles.data },
+      { label: 'x_t', ...first, color: roles.samples }], { ...ranges, alpha: 0.7 }), true);
     setFrame(0);
   });
   const slider = input('t-reverse');

@@ -43,12 +43,16 @@ export function readChoice(prefix: ChoicePrefix, T: number): SamplerChoice {
   const steps = input(`${prefix}-steps`).value.trim();
   if (steps !== '') {
     const K = Number(steps);
-    if (!Number.isInteger(K) || K < 1 || K > T) throw new Error(`sampler steps must be an integer in [1, ${T}] (T = ${T}) or blank for all T, got "${steps}"`);
+    if (!Number.isInteger(K) || K < 1 || K > T) {
+      throw new Error(`sampler steps must be an integer in [1, ${T}] (T = ${T}) or blank for all T, got "${steps}"`);
+    }
     choice.steps = K;
   }
   if (TAKES_ETA.has(sampler)) {
     const eta = Number(input(`${prefix}-eta`).value);
-    if (input(`${prefix}-eta`).value.trim() === '' || !(eta >= 0 && eta <= 1)) throw new Error(`eta must be a number in [0, 1], got "${input(`${prefix}-eta`).value}"`);
+    if (input(`${prefix}-eta`).value.trim() === '' || !(eta >= 0 && eta <= 1)) {
+      throw new Error(`eta must be a number in [0, 1], got "${input(`${prefix}-eta`).value}"`);
+    }
     choice.eta = eta;
   }
   return choice;
@@ -56,5 +60,6 @@ export function readChoice(prefix: ChoicePrefix, T: number): SamplerChoice {
 
 /** A short name of a choice for labels: "ddim, 20 steps, η = 0.5". */
 export function choiceLabel(c: SamplerChoice): string {
-  return [c.sampler ?? 'ddpm', c.steps !== undefined ? `${c.steps} steps` : '', c.eta !== undefined ? `η = ${c.eta}` : ''].filter(Boolean).join(', ');
+  return [c.sampler ?? 'ddpm', c.steps !== undefined ? `${c.steps} steps` : '',
+    c.eta !== undefined ? `η = ${c.eta}` : ''].filter(Boolean).join(', ');
 }

@@ -34,7 +34,8 @@ export function setState(s: 'loading' | 'idle' | 'training' | 'sampling' | 'read
   $<HTMLButtonElement>('dl-checkpoint').disabled = !has || state.model?.source === 'load' && state.model.data.length === 0;
   $<HTMLButtonElement>('dl-samples').disabled = !state.samples || state.busy;
   input('ckpt-file').disabled = state.busy;
-  for (const el of document.querySelectorAll<HTMLInputElement | HTMLSelectElement>('fieldset:not(:last-of-type) input, fieldset:not(:last-of-type) select')) el.disabled = state.busy;
+  for (const el of document.querySelectorAll<HTMLInputElement | HTMLSelectElement>(
+    'fieldset:not(:last-of-type) input, fieldset:not(:last-of-type) select')) el.disabled = state.busy;
   $<HTMLButtonElement>('draw-clear').disabled = state.busy;
   // The deck panels ask the worker about the trained model: only when there is one and the worker is free.
   for (const id of ['traj-sampler', 'traj-steps', 'traj-eta', 't-field']) $<HTMLInputElement>(id).disabled = !has;

@@ -22,8 +22,9 @@ export function drawLoss(): void {
     const { s, l } = bucket(state.lossSteps, state.loss);
     const sm = smooth(l, l.length > 500 ? 0.97 : 0.9);
     const spec = lossChart(s, l, sm, { height: 300 });
-    if (charts.has('chart-loss') && charts.get('chart-loss')!.plot.series.length === spec.opts.series.length) update('chart-loss', spec.data, true);
-    else mount('chart-loss', spec, false);
+    if (charts.has('chart-loss') && charts.get('chart-loss')!.plot.series.length === spec.opts.series.length) {
+      update('chart-loss', spec.data, true);
+    } else mount('chart-loss', spec, false);
   });
 }
 
@@ -74,7 +75,8 @@ export function startTraining(): void {
   pending.delete('samples');
   mount('chart-loss', lossChart([], [], [], { height: 300 }), false);
   const empty = new Float32Array(0);
-  mount('chart-samples', scatterChart('', [{ label: 'data', ...dataPlane(), color: roles.data }, { label: 'samples', x: empty, y: empty, color: roles.samples }], { ...dataRanges(), alpha: 0.6 }), true);
+  mount('chart-samples', scatterChart('', [{ label: 'data', ...dataPlane(), color: roles.data },
+    { label: 'samples', x: empty, y: empty, color: roles.samples }], { ...dataRanges(), alpha: 0.6 }), true);
   gap.max = 0;
   gap.last = 0;
   gap.armed = true;

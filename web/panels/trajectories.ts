@@ -21,15 +21,18 @@ const N = 600, LINES = 30, RUNS = 30;
 
 /** What the deck says about the three samplers it compares; any other sampler is described by what its runs did. */
 const CAPTIONS: Record<string, string> = {
-  ddim: 'DDIM η = 0 is deterministic: neighbouring starts end as neighbours, so the colours stay ordered along the data. The start decides the end.',
-  ode: 'The probability-flow ODE is deterministic too (DDIM η = 0 is its first-order step): the colours stay ordered. The start decides the end.',
+  ddim: 'DDIM η = 0 is deterministic: neighbouring starts end as neighbours, so the colours stay ordered along the data. ' +
+    'The start decides the end.',
+  ode: 'The probability-flow ODE is deterministic too (DDIM η = 0 is its first-order step): the colours stay ordered. ' +
+    'The start decides the end.',
   ddpm: 'DDPM adds fresh noise at every step: the colours mix on the data. The start does not decide the end.',
 };
 function caption(c: SamplerChoice, stochastic: boolean): string {
   const name = c.sampler ?? 'ddpm';
   if (CAPTIONS[name] && (name !== 'ddim' || !c.eta)) return CAPTIONS[name];
   return stochastic
-    ? `${choiceLabel(c)} draws fresh noise after x_T: runs from the same start end apart, and the colours mix on the data. The start does not decide the end.`
+    ? `${choiceLabel(c)} draws fresh noise after x_T: runs from the same start end apart, and the colours mix on the data. ` +
+      `The start does not decide the end.`
     : `${choiceLabel(c)} is deterministic given x_T: the colours stay ordered. The start decides the end.`;
 }
 
@@ -87,12 +90,14 @@ export function showTrajectories(m: Extract<ViewResult, { type: 'trajectories' }
   $('traj-caption').textContent = caption(m.choice, m.stochastic);
   // x of the first LINES points against t, frame-major in m.lines: one line per point in its start's colour.
   const F = m.times.length;
-  const lines = Array.from({ length: m.lineN }, (_, p) => ({ y: Float64Array.from({ length: F }, (_, j) => m.lines[(j * m.lineN + p) * 2]), color: color[p] }));
+  const lines = Array.from({ length: m.lineN }, (_, p) => ({
+    y: Float64Array.from({ length: F }, (_, j) => m.lines[(j * m.lineN + p) * 2]), color: color[p] }));
   onFrame('traj', () => {
     const startSpec = wheelScatterChart('', { ...starts, color }, { ...pointRanges([starts]), pointSize: 3.5 });
     startSpec.opts.hooks = { draw: [drawHandMark] };
     mount('chart-traj-start', startSpec, true);
-    mount('chart-traj', wheelScatterChart('', { ...ends, color }, { ...dataRanges([ends]), pointSize: 3.5, background: dataPlane() }), true);
+    mount('chart-traj', wheelScatterChart('', { ...ends, color },
+      { ...dataRanges([ends]), pointSize: 3.5, background: dataPlane() }), true);
     mount('chart-traj-time', positionsChart('', m.times, lines, { height: 220, reversed: true, yLabel: 'x' }), false);
   });
 }

@@ -7,7 +7,8 @@ import { $ } from './ui';
 
 export function showVerdict(m: Extract<ViewResult, { type: 'judged' }>): void {
   const el = $('verdict');
-  el.textContent = `Two-sample test, ${m.n} samples against ${m.n} of ${m.against}: a ${m.k}-NN classifier is right ${(100 * m.accuracy).toFixed(1)}% of the time ` +
+  el.textContent = `Two-sample test, ${m.n} samples against ${m.n} of ${m.against}: ` +
+    `a ${m.k}-NN classifier is right ${(100 * m.accuracy).toFixed(1)}% of the time ` +
     `(chance 50%), z = ${m.z.toFixed(1)}: ${m.verdict}.`;
   el.title = 'z = (accuracy - 0.5) / its sd when samples and data have the same law; z <= 3 is within chance.';
   el.dataset.z = String(m.z);
