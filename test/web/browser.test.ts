@@ -261,7 +261,8 @@ describe('browser lab', () => {
     await page.$eval('#traj-eta', (e) => e.dispatchEvent(new Event('change')));
     await page.waitForFunction(() => document.getElementById('card-traj')!.dataset.hand === 'ddim' &&
       document.getElementById('card-traj')!.dataset.handEndings === '30', null, { timeout: 30_000 });
-    expect(await card('stochastic')).toBe('true');
+    // The seeded trajectories' verdict comes in its own message, which may land after the hand start's.
+    await page.waitForFunction(() => document.getElementById('card-traj')!.dataset.stochastic === 'true', null, { timeout: 30_000 });
     const gaps = await frameGaps(page);
     const longest = Math.max(...gaps);
     console.log(`hand-placed starts: ${gaps.length} frames, longest gap ${longest.toFixed(1)} ms`);
