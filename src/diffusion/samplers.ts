@@ -29,12 +29,14 @@
  * long in lambda at both ends, and there the eps form multiplies the error of the second evaluation by alpha'/alpha
  * (up to ~10 at K = 5, T = 100, where it diverged while DDIM did not); x0_hat's coefficients stay below 1.
  * The endings are a deterministic function of x_T (no random numbers after it). A clamp of the predicted x_0 is no
- * part of the flow: the ODE ignores `clip`. Its likelihood (the same scheme, data to noise) is src/diffusion/likelihood.ts.
+ * part of the flow: with `clip` > 0 the sampler clamps x0_hat (Diffusion.sample passes the model's clipX0), and its
+ * endings then leave the flow the likelihood is of wherever the clamp bites.
+ * Its likelihood (the same scheme, data to noise) is src/diffusion/likelihood.ts.
  */
 import type { Engine } from '../engine/engine';
 import { UsageError } from '../util/errors';
 import { type Schedule, type VarianceName, ddpmCoefficients } from '../schedule/schedule';
-import { type CoarseName, type GridName, SOLVERS, type SolverName, solverSample } from './solvers';
+import { type CoarseName, type GridName, SOLVERS, type SolverName, heunCoefficients, solverSample } from './solvers';
 
 /** A sampler's name: one of SAMPLERS (the few-step solvers are src/diffusion/solvers.ts). */
 export type SamplerName = 'ddpm' | 'ddim' | 'ode' | SolverName;
@@ -120,10 +122,7 @@ export function alphaSigma(sch: Schedule, t: number): { alpha: number; sigma: nu
  * tn = 0 (the data): x' = x0_hat(x, t), the Euler step; keep = 0, pred = 1.
  */
 export function flowStepCoefficients(sch: Schedule, t: number, tn: number): { keep: number; pred: number; corr1: number; corr2: number } {
-  if (tn === 0) return { keep: 0, pred: 1, corr1: 1, corr2: 0 };
-  const a = alphaSigma(sch, t), b = alphaSigma(sch, tn);
-  const u = a.alpha / a.sigma, un = b.alpha / b.sigma, h = Math.log(un / u), w = ((h - 1) * un + u) / h;
-  return { keep: b.sigma / a.sigma, pred: b.sigma * (un - u), corr1: b.sigma * (un - u - w), corr2: b.sigma * w };
+  return tn === 0 ? { keep: 0, pred: 1, corr1: 1, corr2: 0 } : heunCoefficients(sch, t, tn);
 }
 
 /**

@@ -37,7 +37,7 @@
  * Random numbers come from the sample stream (its state pointer in the context): x_T first, then each step's draw,
  * so the same seed gives the same bits. Lane 0 only (one thread).
  */
-import type { Engine } from '../engine/engine';
+import { type Engine, algorithm2Step } from '../engine/engine';
 import type { Kernels } from '../engine/wasm';
 import { type Schedule, type VarianceName, ddpmCoefficients } from '../schedule/schedule';
 import { UsageError } from '../util/errors';
@@ -253,7 +253,7 @@ function churned(ctx: SolverContext, n: number, grid: number[], gamma: number, o
 }
 
 /**
- * Heun's step from s to t in the exponential-integrator form (the same as samplers.ts flowStepCoefficients):
+ * Heun's step from s to t in the exponential-integrator form (the probability-flow ODE's step in samplers.ts too):
  * predictor x~ = keep x + pred D(x, s); corrector x' = keep x + corr1 D(x, s) + corr2 D(x~, t).
  */
 export function heunCoefficients(sch: Schedule, s: number, t: number): { keep: number; pred: number; corr1: number; corr2: number } {
@@ -267,15 +267,9 @@ function algorithm2Tail(ctx: SolverContext, n: number, from: number, variance: V
   o: SolverCall): void {
   const { k, schedule: sch } = ctx, { x, eps } = ctx.buffers, z = ctx.buffers.d[2], nd = n * ctx.dim;
   for (let t = from; t >= 1; t--) {
-    const i = t - 1, { cx, ceps, sigma } = ddpmCoefficients(sch, i, variance);
     ctx.eps(eps, x, n, t);
-    if (sigma > 0) k.rngNormal(z, nd, ctx.rng);
-    const zp = sigma > 0 ? z : 0;
-    if (clip > 0) {
-      const ab = sch.alphaBar[i];
-      k.posteriorStep(x, x, eps, zp, nd, 1 / Math.sqrt(ab), -Math.sqrt(1 / ab - 1), clip, sch.posteriorMeanCoefX0[i],
-        sch.posteriorMeanCoefXt[i], sigma);
-    } else k.reverseStep(x, x, eps, zp, nd, cx, ceps, sigma);
+    if (ddpmCoefficients(sch, t - 1, variance).sigma > 0) k.rngNormal(z, nd, ctx.rng);
+    algorithm2Step(k, sch, x, x, eps, z, nd, t - 1, variance, clip);
     o.onStep?.(t - 1, new Float32Array(ctx.memory.buffer, x, nd).slice(), off);
   }
 }

@@ -80,6 +80,23 @@ export interface StepStats {
 /** assembly/activation.ts's ACT_* codes, what the fused layer kernels take. */
 const ACT_CODES: Record<ModelConfig['activation'], number> = { gelu: 1, silu: 2, relu: 3 };
 
+/**
+ * One reverse step of Algorithm 2 over nd floats at table index i, as one kernel call: x_{t-1} from x_t and eps, noise
+ * from `z` when sigma_t > 0; with clip > 0 through the predicted x_0 clamped to [-clip, clip] (posteriorStep). The
+ * engine's sampling and the solvers' Algorithm 2 steps (src/diffusion/solvers.ts) both take it.
+ */
+export function algorithm2Step(
+  k: Kernels, s: Schedule, xNext: number, x: number, eps: number, z: number, nd: number, i: number, variance: VarianceName, clip: number,
+): void {
+  const { cx, ceps, sigma } = ddpmCoefficients(s, i, variance);
+  const zp = sigma > 0 ? z : 0;
+  if (clip > 0) {
+    const ab = s.alphaBar[i];
+    k.posteriorStep(xNext, x, eps, zp, nd, 1 / Math.sqrt(ab), -Math.sqrt(1 / ab - 1), clip, s.posteriorMeanCoefX0[i],
+      s.posteriorMeanCoefXt[i], sigma);
+  } else k.reverseStep(xNext, x, eps, zp, nd, cx, ceps, sigma);
+}
+
 /** Rows [r0, r0 + n) of a batch, handled by one lane (thread). */
 interface Part {
   lane: number;
@@ -609,14 +626,7 @@ export class Engine {
    * (when sigma_t > 0). With clip > 0 it goes through the clamped predicted x_0 (posteriorStep).
    */
   reverseStepRows(xNext: number, x: number, eps: number, n: number, i: number, variance: VarianceName, clip: number, z: number): void {
-    const s = this.schedule, d = this.model.dim;
-    const { cx, ceps, sigma } = ddpmCoefficients(s, i, variance);
-    const zp = sigma > 0 ? z : 0;
-    if (clip > 0) {
-      const ab = s.alphaBar[i];
-      this.k.posteriorStep(xNext, x, eps, zp, n * d, 1 / Math.sqrt(ab), -Math.sqrt(1 / ab - 1), clip, s.posteriorMeanCoefX0[i],
-        s.posteriorMeanCoefXt[i], sigma);
-    } else this.k.reverseStep(xNext, x, eps, zp, n * d, cx, ceps, sigma);
+    algorithm2Step(this.k, this.schedule, xNext, x, eps, z, n * this.model.dim, i, variance, clip);
   }
 
   /**
