@@ -136,6 +136,8 @@ export class Engine {
   /** How drawBatch draws t; with 'importance', the per-t loss history it draws from (checkpoints hold it). */
   readonly tSampling: TSampling;
   readonly tHistory?: LossSecondMoment;
+  /** Importance-sampled t: the batch's uniforms, one buffer for every step. */
+  private readonly tUniforms?: Float64Array;
   private readonly inDim: number;
   private readonly outDim: number;
 
@@ -179,7 +181,7 @@ export class Engine {
     this.seed = o.seed;
     this.adam = o.adam ?? DEFAULT_ADAM;
     this.tSampling = o.tSampling ?? 'uniform';
-    if (this.tSampling === 'importance') this.tHistory = new LossSecondMoment(o.schedule.T);
+    if (this.tSampling === 'importance') (this.tHistory = new LossSecondMoment(o.schedule.T)), (this.tUniforms = new Float64Array(o.rows));
     const c = o.model, d = c.dim, R = o.rows, T = o.schedule.T;
     this.inDim = inDim(c);
     this.outDim = outDim(c);
@@ -428,7 +430,7 @@ export class Engine {
     }
     const U = 2 ** 30;
     k.rngIntBelow(tp, n, U, rng);
-    const u = new Float64Array(n);
+    const u = this.tUniforms!;
     for (let i = 0; i < n; i++) u[i] = (t[i] + 0.5) / U;
     this.tHistory!.draw(t, a.f32('batch', 'w'), u, n);
   }
