@@ -1,8 +1,8 @@
 // The quality grid: the default `train` with one factor changed, over swissroll, moons, cross x seeds 0, 1, 2, each
 // model judged as `eval --model` judges it (20,000 samples against fresh data: the two-sample test's z and accuracy,
 // the sliced W2 over its floor), with its training time.
-//   npm run quality -- --factor NAME [--values a,b] [--seeds a,b] [--quick] [--threads 1] [--out DIR] [--baseline F] [--table-only]
-//     [--doc FILE]
+//   npm run quality -- --factor NAME[+NAME2] [--values a[+a2],b] [--seeds a,b] [--quick] [--threads 1] [--out DIR] [--baseline F]
+//     [--ode K] [--table-only] [--doc FILE]
 // One JSON per cell in OUT/<factor>/<value>/<dataset>-s<seed>.json, written last (temp file, then rename), so a
 // finished cell is never run again and an interrupted grid picks up where it stopped. Cells are ordered by seed, then
 // data set, then value, so a grid stopped early covers every data set, and with two cells at a time (--threads 1) the
@@ -30,14 +30,15 @@ const PRESETS = {
   'ema-warmup': ['power'],
 };
 
-const HELP = `usage: npm run quality -- --factor NAME [--values a,b] [--seeds a,b] [--quick] [--threads N] [--out DIR] [--doc FILE]
-                           [--baseline F] [--table-only]
+const HELP = `usage: npm run quality -- --factor NAME[+NAME2] [--values a[+a2],b] [--seeds a,b] [--quick] [--threads N] [--out DIR]
+                           [--doc FILE] [--baseline F] [--ode K] [--table-only]
 
 Trains the default model with one \`train\` flag changed over ${DATASETS.join(', ')} x seeds ${DEFAULT_SEEDS.join(', ')} (and
 the default beside it), judges each model as \`eval --model\` does (20,000 samples: two-sample z and accuracy, sliced
 W2 over its floor) and writes one JSON per cell (a finished cell is skipped), a table on stdout and in --doc.
 
-  --factor NAME   the \`train\` flag to vary, without dashes (presets: ${Object.keys(PRESETS).join(', ')})
+  --factor NAME   the \`train\` flag to vary, without dashes (presets: ${Object.keys(PRESETS).join(', ')}); two or more flags
+                  changed together: NAME+NAME2, each value then a+a2 (e.g. --factor t-sampling+input-scale --values importance+10)
   --values a,b    its values (default: the preset's); '${BASE}' (the flag left out) is always run first
   --seeds a,b     training seeds (default ${DEFAULT_SEEDS.join(', ')})
   --quick         2 cells (swissroll seed 0: ${BASE} and the first value), 60 steps, 500 judged points
@@ -47,6 +48,8 @@ W2 over its floor) and writes one JSON per cell (a finished cell is skipped), a 
                   --quick: OUT/quality.md)
   --baseline F    take the '${BASE}' cells from the grid of factor F in OUT instead of training them again (the same
                   seeds give the same bits, so only the time ratios are lost: for factors that do not change the cost)
+  --ode K         also judge each model's probability-flow ODE (Heun, K steps: 2K - 1 evaluations) on the same 20,000-point
+                  test: \`sample --sampler ode --steps K\`, then \`eval --samples\` (added to finished cells without retraining)
   --table-only    run nothing: the table of the cells already finished (a grid still running, or stopped)
   -h, --help      this text`;
 
@@ -60,7 +63,7 @@ try {
     options: {
       factor: { type: 'string' }, values: { type: 'string' }, quick: { type: 'boolean' }, threads: { type: 'string' },
       out: { type: 'string' }, doc: { type: 'string' }, 'table-only': { type: 'boolean' }, seeds: { type: 'string' },
-      baseline: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      baseline: { type: 'string' }, ode: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   }).values;
 } catch (e) {
@@ -72,11 +75,20 @@ if (opts.help) {
 }
 if (!opts.factor) fail('--factor NAME is required (see --help)');
 const factor = opts.factor.replace(/^--/, '');
-if (!/^[A-Za-z][A-Za-z0-9-]*$/.test(factor)) fail(`--factor must be a train flag name, got "${opts.factor}"`);
+if (!/^[A-Za-z][A-Za-z0-9-]*(\+[A-Za-z][A-Za-z0-9-]*)*$/.test(factor)) {
+  fail(`--factor must be a train flag name (or names joined by +), got "${opts.factor}"`);
+}
+/** The train flags a cell's value sets: one per factor, or with NAME+NAME2 one per part of the value a+a2. */
+const flagNames = factor.split('+');
 const given = opts.values?.split(',').map((s) => s.trim()).filter(Boolean);
 if (opts.values !== undefined && !given?.length) fail(`--values must list at least one value, got "${opts.values}"`);
 const values = [BASE,
   ...(given ?? PRESETS[factor] ?? fail(`no preset values for --factor ${factor}: give --values a,b`)).filter((v) => v !== BASE)];
+for (const v of values.slice(1)) {
+  if (v.split('+').length !== flagNames.length) fail(`--values ${v}: --factor ${factor} needs ${flagNames.length} parts joined by +`);
+}
+const ode = opts.ode === undefined ? 0 : Number(opts.ode);
+if (opts.ode !== undefined && (!Number.isInteger(ode) || ode < 2 || ode > 1000)) fail(`--ode must be an integer in [2, 1000], got ${opts.ode}`);
 const SEEDS = opts.seeds === undefined ? DEFAULT_SEEDS : opts.seeds.split(',').map((x) => {
   const n = Number(x);
   if (!Number.isInteger(n) || n < 0) fail(`--seeds must list non-negative integers, got "${opts.seeds}"`);
@@ -130,8 +142,27 @@ function cli(args) {
   });
 }
 
+/** The ODE's judgement of a trained cell's model: its samples through `eval --samples` against the same fresh data. */
+async function judgeOde(c) {
+  const csv = join(c.run, `ode-${ode}.csv`);
+  const sampleArgs = ['sample', '--model', join(c.run, 'model.safetensors'), '--sampler', 'ode', '--steps', String(ode),
+    '--n', String(plan.n), '--seed', '1', '--out', csv, '--quiet', '--json'];
+  await cli(sampleArgs);
+  const evalArgs = ['eval', '--samples', csv, '--data', c.dataset, '--n', String(plan.n), '--draws', '1', '--size', '100',
+    '--quiet', '--json'];
+  const q = (await cli(evalArgs)).quality;
+  return { odeSteps: ode, odeZ: q.model.test.z, odeAccuracy: q.model.test.accuracy, odeSw2Ratio: q.sw2Ratio,
+    odeCommand: `node dist/cli.js ${sampleArgs.join(' ')} && node dist/cli.js ${evalArgs.join(' ')}` };
+}
+
 async function runCell(c) {
-  const flag = c.value === BASE ? [] : [`--${factor}`, c.value];
+  if (existsSync(c.json)) { // finished but for the ODE (--ode given after it ran)
+    const r = JSON.parse(readFileSync(c.json, 'utf8'));
+    const withOde = { ...r, ...(await judgeOde(c)) };
+    writeAtomic(c.json, JSON.stringify(withOde, null, 1) + '\n');
+    return withOde;
+  }
+  const flag = c.value === BASE ? [] : c.value.split('+').flatMap((v, i) => [`--${flagNames[i]}`, v]);
   const trainArgs = ['train', '--dataset', c.dataset, '--seed', String(c.seed), '--threads', String(threads), '--samples', '100',
     '--out', c.run, '--quiet', '--json', ...flag, ...(plan.steps ? ['--steps', String(plan.steps)] : [])];
   const trainJson = join(c.run, 'train.json');
@@ -153,13 +184,14 @@ async function runCell(c) {
     trainSeconds: trained.trainSeconds, evalSeconds: (performance.now() - t0) / 1000, finalLoss: trained.finalLoss,
     z: q.model.test.z, accuracy: q.model.test.accuracy, n: q.model.test.n, sw2Ratio: q.sw2Ratio, energyRatio: q.energyRatio,
     perfectZ: q.perfect.test.z, perfectAccuracy: q.perfect.test.accuracy,
-    perfectSw2Ratio: q.perfect.sw2 / q.sw2Floor.mean, config: trained.config,
+    perfectSw2Ratio: q.perfect.sw2 / q.sw2Floor.mean, config: trained.config, ...(ode ? await judgeOde(c) : {}),
   };
   writeAtomic(c.json, JSON.stringify(result, null, 1) + '\n');
   return result;
 }
 
-const todo = opts['table-only'] ? [] : cells.filter((c) => !existsSync(c.json));
+const finished = (c) => existsSync(c.json) && (!ode || JSON.parse(readFileSync(c.json, 'utf8')).odeSteps === ode);
+const todo = opts['table-only'] ? [] : cells.filter((c) => !finished(c));
 const total = cells.length;
 let done = total - todo.length;
 const t0 = Date.now();
@@ -180,7 +212,8 @@ async function worker() {
       const r = await runCell(c);
       done++;
       process.stderr.write(`${c.dataset} s${c.seed} ${factor}=${c.value}: z ${r.z.toFixed(2)} acc ${r.accuracy.toFixed(4)} ` +
-        `sW2 ${r.sw2Ratio.toFixed(2)}x train ${r.trainSeconds.toFixed(0)} s\n${bar()}\n`);
+        `sW2 ${r.sw2Ratio.toFixed(2)}x train ${r.trainSeconds.toFixed(0)} s${r.odeZ === undefined ? '' : ` ODE z ${r.odeZ.toFixed(2)}`}` +
+        `\n${bar()}\n`);
     } catch (e) {
       failed++;
       process.stderr.write(`${c.dataset} s${c.seed} ${factor}=${c.value}: FAILED: ${e.message}\n`);
@@ -203,8 +236,17 @@ const get = (v, d, s) => results.find((r) => r.value === v && r.dataset === d &&
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sd = (xs) => (xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / (xs.length - 1)) : 0);
 const usedSets = quick ? DATASETS.slice(0, 1) : DATASETS, usedSeeds = quick ? SEEDS.slice(0, 1) : SEEDS;
+const withOde = results.some((r) => r.odeZ !== undefined);
 const header = ['value', ...usedSets.flatMap((d) => [`${d} z`, `${d} sW2`]), 'mean z', 'max z', 'z - default',
-  'train s', 'time / default', 'time / default beside'];
+  ...(withOde ? ['ODE z', 'ODE z / z (max)'] : []), 'train s', 'time / default', 'time / default beside'];
+/** The ODE's z per data set (mean over seeds) and the largest ratio of a model's ODE z to its ancestral z. */
+const odeColumns = (mine) => {
+  const o = mine.filter((r) => r.odeZ !== undefined);
+  if (!o.length) return ['', ''];
+  return [usedSets.map((d) => o.filter((r) => r.dataset === d)).filter((xs) => xs.length)
+    .map((xs) => mean(xs.map((r) => r.odeZ)).toFixed(1)).join(' / '),
+  Math.max(...o.map((r) => r.odeZ / Math.max(r.z, 1))).toFixed(1)];
+};
 const rows = [];
 for (const v of quick ? values.slice(0, 2) : values) {
   const mine = results.filter((r) => r.value === v);
@@ -228,6 +270,7 @@ for (const v of quick ? values.slice(0, 2) : values) {
     Math.max(...mine.map((r) => r.z)).toFixed(1),
     v === BASE ? '0'
       : dz.length ? `${mean(dz) >= 0 ? '+' : ''}${mean(dz).toFixed(2)} ± ${(sd(dz) / Math.sqrt(dz.length)).toFixed(2)}` : '',
+    ...(withOde ? odeColumns(mine) : []),
     mean(mine.map((r) => r.trainSeconds)).toFixed(0),
     v === BASE ? '1' : ratios.length ? `${mean(ratios).toFixed(2)} ± ${sd(ratios).toFixed(2)} (${ratios.length})` : '',
     v === BASE ? '1' : side.length ? `${mean(side).toFixed(2)} ± ${sd(side).toFixed(2)} (${side.length})` : '',
@@ -245,6 +288,8 @@ const md = [
     'z - default: mean ± standard error over the (data set, seed) pairs of z minus the default\'s z; ' +
     'time / default: mean ± sd (number of pairs) of the training time over the default\'s of the same (data set, seed); ' +
     'time / default beside: the same against whichever default trained at the same time (overlapping half its run).' +
+    (withOde ? ` ODE z: the probability-flow ODE's samples (Heun, ${results.find((r) => r.odeSteps)?.odeSteps} steps) judged by the ` +
+      'same test, mean per data set; ODE z / z: the largest over the models of its z over the ancestral chain\'s (that z at least 1).' : '') +
     (perfect.length ? ' Fresh data judged the same way (the perfect model; one draw per data set, eval seed 1): ' +
       usedSets.filter((d) => perfect.some((r) => r.dataset === d)).map((d) => {
         const r = perfect.find((x) => x.dataset === d);
@@ -253,7 +298,8 @@ const md = [
   '',
   `    npm run quality -- --factor ${factor}${given ? ` --values ${given.join(',')}` : ''}${quick ? ' --quick' : ''}` +
     `${(results[0]?.threads ?? threads) !== 2 ? ` --threads ${results[0]?.threads ?? threads}` : ''}` +
-    (opts.baseline ? ` --baseline ${opts.baseline}` : '') + (opts.seeds ? ` --seeds ${SEEDS.join(',')}` : ''),
+    (opts.baseline ? ` --baseline ${opts.baseline}` : '') + (opts.seeds ? ` --seeds ${SEEDS.join(',')}` : '') +
+    (withOde ? ` --ode ${results.find((r) => r.odeSteps)?.odeSteps}` : ''),
 ].join('\n');
 console.log(md);
 const key = opts.seeds ? `${factor}:seeds-${SEEDS.join('-')}` : factor;
