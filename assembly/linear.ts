@@ -434,11 +434,41 @@ export function linearBackwardInputActScalar(dx: usize, da: usize, dy: usize, w:
 
 // dw += dy^T . x: the contraction runs over n; dw and x rows run along din, so vectorise along din
 // and broadcast dy. Tiling: 4 outputs x 8 din columns; per row i: 2 x loads, 4 dy broadcasts, 8
-// mul-adds; accumulators start from dw and are stored once per tile, so dw is read and written once
-// and x streams from cache dout/4 times. Leftovers as in backwardInput, with 1-output tiles for
-// dout % 4 (the dout = 2 output layer runs entirely on those: its dw is only 2 x din).
+// mul-adds; accumulators start from dw and are stored once per tile. Leftovers as in backwardInput:
+// dout % 4 >= 2 (the dout = 2 output layer) takes a 2-output x 16-column tile (4 x loads, 2 broadcasts, 8 mul-adds
+// a row, so x is read once for both outputs and 8 independent chains hide the add's latency), then 1-output columns.
+// Rows go in blocks of WEIGHT_ROWS: each tile streams its block's rows of x and dy, and a block of both (at most
+// 128 x (din + dout) floats: 192 KB for the 256 -> 128 input layer) stays in L2 for the next tile instead of
+// streaming the whole batch from L3 once per 4 outputs. dw is loaded and stored once per block, and each dw element
+// still sums its rows in order, one mul-then-add at a time: the bits do not depend on the blocking.
+const WEIGHT_ROWS = 128;
 @inline function backwardWeight(dw: usize, dy: usize, x: usize, n: i32, din: i32, dout: i32, ldx: i32, ldw: i32): void {
-  const rowX = <usize>din << 2;
+  const k4 = <usize>(din & ~3) << 2;
+  for (let r = 0; r < n; r += WEIGHT_ROWS) {
+    backwardWeightRows(dw, dy + ((<usize>r * dout) << 2), x + ((<usize>r * ldx) << 2), min(WEIGHT_ROWS, n - r), din, dout, ldx, ldw);
+  }
+  // The din % 4 columns: dw + (the sum over all rows), one pass, so blocking leaves them as they were too.
+  if (k4 < (<usize>din << 2)) weightTail(dw, dy, x, n, din, dout, ldx, ldw, k4);
+}
+
+@inline function weightTail(dw: usize, dy: usize, x: usize, n: i32, din: i32, dout: i32, ldx: i32, ldw: i32, k4: usize): void {
+  const rowX = <usize>din << 2, sx = <usize>ldx << 2, rowY = <usize>dout << 2;
+  const xEnd = x + <usize>n * sx;
+  for (let o = 0; o < dout; o++) {
+    const d0 = dw + <usize>o * (<usize>ldw << 2);
+    for (let k = k4; k < rowX; k += 4) {
+      let s0: f32 = 0;
+      let g = dy + (<usize>o << 2);
+      for (let xp = x + k; xp < xEnd; xp += sx) {
+        s0 += load<f32>(g) * load<f32>(xp);
+        g += rowY;
+      }
+      store<f32>(d0 + k, load<f32>(d0 + k) + s0);
+    }
+  }
+}
+
+@inline function backwardWeightRows(dw: usize, dy: usize, x: usize, n: i32, din: i32, dout: i32, ldx: i32, ldw: i32): void {
   const sx = <usize>ldx << 2, sw = <usize>ldw << 2;   // row strides of x and dw
   const rowY = <usize>dout << 2;
   const k8 = <usize>(din & ~7) << 2;
@@ -494,57 +524,62 @@ export function linearBackwardInputActScalar(dx: usize, da: usize, dy: usize, w:
       v128.store(d0 + k, a0); v128.store(d1 + k, a1); v128.store(d2 + k, a2); v128.store(d3 + k, a3);
       k += 16;
     }
-    for (; k < rowX; k += 4) {
-      let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
-      let g = g0;
-      for (let xp = x + k; xp < xEnd; xp += sx) {
-        const v = load<f32>(xp);
-        s0 += load<f32>(g) * v;
-        s1 += load<f32>(g, 4) * v;
-        s2 += load<f32>(g, 8) * v;
-        s3 += load<f32>(g, 12) * v;
-        g += rowY;
-      }
-      store<f32>(d0 + k, load<f32>(d0 + k) + s0);
-      store<f32>(d1 + k, load<f32>(d1 + k) + s1);
-      store<f32>(d2 + k, load<f32>(d2 + k) + s2);
-      store<f32>(d3 + k, load<f32>(d3 + k) + s3);
-    }
   }
-  for (; o < dout; o++) {
+  if (o + 2 <= dout) {
     const d0 = dw + <usize>o * sw;
+    const d1 = d0 + sw;
     const g0 = dy + (<usize>o << 2);
-    let k: usize = 0;
-    for (; k < k8; k += 32) {
-      let a0 = v128.load(d0 + k), a1 = v128.load(d0 + k + 16);
+    const k16 = <usize>(din & ~15) << 2;
+    for (let k: usize = 0; k < k16; k += 64) {
+      let a00 = v128.load(d0 + k), a01 = v128.load(d0 + k + 16), a02 = v128.load(d0 + k + 32), a03 = v128.load(d0 + k + 48);
+      let a10 = v128.load(d1 + k), a11 = v128.load(d1 + k + 16), a12 = v128.load(d1 + k + 32), a13 = v128.load(d1 + k + 48);
       let g = g0;
       for (let xp = x + k; xp < xEnd; xp += sx) {
-        const s = v128.load32_splat(g);
-        a0 = madd(s, v128.load(xp), a0);
-        a1 = madd(s, v128.load(xp + 16), a1);
+        const v0 = v128.load(xp), v1 = v128.load(xp + 16), v2 = v128.load(xp + 32), v3 = v128.load(xp + 48);
+        let s = v128.load32_splat(g);
+        a00 = madd(s, v0, a00);
+        a01 = madd(s, v1, a01);
+        a02 = madd(s, v2, a02);
+        a03 = madd(s, v3, a03);
+        s = v128.load32_splat(g, 4);
+        a10 = madd(s, v0, a10);
+        a11 = madd(s, v1, a11);
+        a12 = madd(s, v2, a12);
+        a13 = madd(s, v3, a13);
         g += rowY;
       }
-      v128.store(d0 + k, a0); v128.store(d0 + k + 16, a1);
+      v128.store(d0 + k, a00); v128.store(d0 + k + 16, a01); v128.store(d0 + k + 32, a02); v128.store(d0 + k + 48, a03);
+      v128.store(d1 + k, a10); v128.store(d1 + k + 16, a11); v128.store(d1 + k + 32, a12); v128.store(d1 + k + 48, a13);
     }
-    if (k < k4) {
-      let a0 = v128.load(d0 + k);
-      let g = g0;
-      for (let xp = x + k; xp < xEnd; xp += sx) {
-        a0 = madd(v128.load32_splat(g), v128.load(xp), a0);
-        g += rowY;
-      }
-      v128.store(d0 + k, a0);
-      k += 16;
+    weightColumn(d0, g0, x, xEnd, sx, rowY, k16, k8, k4);
+    weightColumn(d1, g0 + 4, x, xEnd, sx, rowY, k16, k8, k4);
+    o += 2;
+  }
+  for (; o < dout; o++) weightColumn(dw + <usize>o * sw, dy + (<usize>o << 2), x, xEnd, sx, rowY, 0, k8, k4);
+}
+
+// One output's dw row, the whole-vector columns [k0, k4): 8 columns a step, then 4.
+@inline function weightColumn(d0: usize, g0: usize, x: usize, xEnd: usize, sx: usize, rowY: usize, k0: usize, k8: usize, k4: usize): void {
+  let k = k0;
+  for (; k < k8; k += 32) {
+    let a0 = v128.load(d0 + k), a1 = v128.load(d0 + k + 16);
+    let g = g0;
+    for (let xp = x + k; xp < xEnd; xp += sx) {
+      const s = v128.load32_splat(g);
+      a0 = madd(s, v128.load(xp), a0);
+      a1 = madd(s, v128.load(xp + 16), a1);
+      g += rowY;
     }
-    for (; k < rowX; k += 4) {
-      let s0: f32 = 0;
-      let g = g0;
-      for (let xp = x + k; xp < xEnd; xp += sx) {
-        s0 += load<f32>(g) * load<f32>(xp);
-        g += rowY;
-      }
-      store<f32>(d0 + k, load<f32>(d0 + k) + s0);
+    v128.store(d0 + k, a0); v128.store(d0 + k + 16, a1);
+  }
+  if (k < k4) {
+    let a0 = v128.load(d0 + k);
+    let g = g0;
+    for (let xp = x + k; xp < xEnd; xp += sx) {
+      a0 = madd(v128.load32_splat(g), v128.load(xp), a0);
+      g += rowY;
     }
+    v128.store(d0 + k, a0);
   }
 }
 

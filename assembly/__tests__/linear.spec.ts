@@ -1,6 +1,6 @@
 // linear.ts: tiled SIMD kernels vs their scalar twins vs an f64 reference computed here, on a
 // hand-computed tiny case and on shapes with tails in every dimension; sentinels catch stray writes.
-import { linearForward, linearForwardScalar, linearBackward, linearBackwardScalar } from "../linear";
+import { linearForward, linearForwardScalar, linearBackward, linearBackwardScalar, linearBackwardWeight } from "../linear";
 import { buf, get, set } from "./mem";
 
 // 16-byte aligned f32 buffer (+4 sentinel floats after it) outside the GC heap.
@@ -134,5 +134,29 @@ describe("linear, SIMD and scalar vs f64 reference", () => {
     let m: f64 = 0;
     for (let i = 0; i < n * dout; i++) m = Math.max(m, Math.abs(<f64>get(y1, i) - <f64>get(y2, i)));
     expect(m).toBeLessThan(1e-5);
+  });
+});
+
+// dw's row blocks (WEIGHT_ROWS) and its 2-output tile change which rows a tile reads at a time, never the order in
+// which one dw element sums its rows: on whole-vector columns each lane does dw + dy x one row after the other (as the
+// scalar twin does), on the din % 4 columns dw + (the rows' sum from 0). This f32 reference does exactly that, and
+// the kernel must match it bit for bit (this build's mul-then-add) on batches that span several blocks.
+describe("linearBackwardWeight: each dw element sums its rows in order, whatever the blocking", () => {
+  it("n in {1, 127, 128, 300} x din in {7, 131, 256} x dout in {1, 2, 3, 5, 130}, strided", () => {
+    const ns: i32[] = [1, 127, 128, 300], dins: i32[] = [7, 131, 256], douts: i32[] = [1, 2, 3, 5, 130];
+    for (let a = 0; a < ns.length; a++) for (let c = 0; c < dins.length; c++) for (let e = 0; e < douts.length; e++) {
+      const n = ns[a], din = dins[c], dout = douts[e], ldx = din + 5, ldw = din + 3;
+      const x = buf(n * ldx), dy = buf(n * dout), dw = buf(dout * ldw), ref = buf(dout * ldw), db = buf(dout);
+      fill(x, n * ldx); fill(dy, n * dout); fill(dw, dout * ldw); copy(ref, dw, dout * ldw); fill(db, dout);
+      guard(dw, dout * ldw);
+      linearBackwardWeight(dw, db, dy, x, n, din, dout, ldx, ldw);
+      for (let o = 0; o < dout; o++) for (let k = 0; k < din; k++) {
+        let s: f32 = k < (din & ~3) ? get(ref, o * ldw + k) : 0;
+        for (let i = 0; i < n; i++) s += get(dy, i * dout + o) * get(x, i * ldx + k);
+        set(ref, o * ldw + k, k < (din & ~3) ? s : get(ref, o * ldw + k) + s);
+      }
+      expect(memory.compare(dw, ref, <usize>(dout * ldw) << 2)).toBe(0, "dw differs from the rows summed in order");
+      expect(guarded(dw, dout * ldw)).toBe(true, "wrote past dw");
+    }
   });
 });
