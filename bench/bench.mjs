@@ -14,6 +14,7 @@ import { Engine, compileKernels, instantiateKernels, makeSchedule, DEFAULT_MODEL
 import { runPeer } from './tfjs-peer.mjs';
 import { runTorchPeer, startTorchServer } from './torch-peer.mjs';
 import { peakKernels } from './peak-build.mjs';
+import { cpuInfo, cpuLine } from './cpu.mjs';
 
 const argv = process.argv.slice(2);
 const statAt = argv.indexOf('--stat');
@@ -106,8 +107,7 @@ const fma = relaxedSimdSupported();
  */
 const warmSteps = (B) => Math.max(60, Math.round(16384 / B));
 const result = {
-  machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version,
-    platform: `${os.platform()} ${os.arch()}`, load: os.loadavg() },
+  machine: { ...cpuInfo(), node: process.version, platform: `${os.platform()} ${os.arch()}`, load: os.loadavg() },
   date: new Date().toISOString(),
   stat,
   relaxedSimd: fma,
@@ -143,11 +143,14 @@ if (!peerOnly) {
   result.peak.simd = mad / 1e9;
   result.peak.simdFlopPerCycle = mad / hz;
   result.peak.scalar = ((it / 8) * 112) / b.scalar / 1e9;
-  result.peak.theoreticalSimd = (12 * hz) / 1e9; // 3 FP ops a cycle x 4 lanes (see assembly/peak.ts)
+  // FP ops a cycle x 4 lanes: AMD Zen issues 2 multiplies and 2 adds a cycle (4 pipes), Intel 3 FP ops (assembly/peak.ts)
+  result.peak.simdOpsPerCycle = result.machine.vendor === 'AuthenticAMD' && result.machine.family >= 23 ? 4 : 3;
+  result.peak.theoreticalSimd = (4 * result.peak.simdOpsPerCycle * hz) / 1e9;
   result.peak.theoreticalFma = (16 * hz) / 1e9;  // 2 FMA a cycle x 4 lanes x 2
+  log(`CPU: ${cpuLine(result.machine)}; Node ${process.version}`);
   log(`clock (dependent i32.add chain): ${result.peak.clockGHz.toFixed(2)} GHz`);
   log(`f32x4 mul-then-add peak (madPeak, 14 chains): ${result.peak.simd.toFixed(1)} GFLOP/s = ` +
-    `${result.peak.simdFlopPerCycle.toFixed(2)} FLOP/cycle (ports' ceiling 12: ${result.peak.theoreticalSimd.toFixed(1)} GFLOP/s); ` +
+    `${result.peak.simdFlopPerCycle.toFixed(2)} FLOP/cycle (ports' ceiling ${4 * result.peak.simdOpsPerCycle}: ${result.peak.theoreticalSimd.toFixed(1)} GFLOP/s); ` +
     `scalar: ${result.peak.scalar.toFixed(1)} GFLOP/s`);
   if (r) {
     const f = ((it / 2) * 384) / b.fma;

@@ -12,6 +12,7 @@ import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import { instantiateSync } from '@assemblyscript/loader';
 import { DEFAULT_MODEL, Engine, fitStandardization, getDataset, makeSchedule, standardize } from '../dist/lab/index.js';
+import { cpuInfo, cpuLine } from './cpu.mjs';
 
 const HELP = `node bench/loader-cost.mjs [options]: per-call cost of a loader-wrapped kernel export against the plain
 instance export (paired, alternating rounds), and the kernel calls and time of one B = 32 training step
@@ -75,7 +76,7 @@ const ns = (x) => `${x.toFixed(1)} ns`;
 
 const result = {
   command: `node bench/loader-cost.mjs${argv.length ? ` ${argv.join(' ')}` : ''}`,
-  machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, load: os.loadavg() },
+  machine: { ...cpuInfo(), node: process.version, load: os.loadavg() },
   date: new Date().toISOString(),
   rounds: opts.rounds, calls: opts.calls, kernels: [], step: {},
 };
@@ -128,5 +129,5 @@ for (const [name, make] of Object.entries(KERNELS)) {
   log(`  loader overhead at the larger median: ${overheadUs.toFixed(2)} us per step = ${share}% of the step`);
 }
 const load = result.machine.load.map((x) => x.toFixed(1)).join(' ');
-log(`CPU: ${result.machine.cpu}, ${result.machine.cores} cores, load average ${load}, Node ${process.version}`);
+log(`CPU: ${cpuLine(result.machine)}, load average ${load}, Node ${process.version}`);
 if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
