@@ -102,7 +102,7 @@ export const RUN_OPTS: Opt[] = [
   { name: 't-sampling', type: 'string', arg: T_SAMPLINGS.join('|'),
     help: 'how each batch\'s t are drawn, all for the same objective: uniform (Algorithm 1), stratified (spread evenly over 1..T ' +
       'from one random offset), importance (by the loss\'s second moment, each row weighted by 1/(T p_t); uniform until every t ' +
-      'has 10 losses) (default uniform)' },
+      'has 10 losses) (default importance; uniform with --variance learned)' },
   { name: 'seed', type: 'string', arg: 'S', help: `random seed (default ${D.seed})` },
   { name: 'threads', type: 'string', arg: 'N',
     help: `threads sharing each step; the same seed and thread count give the same bits (default ${D.threads})` },
