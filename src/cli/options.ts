@@ -8,7 +8,7 @@
 import { DATASETS, loadDataset } from '../data/datasets';
 import { type Points } from '../data/points';
 import { DEFAULT_RUN, type RunConfig, checkInt } from '../diffusion/config';
-import { checkTSampling } from '../engine/t-sampling';
+import { type TSampling, checkTSampling } from '../engine/t-sampling';
 import { ACTIVATIONS } from '../engine/model';
 import { ALL_SCHEDULES, VARIANCES } from '../schedule/schedule';
 import { T_SAMPLINGS } from '../engine/t-sampling';
@@ -159,6 +159,12 @@ export function runConfigFrom(v: Record<string, unknown>): RunConfig {
   const ts = str(v, 't-sampling');
   if (ts !== undefined) c.tSampling = checkTSampling(ts);
   return c;
+}
+
+/** --t-sampling when given (unset: the run's default, defaultTSampling). */
+export function tSamplingOption(v: Record<string, unknown>): { tSampling?: TSampling } {
+  const ts = str(v, 't-sampling');
+  return ts === undefined ? {} : { tSampling: checkTSampling(ts) };
 }
 
 export const readText = (p: string) => readTextChecked(p, 'data file');
