@@ -79,6 +79,8 @@ function trainRequest(): TrainRequest {
     lr: num('lr', 1e-6, 1, false),
     warmup: Math.min(200, Math.floor(steps / 10)),
     seed: num('seed', 0, 2 ** 31, true),
+    // The page's defaults were measured as one set with uniform t (docs/page.md, bench/page-default.mjs).
+    tSampling: 'uniform',
   };
   if (src === 'named') {
     options.dataset = $<HTMLSelectElement>('dataset').value;

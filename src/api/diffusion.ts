@@ -11,7 +11,7 @@
  *   const { nats } = d.nll(points);                             // exact, through the probability-flow ODE
  */
 import { type LoadedCheckpoint, decodeCheckpoint, encodeCheckpoint, engineFromCheckpoint, lossHistory } from '../io/checkpoint';
-import { DEFAULT_RUN, type RunConfig, checkRunConfig } from '../diffusion/config';
+import { DEFAULT_RUN, type RunConfig, checkRunConfig, defaultTSampling } from '../diffusion/config';
 import { DATASETS, getDataset } from '../data/datasets';
 import { type Points, type Standardization, fitStandardization, logDetJacobian, standardize, unstandardize } from '../data/points';
 import { Rng } from '../util/rng';
@@ -123,6 +123,7 @@ function mergeConfig(o: DiffusionOptions): RunConfig {
     c.lambda ??= 0.001;
     c.threads = 1;
   }
+  c.tSampling ??= defaultTSampling(c.variance);
   return c;
 }
 

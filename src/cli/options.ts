@@ -8,7 +8,7 @@
 import { DATASETS, loadDataset } from '../data/datasets';
 import { type Points } from '../data/points';
 import { DEFAULT_RUN, type RunConfig, checkInt } from '../diffusion/config';
-import { checkTSampling } from '../engine/t-sampling';
+import { type TSampling, checkTSampling } from '../engine/t-sampling';
 import { ACTIVATIONS } from '../engine/model';
 import { ALL_SCHEDULES, VARIANCES } from '../schedule/schedule';
 import { T_SAMPLINGS } from '../engine/t-sampling';
@@ -102,7 +102,7 @@ export const RUN_OPTS: Opt[] = [
   { name: 't-sampling', type: 'string', arg: T_SAMPLINGS.join('|'),
     help: 'how each batch\'s t are drawn, all for the same objective: uniform (Algorithm 1), stratified (spread evenly over 1..T ' +
       'from one random offset), importance (by the loss\'s second moment, each row weighted by 1/(T p_t); uniform until every t ' +
-      'has 10 losses) (default uniform)' },
+      'has 10 losses) (default importance; uniform with --variance learned)' },
   { name: 'seed', type: 'string', arg: 'S', help: `random seed (default ${D.seed})` },
   { name: 'threads', type: 'string', arg: 'N',
     help: `threads sharing each step; the same seed and thread count give the same bits (default ${D.threads})` },
@@ -159,6 +159,12 @@ export function runConfigFrom(v: Record<string, unknown>): RunConfig {
   const ts = str(v, 't-sampling');
   if (ts !== undefined) c.tSampling = checkTSampling(ts);
   return c;
+}
+
+/** --t-sampling when given (unset: the run's default, defaultTSampling). */
+export function tSamplingOption(v: Record<string, unknown>): { tSampling?: TSampling } {
+  const ts = str(v, 't-sampling');
+  return ts === undefined ? {} : { tSampling: checkTSampling(ts) };
 }
 
 export const readText = (p: string) => readTextChecked(p, 'data file');

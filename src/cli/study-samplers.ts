@@ -14,7 +14,7 @@ import { UsageError } from '../util/errors';
 import {
   DEFAULT_BUDGETS, STUDY_SAMPLERS, type StudySampler, formatSamplerStudy, runSamplerStudy, samplerStudyReport, samplerStudySummary,
 } from '../lab/sampler-study';
-import { type Values, int, str } from './options';
+import { type Values, int, str, tSamplingOption } from './options';
 import { readFileChecked, writeFileAtomic } from './fsutil';
 import { progress } from './progress';
 import { loadReportAssets } from './report-assets';
@@ -63,7 +63,7 @@ export async function runSamplerStudyCli(v: Values): Promise<number> {
   if (datasets.length === 0) throw new UsageError('--datasets needs at least one data set');
   const steps = int(v, 'steps', 1, 1e9) ?? (quick ? 30 : undefined), T = int(v, 'T', 2, 100000) ?? (quick ? 20 : undefined);
   const base = {
-    seed, ...(steps !== undefined ? { steps } : {}), ...(T !== undefined ? { T } : {}),
+    seed, ...(steps !== undefined ? { steps } : {}), ...(T !== undefined ? { T } : {}), ...tSamplingOption(v),
     ...(quick ? { batch: 32, nData: 600, model: { width: 16, depth: 1, embedSize: 8 } } : {}),
   };
   const out = resolve(str(v, 'out') ?? join('runs', `study-samplers-${stamp()}`));

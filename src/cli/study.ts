@@ -16,7 +16,7 @@ import { formatDifferences } from '../eval/two-sample';
 import { Rng } from '../util/rng';
 import { DEFAULT_EVAL_N } from './eval';
 import { ACTIVATIONS } from '../engine/model';
-import { type Command, int, num, runOpts, str } from './options';
+import { type Command, int, num, runOpts, str, tSamplingOption } from './options';
 import { readFileChecked, readTextChecked, writeFileAtomic } from './fsutil';
 import { progress } from './progress';
 import { loadReportAssets } from './report-assets';
@@ -65,6 +65,7 @@ function baseOptions(v: Record<string, unknown>, steps: number): DiffusionOption
     schedule: (str(v, 'schedule') ?? D.schedule) as DiffusionOptions['schedule'],
     variance: variance as DiffusionOptions['variance'],
     seed: int(v, 'seed', 0, Number.MAX_SAFE_INTEGER) ?? D.seed,
+    ...tSamplingOption(v),
     model: {
       width: int(v, 'width', 1, 4096) ?? D.model.width,
       depth: int(v, 'depth', 0, 64) ?? D.model.depth,
@@ -336,7 +337,7 @@ export const studyCommand: Command = {
       'batch', 'lr',
       ['n-data', 'training points, or stream: every batch fresh from the generator ' +
         `(default ${DEFAULT_RUN.stream ? 'stream' : DEFAULT_RUN.nData})`],
-      'width', 'depth', 'embed', 'activation', ['seed', 'seed shared by every model (default 0)'],
+      'width', 'depth', 'embed', 'activation', ['seed', 'seed shared by every model (default 0)'], 't-sampling',
     ),
     { name: 'variance', type: 'string', arg: VARIANCES.join('|'),
       help: `sigma_t^2 for sampling and the bound (default ${DEFAULT_RUN.variance})` },

@@ -15,8 +15,9 @@ let xT: Float32Array;
 const n = 1027, d = 2; // 1027 = 4 * 256 + 3 rows: SIMD tails in every elementwise kernel
 
 beforeAll(async () => {
+  // pinned, not the defaults: the convergence ratios below were read off this model
   model = await createDiffusion({
-    dataset: 'moons', T: 100, steps: 800, nData: 4000, seed: 3, model: { width: 48, depth: 2, embedSize: 16 },
+    dataset: 'moons', T: 100, steps: 800, nData: 4000, seed: 3, model: { width: 48, depth: 2, embedSize: 16 }, tSampling: 'uniform',
   });
   await model.train();
   const rng = new Rng(8);

@@ -33,7 +33,7 @@ describe('the quality grid (--quick)', () => {
       for (const k of ['z', 'accuracy', 'sw2Ratio', 'trainSeconds', 'perfectZ']) expect(Number.isFinite(c[k]), k).toBe(true);
       expect(c.accuracy).toBeGreaterThanOrEqual(0);
       expect(c.accuracy).toBeLessThanOrEqual(1);
-      expect(c.config.tSampling).toBe(c.value === 'default' ? undefined : 'stratified');
+      expect(c.config.tSampling).toBe(c.value === 'default' ? 'importance' : 'stratified');
     }
     expect(first.out).toMatch(/^\| value \| swissroll z/m);
     expect(first.out).toMatch(/^\| stratified \|/m);
@@ -56,7 +56,9 @@ describe('the quality grid (--quick)', () => {
       [[], /--factor NAME is required/],
       [['--factor', 'width'], /no preset values for --factor width/],
       [['--factor', 't-sampling', '--threads', '0'], /--threads must be an integer in \[1, 64\], got 0/],
-      [['--factor', 'a b'], /--factor must be a train flag name, got "a b"/],
+      [['--factor', 'a b'], /--factor must be a train flag name \(or names joined by \+\), got "a b"/],
+      [['--factor', 't-sampling+input-scale', '--values', 'importance'], /--values importance: .* needs 2 parts joined by \+/],
+      [['--factor', 't-sampling', '--ode', '1'], /--ode must be an integer in \[2, 1000\], got 1/],
     ] as const) {
       const r = run(...args);
       expect(r.code).toBe(2);

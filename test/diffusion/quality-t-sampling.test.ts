@@ -168,7 +168,7 @@ describe('the --t-sampling option', () => {
     expect(() => checkRunConfig(learned)).toThrow(/--t-sampling importance/);
   });
 
-  test('uniform given explicitly trains the same bits as the default', async () => {
+  test('importance given explicitly trains the same bits as the default; a learned variance defaults to uniform', async () => {
     const run = async (o: Record<string, unknown>) => {
       const m = await Diffusion.create({ ...small, ...o });
       await m.train({ steps: 10 });
@@ -176,7 +176,14 @@ describe('the --t-sampling option', () => {
       m.close();
       return w;
     };
-    expect(Buffer.from((await run({})).buffer).equals(Buffer.from((await run({ tSampling: 'uniform' })).buffer))).toBe(true);
+    expect(Buffer.from((await run({})).buffer).equals(Buffer.from((await run({ tSampling: 'importance' })).buffer))).toBe(true);
+    expect(Buffer.from((await run({})).buffer).equals(Buffer.from((await run({ tSampling: 'uniform' })).buffer))).toBe(false);
+    const plain = await Diffusion.create({ ...small });
+    expect(plain.config.tSampling).toBe('importance'); // written into the configuration a checkpoint keeps
+    plain.close();
+    const learned = await Diffusion.create({ ...small, variance: 'learned' });
+    expect(learned.config.tSampling).toBe('uniform');
+    learned.close();
   });
 
   for (const mode of ['stratified', 'importance'] as const) {
