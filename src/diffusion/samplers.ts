@@ -157,11 +157,14 @@ function inChunks(
  */
 export function probabilityFlowSample(engine: Engine, count: number, o: ReverseCall): Float32Array {
   const k = engine.k, a = engine.arena, d = engine.model.dim, sch = engine.schedule, clip = o.clip ?? 0;
-  const weights = o.weights ?? 'ema', outDim = engine.model.learnSigma ? 2 * d : d;
+  const weights = o.weights ?? 'ema';
   if (o.eta !== undefined && o.eta !== 0) throw new UsageError(`the ODE sampler is deterministic: --eta applies to ddim, got ${o.eta}`);
   const ts = timeSubsequence(sch.T, o.steps ?? sch.T);
   // e1 = eps_theta(x, t), D1 = x0_hat(x, t), e2 = eps_theta(x~, tn); D2 = x0_hat(x~, tn) replaces e1, no longer needed.
-  const e1 = a.ptr('batch', 'eps'), D1 = a.ptr('batch', 'x0'), e2 = a.ptr('batch', 'z'), D2 = e1, net = a.ptr('acts', 'out');
+  const e1 = a.ptr('batch', 'eps'), D1 = a.ptr('batch', 'x0'), e2 = a.ptr('batch', 'z'), D2 = e1;
+  // eps on every lane's slice of the rows, at x_t or x~, which take turns in the chunk's two buffers (dense eps: a
+  // learned variance's rows are [eps | v])
+  const xs = [a.ptr('batch', 'xt'), a.ptr('batch', 'xPrev')];
   // x0_hat = (x - sigma eps) / alpha into `out`, clamped to [-clip, clip] when clip > 0.
   const x0hat = (out: number, x: number, eps: number, n: number, t: number) => {
     const { alpha, sigma } = alphaSigma(sch, t);
@@ -172,14 +175,12 @@ export function probabilityFlowSample(engine: Engine, count: number, o: ReverseC
   return inChunks(engine, count, o, (n, x, xNext, off) => {
     for (let j = ts.length - 1; j >= 0; j--) {
       const t = ts[j], tn = j > 0 ? ts[j - 1] : 0, c = flowStepCoefficients(sch, t, tn);
-      engine.forwardAtStep(n, x, t - 1, weights);
-      k.rowsStrided(e1, net, n, d, outDim); // eps dense (a learned variance's rows are [eps | v])
+      engine.epsAtStep(e1, x, xs, n, t - 1, weights);
       if (tn === 0) x0hat(xNext, x, e1, n, t); // onto the data
       else {
         x0hat(D1, x, e1, n, t);
         k.reverseStep(xNext, x, D1, 0, n * d, c.keep, c.pred, 0); // the predictor x~
-        engine.forwardAtStep(n, xNext, tn - 1, weights);
-        k.rowsStrided(e2, net, n, d, outDim);
+        engine.epsAtStep(e2, xNext, xs, n, tn - 1, weights);
         x0hat(D2, xNext, e2, n, tn);
         k.reverseStep(xNext, x, D1, D2, n * d, c.keep, c.corr1, c.corr2); // the corrector (D2 as the third operand)
       }
@@ -206,18 +207,17 @@ export function reverseSample(engine: Engine, count: number, o: ReverseCall): Fl
   const ts = timeSubsequence(T, o.steps ?? T);
   const learned = !!engine.model.learnSigma, full = ts.length === T;
   const variance = o.variance ?? 'posterior';
+  const xs = [a.ptr('batch', 'xt'), a.ptr('batch', 'xPrev')];
   engine.splitFirstLayer(weights);
   return inChunks(engine, count, o, (n, x, xNext, off) => {
     for (let j = ts.length - 1; j >= 0; j--) {
       const t = ts[j], s = j > 0 ? ts[j - 1] : 0, i = t - 1;
-      engine.forwardAtStep(n, x, i, weights);
-      let eps = a.ptr('acts', 'out');
-      const z = a.ptr('batch', 'z');
+      const eps = a.ptr('batch', 'eps'), z = a.ptr('batch', 'z');
       if (learned) {
-        // rows of out are [eps (d) | v (d)]: the kernels take eps dense.
-        k.rowsStrided(a.ptr('batch', 'eps'), eps, n, d, 2 * d);
-        eps = a.ptr('batch', 'eps');
-      }
+        // lane 0 alone: the learned variance's v is read from its acts/out below; rows of out are [eps (d) | v (d)]
+        engine.forwardAtStep(n, x, i, weights);
+        k.rowsStrided(eps, a.ptr('acts', 'out'), n, d, 2 * d);
+      } else engine.epsAtStep(eps, x, xs, n, i, weights); // every lane on its slice of the rows
       if (o.sampler === 'ddpm' && (learned || !full)) {
         // Respaced ancestral step t -> s (Nichol & Dhariwal sec. 4; all T steps when s = t - 1): the posterior of the
         // chain on the subsequence, beta' = 1 - abar_t/abar_s, with sigma^2 = beta', beta-tilde' or learned between them.
@@ -231,11 +231,11 @@ export function reverseSample(engine: Engine, count: number, o: ReverseCall): Fl
         else k.reverseStep(xNext, x, eps, zp, n * d, c.cx, c.ceps, fixedSigma);
         if (learned && noisy) {
           const outv = new Float32Array(a.memory.buffer, a.ptr('acts', 'out'), n * 2 * d);
-          const xs = new Float32Array(a.memory.buffer, xNext, n * d), zs = new Float32Array(a.memory.buffer, z, n * d);
+          const xn = new Float32Array(a.memory.buffer, xNext, n * d), zs = new Float32Array(a.memory.buffer, z, n * d);
           const lb = Math.log(betaP), lbt = Math.log(betaTildeP);
           for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) {
             const v = outv[r * 2 * d + d + j];
-            xs[r * d + j] += Math.exp(0.5 * (v * lb + (1 - v) * lbt)) * zs[r * d + j];
+            xn[r * d + j] += Math.exp(0.5 * (v * lb + (1 - v) * lbt)) * zs[r * d + j];
           }
         }
       } else if (o.sampler === 'ddpm') {

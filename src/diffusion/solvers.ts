@@ -322,21 +322,21 @@ export function solve(ctx: SolverContext, count: number, c: SolverCall): Float32
 }
 
 /**
- * The engine as a solver context: eps is forwardAtStep (lane 0, the split first layer of `weights`) with the eps
- * columns copied out of acts/out; the buffers are the batch slab's (x_t, eps, x0, xPrev, z), the rng the sample stream.
+ * The engine as a solver context: eps is epsAtStep (every lane on its slice of the rows, the split first layer of
+ * `weights`), dense; the buffers are the batch slab's (x_t, eps, x0, xPrev, z), the rng the sample stream.
  */
 export function engineSolverContext(engine: Engine, weights: 'params' | 'ema' = 'ema'): SolverContext {
-  const a = engine.arena, k = engine.k, d = engine.model.dim, outDim = engine.model.learnSigma ? 2 * d : d, net = a.ptr('acts', 'out');
+  const a = engine.arena, k = engine.k;
   engine.splitFirstLayer(weights);
+  const buffers: SolverContext['buffers'] = {
+    x: a.ptr('batch', 'xt'), eps: a.ptr('batch', 'eps'), d: [a.ptr('batch', 'x0'), a.ptr('batch', 'xPrev'), a.ptr('batch', 'z')],
+  };
+  // The solvers evaluate eps at x and at the churn's and Heun's predictor (d[2]); every lane takes a slice of the rows.
+  const xs = [buffers.x, buffers.d[2]];
   return {
-    k, memory: a.memory, schedule: engine.schedule, dim: d, rows: engine.rows, rng: a.ptr('rng', 'sample'),
-    eps: (out, x, n, t) => {
-      engine.forwardAtStep(n, x, t - 1, weights);
-      k.rowsStrided(out, net, n, d, outDim);
-    },
-    buffers: {
-      x: a.ptr('batch', 'xt'), eps: a.ptr('batch', 'eps'), d: [a.ptr('batch', 'x0'), a.ptr('batch', 'xPrev'), a.ptr('batch', 'z')],
-    },
+    k, memory: a.memory, schedule: engine.schedule, dim: engine.model.dim, rows: engine.rows, rng: a.ptr('rng', 'sample'),
+    eps: (out, x, n, t) => engine.epsAtStep(out, x, xs, n, t - 1, weights),
+    buffers,
   };
 }
 

@@ -602,6 +602,27 @@ export class Engine {
     this.forwardSplit(n, x, weights, 0);
   }
 
+  /**
+   * eps_theta at table index i for n rows of x, written densely to out (n, dim), every lane on its own slice of the
+   * rows as in sample(): the network evaluation of the solvers' steps (src/diffusion/solvers.ts). Each row's output
+   * does not depend on which rows share its tile, so the bits do not depend on the thread count. x must be one of
+   * `xs`, the caller's fixed buffers: the lanes' calls are recorded once per buffer. After splitFirstLayer(weights).
+   */
+  epsAtStep(out: number, x: number, xs: readonly number[], n: number, i: number, weights: 'params' | 'ema' = 'ema'): void {
+    const a = this.arena, d = this.model.dim, id = xs.indexOf(x);
+    if (id < 0) throw new Error(`epsAtStep: x (${x}) is not one of the ${xs.length} buffers it was given`);
+    const work = (p: Part, b: number) => {
+      this.forwardSplit(p.n, xs[b] + 4 * p.r0 * d, weights, p.lane);
+      this.k.rowsStrided(out + 4 * p.r0 * d, a.ptr(this.slab('acts', p.lane), 'out'), p.n, d, this.outDim);
+    };
+    this.stepBias(i, weights);
+    const parts = this.parts(n);
+    if (this.pool && parts.length > 1) {
+      this.ensurePrograms(`eps:${n}:${weights}:${out}:${xs.join(',')}`, xs.length, work, parts);
+      this.pool.run(id, () => work(parts[0], id));
+    } else work(parts[0], id);
+  }
+
   /** split/stepBias = W_t tEmb_t + b for table index i: the first layer's share of a step that every row has. */
   private stepBias(i: number, weights: 'params' | 'ema'): void {
     const a = this.arena, E = this.model.embedSize;

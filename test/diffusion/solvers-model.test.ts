@@ -1,5 +1,6 @@
 // The few-step solvers behind Diffusion.sample on a trained model: finite points in every solver, the same seed gives
-// the same bits (and the thread count does not matter: they run on one lane), the start x_T decides a deterministic
+// the same bits (and the thread count does not matter: each lane evaluates eps on its slice of the rows, and a row's
+// eps does not depend on which rows share its tile), the start x_T decides a deterministic
 // solver's endings, and their options are checked with one-line errors.
 import { beforeAll, describe, expect, it } from 'vitest';
 import '../../src/engine/wasm-embedded';
@@ -30,6 +31,18 @@ describe('solvers through Diffusion.sample', () => {
       expect(same(a, b), `${sampler}: same seed`).toBe(true);
       expect(same(a, c), `${sampler}: 2 threads`).toBe(true);
       expect(same(a, e), `${sampler}: another seed`).toBe(false);
+    }
+  });
+
+  it('ode, ddim and respaced ddpm: the same bits on 1 and 2 threads', () => {
+    for (const [sampler, steps] of [['ode', 6], ['ddim', 9], ['ddpm', 11]] as const) {
+      const draw = (m: Diffusion) => {
+        m.reseedSampling(7);
+        return m.sample(1027, { sampler, steps }).points.data;
+      };
+      const a = draw(model), c = draw(model2);
+      expect(a.every(Number.isFinite), sampler).toBe(true);
+      expect(same(a, c), `${sampler}: 2 threads`).toBe(true);
     }
   });
 
