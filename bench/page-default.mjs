@@ -51,7 +51,7 @@ const rows = [];
 for (const dataset of datasets) for (const seed of seeds) {
   // web/main.ts trainRequest() with the form's defaults.
   const model = await createDiffusion({
-    dataset, nData: 2000, schedule: 'linear', T, variance: 'beta', model: { width: 64, depth: 2, embedSize: 64 },
+    dataset, nData: 2000, schedule: 'linear', T, variance: 'beta', model: { width: 64, depth: 2, embedSize: 64, inputScale: 25 },
     steps, batch: 256, lr: 0.002, warmup: Math.min(200, Math.floor(steps / 10)), seed, threads: 1, tSampling: 'uniform',
   });
   const t0 = performance.now();

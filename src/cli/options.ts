@@ -167,6 +167,12 @@ export function tSamplingOption(v: Record<string, unknown>): { tSampling?: TSamp
   return ts === undefined ? {} : { tSampling: checkTSampling(ts) };
 }
 
+/** --input-scale when given (unset: the run's default). */
+export function inputScaleOption(v: Record<string, unknown>): { inputScale?: number } {
+  const x = num(v, 'input-scale');
+  return x === undefined ? {} : { inputScale: x };
+}
+
 export const readText = (p: string) => readTextChecked(p, 'data file');
 
 /** A data set name or CSV path, in data units. */

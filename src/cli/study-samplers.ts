@@ -14,7 +14,7 @@ import { UsageError } from '../util/errors';
 import {
   DEFAULT_BUDGETS, STUDY_SAMPLERS, type StudySampler, formatSamplerStudy, runSamplerStudy, samplerStudyReport, samplerStudySummary,
 } from '../lab/sampler-study';
-import { type Values, int, str, tSamplingOption } from './options';
+import { type Values, inputScaleOption, int, str, tSamplingOption } from './options';
 import { readFileChecked, writeFileAtomic } from './fsutil';
 import { progress } from './progress';
 import { loadReportAssets } from './report-assets';
@@ -64,7 +64,8 @@ export async function runSamplerStudyCli(v: Values): Promise<number> {
   const steps = int(v, 'steps', 1, 1e9) ?? (quick ? 30 : undefined), T = int(v, 'T', 2, 100000) ?? (quick ? 20 : undefined);
   const base = {
     seed, ...(steps !== undefined ? { steps } : {}), ...(T !== undefined ? { T } : {}), ...tSamplingOption(v),
-    ...(quick ? { batch: 32, nData: 600, model: { width: 16, depth: 1, embedSize: 8 } } : {}),
+    ...(quick ? { batch: 32, nData: 600 } : {}),
+    model: { ...(quick ? { width: 16, depth: 1, embedSize: 8 } : {}), ...inputScaleOption(v) },
   };
   const out = resolve(str(v, 'out') ?? join('runs', `study-samplers-${stamp()}`));
   mkdirSync(out, { recursive: true });

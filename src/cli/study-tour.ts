@@ -11,7 +11,7 @@ import { DATASETS, getDataset } from '../data/datasets';
 import { UsageError } from '../util/errors';
 import { FRESH_SEED_OFFSET } from '../eval/draws';
 import { type TourOptions, TOUR_DATASETS, tourReport, tourSummary, formatTour, runTour } from '../lab/tour';
-import { type Values, int, str, tSamplingOption } from './options';
+import { type Values, inputScaleOption, int, str, tSamplingOption } from './options';
 import { writeFileAtomic } from './fsutil';
 import { progress } from './progress';
 import { loadReportAssets } from './report-assets';
@@ -53,7 +53,7 @@ function tourOptions(v: Values): TourOptions {
     base: {
       nData, seed, steps: int(v, 'steps', 1, 1e9) ?? (quick ? 30 : TOUR_STEPS), T: int(v, 'T', 2, 100000) ?? (quick ? 10 : D.T),
       ...tSamplingOption(v),
-      batch: quick ? 32 : D.batch, model: quick ? { width: 16, depth: 1, embedSize: 8 } : undefined,
+      batch: quick ? 32 : D.batch, model: { ...(quick ? { width: 16, depth: 1, embedSize: 8 } : {}), ...inputScaleOption(v) },
     },
     data: (name) => ({
       train: getDataset(name, nData, seed),

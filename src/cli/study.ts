@@ -71,6 +71,7 @@ function baseOptions(v: Record<string, unknown>, steps: number): DiffusionOption
       depth: int(v, 'depth', 0, 64) ?? D.model.depth,
       embedSize: int(v, 'embed', 2, 4096) ?? D.model.embedSize,
       activation: act as (typeof ACTIVATIONS)[number],
+      inputScale: num(v, 'input-scale') ?? D.model.inputScale,
     },
   };
 }
@@ -337,7 +338,7 @@ export const studyCommand: Command = {
       'batch', 'lr',
       ['n-data', 'training points, or stream: every batch fresh from the generator ' +
         `(default ${DEFAULT_RUN.stream ? 'stream' : DEFAULT_RUN.nData})`],
-      'width', 'depth', 'embed', 'activation', ['seed', 'seed shared by every model (default 0)'], 't-sampling',
+      'width', 'depth', 'embed', 'activation', ['seed', 'seed shared by every model (default 0)'], 't-sampling', 'input-scale',
     ),
     { name: 'variance', type: 'string', arg: VARIANCES.join('|'),
       help: `sigma_t^2 for sampling and the bound (default ${DEFAULT_RUN.variance})` },
