@@ -7,14 +7,16 @@ import { describe, expect, test } from 'vitest';
 import '../../src/engine/wasm-embedded';
 import { Diffusion } from '../../src/api/diffusion';
 import { checkRunConfig, DEFAULT_RUN } from '../../src/diffusion/config';
+import { DEFAULT_MODEL } from '../../src/engine/model';
 import { runConfigFrom } from '../../src/cli/options';
 import { UsageError } from '../../src/util/errors';
 
 describe('--input-scale', () => {
-  test('default 25; a value reaches model.inputScale; bad values are one-line UsageErrors naming them', () => {
+  test("a run defaults to 10 (the engine's model to 25); a value reaches model.inputScale; bad values are one-line UsageErrors", () => {
     expect(runConfigFrom({}).model.inputScale).toBe(DEFAULT_RUN.model.inputScale);
-    expect(DEFAULT_RUN.model.inputScale).toBe(25);
-    expect(runConfigFrom({ 'input-scale': '10' }).model.inputScale).toBe(10);
+    expect(DEFAULT_RUN.model.inputScale).toBe(10);
+    expect(DEFAULT_MODEL.inputScale).toBe(25);
+    expect(runConfigFrom({ 'input-scale': '5' }).model.inputScale).toBe(5);
     expect(() => runConfigFrom({ 'input-scale': 'ten' })).toThrow(/--input-scale expects a number, got "ten"/);
     for (const bad of ['0', '-3']) {
       const c = runConfigFrom({ 'input-scale': bad });
