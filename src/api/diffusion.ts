@@ -181,6 +181,7 @@ export class Diffusion {
     const engine = await Engine.create({
       model: config.model, schedule, rows, seed: config.seed, adam: config.adam,
       data: z.data, wasm: o.wasm, flavor: o.flavor, threads: config.threads, fma: config.fma, tSampling: config.tSampling,
+      minSnr: config.minSnr,
     });
     if (config.stream) engine.streamBatch = streamFrom(config, standardization);
     return new Diffusion(config, engine, standardization, data, undefined, learner);

@@ -103,6 +103,9 @@ export const RUN_OPTS: Opt[] = [
     help: 'how each batch\'s t are drawn, all for the same objective: uniform (Algorithm 1), stratified (spread evenly over 1..T ' +
       'from one random offset), importance (by the loss\'s second moment, each row weighted by 1/(T p_t); uniform until every t ' +
       'has 10 losses) (default importance; uniform with --variance learned)' },
+  { name: 'min-snr', type: 'string', arg: 'G',
+    help: 'opt-in, another objective than Algorithm 1\'s: each row\'s squared error weighted by min(SNR_t, G) / SNR_t, ' +
+      'SNR_t = abar_t / (1 - abar_t) (min-SNR-gamma, Hang et al. 2023; G = 5 in their paper); 0 = off (default 0)' },
   { name: 'seed', type: 'string', arg: 'S', help: `random seed (default ${D.seed})` },
   { name: 'threads', type: 'string', arg: 'N',
     help: `threads sharing each step; the same seed and thread count give the same bits (default ${D.threads})` },
@@ -158,6 +161,8 @@ export function runConfigFrom(v: Record<string, unknown>): RunConfig {
   if (v.fma) c.fma = true;
   const ts = str(v, 't-sampling');
   if (ts !== undefined) c.tSampling = checkTSampling(ts);
+  const g = num(v, 'min-snr');
+  if (g !== undefined && g !== 0) c.minSnr = g; // a bad value is named by checkRunConfig
   return c;
 }
 

@@ -60,6 +60,11 @@ export interface RunConfig {
    * configuration it keeps); a model file without the field was trained with uniform t.
    */
   tSampling?: TSampling;
+  /**
+   * Min-SNR-gamma loss weighting (Hang et al. 2023), opt-in: it changes the objective from Algorithm 1's (each row's
+   * error weighted by min(SNR_t, gamma) / SNR_t). Unset or 0: off.
+   */
+  minSnr?: number;
 }
 
 /**
@@ -159,6 +164,12 @@ export function checkRunConfig(c: RunConfig): void {
     throw new UsageError(
       '--t-sampling importance weights the L_simple step; --variance learned trains its own objective: use uniform or stratified',
     );
+  }
+  if (c.minSnr !== undefined) {
+    checkNumber('--min-snr', c.minSnr, 0, 1e6, true);
+    if (c.minSnr > 0 && c.variance === 'learned') {
+      throw new UsageError('--min-snr weights the L_simple step; --variance learned trains its own objective');
+    }
   }
   if (c.betaStart !== undefined && !(c.betaStart > 0 && c.betaStart < 1)) {
     throw new UsageError(`--beta-start must be in (0, 1), got ${c.betaStart}`);

@@ -59,6 +59,11 @@ export interface EngineOptions {
   threads?: number;
   /** How a training batch's t are drawn (src/engine/t-sampling.ts); default 'uniform' (Algorithm 1). */
   tSampling?: TSampling;
+  /**
+   * Min-SNR-gamma (Hang et al. 2023), opt-in, another objective: each row's squared error weighted by
+   * min(SNR_t, gamma) / SNR_t, SNR_t = abar_t / (1 - abar_t) (their weight for eps-prediction). 0 or unset: off.
+   */
+  minSnr?: number;
 }
 
 export interface SampleCall {
@@ -135,6 +140,7 @@ export class Engine {
   private readonly act: number;
   /** How drawBatch draws t; with 'importance', the per-t loss history it draws from (checkpoints hold it). */
   readonly tSampling: TSampling;
+  readonly minSnr: number;
   readonly tHistory?: LossSecondMoment;
   /** Importance-sampled t: the batch's uniforms, one buffer for every step. */
   private readonly tUniforms?: Float64Array;
@@ -181,6 +187,7 @@ export class Engine {
     this.seed = o.seed;
     this.adam = o.adam ?? DEFAULT_ADAM;
     this.tSampling = o.tSampling ?? 'uniform';
+    this.minSnr = o.minSnr ?? 0;
     if (this.tSampling === 'importance') (this.tHistory = new LossSecondMoment(o.schedule.T)), (this.tUniforms = new Float64Array(o.rows));
     const c = o.model, d = c.dim, R = o.rows, T = o.schedule.T;
     this.inDim = inDim(c);
@@ -411,6 +418,7 @@ export class Engine {
       k.gatherRows(a.ptr('batch', 'x0'), a.ptr('data', 'x'), a.ptr('batch', 'idx'), n, d, d);
     }
     this.drawT(n, rng);
+    if (this.minSnr > 0) this.drawWeights(n);
     k.rngNormal(a.ptr('batch', 'eps'), n * d, rng);
     k.qSample(a.ptr('batch', 'xt'), a.ptr('batch', 'x0'), a.ptr('batch', 'eps'), a.ptr('batch', 't'),
       a.ptr('tables', 'sqrtAlphaBar'), a.ptr('tables', 'sqrtOneMinusAlphaBar'), n, d);
@@ -435,6 +443,16 @@ export class Engine {
     this.tHistory!.draw(t, a.f32('batch', 'w'), u, n);
   }
 
+  /** Rows' weights into batch/w: importance's 1 / (T p_t) (1 otherwise) times min-SNR-gamma's min(SNR_t, gamma) / SNR_t. */
+  private drawWeights(n: number): void {
+    const w = this.arena.f32('batch', 'w'), t = this.arena.t('batch', 't').view as Int32Array, ab = this.schedule.alphaBar;
+    if (this.tSampling !== 'importance') w.fill(1, 0, n);
+    for (let i = 0; i < n; i++) {
+      const snr = ab[t[i]] / (1 - ab[t[i]]);
+      w[i] *= Math.min(snr, this.minSnr) / snr;
+    }
+  }
+
   /** Loss and gradients of the simplified objective on the current batch, without updating weights. */
   lossAndGrad(n: number): number {
     if (this.model.learnSigma) {
@@ -442,7 +460,8 @@ export class Engine {
         'a learned-variance model trains with src/diffusion/learned-variance.ts (learnedTrainStep), not the L_simple step',
       );
     }
-    const a = this.arena, d = this.model.dim, scale = 2 / (n * this.outDim), weighted = this.tSampling === 'importance';
+    const a = this.arena, d = this.model.dim, scale = 2 / (n * this.outDim);
+    const weighted = this.tSampling === 'importance' || this.minSnr > 0;
     const share = (p: Part) => {
       this.forward(p.n, a.ptr('batch', 'xt') + 4 * p.r0 * d, 'params', p.lane, p.r0);
       this.backward(p.n, a.ptr('batch', 'eps') + 4 * p.r0 * d, p.lane, scale, weighted ? a.ptr('batch', 'w') + 4 * p.r0 : 0);
@@ -480,11 +499,12 @@ export class Engine {
   }
 
   /**
-   * Importance-sampled t: the batch's weighted loss (1/n) sum_i w_i L_i, an unbiased estimate of the uniform objective,
-   * where L_i is row i's mean squared error; each L_i goes into its t's history (unweighted, as p_t is of L_t).
+   * Weighted rows: the batch's loss (1/n) sum_i w_i L_i, where L_i is row i's mean squared error: with importance t
+   * alone an unbiased estimate of the uniform objective, with min-SNR-gamma its own. With importance t each L_i goes
+   * into its t's history (unweighted, as p_t is of L_t).
    */
   private weightedLoss(n: number, parts: Part[]): number {
-    const a = this.arena, d = this.model.dim, o = this.outDim, h = this.tHistory!;
+    const a = this.arena, d = this.model.dim, o = this.outDim, h = this.tHistory;
     const eps = a.f32('batch', 'eps'), w = a.f32('batch', 'w'), t = a.t('batch', 't').view as Int32Array;
     let loss = 0;
     for (const p of parts) {
@@ -494,7 +514,7 @@ export class Engine {
         for (let j = 0; j < d; j++) li += (out[i * o + j] - eps[(p.r0 + i) * d + j]) ** 2;
         li /= d;
         loss += w[p.r0 + i] * li;
-        h.add(t[p.r0 + i], li);
+        h?.add(t[p.r0 + i], li);
       }
     }
     return loss / n;
