@@ -1,5 +1,6 @@
 // The page's default model judged as the page judges it: not a test, the measurement behind docs/page.md.
-//   node bench/page-default.mjs [--datasets swissroll,moons,cross] [--seeds 0,1,2] [--steps 3000] [--json FILE]
+//   node bench/page-default.mjs [--datasets swissroll,moons,cross] [--seeds 0,1,2] [--steps 3000] [--t-sampling S]
+//     [--input-scale X] [--json FILE]
 // Trains the model web/main.ts builds from the form's defaults (width 64, depth 2, T = 100, 3,000 steps, batch 256,
 // lr 0.002, warm-up 200, 2,000 points, one thread as the page's worker on 2 cores), then for each reverse variance
 // (sigma_t^2 = beta_t and beta-tilde_t) samples n points and runs the classifier two-sample test against n fresh
@@ -16,6 +17,8 @@ const HELP = `usage: node bench/page-default.mjs [--datasets LIST] [--seeds LIST
   --steps N        training steps (default 3000, the page's)
   --T N            diffusion steps (default 100, the page's)
   --sizes LIST     samples judged against as many fresh points (default 2000,20000)
+  --t-sampling S   how t is drawn: uniform (the page's), stratified or importance
+  --input-scale X  the input embedding's scale (default 25, the page's)
   --json FILE      also write every row as JSON (temp file, then renamed)
   -h, --help       this text`;
 
@@ -26,6 +29,7 @@ try {
       datasets: { type: 'string', default: 'swissroll,moons,cross' }, seeds: { type: 'string', default: '0' },
       steps: { type: 'string', default: '3000' }, T: { type: 'string', default: '100' }, sizes: { type: 'string', default: '2000,20000' },
       json: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      't-sampling': { type: 'string', default: 'uniform' }, 'input-scale': { type: 'string', default: '25' },
     },
   }).values;
 } catch (e) {
@@ -46,13 +50,22 @@ const ints = (name, s) => s.split(',').map((v) => {
 });
 const datasets = o.datasets.split(','), seeds = ints('seeds', o.seeds), sizes = ints('sizes', o.sizes);
 const [steps] = ints('steps', o.steps), [T] = ints('T', o.T);
+const tSampling = o['t-sampling'], inputScale = Number(o['input-scale']);
+if (!['uniform', 'stratified', 'importance'].includes(tSampling)) {
+  console.error(`page-default: --t-sampling must be uniform, stratified or importance, got "${tSampling}"`);
+  process.exit(2);
+}
+if (!(inputScale > 0)) {
+  console.error(`page-default: --input-scale must be a positive number, got "${o['input-scale']}"`);
+  process.exit(2);
+}
 
 const rows = [];
 for (const dataset of datasets) for (const seed of seeds) {
   // web/main.ts trainRequest() with the form's defaults.
   const model = await createDiffusion({
-    dataset, nData: 2000, schedule: 'linear', T, variance: 'beta', model: { width: 64, depth: 2, embedSize: 64, inputScale: 25 },
-    steps, batch: 256, lr: 0.002, warmup: Math.min(200, Math.floor(steps / 10)), seed, threads: 1, tSampling: 'uniform',
+    dataset, nData: 2000, schedule: 'linear', T, variance: 'beta', model: { width: 64, depth: 2, embedSize: 64, inputScale },
+    steps, batch: 256, lr: 0.002, warmup: Math.min(200, Math.floor(steps / 10)), seed, threads: 1, tSampling,
   });
   const t0 = performance.now();
   await model.train();
