@@ -35,7 +35,9 @@
  * points far outside the data when eps is poor there.
  *
  * Random numbers come from the sample stream (its state pointer in the context): x_T first, then each step's draw,
- * so the same seed gives the same bits. Lane 0 only (one thread).
+ * so the same seed gives the same bits. The network's evaluations run on every lane of the engine, each on its slice
+ * of the rows (engineSolverContext, Engine.epsAtStep); the steps' kernels and the draws on this thread, so the thread
+ * count does not change the bits.
  */
 import { type Engine, algorithm2Step } from '../engine/engine';
 import type { Kernels } from '../engine/wasm';
