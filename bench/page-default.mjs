@@ -2,7 +2,7 @@
 //   node bench/page-default.mjs [--datasets swissroll,moons,cross] [--seeds 0,1,2] [--steps 3000] [--t-sampling S]
 //     [--input-scale X] [--json FILE]
 // Trains the model web/main.ts builds from the form's defaults (width 64, depth 2, T = 100, 3,000 steps, batch 256,
-// lr 0.002, warm-up 200, 2,000 points, one thread as the page's worker on 2 cores), then for each reverse variance
+// lr 0.002, warm-up 200, 2,000 points, input scale 25, importance-sampled t, one thread as the page's worker on 2 cores), then for each reverse variance
 // (sigma_t^2 = beta_t and beta-tilde_t) samples n points and runs the classifier two-sample test against n fresh
 // points (src/eval/two-sample.ts; the page's verdict at n = 2,000 with its sampling seed, and at n = 20,000).
 // The variance is a sampling choice: one trained model serves both rows of a (data set, seed) cell.
@@ -17,7 +17,7 @@ const HELP = `usage: node bench/page-default.mjs [--datasets LIST] [--seeds LIST
   --steps N        training steps (default 3000, the page's)
   --T N            diffusion steps (default 100, the page's)
   --sizes LIST     samples judged against as many fresh points (default 2000,20000)
-  --t-sampling S   how t is drawn: uniform (the page's), stratified or importance
+  --t-sampling S   how t is drawn: importance (the page's, the library's default), uniform or stratified
   --input-scale X  the input embedding's scale (default 25, the page's)
   --json FILE      also write every row as JSON (temp file, then renamed)
   -h, --help       this text`;
@@ -29,7 +29,7 @@ try {
       datasets: { type: 'string', default: 'swissroll,moons,cross' }, seeds: { type: 'string', default: '0' },
       steps: { type: 'string', default: '3000' }, T: { type: 'string', default: '100' }, sizes: { type: 'string', default: '2000,20000' },
       json: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      't-sampling': { type: 'string', default: 'uniform' }, 'input-scale': { type: 'string', default: '25' },
+      't-sampling': { type: 'string', default: 'importance' }, 'input-scale': { type: 'string', default: '25' },
     },
   }).values;
 } catch (e) {
