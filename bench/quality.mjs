@@ -2,7 +2,7 @@
 // model judged as `eval --model` judges it (20,000 samples against fresh data: the two-sample test's z and accuracy,
 // the sliced W2 over its floor), with its training time.
 //   npm run quality -- --factor NAME[+NAME2] [--values a[+a2],b] [--seeds a,b] [--quick] [--threads 1] [--out DIR] [--baseline F]
-//     [--ode K] [--table-only] [--doc FILE]
+//     [--ode K] [--with FLAGS] [--table-only] [--doc FILE]
 // One JSON per cell in OUT/<factor>/<value>/<dataset>-s<seed>.json, written last (temp file, then rename), so a
 // finished cell is never run again and an interrupted grid picks up where it stopped. Cells are ordered by seed, then
 // data set, then value, so a grid stopped early covers every data set, and with two cells at a time (--threads 1) the
@@ -31,7 +31,7 @@ const PRESETS = {
 };
 
 const HELP = `usage: npm run quality -- --factor NAME[+NAME2] [--values a[+a2],b] [--seeds a,b] [--quick] [--threads N] [--out DIR]
-                           [--doc FILE] [--baseline F] [--ode K] [--table-only]
+                           [--doc FILE] [--baseline F] [--ode K] [--with FLAGS] [--table-only]
 
 Trains the default model with one \`train\` flag changed over ${DATASETS.join(', ')} x seeds ${DEFAULT_SEEDS.join(', ')} (and
 the default beside it), judges each model as \`eval --model\` does (20,000 samples: two-sample z and accuracy, sliced
@@ -50,6 +50,8 @@ W2 over its floor) and writes one JSON per cell (a finished cell is skipped), a 
                   seeds give the same bits, so only the time ratios are lost: for factors that do not change the cost)
   --ode K         also judge each model's probability-flow ODE (Heun, K steps: 2K - 1 evaluations) on the same 20,000-point
                   test: \`sample --sampler ode --steps K\`, then \`eval --samples\` (added to finished cells without retraining)
+  --with=FLAGS    \`train\` flags every cell takes, the default included (e.g. --with='--T 200': the grid around another
+                  configuration); its cells go to OUT/with<FLAGS>/, apart from the plain grid's
   --table-only    run nothing: the table of the cells already finished (a grid still running, or stopped)
   -h, --help      this text`;
 
@@ -63,7 +65,7 @@ try {
     options: {
       factor: { type: 'string' }, values: { type: 'string' }, quick: { type: 'boolean' }, threads: { type: 'string' },
       out: { type: 'string' }, doc: { type: 'string' }, 'table-only': { type: 'boolean' }, seeds: { type: 'string' },
-      baseline: { type: 'string' }, ode: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      baseline: { type: 'string' }, ode: { type: 'string' }, with: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   }).values;
 } catch (e) {
@@ -96,12 +98,16 @@ const SEEDS = opts.seeds === undefined ? DEFAULT_SEEDS : opts.seeds.split(',').m
 });
 const threads = opts.threads === undefined ? 2 : Number(opts.threads);
 if (!Number.isInteger(threads) || threads < 1 || threads > 64) fail(`--threads must be an integer in [1, 64], got ${opts.threads}`);
-if (opts.baseline !== undefined && !existsSync(join(resolve(opts.out ?? join(ROOT, 'runs', 'quality')), opts.baseline, BASE))) {
+/** --with: train flags of every cell; its cells live apart (OUT/with--T_200/...), so plain and --with grids never mix. */
+const withFlags = opts.with === undefined ? [] : opts.with.trim().split(/\s+/).filter(Boolean);
+if (opts.with !== undefined && !withFlags.length) fail(`--with needs train flags, got "${opts.with}"`);
+const outRoot = resolve(opts.out ?? join(ROOT, 'runs', 'quality'));
+const out = withFlags.length ? join(outRoot, `with${withFlags.join('_').replace(/[^A-Za-z0-9._-]/g, '_')}`) : outRoot;
+if (opts.baseline !== undefined && !existsSync(join(out, opts.baseline, BASE))) {
   fail(`--baseline ${opts.baseline}: no '${BASE}' cells of that factor in the output directory`);
 }
 if (!existsSync(CLI)) fail(`${CLI} is missing: run npm run build first`);
 const quick = !!opts.quick;
-const out = resolve(opts.out ?? join(ROOT, 'runs', 'quality'));
 const doc = resolve(opts.doc ?? (quick ? join(out, 'quality.md') : join(ROOT, 'docs', 'quality.md')));
 /** Cells at once: two 1-thread runs fill the two cores of the reference machine. */
 const parallel = threads === 1 ? 2 : 1;
@@ -164,7 +170,7 @@ async function runCell(c) {
   }
   const flag = c.value === BASE ? [] : c.value.split('+').flatMap((v, i) => [`--${flagNames[i]}`, v]);
   const trainArgs = ['train', '--dataset', c.dataset, '--seed', String(c.seed), '--threads', String(threads), '--samples', '100',
-    '--out', c.run, '--quiet', '--json', ...flag, ...(plan.steps ? ['--steps', String(plan.steps)] : [])];
+    '--out', c.run, '--quiet', '--json', ...withFlags, ...flag, ...(plan.steps ? ['--steps', String(plan.steps)] : [])];
   const trainJson = join(c.run, 'train.json');
   // A model trained by an interrupted grid is judged, not trained again.
   let trained = existsSync(trainJson) ? JSON.parse(readFileSync(trainJson, 'utf8')) : undefined;
@@ -299,6 +305,7 @@ const md = [
   `    npm run quality -- --factor ${factor}${given ? ` --values ${given.join(',')}` : ''}${quick ? ' --quick' : ''}` +
     `${(results[0]?.threads ?? threads) !== 2 ? ` --threads ${results[0]?.threads ?? threads}` : ''}` +
     (opts.baseline ? ` --baseline ${opts.baseline}` : '') + (opts.seeds ? ` --seeds ${SEEDS.join(',')}` : '') +
+    (withFlags.length ? ` --with='${withFlags.join(' ')}'` : '') +
     (withOde ? ` --ode ${results.find((r) => r.odeSteps)?.odeSteps}` : ''),
 ].join('\n');
 console.log(md);
