@@ -59,6 +59,7 @@ describe('the quality grid (--quick)', () => {
       [['--factor', 'a b'], /--factor must be a train flag name \(or names joined by \+\), got "a b"/],
       [['--factor', 't-sampling+input-scale', '--values', 'importance'], /--values importance: .* needs 2 parts joined by \+/],
       [['--factor', 't-sampling', '--ode', '1'], /--ode must be an integer in \[2, 1000\], got 1/],
+      [['--factor', 't-sampling', '--with= '], /--with needs train flags, got " "/],
     ] as const) {
       const r = run(...args);
       expect(r.code).toBe(2);
