@@ -150,7 +150,8 @@ if (!peerOnly) {
   log(`CPU: ${cpuLine(result.machine)}; Node ${process.version}`);
   log(`clock (dependent i32.add chain): ${result.peak.clockGHz.toFixed(2)} GHz`);
   log(`f32x4 mul-then-add peak (madPeak, 14 chains): ${result.peak.simd.toFixed(1)} GFLOP/s = ` +
-    `${result.peak.simdFlopPerCycle.toFixed(2)} FLOP/cycle (ports' ceiling ${4 * result.peak.simdOpsPerCycle}: ${result.peak.theoreticalSimd.toFixed(1)} GFLOP/s); ` +
+    `${result.peak.simdFlopPerCycle.toFixed(2)} FLOP/cycle ` +
+    `(ports' ceiling ${4 * result.peak.simdOpsPerCycle}: ${result.peak.theoreticalSimd.toFixed(1)} GFLOP/s); ` +
     `scalar: ${result.peak.scalar.toFixed(1)} GFLOP/s`);
   if (r) {
     const f = ((it / 2) * 384) / b.fma;

@@ -90,7 +90,9 @@ for (const v of values.slice(1)) {
   if (v.split('+').length !== flagNames.length) fail(`--values ${v}: --factor ${factor} needs ${flagNames.length} parts joined by +`);
 }
 const ode = opts.ode === undefined ? 0 : Number(opts.ode);
-if (opts.ode !== undefined && (!Number.isInteger(ode) || ode < 2 || ode > 1000)) fail(`--ode must be an integer in [2, 1000], got ${opts.ode}`);
+if (opts.ode !== undefined && (!Number.isInteger(ode) || ode < 2 || ode > 1000)) {
+  fail(`--ode must be an integer in [2, 1000], got ${opts.ode}`);
+}
 const SEEDS = opts.seeds === undefined ? DEFAULT_SEEDS : opts.seeds.split(',').map((x) => {
   const n = Number(x);
   if (!Number.isInteger(n) || n < 0) fail(`--seeds must list non-negative integers, got "${opts.seeds}"`);
@@ -295,7 +297,8 @@ const md = [
     'time / default: mean ± sd (number of pairs) of the training time over the default\'s of the same (data set, seed); ' +
     'time / default beside: the same against whichever default trained at the same time (overlapping half its run).' +
     (withOde ? ` ODE z: the probability-flow ODE's samples (Heun, ${results.find((r) => r.odeSteps)?.odeSteps} steps) judged by the ` +
-      'same test, mean per data set; ODE z / z: the largest over the models of its z over the ancestral chain\'s (that z at least 1).' : '') +
+      'same test, mean per data set; ODE z / z: the largest over the models of its z over the ancestral chain\'s ' +
+      '(that z at least 1).' : '') +
     (perfect.length ? ' Fresh data judged the same way (the perfect model; one draw per data set, eval seed 1): ' +
       usedSets.filter((d) => perfect.some((r) => r.dataset === d)).map((d) => {
         const r = perfect.find((x) => x.dataset === d);
