@@ -3,8 +3,9 @@
 //     [--input-scale X] [--json FILE]
 // Trains the model web/main.ts builds from the form's defaults (width 64, depth 2, T = 100, 3,000 steps, batch 256,
 // lr 0.002, warm-up 200, 2,000 points, input scale 25, importance-sampled t, one thread as the page's worker on 2 cores),
-// then for each reverse variance (sigma_t^2 = beta_t and beta-tilde_t) samples n points and runs the classifier two-sample test against n fresh
-// points (src/eval/two-sample.ts; the page's verdict at n = 2,000 with its sampling seed, and at n = 20,000).
+// then for each reverse variance (sigma_t^2 = beta_t and beta-tilde_t) samples n points and runs the classifier
+// two-sample test against n fresh points (src/eval/two-sample.ts; the page's verdict at n = 2,000 with its sampling
+// seed, and at n = 20,000).
 // The variance is a sampling choice: one trained model serves both rows of a (data set, seed) cell.
 import { writeFileSync, renameSync } from 'node:fs';
 import { parseArgs } from 'node:util';
