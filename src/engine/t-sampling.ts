@@ -39,12 +39,14 @@ export function stratifiedT(out: Int32Array, n: number, T: number, r: number): v
  */
 export class LossSecondMoment {
   private readonly s: Float32Array;
+  private readonly p: Float64Array;
   private readonly cdf: Float64Array;
   private warm = false;
   private dirty = true;
 
   constructor(readonly T: number) {
     this.s = new Float32Array(T * (HISTORY + 2));
+    this.p = new Float64Array(T);
     this.cdf = new Float64Array(T);
   }
 
@@ -64,10 +66,11 @@ export class LossSecondMoment {
     this.dirty = true;
   }
 
-  /** p_t (uniform until ready). */
+  /** p_t (uniform until ready): one buffer, recomputed with its CDF only after add() or restore(). */
   probabilities(): Float64Array {
-    const T = this.T, p = new Float64Array(T);
+    const T = this.T, p = this.p;
     if (!this.ready) return p.fill(1 / T);
+    if (!this.dirty) return p;
     let sum = 0;
     for (let t = 0; t < T; t++) {
       let m2 = 0;
@@ -76,6 +79,9 @@ export class LossSecondMoment {
       sum += p[t];
     }
     for (let t = 0; t < T; t++) p[t] = sum > 0 ? (1 - UNIFORM_MIX) * (p[t] / sum) + UNIFORM_MIX / T : 1 / T;
+    let c = 0;
+    for (let k = 0; k < T; k++) this.cdf[k] = c += p[k];
+    this.dirty = false;
     return p;
   }
 
@@ -93,11 +99,6 @@ export class LossSecondMoment {
       return;
     }
     const p = this.probabilities();
-    if (this.dirty) {
-      let c = 0;
-      for (let k = 0; k < T; k++) this.cdf[k] = c += p[k];
-      this.dirty = false;
-    }
     const total = this.cdf[T - 1];
     for (let i = 0; i < n; i++) {
       const x = u[i] * total;
