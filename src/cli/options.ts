@@ -8,10 +8,9 @@
 import { DATASETS, loadDataset } from '../data/datasets';
 import { type Points } from '../data/points';
 import { DEFAULT_RUN, type RunConfig, checkInt } from '../diffusion/config';
-import { type TSampling, checkTSampling } from '../engine/t-sampling';
+import { type TSampling, T_SAMPLINGS, checkTSampling } from '../engine/t-sampling';
 import { ACTIVATIONS } from '../engine/model';
 import { ALL_SCHEDULES, VARIANCES } from '../schedule/schedule';
-import { T_SAMPLINGS } from '../engine/t-sampling';
 import { UsageError } from '../util/errors';
 import { readTextChecked } from './fsutil';
 
@@ -152,15 +151,14 @@ export function runConfigFrom(v: Record<string, unknown>): RunConfig {
   c.model.embedSize = int(v, 'embed', 2, 4096) ?? c.model.embedSize;
   c.model.activation = (str(v, 'activation') ?? c.model.activation) as RunConfig['model']['activation'];
   if (v['no-input-embedding']) c.model.inputEmbedding = false;
-  c.model.inputScale = num(v, 'input-scale') ?? c.model.inputScale;
+  Object.assign(c.model, inputScaleOption(v));
   c.adam.weightDecay = num(v, 'weight-decay') ?? c.adam.weightDecay;
   c.adam.clip = num(v, 'clip') ?? c.adam.clip;
   c.adam.emaDecay = num(v, 'ema') ?? c.adam.emaDecay;
   c.seed = int(v, 'seed', 0, Number.MAX_SAFE_INTEGER) ?? c.seed;
   c.threads = int(v, 'threads', 1, 64) ?? c.threads;
   if (v.fma) c.fma = true;
-  const ts = str(v, 't-sampling');
-  if (ts !== undefined) c.tSampling = checkTSampling(ts);
+  Object.assign(c, tSamplingOption(v));
   const g = num(v, 'min-snr');
   if (g !== undefined && g !== 0) c.minSnr = g; // a bad value is named by checkRunConfig
   return c;
