@@ -76,8 +76,12 @@ export interface SampleOptions {
   variance?: VarianceName;
   /** The few-step solvers (dpm2m, dpm3m, dpm2m-sde, hybrid, churn; src/diffusion/solvers.ts): time grid (default logsnr). */
   grid?: GridName;
-  /** hybrid only: the timestep where Algorithm 2 takes over (default 10) and the solver before it (default dpm2m-sde). */
+  /**
+   * hybrid only: the timestep where Algorithm 2 takes over (default T / 20), Algorithm 2's steps from there (default
+   * min(split, 15); fewer than split: the respaced chain) and the solver before it (default dpm2m-sde).
+   */
   split?: number;
+  tail?: number;
   coarse?: CoarseName;
   /** churn only: EDM's S_churn (default 5). */
   churn?: number;
@@ -262,7 +266,7 @@ export class Diffusion {
     if (o.variance !== undefined && sampler !== 'ddpm' && sampler !== 'hybrid') {
       throw new UsageError(`--variance applies to ddpm and hybrid: ${sampler} sets its own noise`);
     }
-    if (!solver) for (const k of ['grid', 'split', 'coarse', 'churn'] as const) {
+    if (!solver) for (const k of ['grid', 'split', 'tail', 'coarse', 'churn'] as const) {
       if (o[k] !== undefined) throw new UsageError(`--${k} is an option of the solvers (${SOLVERS.join(', ')}), not ${sampler}`);
     }
     if (learned && o.variance) throw new UsageError(`this model learned its variance; --variance ${o.variance} does not apply`);
@@ -281,8 +285,8 @@ export class Diffusion {
     const raw = sampler === 'ddpm' && steps === T && !learned && !o.xT
       ? this.engine.sample(n, { variance: variance!, clip, onChunk: o.onChunk, onStep })
       : reverseSample(this.engine, n, {
-        sampler, steps, eta: o.eta, variance, clip, xT: o.xT, onStep, onChunk: o.onChunk, grid: o.grid, split: o.split, coarse: o.coarse,
-        churn: o.churn,
+        sampler, steps, eta: o.eta, variance, clip, xT: o.xT, onStep, onChunk: o.onChunk, grid: o.grid, split: o.split, tail: o.tail,
+        coarse: o.coarse, churn: o.churn,
       });
     const toData = (x: Float32Array) => unstandardize({ data: x, n: x.length / d, d }, this.standardization);
     return { points: toData(raw), frames: frames?.map((f) => toData(f).data), times };

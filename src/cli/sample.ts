@@ -13,7 +13,7 @@ import { progress } from './progress';
 export const sampleCommand: Command = {
   summary: 'draw new points from a trained model (Algorithm 2, DDIM, the probability-flow ODE or a few-step solver)',
   usage: `sample --model FILE [--n N] [--seed S] [--sampler ${SAMPLERS.join('|')}] [--steps K] [--eta E] ` +
-    '[--variance beta|posterior] [--grid G] [--split T0] [--coarse S] [--churn S] [--out FILE.csv]',
+    '[--variance beta|posterior] [--grid G] [--split T0] [--tail S] [--coarse S] [--churn S] [--out FILE.csv]',
   opts: [
     { name: 'model', type: 'string', arg: 'FILE', help: 'model.safetensors or checkpoint.safetensors written by train' },
     { name: 'n', type: 'string', arg: 'N', help: 'number of points (default 1000)' },
@@ -31,7 +31,9 @@ export const sampleCommand: Command = {
       help: 'ddim: 0 = deterministic given x_T (default), 1 = ancestral noise (K = T: DDPM with beta-tilde_t)' },
     { name: 'grid', type: 'string', arg: GRIDS.join('|'),
       help: 'dpm2m, dpm3m, dpm2m-sde, hybrid, churn: timesteps uniform in log-SNR (default) or in t, rounded to integers' },
-    { name: 'split', type: 'string', arg: 'T0', help: 'hybrid: the timestep where Algorithm 2 takes over (default 10)' },
+    { name: 'split', type: 'string', arg: 'T0', help: 'hybrid: the timestep where Algorithm 2 takes over (default T/20)' },
+    { name: 'tail', type: 'string', arg: 'S',
+      help: 'hybrid: Algorithm 2\'s steps from --split to the data (default min(split, 15); fewer than split: respaced)' },
     { name: 'coarse', type: 'string', arg: COARSE.join('|'), help: 'hybrid: the solver down to --split (default dpm2m-sde)' },
     { name: 'churn', type: 'string', arg: 'S',
       help: 'churn: EDM\'s S_churn, the noise raised by gamma = min(S / K, sqrt(2) - 1) before each step (default 5)' },
@@ -54,9 +56,10 @@ export const sampleCommand: Command = {
     const sampler = (str(v, 'sampler') ?? 'ddpm') as SamplerName;
     const steps = int(v, 'steps', 1, model.schedule.T), eta = num(v, 'eta');
     const grid = str(v, 'grid') as GridName | undefined, split = int(v, 'split', 1, 100000);
+    const tail = int(v, 'tail', 1, 100000);
     const coarse = str(v, 'coarse') as CoarseName | undefined, churn = num(v, 'churn');
     const pts = model.sample(n, {
-      sampler, steps, eta, variance: variance as VarianceName | undefined, clipX0, grid, split, coarse, churn,
+      sampler, steps, eta, variance: variance as VarianceName | undefined, clipX0, grid, split, tail, coarse, churn,
       onChunk: (d) => bar.update(d),
     }).points;
     bar.stop();

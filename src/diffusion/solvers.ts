@@ -76,8 +76,12 @@ export interface SolverCall {
   steps?: number;
   /** Time grid (default logsnr). */
   grid?: GridName;
-  /** hybrid: the timestep where Algorithm 2 takes over (default 10) and the coarse solver (default dpm2m-sde). */
+  /**
+   * hybrid: the timestep where Algorithm 2 takes over (default hybridSplit: T / 20), its steps from there to the data
+   * (default min(split, 15); fewer than split: the respaced chain) and the coarse solver (default dpm2m-sde).
+   */
   split?: number;
+  tail?: number;
   coarse?: CoarseName;
   /** hybrid: Algorithm 2's sigma_t^2 (default beta). */
   variance?: VarianceName;
@@ -93,23 +97,51 @@ export interface SolverCall {
 }
 
 /** The default steps of each solver when the call gives none. */
-const DEFAULT_STEPS: Record<SolverName, number> = { dpm2m: 20, dpm3m: 20, 'dpm2m-sde': 20, hybrid: 15, churn: 10 };
+const DEFAULT_STEPS: Record<Exclude<SolverName, 'hybrid'>, number> = { dpm2m: 20, dpm3m: 20, 'dpm2m-sde': 20, churn: 10 };
 
 /** EDM's S_churn when the call gives none: gamma = sqrt(2) - 1 (the most EDM allows) up to 12 steps, less above. */
 const DEFAULT_CHURN = 5;
 
-/** Network evaluations of a call: what the solver costs. */
-export function solverEvaluations(c: Pick<SolverCall, 'sampler' | 'steps' | 'split'>): number {
-  const K = c.steps ?? DEFAULT_STEPS[c.sampler];
+/**
+ * The most Algorithm-2 steps the hybrid takes after its split when the call gives none: at T = 500 (split 25) the
+ * respaced tail of 15 steps reads as Algorithm 2's own 25 do, 10 steps do not (docs/samplers.md).
+ */
+const DEFAULT_TAIL = 15;
+/** The hybrid's network evaluations when the call gives no steps: the coarse solver gets what the tail leaves. */
+const DEFAULT_HYBRID_EVALUATIONS = 25;
+
+/**
+ * The hybrid's split: where Algorithm 2 takes over. Default T / 20, the same noise level at every T (the default beta
+ * range scales by 1000 / T, so abar at t depends on t / T alone): t = 10 at T = 200, 25 at T = 500.
+ */
+export function hybridSplit(T: number, split?: number): number {
+  return split ?? Math.max(1, Math.round(T / 20));
+}
+
+/** The hybrid's Algorithm-2 steps after the split: `split` of them is Algorithm 2's own chain, fewer the respaced one. */
+export function hybridTail(split: number, tail?: number): number {
+  return tail ?? Math.min(split, DEFAULT_TAIL);
+}
+
+/** A call's steps (K): the call's own, else the sampler's default (the hybrid's: 25 evaluations in all, at least 1). */
+function defaultSteps(c: Pick<SolverCall, 'sampler' | 'steps' | 'split' | 'tail'>, T: number): number {
+  if (c.steps !== undefined) return c.steps;
+  if (c.sampler !== 'hybrid') return DEFAULT_STEPS[c.sampler];
+  return Math.max(1, DEFAULT_HYBRID_EVALUATIONS - hybridTail(hybridSplit(T, c.split), c.tail));
+}
+
+/** Network evaluations of a call on a T-step model: what the solver costs. */
+export function solverEvaluations(c: Pick<SolverCall, 'sampler' | 'steps' | 'split' | 'tail'>, T: number): number {
+  const K = defaultSteps(c, T);
   if (c.sampler === 'churn') return 2 * K - 1;
-  if (c.sampler === 'hybrid') return K + (c.split ?? 10);
+  if (c.sampler === 'hybrid') return K + hybridTail(hybridSplit(T, c.split), c.tail);
   return K;
 }
 
 /** The steps that spend at most `budget` evaluations (at least one step), the inverse of solverEvaluations. */
-export function solverStepsForBudget(sampler: SolverName, budget: number, split = 10): number {
+export function solverStepsForBudget(sampler: SolverName, budget: number, T: number, c: Pick<SolverCall, 'split' | 'tail'> = {}): number {
   if (sampler === 'churn') return Math.max(1, Math.floor((budget + 1) / 2));
-  if (sampler === 'hybrid') return Math.max(1, budget - split);
+  if (sampler === 'hybrid') return Math.max(1, budget - hybridTail(hybridSplit(T, c.split), c.tail));
   return Math.max(1, budget);
 }
 
@@ -264,15 +296,37 @@ export function heunCoefficients(sch: Schedule, s: number, t: number): { keep: n
   return { keep: b.sigma / a.sigma, pred: b.sigma * (un - u), corr1: b.sigma * (un - u - w), corr2: b.sigma * w };
 }
 
-/** Algorithm 2's own steps from `from` down to x_0, in place on buffers.x (noise from the stream, drawn in its order). */
-function algorithm2Tail(ctx: SolverContext, n: number, from: number, variance: VarianceName, clip: number, off: number,
-  o: SolverCall): void {
+/** The tail's timesteps: `steps` + 1 integers from `from` down to 0, uniform in t (every timestep when steps = from). */
+export function tailGrid(from: number, steps: number): number[] {
+  return Array.from({ length: steps + 1 }, (_, j) => Math.round((from * (steps - j)) / steps));
+}
+
+/**
+ * Algorithm 2 from `from` down to x_0 in `steps` steps, in place on buffers.x (noise from the stream, drawn in its
+ * order). A step of one timestep is Algorithm 2's own (algorithm2Step); a longer one, t -> s, the respaced chain's
+ * (Nichol & Dhariwal 2021, sec. 4): beta' = 1 - abar_t / abar_s in the same posterior, sigma^2 = beta' or beta-tilde'.
+ */
+function algorithm2Tail(ctx: SolverContext, n: number, from: number, steps: number, variance: VarianceName, clip: number,
+  off: number, o: SolverCall): void {
   const { k, schedule: sch } = ctx, { x, eps } = ctx.buffers, z = ctx.buffers.d[2], nd = n * ctx.dim;
-  for (let t = from; t >= 1; t--) {
+  const grid = tailGrid(from, steps);
+  for (let j = 0; j < steps; j++) {
+    const t = grid[j], s = grid[j + 1];
     ctx.eps(eps, x, n, t);
-    if (ddpmCoefficients(sch, t - 1, variance).sigma > 0) k.rngNormal(z, nd, ctx.rng);
-    algorithm2Step(k, sch, x, x, eps, z, nd, t - 1, variance, clip);
-    o.onStep?.(t - 1, new Float32Array(ctx.memory.buffer, x, nd).slice(), off);
+    if (t - s === 1) {
+      if (ddpmCoefficients(sch, t - 1, variance).sigma > 0) k.rngNormal(z, nd, ctx.rng);
+      algorithm2Step(k, sch, x, x, eps, z, nd, t - 1, variance, clip);
+    } else {
+      const abT = sch.alphaBar[t - 1], abS = s === 0 ? 1 : sch.alphaBar[s - 1], a = abT / abS, b = 1 - a;
+      const sigma = s === 0 ? 0 : Math.sqrt(variance === 'beta' ? b : (b * (1 - abS)) / (1 - abT));
+      if (sigma > 0) k.rngNormal(z, nd, ctx.rng);
+      const zp = sigma > 0 ? z : 0;
+      if (clip > 0) {
+        k.posteriorStep(x, x, eps, zp, nd, 1 / Math.sqrt(abT), -Math.sqrt(1 / abT - 1), clip, (Math.sqrt(abS) * b) / (1 - abT),
+          (Math.sqrt(a) * (1 - abS)) / (1 - abT), sigma);
+      } else k.reverseStep(x, x, eps, zp, nd, 1 / Math.sqrt(a), -b / (Math.sqrt(a) * Math.sqrt(1 - abT)), sigma);
+    }
+    o.onStep?.(s, new Float32Array(ctx.memory.buffer, x, nd).slice(), off);
   }
 }
 
@@ -284,6 +338,7 @@ function checkSolverCall(sch: Schedule, c: SolverCall): number {
     if (v !== undefined && c.sampler !== who) throw new UsageError(`--${name} applies to ${who}, not ${c.sampler}`);
   };
   only('split', c.split, 'hybrid');
+  only('tail', c.tail, 'hybrid');
   only('coarse', c.coarse, 'hybrid');
   only('churn', c.churn, 'churn');
   if (c.sampler !== 'hybrid' && c.variance !== undefined) throw new UsageError(`--variance applies to ddpm and hybrid, not ${c.sampler}`);
@@ -294,8 +349,12 @@ function checkSolverCall(sch: Schedule, c: SolverCall): number {
     throw new UsageError(`--coarse must be one of ${COARSE.join(', ')}, got "${c.coarse}"`);
   }
   if (c.churn !== undefined && !(c.churn >= 0 && c.churn <= 1000)) throw new UsageError(`--churn must be in [0, 1000], got ${c.churn}`);
-  const K = c.steps ?? Math.min(DEFAULT_STEPS[c.sampler], c.sampler === 'hybrid' ? sch.T - (c.split ?? 10) : sch.T);
-  solverGrid(sch, K, c.grid, c.sampler === 'hybrid' ? (c.split ?? 10) : 0); // throws on a bad K
+  const split = hybridSplit(sch.T, c.split);
+  if (c.tail !== undefined && !(Number.isInteger(c.tail) && c.tail >= 1 && c.tail <= split)) {
+    throw new UsageError(`--tail must be an integer in [1, ${split}] (the split), got ${c.tail}`);
+  }
+  const K = c.steps ?? Math.min(defaultSteps(c, sch.T), c.sampler === 'hybrid' ? sch.T - split : sch.T);
+  solverGrid(sch, K, c.grid, c.sampler === 'hybrid' ? split : 0); // throws on a bad K
   return K;
 }
 
@@ -303,7 +362,7 @@ function checkSolverCall(sch: Schedule, c: SolverCall): number {
 export function solve(ctx: SolverContext, count: number, c: SolverCall): Float32Array {
   const sch = ctx.schedule, d = ctx.dim, K = checkSolverCall(sch, c);
   if (c.xT && c.xT.length !== count * d) throw new Error(`xT has ${c.xT.length} values, expected ${count * d}`);
-  const split = c.split ?? 10, gridName = c.grid ?? 'logsnr';
+  const split = hybridSplit(sch.T, c.split), gridName = c.grid ?? 'logsnr';
   const grid = solverGrid(sch, K, gridName, c.sampler === 'hybrid' ? split : 0);
   const out = new Float32Array(count * d), x = ctx.buffers.x;
   for (let off = 0; off < count; off += ctx.rows) {
@@ -315,7 +374,7 @@ export function solve(ctx: SolverContext, count: number, c: SolverCall): Float32
     else if (c.sampler === 'hybrid') {
       const coarse = c.coarse ?? 'dpm2m-sde';
       multistep(ctx, n, grid, coarse === 'dpm3m' ? 3 : 2, coarse === 'dpm2m-sde', off, c);
-      algorithm2Tail(ctx, n, split, c.variance ?? 'beta', c.clip ?? 0, off, c);
+      algorithm2Tail(ctx, n, split, hybridTail(split, c.tail), c.variance ?? 'beta', c.clip ?? 0, off, c);
     } else multistep(ctx, n, grid, c.sampler === 'dpm3m' ? 3 : 2, c.sampler === 'dpm2m-sde', off, c);
     out.set(view(), off * d);
     c.onChunk?.(off + n);

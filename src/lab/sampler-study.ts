@@ -11,7 +11,7 @@ import { type Points, slicePoints } from '../data/points';
 import { getDataset } from '../data/datasets';
 import { type Diffusion, type DiffusionOptions, createDiffusion } from '../api/diffusion';
 import { SAMPLERS, type SamplerName } from '../diffusion/samplers';
-import { solverEvaluations } from '../diffusion/solvers';
+import { hybridSplit, hybridTail, solverEvaluations } from '../diffusion/solvers';
 import { FRESH_SEED_OFFSET, PERFECT_SEED_OFFSET } from '../eval/draws';
 import { type Judged, judge } from '../eval/sample-quality';
 import { slicedDistances } from '../eval/sliced';
@@ -38,17 +38,17 @@ function stepsForBudget(sampler: StudySampler, budget: number, T: number): numbe
   if (sampler === 'ddpm') K = budget < T ? budget : NaN;
   else if (sampler === 'ddim') K = budget;
   else if (sampler === 'ode' || sampler === 'churn') K = Math.floor((budget + 1) / 2);
-  else if (sampler === 'hybrid') K = budget - 10;
+  else if (sampler === 'hybrid') K = budget - hybridTail(hybridSplit(T));
   else K = budget;
-  const max = sampler === 'hybrid' ? T - 10 : T;
+  const max = sampler === 'hybrid' ? T - hybridSplit(T) : T;
   return Number.isInteger(K) && K >= 1 && K <= max ? K : undefined;
 }
 
-/** Network evaluations of `sampler` with K steps. */
-function evaluationsOf(sampler: StudySampler, K: number): number {
+/** Network evaluations of `sampler` with K steps on a T-step model. */
+function evaluationsOf(sampler: StudySampler, K: number, T: number): number {
   if (sampler === 'ode') return 2 * K - 1;
   if (sampler === 'ddpm' || sampler === 'ddim') return K;
-  return solverEvaluations({ sampler, steps: K });
+  return solverEvaluations({ sampler, steps: K }, T);
 }
 
 /** n points of `model` (data units) through `sampler` with K steps (its defaults otherwise), from the sample stream as it stands. */
@@ -127,7 +127,7 @@ export async function runSamplerStudy(o: SamplerStudyOptions): Promise<DatasetRe
       const seconds = (performance.now() - t0) / 1000;
       const judged = judge(points, fresh, { seed: o.seed });
       if (samples.length < 12) samples.push({ label, points: slicePoints(points, 0, Math.min(points.n, 1500)) });
-      const evaluations = sampler === 'reference' ? T : evaluationsOf(sampler, K);
+      const evaluations = sampler === 'reference' ? T : evaluationsOf(sampler, K, T);
       const row: SamplerRow = { label, sampler, budget, steps: K, evaluations, seconds, judged, sw2Ratio: judged.sw2 / sw2Floor };
       o.onRow?.(++done, perSet * o.datasets.length, row);
       return row;

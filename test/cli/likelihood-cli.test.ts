@@ -65,3 +65,21 @@ describe('sample --sampler ode', () => {
     expectCleanError(run(['sample', '--model', model, '--sampler', 'ode', '--steps', '41']), /steps must be an integer in \[1, 40\]/);
   });
 });
+
+describe('sample --sampler hybrid', () => {
+  it('--split and --tail: the help says their defaults, a respaced tail runs, bad values are one-line errors', () => {
+    const help = run(['sample', '--help']).out;
+    expect(help).toMatch(/--tail S +hybrid: Algorithm 2's steps from --split to the data \(default min\(split, 15\)/);
+    const hybrid = ['sample', '--model', model, '--sampler', 'hybrid', '--steps', '4', '--split', '6', '--n', '50', '--seed', '3'];
+    const a = run(hybrid), b = run([...hybrid, '--tail', '3']);
+    expect(a.code, a.err).toBe(0);
+    expect(b.code, b.err).toBe(0);
+    expect(b.out.trim().split('\n')).toHaveLength(51);
+    expect(b.out).not.toBe(a.out);
+    // T = 40: the default split is t = 2
+    const tail = (v: string) => run(['sample', '--model', model, '--sampler', 'hybrid', '--tail', v]);
+    expectCleanError(tail('3'), /--tail must be an integer in \[1, 2\] \(the split\), got 3/);
+    expectCleanError(tail('0'), /--tail must be an integer in \[1, 100000\], got 0/);
+    expectCleanError(run(['sample', '--model', model, '--sampler', 'ode', '--tail', '2']), /--tail is an option of the solvers/);
+  });
+});

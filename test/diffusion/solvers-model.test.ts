@@ -71,6 +71,6 @@ describe('solvers through Diffusion.sample', () => {
     expect(() => model.sample(10, { sampler: 'ddim', grid: 'time' })).toThrow(/--grid is an option of the solvers/);
     expect(() => model.sample(10, { sampler: 'churn', eta: 0.5 })).toThrow(/--eta is a ddim option/);
     expect(() => model.sample(10, { sampler: 'dpm3m', variance: 'beta' })).toThrow(/--variance applies to ddpm and hybrid/);
-    expect(() => model.sample(10, { sampler: 'hybrid', steps: 55 })).toThrow('--steps must be an integer in [1, 50] for this grid, got 55');
+    expect(() => model.sample(10, { sampler: 'hybrid', steps: 58 })).toThrow('--steps must be an integer in [1, 57] for this grid, got 58');
   });
 });

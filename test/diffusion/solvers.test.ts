@@ -9,7 +9,8 @@ import { Engine } from '../../src/engine/engine';
 import { DEFAULT_MODEL } from '../../src/engine/model';
 import { type Schedule, makeSchedule } from '../../src/schedule/schedule';
 import {
-  type SolverCall, type SolverContext, engineSolverContext, solve, solverEvaluations, solverGrid, solverStepsForBudget,
+  type SolverCall, type SolverContext, engineSolverContext, hybridSplit, hybridTail, solve, solverEvaluations, solverGrid,
+  solverStepsForBudget, tailGrid,
 } from '../../src/diffusion/solvers';
 import { Rng } from '../../src/util/rng';
 
@@ -109,7 +110,10 @@ describe('solvers on the exact eps of Gaussian data', () => {
     ['dpm2m-sde', { sampler: 'dpm2m-sde', steps: 60 }],
     ['hybrid (dpm2m-sde to t = 10, Algorithm 2 after)', { sampler: 'hybrid', steps: 30 }],
     ['hybrid (dpm3m to t = 20, Algorithm 2 with beta-tilde)',
-      { sampler: 'hybrid', steps: 15, split: 20, coarse: 'dpm3m', variance: 'posterior' }],
+      { sampler: 'hybrid', steps: 15, split: 20, tail: 20, coarse: 'dpm3m', variance: 'posterior' }],
+    ['hybrid (dpm2m-sde to t = 30, the respaced chain in 12 steps)', { sampler: 'hybrid', steps: 20, split: 30, tail: 12 }],
+    ['hybrid (one coarse step, then the respaced chain in 40 steps)', { sampler: 'hybrid', steps: 1, split: 199, tail: 40 }],
+
     ['churn', { sampler: 'churn', steps: 100 }],
   ];
   for (const [name, call] of calls) {
@@ -125,6 +129,37 @@ describe('solvers on the exact eps of Gaussian data', () => {
       }
     });
   }
+
+  // With the exact eps every step of Algorithm 2, respaced or not, is linear-Gaussian: per eigendirection of Sigma (variance v,
+  // mean m) x0_hat = m + g a (x - a m), g = v / (a^2 v + s^2), and x_s = cX0 x0_hat + cXt x + sigma z with the posterior's
+  // coefficients of the pair (t, s). So the chain's own endings have moments known in closed form, and any wrong
+  // coefficient of the kernel call (eps form, or x0 form with a clip) moves them; beta-tilde's known bias at long strides
+  // (the variance of x_s given x_t is more than beta-tilde') is part of the prediction, not an error.
+  it('the respaced tail\'s endings have the moments of its own linear-Gaussian chain (both variances, with a clip)', () => {
+    const sch200 = makeSchedule('linear', 200), steps = [200, ...tailGrid(199, 40)];
+    const muQ = [0, 1].map((k) => Q[0][k] * mu[0] + Q[1][k] * mu[1]);
+    for (const variance of ['beta', 'posterior'] as const) for (const clip of [0, 50]) {
+      const x = solve(exactContext(engine, sch200), N, { sampler: 'hybrid', steps: 1, split: 199, tail: 40, variance, clip });
+      for (let k = 0; k < d; k++) {
+        let m = 0, v = 1; // x_T ~ N(0, I)
+        for (let j = 0; j + 1 < steps.length; j++) {
+          const t = steps[j], s = steps[j + 1], abT = ab(sch200, t), abS = ab(sch200, s), b = 1 - abT / abS;
+          const a = Math.sqrt(abT), g = ev[k] / (abT * ev[k] + 1 - abT);
+          const cX0 = (Math.sqrt(abS) * b) / (1 - abT), cXt = (Math.sqrt(1 - b) * (1 - abS)) / (1 - abT);
+          // the first step is dpm2m-sde's first-order one: Algorithm 2 with beta-tilde on the pair (200, 199)
+          const tilde = j === 0 || variance === 'posterior', sigma2 = s === 0 ? 0 : tilde ? (b * (1 - abS)) / (1 - abT) : b;
+          const slope = cX0 * g * a + cXt;
+          m = cX0 * (muQ[k] + g * a * (m - a * muQ[k])) + cXt * m;
+          v = slope * slope * v + sigma2;
+        }
+        const proj = Array.from({ length: N }, (_, r) => Q[0][k] * x[r * d] + Q[1][k] * x[r * d + 1]);
+        const mean = proj.reduce((p, q) => p + q, 0) / N, varr = proj.reduce((p, q) => p + (q - mean) ** 2, 0) / (N - 1);
+        const what = `${variance}, clip ${clip}, direction ${k}`;
+        expect(Math.abs(mean - m), `${what}: mean ${mean} vs ${m}`).toBeLessThan(4.5 * Math.sqrt(v / N));
+        expect(Math.abs(varr - v), `${what}: variance ${varr} vs ${v}`).toBeLessThan(4.5 * v * Math.sqrt(2 / N));
+      }
+    }
+  });
 
   it('the same seed gives the same bits; another seed other points', () => {
     const sch200 = makeSchedule('linear', 200), run = (seed: number) => {
@@ -152,10 +187,35 @@ describe('grids and budgets', () => {
     expect(() => solverGrid(sch, 201)).toThrow(/--steps must be an integer in \[1, 200\]/);
   });
 
+  it('the hybrid\'s defaults: Algorithm 2 from t = T / 20 in min(split, 15) steps, 25 evaluations in all', () => {
+    expect([100, 200, 500, 1000].map((T) => hybridSplit(T))).toEqual([5, 10, 25, 50]);
+    expect([5, 10, 25, 50].map((s) => hybridTail(s))).toEqual([5, 10, 15, 15]);
+    expect([200, 500].map((T) => solverEvaluations({ sampler: 'hybrid' }, T))).toEqual([25, 25]);
+    expect(solverEvaluations({ sampler: 'hybrid', steps: 10, split: 40, tail: 8 }, 500)).toBe(18);
+    expect(tailGrid(10, 10)).toEqual([10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+    for (const [from, steps] of [[25, 15], [30, 12], [7, 1], [50, 49]]) {
+      const g = tailGrid(from, steps);
+      expect(g.length).toBe(steps + 1);
+      expect(g[0]).toBe(from), expect(g[steps]).toBe(0);
+      for (let j = 1; j <= steps; j++) expect(Number.isInteger(g[j]) && g[j] < g[j - 1]).toBe(true);
+    }
+  });
+
+  it('a tail of one timestep per step is Algorithm 2\'s own chain: the same bits with the tail given or not', () => {
+    const sch = makeSchedule('linear', 200);
+    const run = (call: SolverCall) => {
+      engine.k.rngSeed(engine.arena.ptr('rng', 'sample'), 9n, 3);
+      return solve(exactContext(engine, sch), 300, call);
+    };
+    const a = run({ sampler: 'hybrid', steps: 8 }), b = run({ sampler: 'hybrid', steps: 8, split: 10, tail: 10 });
+    expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
+    expect(Buffer.from(a.buffer).equals(Buffer.from(run({ sampler: 'hybrid', steps: 8, tail: 9 }).buffer))).toBe(false);
+  });
+
   it('solverStepsForBudget inverts solverEvaluations within the budget', () => {
     for (const sampler of ['dpm2m', 'dpm3m', 'dpm2m-sde', 'hybrid', 'churn'] as const) for (const budget of [11, 20, 25, 50]) {
-      const steps = solverStepsForBudget(sampler, budget);
-      const ev = solverEvaluations({ sampler, steps });
+      const steps = solverStepsForBudget(sampler, budget, 200);
+      const ev = solverEvaluations({ sampler, steps }, 200);
       expect(ev).toBeLessThanOrEqual(budget);
       expect(ev).toBeGreaterThanOrEqual(budget - 1);
     }
@@ -165,6 +225,8 @@ describe('grids and budgets', () => {
     const ctx = engineSolverContext(engine);
     expect(() => solve(ctx, 10, { sampler: 'dpm2m', split: 5 })).toThrow('--split applies to hybrid, not dpm2m');
     expect(() => solve(ctx, 10, { sampler: 'hybrid', split: 0 })).toThrow('--split must be an integer in [1, 199], got 0');
+    expect(() => solve(ctx, 10, { sampler: 'hybrid', tail: 11 })).toThrow('--tail must be an integer in [1, 10] (the split), got 11');
+    expect(() => solve(ctx, 10, { sampler: 'dpm2m', tail: 5 })).toThrow('--tail applies to hybrid, not dpm2m');
     expect(() => solve(ctx, 10, { sampler: 'churn', churn: 2000 })).toThrow('--churn must be in [0, 1000], got 2000');
     expect(() => solve(ctx, 10, { sampler: 'dpm2m', grid: 'cosine' as never })).toThrow('--grid must be one of logsnr, time, got "cosine"');
   });
