@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { scriptArgs } from './args.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -55,26 +55,11 @@ W2 over its floor) and writes one JSON per cell (a finished cell is skipped), a 
   --table-only    run nothing: the table of the cells already finished (a grid still running, or stopped)
   -h, --help      this text`;
 
-const fail = (msg) => {
-  console.error(`quality: ${msg}`);
-  process.exit(2);
-};
-let opts;
-try {
-  opts = parseArgs({
-    options: {
-      factor: { type: 'string' }, values: { type: 'string' }, quick: { type: 'boolean' }, threads: { type: 'string' },
-      out: { type: 'string' }, doc: { type: 'string' }, 'table-only': { type: 'boolean' }, seeds: { type: 'string' },
-      baseline: { type: 'string' }, ode: { type: 'string' }, with: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-    },
-  }).values;
-} catch (e) {
-  fail(e.message);
-}
-if (opts.help) {
-  console.log(HELP);
-  process.exit(0);
-}
+const { opts, fail } = scriptArgs('quality', HELP, {
+  factor: { type: 'string' }, values: { type: 'string' }, quick: { type: 'boolean' }, threads: { type: 'string' },
+  out: { type: 'string' }, doc: { type: 'string' }, 'table-only': { type: 'boolean' }, seeds: { type: 'string' },
+  baseline: { type: 'string' }, ode: { type: 'string' }, with: { type: 'string' },
+});
 if (!opts.factor) fail('--factor NAME is required (see --help)');
 const factor = opts.factor.replace(/^--/, '');
 if (!/^[A-Za-z][A-Za-z0-9-]*(\+[A-Za-z][A-Za-z0-9-]*)*$/.test(factor)) {
