@@ -11,7 +11,7 @@
  *   const { nats } = d.nll(points);                             // exact, through the probability-flow ODE
  */
 import { type LoadedCheckpoint, decodeCheckpoint, encodeCheckpoint, engineFromCheckpoint, lossHistory } from '../io/checkpoint';
-import { DEFAULT_RUN, type RunConfig, checkRunConfig, defaultTSampling } from '../diffusion/config';
+import { DEFAULT_IMPORTANCE_MIX, DEFAULT_RUN, type RunConfig, checkRunConfig, defaultTSampling } from '../diffusion/config';
 import { DATASETS, getDataset } from '../data/datasets';
 import { type Points, type Standardization, fitStandardization, logDetJacobian, standardize, unstandardize } from '../data/points';
 import { Rng } from '../util/rng';
@@ -128,6 +128,7 @@ function mergeConfig(o: DiffusionOptions): RunConfig {
     c.threads = 1;
   }
   c.tSampling ??= defaultTSampling(c.variance);
+  if (c.tSampling === 'importance') c.importanceMix ??= DEFAULT_IMPORTANCE_MIX;
   return c;
 }
 
@@ -185,7 +186,7 @@ export class Diffusion {
     const engine = await Engine.create({
       model: config.model, schedule, rows, seed: config.seed, adam: config.adam,
       data: z.data, wasm: o.wasm, flavor: o.flavor, threads: config.threads, fma: config.fma, tSampling: config.tSampling,
-      minSnr: config.minSnr,
+      importanceMix: config.importanceMix, minSnr: config.minSnr,
     });
     if (config.stream) engine.streamBatch = streamFrom(config, standardization);
     return new Diffusion(config, engine, standardization, data, undefined, learner);

@@ -7,7 +7,7 @@
  */
 import { DATASETS, loadDataset } from '../data/datasets';
 import { type Points } from '../data/points';
-import { DEFAULT_RUN, type RunConfig, checkInt } from '../diffusion/config';
+import { DEFAULT_IMPORTANCE_MIX, DEFAULT_RUN, type RunConfig, checkInt } from '../diffusion/config';
 import { type TSampling, T_SAMPLINGS, checkTSampling } from '../engine/t-sampling';
 import { ACTIVATIONS } from '../engine/model';
 import { ALL_SCHEDULES, VARIANCES } from '../schedule/schedule';
@@ -102,6 +102,9 @@ export const RUN_OPTS: Opt[] = [
     help: 'how each batch\'s t are drawn, all for the same objective: uniform (Algorithm 1), stratified (spread evenly over 1..T ' +
       'from one random offset), importance (by the loss\'s second moment, each row weighted by 1/(T p_t); uniform until every t ' +
       'has 10 losses) (default importance; uniform with --variance learned)' },
+  { name: 'importance-mix', type: 'string', arg: 'X',
+    help: `importance t: the share of uniform probability mixed into p_t, in (0, 1]; every t keeps at least that share of its ` +
+      `rows (default ${DEFAULT_IMPORTANCE_MIX}; Nichol & Dhariwal's 0.001)` },
   { name: 'min-snr', type: 'string', arg: 'G',
     help: 'opt-in, another objective than Algorithm 1\'s: each row\'s squared error weighted by min(SNR_t, G) / SNR_t, ' +
       'SNR_t = abar_t / (1 - abar_t) (min-SNR-gamma, Hang et al. 2023; G = 5 in their paper); 0 = off (default 0)' },
@@ -159,6 +162,8 @@ export function runConfigFrom(v: Record<string, unknown>): RunConfig {
   c.threads = int(v, 'threads', 1, 64) ?? c.threads;
   if (v.fma) c.fma = true;
   Object.assign(c, tSamplingOption(v));
+  const mix = num(v, 'importance-mix');
+  if (mix !== undefined) c.importanceMix = mix; // a bad value is named by checkRunConfig
   const g = num(v, 'min-snr');
   if (g !== undefined && g !== 0) c.minSnr = g; // a bad value is named by checkRunConfig
   return c;

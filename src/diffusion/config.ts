@@ -3,7 +3,7 @@
  * rebuild the engine lives here, so `__metadata__.config` is this object as JSON.
  */
 import { DEFAULT_ADAM, type AdamConfig, type Engine } from '../engine/engine';
-import { type TSampling, checkTSampling } from '../engine/t-sampling';
+import { NICHOL_DHARIWAL_MIX, type TSampling, checkTSampling } from '../engine/t-sampling';
 import type { Standardization } from '../data/points';
 import { UsageError } from '../util/errors';
 import { DEFAULT_MODEL, type ModelConfig, checkModelConfig } from '../engine/model';
@@ -61,6 +61,12 @@ export interface RunConfig {
    */
   tSampling?: TSampling;
   /**
+   * 'importance': the share of uniform probability mixed into p_t, in (0, 1]; every t keeps at least that share of its
+   * uniform rows, and no weight exceeds 1 / mix. Unset: a new importance run takes DEFAULT_IMPORTANCE_MIX (createDiffusion
+   * writes it into the configuration); a model file without the field was trained with Nichol & Dhariwal's 0.001.
+   */
+  importanceMix?: number;
+  /**
    * Min-SNR-gamma loss weighting (Hang et al. 2023), opt-in: it changes the objective from Algorithm 1's (each row's
    * error weighted by min(SNR_t, gamma) / SNR_t). Unset or 0: off.
    */
@@ -75,6 +81,9 @@ export interface RunConfig {
 export function defaultTSampling(variance: RunConfig['variance']): TSampling {
   return variance === 'learned' ? 'uniform' : 'importance';
 }
+
+/** The share of uniform probability a new importance run mixes into p_t unless told (RunConfig.importanceMix). */
+export const DEFAULT_IMPORTANCE_MIX = NICHOL_DHARIWAL_MIX;
 
 /** Defaults chosen so `train` with no flags finishes in about a minute on 2 cores and passes the quality bar (docs/sample-quality.md). */
 export const DEFAULT_RUN: RunConfig = {
@@ -169,6 +178,12 @@ export function checkRunConfig(c: RunConfig): void {
     throw new UsageError(
       '--t-sampling importance weights the L_simple step; --variance learned trains its own objective: use uniform or stratified',
     );
+  }
+  if (c.importanceMix !== undefined) {
+    if (!(c.importanceMix > 0 && c.importanceMix <= 1)) throw new UsageError(`--importance-mix must be in (0, 1], got ${c.importanceMix}`);
+    if (c.tSampling !== undefined && c.tSampling !== 'importance') {
+      throw new UsageError(`--importance-mix applies to --t-sampling importance, not ${c.tSampling}`);
+    }
   }
   if (c.minSnr !== undefined) {
     checkNumber('--min-snr', c.minSnr, 0, 1e6, true);

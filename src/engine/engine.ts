@@ -59,6 +59,8 @@ export interface EngineOptions {
   threads?: number;
   /** How a training batch's t are drawn (src/engine/t-sampling.ts); default 'uniform' (Algorithm 1). */
   tSampling?: TSampling;
+  /** 'importance': the share of uniform probability mixed into p_t (src/engine/t-sampling.ts; default 0.001). */
+  importanceMix?: number;
   /**
    * Min-SNR-gamma (Hang et al. 2023), opt-in, another objective: each row's squared error weighted by
    * min(SNR_t, gamma) / SNR_t, SNR_t = abar_t / (1 - abar_t) (their weight for eps-prediction). 0 or unset: off.
@@ -188,7 +190,10 @@ export class Engine {
     this.adam = o.adam ?? DEFAULT_ADAM;
     this.tSampling = o.tSampling ?? 'uniform';
     this.minSnr = o.minSnr ?? 0;
-    if (this.tSampling === 'importance') (this.tHistory = new LossSecondMoment(o.schedule.T)), (this.tUniforms = new Float64Array(o.rows));
+    if (this.tSampling === 'importance') {
+      this.tHistory = new LossSecondMoment(o.schedule.T, o.importanceMix);
+      this.tUniforms = new Float64Array(o.rows);
+    }
     const c = o.model, d = c.dim, R = o.rows, T = o.schedule.T;
     this.inDim = inDim(c);
     this.outDim = outDim(c);

@@ -7,7 +7,8 @@
  *    the batch sees every stretch of the schedule every step instead of a multinomial's clumps.
  *  - 'importance': t ~ p_t proportional to sqrt(E[L_t^2]) over each t's last HISTORY losses, each row weighted by
  *    1 / (T p_t), so E[w L] is the uniform objective (Nichol & Dhariwal 2021, sec. 3.3). Until every t has HISTORY
- *    losses, p is uniform (weights 1). p keeps UNIFORM_MIX of uniform mass so no weight exceeds 1 / UNIFORM_MIX.
+ *    losses, p is uniform (weights 1). p keeps a share `mix` of uniform mass, so no weight exceeds 1 / mix and every
+ *    t keeps at least `mix` of its uniform share of the rows.
  * Not here: the random numbers (the engine's training stream, so a seed fixes the run) and the weighted backward
  * (assembly/loss.ts mseBackwardWeighted).
  */
@@ -25,8 +26,8 @@ export function checkTSampling(s: string): TSampling {
 
 /** Losses kept per t (Nichol & Dhariwal's 10). */
 export const HISTORY = 10;
-/** Share of uniform probability mixed into p (their 0.001): bounds the weights by 1000. */
-export const UNIFORM_MIX = 0.001;
+/** Nichol & Dhariwal's share of uniform probability mixed into p (0.001, weights at most 1000): a model file without one. */
+export const NICHOL_DHARIWAL_MIX = 0.001;
 
 /** Stratified table indices 0..T-1 for n rows with offset r in [0, T): t_i = (floor(i T / n) + r) mod T. */
 export function stratifiedT(out: Int32Array, n: number, T: number, r: number): void {
@@ -44,7 +45,7 @@ export class LossSecondMoment {
   private warm = false;
   private dirty = true;
 
-  constructor(readonly T: number) {
+  constructor(readonly T: number, readonly mix = NICHOL_DHARIWAL_MIX) {
     this.s = new Float32Array(T * (HISTORY + 2));
     this.p = new Float64Array(T);
     this.cdf = new Float64Array(T);
@@ -78,7 +79,7 @@ export class LossSecondMoment {
       p[t] = Math.sqrt(m2 / HISTORY);
       sum += p[t];
     }
-    for (let t = 0; t < T; t++) p[t] = sum > 0 ? (1 - UNIFORM_MIX) * (p[t] / sum) + UNIFORM_MIX / T : 1 / T;
+    for (let t = 0; t < T; t++) p[t] = sum > 0 ? (1 - this.mix) * (p[t] / sum) + this.mix / T : 1 / T;
     let c = 0;
     for (let k = 0; k < T; k++) this.cdf[k] = c += p[k];
     this.dirty = false;

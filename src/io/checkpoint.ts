@@ -200,7 +200,7 @@ export async function engineFromCheckpoint(
   const engine = await Engine.create({
     model: c.config.model, schedule: scheduleOf(c), rows: o.rows, seed: c.config.seed, adam: c.config.adam,
     data: o.data, wasm: o.wasm, flavor: o.flavor, threads: o.threads, fma: o.fma, tSampling: c.config.tSampling,
-    minSnr: c.config.minSnr,
+    importanceMix: c.config.importanceMix, minSnr: c.config.minSnr,
   });
   const named: Record<string, { shape: number[]; data: ArrayLike<number> }> = {};
   for (const s of paramSpecs(c.config.model)) {

@@ -11,9 +11,9 @@ import { describe, expect, test } from 'vitest';
 import '../../src/engine/wasm-embedded';
 import { Diffusion } from '../../src/api/diffusion';
 import { getDataset } from '../../src/data/datasets';
-import { checkRunConfig, DEFAULT_RUN } from '../../src/diffusion/config';
+import { checkRunConfig, DEFAULT_IMPORTANCE_MIX, DEFAULT_RUN } from '../../src/diffusion/config';
 import { runConfigFrom } from '../../src/cli/options';
-import { HISTORY, LossSecondMoment, UNIFORM_MIX, stratifiedT } from '../../src/engine/t-sampling';
+import { HISTORY, LossSecondMoment, NICHOL_DHARIWAL_MIX, stratifiedT } from '../../src/engine/t-sampling';
 import { UsageError } from '../../src/util/errors';
 import { Rng } from '../../src/util/rng';
 import { relativeMaxDiff } from '../reference';
@@ -75,10 +75,21 @@ describe('importance-sampled t', () => {
     h.add(T - 1, T); // the last t's tenth loss
     expect(h.ready).toBe(true);
     const p = h.probabilities(), sum = 15; // sqrt(E[L^2]) = t + 1
-    for (let k = 0; k < T; k++) expect(p[k]).toBeCloseTo((1 - UNIFORM_MIX) * ((k + 1) / sum) + UNIFORM_MIX / T, 12);
+    for (let k = 0; k < T; k++) expect(p[k]).toBeCloseTo((1 - NICHOL_DHARIWAL_MIX) * ((k + 1) / sum) + NICHOL_DHARIWAL_MIX / T, 12);
     // only the last HISTORY losses count
     for (let j = 0; j < HISTORY; j++) h.add(0, 5);
     expect(h.probabilities()[0]).toBeCloseTo(h.probabilities()[4], 12);
+  });
+
+  test('a larger mix: p_t = (1 - mix) q_t + mix / T, so every t keeps mix of its uniform share and w <= 1 / mix', () => {
+    const T = 8, mix = 0.3, h = new LossSecondMoment(T, mix);
+    for (let k = 0; k < T * HISTORY; k++) h.add(k % T, (k % T) === 0 ? 1000 : 1e-3); // q all but entirely on t = 0
+    const p = h.probabilities(), q0 = 1000 / (1000 + (T - 1) * 1e-3);
+    expect(p[0]).toBeCloseTo((1 - mix) * q0 + mix / T, 12);
+    for (let k = 1; k < T; k++) expect(p[k]).toBeGreaterThanOrEqual(mix / T);
+    const n = 4000, t = new Int32Array(n), w = new Float32Array(n), rng = new Rng(3, 1);
+    h.draw(t, w, Float64Array.from({ length: n }, () => rng.uniform()), n);
+    expect(Math.max(...w)).toBeLessThanOrEqual(Math.fround(1 / mix) * (1 + 1e-6));
   });
 
   test('draws follow p and E_p[w f(t)] is the uniform mean of f (statistically, 200,000 draws)', () => {
@@ -186,6 +197,46 @@ describe('the --t-sampling option', () => {
     learned.close();
   });
 
+  test('--importance-mix: a new importance run writes the default into its configuration; a file without it is 0.001; '
+    + 'bad values and other t samplings are one-line UsageErrors; another mix, other bits; a checkpoint keeps it', async () => {
+    const plain = await Diffusion.create({ ...small });
+    expect(plain.config.importanceMix).toBe(DEFAULT_IMPORTANCE_MIX);
+    expect(plain.engine.tHistory!.mix).toBe(DEFAULT_IMPORTANCE_MIX);
+    plain.close();
+    const uniform = await Diffusion.create({ ...small, tSampling: 'uniform' });
+    expect(uniform.config.importanceMix).toBeUndefined();
+    uniform.close();
+    expect(runConfigFrom({ 'importance-mix': '0.3' }).importanceMix).toBe(0.3);
+    for (const [x, msg] of [['0', '--importance-mix must be in (0, 1], got 0'], ['1.5', '--importance-mix must be in (0, 1], got 1.5']]) {
+      expect(() => checkRunConfig(runConfigFrom({ 'importance-mix': x }))).toThrow(msg);
+    }
+    expect(() => runConfigFrom({ 'importance-mix': 'most' })).toThrow(/--importance-mix expects a number, got "most"/);
+    expect(() => checkRunConfig(runConfigFrom({ 'importance-mix': '0.3', 't-sampling': 'stratified' })))
+      .toThrow('--importance-mix applies to --t-sampling importance, not stratified');
+    const data = getDataset('moons', small.nData, 0);
+    const train = async (o: Record<string, unknown>, steps: number) => {
+      const m = await Diffusion.create({ ...small, data, ...o });
+      await m.train({ steps });
+      return m;
+    };
+    const params = (m: Diffusion) => Buffer.from(m.engine.arena.slabView('params').slice().buffer);
+    const whole = await train({ importanceMix: 0.3 }, 40), other = await train({ importanceMix: 0.1 }, 40);
+    expect(params(whole).equals(params(other))).toBe(false);
+    const half = await train({ importanceMix: 0.3 }, 20);
+    const bytes = half.save(true);
+    half.close();
+    const resumed = await Diffusion.load(bytes, { data });
+    expect(resumed.config.importanceMix).toBe(0.3);
+    await resumed.train({ steps: 40 });
+    expect(params(resumed).equals(params(whole))).toBe(true);
+    // A checkpoint written before the option (no field): the engine mixes Nichol & Dhariwal's 0.001.
+    const old = await Diffusion.create({ ...small, data });
+    delete (old.config as { importanceMix?: number }).importanceMix;
+    const legacy = await Diffusion.load(old.save(true), { data });
+    expect(legacy.engine.tHistory!.mix).toBe(NICHOL_DHARIWAL_MIX);
+    for (const m of [whole, other, resumed, old, legacy]) m.close();
+  });
+
   for (const mode of ['stratified', 'importance'] as const) {
     test(`${mode}: a checkpoint keeps the option (and the loss history) and resumes bit for bit`, async () => {
       const data = getDataset('moons', small.nData, 0);
@@ -215,6 +266,10 @@ describe('train --t-sampling (the built CLI)', () => {
 
   test('--help lists it; a bad value is one line, exit 2; --resume keeps it from the checkpoint and refuses a new one', () => {
     expect(cli('train', '--help').out).toMatch(/--t-sampling uniform\|stratified\|importance/);
+    expect(cli('train', '--help').out).toMatch(/--importance-mix X +importance t: the share of uniform probability mixed into p_t/);
+    const badMix = cli('train', '--importance-mix', '0', '--steps', '1');
+    expect(badMix.code).toBe(2);
+    expect(badMix.err.trim().split('\n')).toEqual(['error: --importance-mix must be in (0, 1], got 0']);
     const bad = cli('train', '--t-sampling', 'sobol', '--steps', '1');
     expect(bad.code).toBe(2);
     expect(bad.err.trim().split('\n')).toEqual(['error: unknown t sampling "sobol"; choose one of uniform, stratified, importance']);
