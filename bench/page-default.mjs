@@ -67,6 +67,7 @@ for (const dataset of datasets) for (const seed of seeds) {
   const model = await createDiffusion({
     dataset, nData: 2000, schedule: 'linear', T, variance: 'beta', model: { width: 64, depth: 2, embedSize: 64, inputScale },
     steps, batch: 256, lr: 0.002, warmup: Math.min(200, Math.floor(steps / 10)), seed, threads: 1, tSampling,
+    ...(tSampling === 'importance' ? { importanceMix: 0.001 } : {}), // the page's mix
   });
   const t0 = performance.now();
   await model.train();

@@ -80,6 +80,8 @@ function trainRequest(): TrainRequest {
     lr: num('lr', 1e-6, 1, false),
     warmup: Math.min(200, Math.floor(steps / 10)),
     seed: num('seed', 0, 2 ** 31, true),
+    // Importance-sampled t with Nichol & Dhariwal's mix, as the page's default was measured (docs/page.md).
+    ...($<HTMLSelectElement>('variance').value !== 'learned' ? { importanceMix: 0.001 } : {}),
   };
   if (src === 'named') {
     options.dataset = $<HTMLSelectElement>('dataset').value;

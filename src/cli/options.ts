@@ -104,7 +104,7 @@ export const RUN_OPTS: Opt[] = [
       'has 10 losses) (default importance; uniform with --variance learned)' },
   { name: 'importance-mix', type: 'string', arg: 'X',
     help: `importance t: the share of uniform probability mixed into p_t, in (0, 1]; every t keeps at least that share of its ` +
-      `rows (default ${DEFAULT_IMPORTANCE_MIX}; Nichol & Dhariwal's 0.001)` },
+      `rows (default ${DEFAULT_IMPORTANCE_MIX}; Nichol & Dhariwal's: 0.001)` },
   { name: 'min-snr', type: 'string', arg: 'G',
     help: 'opt-in, another objective than Algorithm 1\'s: each row\'s squared error weighted by min(SNR_t, G) / SNR_t, ' +
       'SNR_t = abar_t / (1 - abar_t) (min-SNR-gamma, Hang et al. 2023; G = 5 in their paper); 0 = off (default 0)' },
