@@ -11,7 +11,7 @@ import { type Points, slicePoints } from '../data/points';
 import { getDataset } from '../data/datasets';
 import { type Diffusion, type DiffusionOptions, createDiffusion } from '../api/diffusion';
 import { SAMPLERS, type SamplerName } from '../diffusion/samplers';
-import { hybridSplit, hybridTail, solverEvaluations } from '../diffusion/solvers';
+import { hybridSplit, solverEvaluations, solverStepsForBudget } from '../diffusion/solvers';
 import { FRESH_SEED_OFFSET, PERFECT_SEED_OFFSET } from '../eval/draws';
 import { type Judged, judge } from '../eval/sample-quality';
 import { slicedDistances } from '../eval/sliced';
@@ -37,11 +37,10 @@ function stepsForBudget(sampler: StudySampler, budget: number, T: number): numbe
   let K: number;
   if (sampler === 'ddpm') K = budget < T ? budget : NaN;
   else if (sampler === 'ddim') K = budget;
-  else if (sampler === 'ode' || sampler === 'churn') K = Math.floor((budget + 1) / 2);
-  else if (sampler === 'hybrid') K = budget - hybridTail(hybridSplit(T));
-  else K = budget;
+  else if (sampler === 'ode') K = Math.floor((budget + 1) / 2);
+  else K = solverStepsForBudget(sampler, budget, T); // at least 1 step: the budget check below drops what overspends
   const max = sampler === 'hybrid' ? T - hybridSplit(T) : T;
-  return Number.isInteger(K) && K >= 1 && K <= max ? K : undefined;
+  return Number.isInteger(K) && K >= 1 && K <= max && evaluationsOf(sampler, K, T) <= budget ? K : undefined;
 }
 
 /** Network evaluations of `sampler` with K steps on a T-step model. */
