@@ -2,7 +2,8 @@
 //   1. the yardsticks: the core's clock (a dependent add chain), the f32x4 mul+add peak (madPeak) and FMA peak
 //      (fmaPeak, relaxed build), as GFLOP/s and FLOP per cycle;
 //   2. the matmul kernels on the training step's shapes, as GFLOP/s and as a share of the matching peak;
-//   3. a profile of one training step per kernel and per thread at B = 32, 256, 1024 (1 and 2 threads);
+//   3. a profile per kernel and per thread of one training step at B = 32, 256, 1024 and of one reverse step of
+//      sampling (1024 rows), on 1 and 2 threads;
 //   4. training-step times (plain SIMD, the opt-in FMA build, scalar), sampling 10,000 points at T = 50 and 1000;
 //   5. the peers in the same run: PyTorch (bench/torch-peer.mjs, when /usr/bin/python3 has torch) and TensorFlow.js
 //      4.22 (bench/tfjs-peer.mjs), with the ratios and the issue's targets.
@@ -111,7 +112,7 @@ const result = {
   date: new Date().toISOString(),
   stat,
   relaxedSimd: fma,
-  peak: {}, kernels: [], profile: [], train: [], sample: [],
+  peak: {}, kernels: [], profile: [], sampleProfile: [], train: [], sample: [],
 };
 const lr = 1e-3; // the training steps' learning rate, ours and the peers'
 const data = getDataset('moons', 10000, 0);
@@ -220,6 +221,7 @@ const CATEGORY = {
   'matmul backward': ['linearBackwardInputAct', 'linearBackward', 'linearBackwardWeight', 'timeBiasBackward'],
   'embeddings': ['sinusoidalEmbed'],
   'batch draw': ['rngIntBelow', 'rngNormal', 'qSample', 'gatherRows'],
+  'reverse step': ['posteriorStep', 'reverseStep'],
   'loss': ['mseBackwardScaled', 'mseForward'],
   'gradient reduction': ['accumulateSumSquaresTo'],
   'clipping norm': ['sumSquares'],
@@ -239,42 +241,70 @@ function wrapTimed(k, acc) {
   }
   return w;
 }
+/**
+ * Time `steps` calls of `run` on engine e with every kernel call timed (lane 0 through a wrapper of e.k, the workers
+ * by themselves): per lane, milliseconds per call of `run` by category and by kernel; lane 0's "waiting" is time
+ * blocked on the workers, "host" the rest of its wall time outside kernels; a worker's "idle" its time outside them.
+ */
+function profileLanes(e, run, steps) {
+  const acc = new Map(), real = e.k;
+  e.k = wrapTimed(real, acc);
+  e.threadPool?.profile(true);
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) run();
+  const wall = (performance.now() - t0) / steps;
+  e.k = real;
+  const lanes = [{ kernels: acc, waitedMs: e.threadPool?.waitedMs ?? 0 }];
+  for (const wk of e.threadPool?.profiled() ?? []) lanes.push({ kernels: wk.kernels, busyMs: wk.busyMs });
+  e.threadPool?.profile(false);
+  const out = [];
+  lanes.forEach((l, lane) => {
+    const cats = {};
+    let sum = 0;
+    for (const [name, ms] of l.kernels) {
+      const c = categoryOf(name);
+      cats[c] = (cats[c] ?? 0) + ms / steps;
+      sum += ms / steps;
+    }
+    if (lane === 0) {
+      cats.waiting = l.waitedMs / steps;
+      cats.host = Math.max(0, wall - sum - cats.waiting);
+    } else cats.idle = Math.max(0, wall - l.busyMs / steps);
+    out.push({ lane, ms: cats, kernels: Object.fromEntries([...l.kernels].map(([n, ms]) => [n, ms / steps])) });
+  });
+  return { wall, lanes: out };
+}
+const logLanes = (lanes, unit = 1000) => {
+  for (const l of lanes) log(`  lane ${l.lane}: ` +
+    `${Object.entries(l.ms).filter(([, v]) => v * unit >= 0.5).map(([c, v]) => `${c} ${(v * unit).toFixed(0)} us`).join(', ')}`);
+};
 for (const B of peerOnly || args.has('--no-profile') ? [] : [32, 256, 1024]) {
   for (const threads of [1, 2]) {
     const e = await Engine.create({ model: DEFAULT_MODEL, schedule: makeSchedule('linear', 1000), rows: B, seed: 1, data: z, threads });
-    const steps = Math.max(20, Math.round(20000 / B));
     for (let i = 0; i < warmSteps(B); i++) e.trainStep(lr, B);
-    const acc = new Map(), real = e.k;
-    e.k = wrapTimed(real, acc);
-    e.threadPool?.profile(true);
-    const t0 = performance.now();
-    for (let i = 0; i < steps; i++) e.trainStep(lr, B);
-    const wall = (performance.now() - t0) / steps;
-    e.k = real;
-    const lanes = [{ kernels: acc, waitedMs: e.threadPool?.waitedMs ?? 0 }];
-    for (const wk of e.threadPool?.profiled() ?? []) lanes.push({ kernels: wk.kernels, busyMs: wk.busyMs });
-    e.threadPool?.profile(false);
+    const { wall, lanes } = profileLanes(e, () => e.trainStep(lr, B), Math.max(20, Math.round(20000 / B)));
     e.close();
-    const row = { batch: B, threads: e.lanes, stepMs: wall, lanes: [] };
-    lanes.forEach((l, lane) => {
-      const cats = {};
-      let sum = 0;
-      for (const [name, ms] of l.kernels) {
-        const c = categoryOf(name);
-        cats[c] = (cats[c] ?? 0) + ms / steps;
-        sum += ms / steps;
-      }
-      if (lane === 0) {
-        cats.waiting = l.waitedMs / steps;
-        cats.host = Math.max(0, wall - sum - cats.waiting);
-      } else cats.idle = Math.max(0, wall - l.busyMs / steps);
-      row.lanes.push({ lane, ms: cats, kernels: Object.fromEntries([...l.kernels].map(([n, ms]) => [n, ms / steps])) });
-    });
-    result.profile.push(row);
+    result.profile.push({ batch: B, threads: e.lanes, stepMs: wall, lanes });
     log(`profile B=${B} threads=${e.lanes}: ${wall.toFixed(3)} ms/step (timed calls; the untimed step is in the table below)`);
-    for (const l of row.lanes) log(`  lane ${l.lane}: ` +
-      `${Object.entries(l.ms).filter(([, v]) => v >= 0.0005).map(([c, v]) => `${c} ${(v * 1000).toFixed(0)} us`).join(', ')}`);
+    logLanes(lanes);
   }
+}
+// A reverse step of sampling: 10,000 points in chunks of 1024 rows through 20 steps (a T = 20 engine, the network and
+// step of the T = 1000 case), per 1024-row chunk and step.
+for (const threads of peerOnly || args.has('--no-profile') ? [] : [1, 2]) {
+  const e = await Engine.create({ model: DEFAULT_MODEL, schedule: makeSchedule('linear', 20), rows: 1024, seed: 1, threads });
+  const call = () => e.sample(10000, { variance: 'posterior', clip: 3 });
+  call();
+  const perCall = 20 * Math.ceil(10000 / 1024);
+  const { wall, lanes } = profileLanes(e, call, 3);
+  e.close();
+  result.sampleProfile.push({ rows: 1024, threads: e.lanes, stepMs: wall / perCall, lanes: lanes.map((l) => ({
+    lane: l.lane,
+    ms: Object.fromEntries(Object.entries(l.ms).map(([c, v]) => [c, v / perCall])),
+    kernels: Object.fromEntries(Object.entries(l.kernels).map(([n, v]) => [n, v / perCall])),
+  })) });
+  log(`profile of sampling, threads=${e.lanes}: ${(wall / perCall * 1000).toFixed(0)} us per reverse step of 1024 rows (timed calls)`);
+  logLanes(result.sampleProfile.at(-1).lanes);
 }
 
 // ------------------------------------------------------------------------------------------ train steps
