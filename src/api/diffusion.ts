@@ -77,7 +77,7 @@ export interface SampleOptions {
   /** The few-step solvers (dpm2m, dpm3m, dpm2m-sde, hybrid, churn; src/diffusion/solvers.ts): time grid (default logsnr). */
   grid?: GridName;
   /**
-   * hybrid only: the timestep where Algorithm 2 takes over (default T / 20), Algorithm 2's steps from there (default
+   * hybrid only: the timestep where Algorithm 2 takes over (default T / 20 up to 10), Algorithm 2's steps from there (default
    * min(split, 15); fewer than split: the respaced chain) and the solver before it (default dpm2m-sde).
    */
   split?: number;

@@ -31,7 +31,7 @@ export const sampleCommand: Command = {
       help: 'ddim: 0 = deterministic given x_T (default), 1 = ancestral noise (K = T: DDPM with beta-tilde_t)' },
     { name: 'grid', type: 'string', arg: GRIDS.join('|'),
       help: 'dpm2m, dpm3m, dpm2m-sde, hybrid, churn: timesteps uniform in log-SNR (default) or in t, rounded to integers' },
-    { name: 'split', type: 'string', arg: 'T0', help: 'hybrid: the timestep where Algorithm 2 takes over (default T/20)' },
+    { name: 'split', type: 'string', arg: 'T0', help: 'hybrid: the timestep where Algorithm 2 takes over (default T/20 up to 10)' },
     { name: 'tail', type: 'string', arg: 'S',
       help: 'hybrid: Algorithm 2\'s steps from --split to the data (default min(split, 15); fewer than split: respaced)' },
     { name: 'coarse', type: 'string', arg: COARSE.join('|'), help: 'hybrid: the solver down to --split (default dpm2m-sde)' },

@@ -48,7 +48,7 @@ export const SAMPLER_SUMMARY: Readonly<Record<SamplerName, string>> = {
   dpm2m: 'DPM-Solver++(2M), data prediction, multistep on a log-SNR grid (K evaluations, default 20)',
   dpm3m: 'DPM-Solver++(3M), third order multistep (K evaluations, default 20)',
   'dpm2m-sde': 'SDE-DPM-Solver++(2M), stochastic multistep (K evaluations, default 20)',
-  hybrid: 'K steps of --coarse (default dpm2m-sde) down to t = --split (default T/20), ' +
+  hybrid: 'K steps of --coarse (default dpm2m-sde) down to t = --split (default T/20 up to 10), ' +
     'then --tail steps of Algorithm 2 (default min(split, 15); K + tail evaluations, default 25)',
   churn: 'Heun steps with EDM\'s churn: the noise raised before each step by --churn S_churn (default 5) ' +
     '(2K - 1 evaluations, default K 10)',

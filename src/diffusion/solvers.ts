@@ -22,7 +22,7 @@
  * and on the exact-eps Gaussian of test/diffusion/solvers.test.ts (T = 200, 15 steps) the exact weight inflates the
  * wide direction's variance to 1.78 (target 1.38), the midpoint weight to 1.47, and no D' term (first order) gives 0.76.
  *
- * The hybrid runs its coarse solver from T down to the split (default T / 20) and hands the rest to Algorithm 2: its
+ * The hybrid runs its coarse solver from T down to the split (default T / 20 up to 10) and hands the rest to Algorithm 2: its
  * own steps when the tail has one step per timestep, the respaced chain's on a coarser integer grid otherwise, both
  * through Algorithm 2's kernels (reverseStep, posteriorStep) rather than solverStep.
  *
@@ -81,7 +81,7 @@ export interface SolverCall {
   /** Time grid (default logsnr). */
   grid?: GridName;
   /**
-   * hybrid: the timestep where Algorithm 2 takes over (default hybridSplit: T / 20), its steps from there to the data
+   * hybrid: the timestep where Algorithm 2 takes over (default hybridSplit: T / 20 up to 10), its steps from there to the data
    * (default min(split, 15); fewer than split: the respaced chain) and the coarse solver (default dpm2m-sde).
    */
   split?: number;
@@ -116,11 +116,13 @@ const DEFAULT_TAIL = 15;
 const DEFAULT_HYBRID_EVALUATIONS = 25;
 
 /**
- * The hybrid's split: where Algorithm 2 takes over. Default T / 20, the same noise level at every T (the default beta
- * range scales by 1000 / T, so abar at t depends on t / T alone): t = 10 at T = 200, 25 at T = 500.
+ * The hybrid's split: where Algorithm 2 takes over. Default T / 20 up to 10: t = 5 at T = 100, 10 from T = 200 on, so
+ * the tail is Algorithm 2's own last steps. At T = 500, 15 coarse steps to t = 10 and Algorithm 2's 10 read z 1.1 above
+ * Algorithm 2's 500 steps over 9 models, where 10 coarse steps to t = 25 and a respaced tail of 15 read 2.5 above
+ * (docs/samplers.md): the coarse solver's steps buy more than a longer tail does.
  */
 export function hybridSplit(T: number, split?: number): number {
-  return split ?? Math.max(1, Math.round(T / 20));
+  return split ?? Math.max(1, Math.min(10, Math.round(T / 20)));
 }
 
 /** The hybrid's Algorithm-2 steps after the split: `split` of them is Algorithm 2's own chain, fewer the respaced one. */

@@ -187,8 +187,8 @@ describe('grids and budgets', () => {
     expect(() => solverGrid(sch, 201)).toThrow(/--steps must be an integer in \[1, 200\]/);
   });
 
-  it('the hybrid\'s defaults: Algorithm 2 from t = T / 20 in min(split, 15) steps, 25 evaluations in all', () => {
-    expect([100, 200, 500, 1000].map((T) => hybridSplit(T))).toEqual([5, 10, 25, 50]);
+  it('the hybrid\'s defaults: Algorithm 2 from t = min(T / 20, 10) in min(split, 15) steps, 25 evaluations in all', () => {
+    expect([20, 100, 200, 500, 1000].map((T) => hybridSplit(T))).toEqual([1, 5, 10, 10, 10]);
     expect([5, 10, 25, 50].map((s) => hybridTail(s))).toEqual([5, 10, 15, 15]);
     expect([200, 500].map((T) => solverEvaluations({ sampler: 'hybrid' }, T))).toEqual([25, 25]);
     expect(solverEvaluations({ sampler: 'hybrid', steps: 10, split: 40, tail: 8 }, 500)).toBe(18);
