@@ -10,9 +10,11 @@ import { join, resolve } from 'node:path';
 import { DATASETS } from '../data/datasets';
 import { Diffusion } from '../api/diffusion';
 import { DEFAULT_RUN } from '../diffusion/config';
+import { COARSE, type CoarseName } from '../diffusion/solvers';
 import { UsageError } from '../util/errors';
 import {
-  DEFAULT_BUDGETS, STUDY_SAMPLERS, type StudySampler, formatSamplerStudy, runSamplerStudy, samplerStudyReport, samplerStudySummary,
+  DEFAULT_BUDGETS, type HybridOptions, STUDY_SAMPLERS, type StudySampler, formatSamplerStudy, runSamplerStudy, samplerStudyReport,
+  samplerStudySummary,
 } from '../lab/sampler-study';
 import { type Values, inputScaleOption, int, str, tSamplingOption } from './options';
 import { readFileChecked, writeFileAtomic } from './fsutil';
@@ -42,6 +44,7 @@ export async function runSamplerStudyCli(v: Values): Promise<number> {
     return b;
   }).sort((a, b) => a - b);
   const testN = int(v, 'test-n', 100, 1e7) ?? (quick ? 300 : 20000);
+  const hybrid = hybridOptions(v, samplers);
   const seed = int(v, 'seed', 0, Number.MAX_SAFE_INTEGER) ?? DEFAULT_RUN.seed;
   const modelPaths = list(v, 'model');
   let datasets = list(v, 'datasets') ?? DEFAULT_DATASETS;
@@ -51,6 +54,9 @@ export async function runSamplerStudyCli(v: Values): Promise<number> {
     models = [];
     for (const p of modelPaths) models.push(await Diffusion.load(readFileChecked(p, 'model'), { source: p }));
     datasets = models.map((m) => m.config.dataset);
+    for (const m of models) if (hybrid.split !== undefined && hybrid.split >= m.schedule.T) {
+      throw new UsageError(`--split must be below the model's T (${m.schedule.T}), got ${hybrid.split}`);
+    }
     for (const m of models) if (!Object.prototype.hasOwnProperty.call(DATASETS, m.config.dataset)) {
       throw new UsageError(`the model's data set "${m.config.dataset}" is not a named data set: the study needs fresh draws of it`);
     }
@@ -78,7 +84,7 @@ export async function runSamplerStudyCli(v: Values): Promise<number> {
   let bar = progress('', 1, { quiet: true });
   const perSet = 1 + samplers.length * budgets.length; // rows per data set: the reference, then every sampler x budget
   const res = await runSamplerStudy({
-    datasets, models, base, samplers, budgets, testN, seed,
+    datasets, models, base, samplers, budgets, testN, seed, hybrid,
     onPhase: (what) => {
       bar.stop();
       say(what);
@@ -94,11 +100,31 @@ export async function runSamplerStudyCli(v: Values): Promise<number> {
   const reportPath = join(out, 'report.html');
   const config: Record<string, string | number> = {
     seed, ...(modelPaths ? { models: modelPaths.join(', ') } : { 'training steps': base.steps ?? DEFAULT_RUN.steps }),
+    ...Object.fromEntries(Object.entries(hybrid).map(([k, x]) => [`hybrid ${k}`, x])),
   };
   writeFileAtomic(reportPath, renderReport(samplerStudyReport(res, { samplers, budgets, testN, seconds, config }), loadReportAssets()));
-  const summary = samplerStudySummary(res, { seed, testN, budgets, samplers, seconds, report: reportPath });
+  const summary = samplerStudySummary(res, { seed, testN, budgets, samplers, hybrid, seconds, report: reportPath });
   writeFileAtomic(join(out, 'summary.json'), JSON.stringify(summary, null, 1) + '\n');
   if (v.json) process.stdout.write(JSON.stringify(summary) + '\n');
   else process.stdout.write(formatSamplerStudy(res) + `${seconds.toFixed(0)} s; report: ${reportPath}\n`);
   return 0;
+}
+
+/** --split, --tail and --coarse: the hybrid rows' own options, refused without the hybrid among the samplers. */
+function hybridOptions(v: Values, samplers: readonly StudySampler[]): HybridOptions {
+  const split = int(v, 'split', 1, 100000), tail = int(v, 'tail', 1, 100000), coarse = str(v, 'coarse');
+  const given = (['split', 'tail', 'coarse'] as const).filter((k) => v[k] !== undefined);
+  if (given.length && !samplers.includes('hybrid')) {
+    throw new UsageError(`--${given[0]} applies to the hybrid, which --samplers leaves out`);
+  }
+  if (coarse !== undefined && !(COARSE as readonly string[]).includes(coarse)) {
+    throw new UsageError(`--coarse must be one of ${COARSE.join(', ')}, got "${coarse}"`);
+  }
+  if (split !== undefined && tail !== undefined && tail > split) {
+    throw new UsageError(`--tail must be at most --split (${split}), got ${tail}`);
+  }
+  return {
+    ...(split !== undefined ? { split } : {}), ...(tail !== undefined ? { tail } : {}),
+    ...(coarse !== undefined ? { coarse: coarse as CoarseName } : {}),
+  };
 }

@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_RUN } from '../diffusion/config';
+import { COARSE } from '../diffusion/solvers';
 import { type Points, subsample } from '../data/points';
 import { DATASETS, loadDataset } from '../data/datasets';
 import { Diffusion, type DiffusionOptions, createDiffusion } from '../api/diffusion';
@@ -367,6 +368,11 @@ export const studyCommand: Command = {
     { name: 'quick', type: 'boolean', help: 'tour, samplers: a tiny budget (seconds; for tests): the figures mean nothing' },
     { name: 'samplers', type: 'string', arg: 'A,B,..', help: 'samplers: which (default ddpm,ddim,ode,dpm2m,dpm3m,dpm2m-sde,hybrid,churn)' },
     { name: 'budgets', type: 'string', arg: 'A,B,..', help: 'samplers: network evaluations per sample (default 5,10,20,50,100,200)' },
+    { name: 'split', type: 'string', arg: 'T0',
+      help: 'samplers: the hybrid\'s split, where Algorithm 2 takes over (default T/20 up to 10)' },
+    { name: 'tail', type: 'string', arg: 'S', help: 'samplers: the hybrid\'s Algorithm 2 steps after the split (default min(split, 15))' },
+    { name: 'coarse', type: 'string', arg: COARSE.join('|'),
+      help: 'samplers: the hybrid\'s solver down to the split (default dpm2m-sde)' },
     { name: 'out', type: 'string', arg: 'DIR', help: 'output directory (default runs/study-<kind>-<dataset>-<time>)' },
   ],
   async run(v, _cmd, positionals = []) {

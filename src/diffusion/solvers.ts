@@ -117,9 +117,9 @@ const DEFAULT_HYBRID_EVALUATIONS = 25;
 
 /**
  * The hybrid's split: where Algorithm 2 takes over. Default T / 20 up to 10: t = 5 at T = 100, 10 from T = 200 on, so
- * the tail is Algorithm 2's own last steps. At T = 500, 15 coarse steps to t = 10 and Algorithm 2's 10 read z 1.1 above
- * Algorithm 2's 500 steps over 9 models, where 10 coarse steps to t = 25 and a respaced tail of 15 read 2.5 above
- * (docs/samplers.md): the coarse solver's steps buy more than a longer tail does.
+ * the tail is Algorithm 2's own last steps. At T = 500, 15 coarse steps to t = 10 and Algorithm 2's 10 read mean z 1.76
+ * over the 9 default models (Algorithm 2's 500 steps: 1.41), where 10 coarse steps to t = 25 and a respaced tail of 15
+ * read 2.65 (docs/samplers.md): the coarse solver's steps buy more than a longer tail does.
  */
 export function hybridSplit(T: number, split?: number): number {
   return split ?? Math.max(1, Math.min(10, Math.round(T / 20)));

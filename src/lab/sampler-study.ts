@@ -11,7 +11,7 @@ import { type Points, slicePoints } from '../data/points';
 import { getDataset } from '../data/datasets';
 import { type Diffusion, type DiffusionOptions, createDiffusion } from '../api/diffusion';
 import { SAMPLERS, type SamplerName } from '../diffusion/samplers';
-import { hybridSplit, solverEvaluations, solverStepsForBudget } from '../diffusion/solvers';
+import { type SolverCall, hybridSplit, solverEvaluations, solverStepsForBudget } from '../diffusion/solvers';
 import { FRESH_SEED_OFFSET, PERFECT_SEED_OFFSET } from '../eval/draws';
 import { type Judged, judge } from '../eval/sample-quality';
 import { slicedDistances } from '../eval/sliced';
@@ -29,30 +29,37 @@ const REFERENCE_LABEL = 'Algorithm 2';
 /** Perfect-model draws for the sliced W2 floor (as `eval`). */
 const FLOOR_DRAWS = 4;
 
+/** The hybrid's own options for every hybrid row (each undefined: the sampler's default). */
+export type HybridOptions = Pick<SolverCall, 'split' | 'tail' | 'coarse'>;
+
 /**
  * The steps a sampler takes within `budget` network evaluations, or undefined when it cannot run in that budget
  * (or when it would be the reference itself: ddpm at all T steps).
  */
-function stepsForBudget(sampler: StudySampler, budget: number, T: number): number | undefined {
+function stepsForBudget(sampler: StudySampler, budget: number, T: number, hybrid: HybridOptions = {}): number | undefined {
   let K: number;
   if (sampler === 'ddpm') K = budget < T ? budget : NaN;
   else if (sampler === 'ddim') K = budget;
   else if (sampler === 'ode') K = Math.floor((budget + 1) / 2);
-  else K = solverStepsForBudget(sampler, budget, T); // at least 1 step: the budget check below drops what overspends
-  const max = sampler === 'hybrid' ? T - hybridSplit(T) : T;
-  return Number.isInteger(K) && K >= 1 && K <= max && evaluationsOf(sampler, K, T) <= budget ? K : undefined;
+  else K = solverStepsForBudget(sampler, budget, T, hybrid); // at least 1 step: the budget check below drops what overspends
+  const max = sampler === 'hybrid' ? T - hybridSplit(T, hybrid.split) : T;
+  return Number.isInteger(K) && K >= 1 && K <= max && evaluationsOf(sampler, K, T, hybrid) <= budget ? K : undefined;
 }
 
 /** Network evaluations of `sampler` with K steps on a T-step model. */
-function evaluationsOf(sampler: StudySampler, K: number, T: number): number {
+function evaluationsOf(sampler: StudySampler, K: number, T: number, hybrid: HybridOptions = {}): number {
   if (sampler === 'ode') return 2 * K - 1;
   if (sampler === 'ddpm' || sampler === 'ddim') return K;
-  return solverEvaluations({ sampler, steps: K }, T);
+  return solverEvaluations({ sampler, steps: K, ...(sampler === 'hybrid' ? hybrid : {}) }, T);
 }
 
-/** n points of `model` (data units) through `sampler` with K steps (its defaults otherwise), from the sample stream as it stands. */
-export function sampleWith(model: Diffusion, n: number, sampler: StudySampler, K: number, onChunk?: (done: number) => void): Points {
-  return model.sample(n, { sampler, steps: K, onChunk }).points;
+/**
+ * n points of `model` (data units) through `sampler` with K steps (its defaults otherwise; the hybrid takes `hybrid`), from
+ * the sample stream as it stands.
+ */
+export function sampleWith(model: Diffusion, n: number, sampler: StudySampler, K: number, onChunk?: (done: number) => void,
+  hybrid: HybridOptions = {}): Points {
+  return model.sample(n, { sampler, steps: K, onChunk, ...(sampler === 'hybrid' ? hybrid : {}) }).points;
 }
 
 export interface SamplerRow {
@@ -90,6 +97,8 @@ export interface SamplerStudyOptions {
   budgets: number[];
   testN: number;
   seed: number;
+  /** The hybrid rows' split, tail and coarse solver (default: the sampler's own). */
+  hybrid?: HybridOptions;
   onPhase?: (what: string) => void;
   onTrain?: (step: number, steps: number, loss: number) => void;
   /** Called after each row with its count of rows done and the total. */
@@ -126,7 +135,7 @@ export async function runSamplerStudy(o: SamplerStudyOptions): Promise<DatasetRe
       const seconds = (performance.now() - t0) / 1000;
       const judged = judge(points, fresh, { seed: o.seed });
       if (samples.length < 12) samples.push({ label, points: slicePoints(points, 0, Math.min(points.n, 1500)) });
-      const evaluations = sampler === 'reference' ? T : evaluationsOf(sampler, K, T);
+      const evaluations = sampler === 'reference' ? T : evaluationsOf(sampler, K, T, o.hybrid);
       const row: SamplerRow = { label, sampler, budget, steps: K, evaluations, seconds, judged, sw2Ratio: judged.sw2 / sw2Floor };
       o.onRow?.(++done, perSet * o.datasets.length, row);
       return row;
@@ -135,12 +144,12 @@ export async function runSamplerStudy(o: SamplerStudyOptions): Promise<DatasetRe
     const rows: SamplerRow[] = [];
     for (const sampler of o.samplers) {
       for (const budget of o.budgets) {
-        const K = stepsForBudget(sampler, budget, T);
+        const K = stepsForBudget(sampler, budget, T, o.hybrid);
         if (K === undefined) {
           done++;
           continue;
         }
-        const row = measure(`${sampler} ${K} steps`, sampler, budget, K, () => sampleWith(model, n, sampler, K));
+        const row = measure(`${sampler} ${K} steps`, sampler, budget, K, () => sampleWith(model, n, sampler, K, undefined, o.hybrid));
         row.vsReference = compareAccuracies([
           { label: row.label, test: row.judged.test }, { label: reference.label, test: reference.judged.test },
         ])[0];

@@ -72,6 +72,25 @@ describe('study samplers', () => {
     }
   }, 180_000);
 
+  it('--split, --tail and --coarse reach every hybrid row and the summary', () => {
+    const r = run(['study', 'samplers', '--quick', '--datasets', 'moons', '--samplers', 'hybrid', '--budgets', '5,10',
+      '--split', '3', '--tail', '2', '--coarse', 'dpm2m', '--out', join(dir, 'hybrid'), '--json', '-q']);
+    expect(r.code, r.err).toBe(0);
+    const s = JSON.parse(r.out);
+    expect(s.hybrid).toEqual({ split: 3, tail: 2, coarse: 'dpm2m' });
+    const rows = s.datasets[0].rows.filter((x: { reference: boolean }) => !x.reference);
+    // K coarse steps + 2 tail steps within each budget (the defaults at T = 20, split 1 and tail 1, would take 4 and 9)
+    expect(rows.map((x: { steps: number; evaluations: number }) => [x.steps, x.evaluations])).toEqual([[3, 5], [8, 10]]);
+    // the same rows through the SDE solver: the same steps, other points (the options reach the sampling, not only the count)
+    const r2 = run(['study', 'samplers', '--quick', '--datasets', 'moons', '--samplers', 'hybrid', '--budgets', '5,10',
+      '--split', '3', '--tail', '2', '--coarse', 'dpm2m-sde', '--out', join(dir, 'hybrid-sde'), '--json', '-q']);
+    expect(r2.code, r2.err).toBe(0);
+    const rows2 = JSON.parse(r2.out).datasets[0].rows.filter((x: { reference: boolean }) => !x.reference);
+    expect(rows2.map((x: { steps: number }) => x.steps)).toEqual([3, 8]);
+    const z = (rs: { z: number }[]) => rs.map((x) => x.z);
+    expect(z(rows2)).not.toEqual(z(rows));
+  }, 120_000);
+
   it('--help names the study; bad input is a one-line error', () => {
     const h = run(['study', '--help']);
     expect(h.code).toBe(0);
@@ -81,5 +100,11 @@ describe('study samplers', () => {
     expectCleanError(run(['study', 'samplers', '--budgets', '5,x', '--quick']), /--budgets takes integers in \[1, 100000\], got "x"/);
     expectCleanError(run(['study', 'samplers', '--datasets', 'spiral9', '--quick']), /unknown data set "spiral9" in --datasets/);
     expectCleanError(run(['study', 'samplers', '--test-n', '5', '--quick']), /--test-n must be an integer in \[100, 10000000\], got 5/);
+    expect(h.out).toMatch(/--split T0 +samplers: the hybrid's split/);
+    expectCleanError(run(['study', 'samplers', '--samplers', 'ddpm', '--split', '3', '--quick']),
+      /--split applies to the hybrid, which --samplers leaves out/);
+    expectCleanError(run(['study', 'samplers', '--coarse', 'euler', '--quick']),
+      /--coarse must be one of dpm2m, dpm3m, dpm2m-sde, got "euler"/);
+    expectCleanError(run(['study', 'samplers', '--split', '3', '--tail', '4', '--quick']), /--tail must be at most --split \(3\), got 4/);
   });
 });
