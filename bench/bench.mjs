@@ -242,16 +242,17 @@ function wrapTimed(k, acc) {
   return w;
 }
 /**
- * Time `steps` calls of `run` on engine e with every kernel call timed (lane 0 through a wrapper of e.k, the workers
- * by themselves): per lane, milliseconds per call of `run` by category and by kernel; lane 0's "waiting" is time
- * blocked on the workers, "host" the rest of its wall time outside kernels; a worker's "idle" its time outside them.
+ * Time `calls` calls of `run` on engine e with every kernel call timed (lane 0 through a wrapper of e.k, the workers
+ * by themselves): per lane, milliseconds per step by category and by kernel, where one call is `perCall` steps; lane
+ * 0's "waiting" is time blocked on the workers, "host" the rest of its wall time outside kernels; a worker's "idle" its
+ * time outside them.
  */
-function profileLanes(e, run, steps) {
-  const acc = new Map(), real = e.k;
+function profileLanes(e, run, calls, perCall = 1) {
+  const acc = new Map(), real = e.k, steps = calls * perCall;
   e.k = wrapTimed(real, acc);
   e.threadPool?.profile(true);
   const t0 = performance.now();
-  for (let i = 0; i < steps; i++) run();
+  for (let i = 0; i < calls; i++) run();
   const wall = (performance.now() - t0) / steps;
   e.k = real;
   const lanes = [{ kernels: acc, waitedMs: e.threadPool?.waitedMs ?? 0 }];
@@ -295,16 +296,11 @@ for (const threads of peerOnly || args.has('--no-profile') ? [] : [1, 2]) {
   const e = await Engine.create({ model: DEFAULT_MODEL, schedule: makeSchedule('linear', 20), rows: 1024, seed: 1, threads });
   const call = () => e.sample(10000, { variance: 'posterior', clip: 3 });
   call();
-  const perCall = 20 * Math.ceil(10000 / 1024);
-  const { wall, lanes } = profileLanes(e, call, 3);
+  const { wall, lanes } = profileLanes(e, call, 3, 20 * Math.ceil(10000 / 1024));
   e.close();
-  result.sampleProfile.push({ rows: 1024, threads: e.lanes, stepMs: wall / perCall, lanes: lanes.map((l) => ({
-    lane: l.lane,
-    ms: Object.fromEntries(Object.entries(l.ms).map(([c, v]) => [c, v / perCall])),
-    kernels: Object.fromEntries(Object.entries(l.kernels).map(([n, v]) => [n, v / perCall])),
-  })) });
-  log(`profile of sampling, threads=${e.lanes}: ${(wall / perCall * 1000).toFixed(0)} us per reverse step of 1024 rows (timed calls)`);
-  logLanes(result.sampleProfile.at(-1).lanes);
+  result.sampleProfile.push({ rows: 1024, threads: e.lanes, stepMs: wall, lanes });
+  log(`profile of sampling, threads=${e.lanes}: ${(wall * 1000).toFixed(0)} us per reverse step of 1024 rows (timed calls)`);
+  logLanes(lanes);
 }
 
 // ------------------------------------------------------------------------------------------ train steps

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { DATASETS } from '../data/datasets';
 import { Diffusion } from '../api/diffusion';
 import { DEFAULT_RUN } from '../diffusion/config';
-import { COARSE, type CoarseName } from '../diffusion/solvers';
+import { type CoarseName, checkHybridCall } from '../diffusion/solvers';
 import { UsageError } from '../util/errors';
 import {
   DEFAULT_BUDGETS, type HybridOptions, STUDY_SAMPLERS, type StudySampler, formatSamplerStudy, runSamplerStudy, samplerStudyReport,
@@ -54,9 +54,7 @@ export async function runSamplerStudyCli(v: Values): Promise<number> {
     models = [];
     for (const p of modelPaths) models.push(await Diffusion.load(readFileChecked(p, 'model'), { source: p }));
     datasets = models.map((m) => m.config.dataset);
-    for (const m of models) if (hybrid.split !== undefined && hybrid.split >= m.schedule.T) {
-      throw new UsageError(`--split must be below the model's T (${m.schedule.T}), got ${hybrid.split}`);
-    }
+    for (const m of models) checkHybridCall(m.schedule.T, hybrid);
     for (const m of models) if (!Object.prototype.hasOwnProperty.call(DATASETS, m.config.dataset)) {
       throw new UsageError(`the model's data set "${m.config.dataset}" is not a named data set: the study needs fresh draws of it`);
     }
@@ -73,6 +71,7 @@ export async function runSamplerStudyCli(v: Values): Promise<number> {
     ...(quick ? { batch: 32, nData: 600 } : {}),
     model: { ...(quick ? { width: 16, depth: 1, embedSize: 8 } : {}), ...inputScaleOption(v) },
   };
+  if (!models) checkHybridCall(base.T ?? DEFAULT_RUN.T, hybrid);
   const out = resolve(str(v, 'out') ?? join('runs', `study-samplers-${stamp()}`));
   mkdirSync(out, { recursive: true });
   const say = (s: string) => {
@@ -110,18 +109,15 @@ export async function runSamplerStudyCli(v: Values): Promise<number> {
   return 0;
 }
 
-/** --split, --tail and --coarse: the hybrid rows' own options, refused without the hybrid among the samplers. */
+/**
+ * --split, --tail and --coarse: the hybrid rows' own options, refused without the hybrid among the samplers; checked
+ * against each model's T (checkHybridCall) before anything trains.
+ */
 function hybridOptions(v: Values, samplers: readonly StudySampler[]): HybridOptions {
   const split = int(v, 'split', 1, 100000), tail = int(v, 'tail', 1, 100000), coarse = str(v, 'coarse');
   const given = (['split', 'tail', 'coarse'] as const).filter((k) => v[k] !== undefined);
   if (given.length && !samplers.includes('hybrid')) {
     throw new UsageError(`--${given[0]} applies to the hybrid, which --samplers leaves out`);
-  }
-  if (coarse !== undefined && !(COARSE as readonly string[]).includes(coarse)) {
-    throw new UsageError(`--coarse must be one of ${COARSE.join(', ')}, got "${coarse}"`);
-  }
-  if (split !== undefined && tail !== undefined && tail > split) {
-    throw new UsageError(`--tail must be at most --split (${split}), got ${tail}`);
   }
   return {
     ...(split !== undefined ? { split } : {}), ...(tail !== undefined ? { tail } : {}),

@@ -337,6 +337,20 @@ function algorithm2Tail(ctx: SolverContext, n: number, from: number, steps: numb
   }
 }
 
+/** The hybrid's own options against a T-step model: one-line UsageErrors naming the bad value. */
+export function checkHybridCall(T: number, c: Pick<SolverCall, 'split' | 'tail' | 'coarse'>): void {
+  if (c.split !== undefined && !(Number.isInteger(c.split) && c.split >= 1 && c.split < T)) {
+    throw new UsageError(`--split must be an integer in [1, ${T - 1}], got ${c.split}`);
+  }
+  if (c.coarse !== undefined && !COARSE.includes(c.coarse)) {
+    throw new UsageError(`--coarse must be one of ${COARSE.join(', ')}, got "${c.coarse}"`);
+  }
+  const split = hybridSplit(T, c.split);
+  if (c.tail !== undefined && !(Number.isInteger(c.tail) && c.tail >= 1 && c.tail <= split)) {
+    throw new UsageError(`--tail must be an integer in [1, ${split}] (the split), got ${c.tail}`);
+  }
+}
+
 /** Validate a call's options against the schedule (one-line UsageErrors naming the bad value); returns the steps. */
 function checkSolverCall(sch: Schedule, c: SolverCall): number {
   if (!SOLVERS.includes(c.sampler)) throw new UsageError(`unknown solver "${c.sampler}"; choose one of ${SOLVERS.join(', ')}`);
@@ -349,17 +363,9 @@ function checkSolverCall(sch: Schedule, c: SolverCall): number {
   only('coarse', c.coarse, 'hybrid');
   only('churn', c.churn, 'churn');
   if (c.sampler !== 'hybrid' && c.variance !== undefined) throw new UsageError(`--variance applies to ddpm and hybrid, not ${c.sampler}`);
-  if (c.split !== undefined && !(Number.isInteger(c.split) && c.split >= 1 && c.split < sch.T)) {
-    throw new UsageError(`--split must be an integer in [1, ${sch.T - 1}], got ${c.split}`);
-  }
-  if (c.coarse !== undefined && !COARSE.includes(c.coarse)) {
-    throw new UsageError(`--coarse must be one of ${COARSE.join(', ')}, got "${c.coarse}"`);
-  }
+  checkHybridCall(sch.T, c);
   if (c.churn !== undefined && !(c.churn >= 0 && c.churn <= 1000)) throw new UsageError(`--churn must be in [0, 1000], got ${c.churn}`);
   const split = hybridSplit(sch.T, c.split);
-  if (c.tail !== undefined && !(Number.isInteger(c.tail) && c.tail >= 1 && c.tail <= split)) {
-    throw new UsageError(`--tail must be an integer in [1, ${split}] (the split), got ${c.tail}`);
-  }
   const K = c.steps ?? Math.min(defaultSteps(c, sch.T), c.sampler === 'hybrid' ? sch.T - split : sch.T);
   solverGrid(sch, K, c.grid, c.sampler === 'hybrid' ? split : 0); // throws on a bad K
   return K;

@@ -50,16 +50,12 @@ function stepsForBudget(sampler: StudySampler, budget: number, T: number, hybrid
 function evaluationsOf(sampler: StudySampler, K: number, T: number, hybrid: HybridOptions = {}): number {
   if (sampler === 'ode') return 2 * K - 1;
   if (sampler === 'ddpm' || sampler === 'ddim') return K;
-  return solverEvaluations({ sampler, steps: K, ...(sampler === 'hybrid' ? hybrid : {}) }, T);
+  return solverEvaluations(callOf(sampler, K, hybrid), T);
 }
 
-/**
- * n points of `model` (data units) through `sampler` with K steps (its defaults otherwise; the hybrid takes `hybrid`), from
- * the sample stream as it stands.
- */
-export function sampleWith(model: Diffusion, n: number, sampler: StudySampler, K: number, onChunk?: (done: number) => void,
-  hybrid: HybridOptions = {}): Points {
-  return model.sample(n, { sampler, steps: K, onChunk, ...(sampler === 'hybrid' ? hybrid : {}) }).points;
+/** The sample call of a row: K steps of `sampler`, with the hybrid's own options on a hybrid row. */
+function callOf<S extends StudySampler>(sampler: S, K: number, hybrid: HybridOptions = {}) {
+  return { sampler, steps: K, ...(sampler === 'hybrid' ? hybrid : {}) };
 }
 
 export interface SamplerRow {
@@ -149,7 +145,7 @@ export async function runSamplerStudy(o: SamplerStudyOptions): Promise<DatasetRe
           done++;
           continue;
         }
-        const row = measure(`${sampler} ${K} steps`, sampler, budget, K, () => sampleWith(model, n, sampler, K, undefined, o.hybrid));
+        const row = measure(`${sampler} ${K} steps`, sampler, budget, K, () => model.sample(n, callOf(sampler, K, o.hybrid)).points);
         row.vsReference = compareAccuracies([
           { label: row.label, test: row.judged.test }, { label: reference.label, test: reference.judged.test },
         ])[0];
