@@ -105,6 +105,7 @@ describe('study samplers', () => {
       /--split applies to the hybrid, which --samplers leaves out/);
     expectCleanError(run(['study', 'samplers', '--coarse', 'euler', '--quick']),
       /--coarse must be one of dpm2m, dpm3m, dpm2m-sde, got "euler"/);
-    expectCleanError(run(['study', 'samplers', '--split', '3', '--tail', '4', '--quick']), /--tail must be an integer in \[1, 3\] \(the split\), got 4/);
+    expectCleanError(run(['study', 'samplers', '--split', '3', '--tail', '4', '--quick']),
+      /--tail must be an integer in \[1, 3\] \(the split\), got 4/);
   });
 });
